@@ -1,0 +1,1 @@
+"""The `ecrf` command line."""

@@ -1,0 +1,146 @@
+"""`ecrf`: validate eCRF exports against the study's LinkML model, and generate artifacts from it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ecrf.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, InputError
+
+FAIL_ON = {"error": {"error", "important"}, "warning": {"error", "important", "warning", "non-important"},
+           "never": set()}
+
+
+class EcrfGroup(click.Group):
+    """Turns input errors into one line on stderr and exit code 2, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except InputError as err:
+            click.echo(f"ecrf: error: {err}", err=True)
+            ctx.exit(EXIT_INPUT_ERROR)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as err:  # a defect in ecrf, not in the data: say so, keep the traceback opt-in
+            if os.environ.get("ECRF_DEBUG"):
+                raise
+            click.echo(f"ecrf: internal error ({type(err).__name__}: {err}); rerun with ECRF_DEBUG=1 "
+                       "and report it", err=True)
+            ctx.exit(EXIT_INTERNAL_ERROR)
+
+
+@click.group(cls=EcrfGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ecrf")
+def main():
+    """Check eCRF data exports of the KN5601-K trial (NCT07283315) against its LinkML model.
+
+    \b
+    Typical run:
+      ecrf example demo_export          # copy the bundled example export
+      ecrf validate demo_export         # check it; exit 1 when errors are found
+      ecrf generate jsonschema -o kn5601k.schema.json
+
+    Exit codes: 0 no findings at or above --fail-on, 1 findings, 2 input or usage error,
+    3 internal error.
+    """
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="Report format.")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the report to this file instead of the terminal.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True,
+              help="Exit with 1 when a finding of this severity or worse is found.")
+@click.option("--category", multiple=True,
+              type=click.Choice(["structure", "range", "consistency", "deviation"]),
+              help="Run only checks of this category (repeatable).")
+def validate(path, fmt, output, fail_on, category):
+    """Validate the export at PATH (a folder with one CSV file per form, e.g. dm.csv, ae.csv).
+
+    Every row read is checked; the report shows rows read and rows checked per form, then one finding per
+    problem with its check id, subject, visit, field, value seen and value expected.
+
+    \b
+    Examples:
+      ecrf validate export/
+      ecrf validate export/ --format json --output findings.json
+      ecrf validate export/ --fail-on warning      # for CI: warnings fail too
+    """
+    from ecrf.engine import validate as run
+    from ecrf.model import load_model
+    from ecrf.readers.csv_folder import read_csv_folder
+    from ecrf.registry import all_checks
+    from ecrf.reports import machine, terminal
+
+    model = load_model()
+    export = read_csv_folder(path, model)
+    checks = [c for c in all_checks() if not category or c.category in category]
+    result = run(model, export, checks)
+    if fmt == "json":
+        text = machine.to_json(result, str(path))
+    elif fmt == "csv":
+        text = machine.to_csv(result)
+    else:
+        text = terminal.render(result, str(path))
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"{result.findings.height} findings written to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+    hit = result.findings.filter(result.findings["severity"].is_in(list(FAIL_ON[fail_on])))
+    sys.exit(EXIT_FINDINGS if hit.height else EXIT_CLEAN)
+
+
+@main.command()
+@click.argument("artifact", type=click.Choice(["jsonschema", "pandera", "docs"]))
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="File to write (default: standard output).")
+def generate(artifact, output):
+    """Generate ARTIFACT from the schema: jsonschema, pandera (a Python module) or docs (data dictionary).
+
+    \b
+    Examples:
+      ecrf generate jsonschema -o kn5601k.schema.json
+      ecrf generate pandera -o kn5601k_pandera.py
+      ecrf generate docs -o docs/data-dictionary.md
+    """
+    from ecrf.generators import build
+
+    text = build(artifact)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--subjects", type=click.IntRange(1), help="Generate this many subjects instead of copying the bundled export.")
+@click.option("--seed", type=int, default=20251203, show_default=True, help="Random seed for generation.")
+@click.option("--clean", is_flag=True, help="Generate without seeded errors.")
+def example(directory, subjects, seed, clean):
+    """Write an example export to DIRECTORY.
+
+    Without options, copies the bundled KN5601-K example (12 subjects, all five cohorts) with its seeded
+    errors listed in seeded_errors.json. With --subjects, generates a fresh export of that size.
+
+    \b
+    Examples:
+      ecrf example demo_export
+      ecrf example big_export --subjects 1000 --clean
+    """
+    from ecrf.example import write_example
+
+    n = write_example(directory, subjects=subjects, seed=seed, clean=clean)
+    click.echo(f"wrote {n} files to {directory}", err=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Run the registered checks over an export and collect one findings table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from ecrf import findings as F
+from ecrf.model import StudyModel
+from ecrf.readers.csv_folder import Export
+from ecrf.registry import REGISTRY, RUNNERS, Check, all_checks
+from ecrf.table import Table
+
+
+@dataclass
+class Context:
+    """What a check sees: the study model and the canonical tables of one export."""
+
+    model: StudyModel
+    export: Export
+
+    @property
+    def tables(self) -> dict[str, Table]:
+        return self.export.tables
+
+    def table(self, domain: str) -> Table | None:
+        return self.export.tables.get(domain)
+
+
+@dataclass
+class Result:
+    findings: pl.DataFrame
+    rows: pl.DataFrame  # per form: file, rows read, rows checked
+    checks_run: list[Check]
+
+
+def validate(model: StudyModel, export: Export, checks: list[Check] | None = None) -> Result:
+    ctx = Context(model, export)
+    checks = checks if checks is not None else all_checks()
+    wanted = {c.id for c in checks}
+    out: list[pl.DataFrame] = []
+    for chk in checks:
+        if chk.func is None:
+            continue  # emitted by its runner
+        for domain, rawf in (chk.func(ctx) or {}).items():
+            out.extend(_enrich(rawf, chk, ctx, domain))
+    for name, func in RUNNERS.items():
+        if not any(c.runner == name for c in checks):
+            continue
+        for domain, rawf in (func(ctx) or {}).items():
+            rawf = rawf.filter(pl.col("check_id").is_in(list(wanted)))
+            out.extend(_enrich(rawf, None, ctx, domain))
+    return Result(F.finalize(out), row_counts(export), checks)
+
+
+def _enrich(rawf: pl.DataFrame, chk: Check, ctx: Context, domain: str | None) -> list[pl.DataFrame]:
+    if rawf is None or rawf.is_empty():
+        return []
+    table = ctx.table(domain) if domain else None
+    if "check_id" not in rawf.columns:
+        return [F.enrich(rawf, chk, table, domain)]
+    parts = []
+    for (cid,), part in rawf.group_by(["check_id"], maintain_order=True):
+        parts.append(F.enrich(part.drop("check_id"), REGISTRY[cid], table, domain))
+    return parts
+
+
+def row_counts(export: Export) -> pl.DataFrame:
+    """Rows read and rows checked per file: every row read is checked, and the report says so."""
+    rows = [{"form": d, "file": t.path.name, "rows_read": t.n_rows, "rows_checked": t.n_rows}
+            for d, t in export.tables.items()]
+    rows += [{"form": None, "file": name, "rows_read": n, "rows_checked": 0}
+             for name, n in export.unknown_files.items()]
+    schema = {"form": pl.Utf8, "file": pl.Utf8, "rows_read": pl.Int64, "rows_checked": pl.Int64}
+    return pl.DataFrame(rows, schema=schema)

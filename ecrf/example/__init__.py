@@ -1,0 +1,1 @@
+"""The bundled example export and the generator that makes it."""

@@ -1,0 +1,99 @@
+"""Findings: one table with fixed columns, whatever check produced them.
+
+A check returns a small frame (row index into its form's table, field, value, expected, message); the
+engine enriches it with subject, visit, record key and provenance, and gives it a stable fingerprint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import polars as pl
+
+from ecrf.table import FILE, ROW, Table
+
+# The fixed columns of a finding, in report order (shared/design.md, "A finding").
+COLUMNS = ["fingerprint", "check_id", "severity", "category", "subject", "visit", "form", "record_key",
+           "field", "value", "expected", "message", "source_file", "source_row"]
+SCHEMA = {c: pl.Utf8 for c in COLUMNS} | {"source_row": pl.Int64}
+
+# What a check function returns: `_idx` is the 0-based row of the form's table (null for form-level).
+# Optional: `check_id` (a runner emitting several checks) and `source_file` (file-level findings).
+RAW_SCHEMA = {"_idx": pl.Int64, "field": pl.Utf8, "value": pl.Utf8, "expected": pl.Utf8, "message": pl.Utf8}
+
+SEVERITY_ORDER = {"error": 0, "important": 0, "warning": 1, "non-important": 1}
+
+
+def empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=SCHEMA)
+
+
+def raw(**cols) -> pl.DataFrame:
+    """Build a raw findings frame; scalar values broadcast over the row indices given in _idx."""
+    idx = cols.pop("_idx")
+    n = len(idx)
+    data = {"_idx": idx}
+    schema = dict(RAW_SCHEMA)
+    for k in ("field", "value", "expected", "message", "check_id", "source_file"):
+        if k not in cols and k not in RAW_SCHEMA:
+            continue
+        v = cols.get(k)
+        data[k] = v if isinstance(v, (list, pl.Series)) else [v] * n
+        schema[k] = pl.Utf8
+    return pl.DataFrame(data, schema=schema)
+
+
+def enrich(rawf: pl.DataFrame, check, table: Table | None, form_domain: str | None = None,
+           source_file: str | None = None) -> pl.DataFrame:
+    """Attach check metadata, subject, visit, record key and provenance to a check's raw findings."""
+    if rawf.is_empty():
+        return empty()
+    f = rawf
+    if table is not None and not table.df.is_empty():
+        df = table.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
+        keys = [k for k in table.form.keys if k in df.columns]
+        key_expr = pl.concat_str([pl.lit(f"{k.upper()}=") + pl.col(k).fill_null("") for k in keys], separator="|") \
+            if keys else pl.lit(None, pl.Utf8)
+        ctx = df.select(
+            "_idx",
+            (pl.col("subjid") if "subjid" in df.columns else pl.lit(None, pl.Utf8)).alias("subject"),
+            (pl.col("visit") if "visit" in df.columns else pl.lit(None, pl.Utf8)).alias("visit"),
+            key_expr.alias("record_key"),
+            pl.col(FILE).alias("source_file"),
+            pl.col(ROW).alias("source_row"),
+        )
+        f = f.join(ctx, on="_idx", how="left")
+    else:
+        f = f.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in ("subject", "visit", "record_key"))
+        f = f.with_columns(pl.lit(None, pl.Int64).alias("source_row"))
+        if "source_file" not in f.columns:
+            f = f.with_columns(pl.lit(None, pl.Utf8).alias("source_file"))
+    domain = form_domain or (table.form.domain if table is not None else None)
+    f = f.with_columns(
+        pl.lit(check.id).alias("check_id"),
+        pl.lit(check.severity).alias("severity"),
+        pl.lit(check.category).alias("category"),
+        pl.lit(domain, pl.Utf8).alias("form"),
+        pl.col("source_file").fill_null(pl.lit(source_file or (table.path.name if table is not None else None), pl.Utf8)),
+        pl.lit("").alias("fingerprint"),
+    )
+    return f.select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
+
+
+def finalize(findings: list[pl.DataFrame]) -> pl.DataFrame:
+    """One sorted table with fingerprints that stay the same across runs for the same problem.
+
+    The fingerprint hashes check, form, record key and field (not the row number, which moves when rows
+    are added); identical problems on one record are told apart by their order of appearance.
+    """
+    f = pl.concat([x for x in findings if not x.is_empty()] or [empty()], how="vertical")
+    if f.is_empty():
+        return f
+    f = f.with_columns(pl.col("severity").replace_strict(SEVERITY_ORDER, default=2).alias("_sev"))
+    f = f.sort(["_sev", "form", "source_row", "check_id", "field"], nulls_last=True).drop("_sev")
+    ident = ["check_id", "form", "record_key", "field", "subject"]
+    f = f.with_columns(pl.int_range(pl.len()).over(ident).alias("_occ"))
+    base = f.select(pl.concat_str([pl.col(c).fill_null("") for c in ident] + [pl.col("_occ").cast(pl.Utf8)],
+                                  separator="\x1f")).to_series().to_list()
+    fps = [hashlib.sha1(s.encode()).hexdigest()[:16] for s in base]
+    return f.drop("_occ").with_columns(pl.Series("fingerprint", fps, dtype=pl.Utf8))

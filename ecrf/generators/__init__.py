@@ -1,0 +1,18 @@
+"""Generators: artifacts derived from the schema for EDC vendors and data managers."""
+
+from __future__ import annotations
+
+
+def build(artifact: str) -> str:
+    from ecrf.model import load_model
+
+    model = load_model()
+    if artifact == "jsonschema":
+        from ecrf.generators.jsonschema import render
+    elif artifact == "pandera":
+        from ecrf.generators.pandera_module import render
+    elif artifact == "docs":
+        from ecrf.generators.dictionary import render
+    else:
+        raise ValueError(artifact)
+    return render(model)

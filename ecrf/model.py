@@ -1,0 +1,170 @@
+"""The study model: the LinkML schema in schema/, read through SchemaView into form and item specs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+
+from linkml_runtime.utils.schemaview import SchemaView
+
+SCHEMA_FILE = "kn5601k.yaml"
+
+# Python-side kinds of an item, from the LinkML range; the checks derive from these.
+NUMERIC_KINDS = {"integer", "decimal"}
+DATE_KINDS = {"full_date", "partial_date"}
+_TYPE_KINDS = {"integer": "integer", "decimal": "decimal", "float": "decimal", "double": "decimal",
+               "full_date": "full_date", "partial_date": "partial_date"}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One eCRF item (a LinkML slot as used by a form)."""
+
+    name: str
+    title: str
+    description: str
+    kind: str  # integer | decimal | string | enum | full_date | partial_date
+    required: bool = False
+    pattern: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    codes: tuple[str, ...] = ()
+    codelist: str | None = None
+    equals: str | None = None
+    unit: str | None = None
+
+    def expected(self) -> str:
+        """What a valid value looks like, in words a data manager can paste into a query."""
+        if self.equals is not None:
+            return self.equals
+        if self.kind == "enum":
+            return "one of " + ", ".join(self.codes)
+        if self.kind in NUMERIC_KINDS:
+            lo = "" if self.minimum is None else _num(self.minimum)
+            hi = "" if self.maximum is None else _num(self.maximum)
+            rng = f" in {lo}..{hi}" if (lo or hi) else ""
+            return f"{'an integer' if self.kind == 'integer' else 'a number'}{rng}" + (f" {self.unit}" if self.unit else "")
+        if self.kind == "full_date":
+            return "a calendar date YYYY-MM-DD"
+        if self.kind == "partial_date":
+            return "a date YYYY, YYYY-MM or YYYY-MM-DD"
+        if self.pattern:
+            return f"text matching {self.pattern}"
+        return "text"
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+@dataclass(frozen=True)
+class Form:
+    """One eCRF form (a LinkML class with a `domain` annotation): its items, key and file name."""
+
+    name: str
+    domain: str
+    description: str
+    items: tuple[Item, ...]
+    keys: tuple[str, ...]
+    required_form: bool = False
+    by_name: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def item(self, name: str) -> Item:
+        return self.by_name[name]
+
+    @property
+    def required_items(self) -> tuple[str, ...]:
+        return tuple(i.name for i in self.items if i.required)
+
+
+@dataclass(eq=False)  # hashable by identity, so derived artifacts can be cached per model
+class StudyModel:
+    view: SchemaView
+    forms: dict[str, Form]  # by domain, in schema order
+
+    def form_for_file(self, stem: str) -> Form | None:
+        """A CSV file is named after the form's domain (dm.csv) or class (Demographics.csv), any case."""
+        s = stem.lower()
+        for f in self.forms.values():
+            if s in (f.domain.lower(), f.name.lower()):
+                return f
+        return None
+
+    def annotation(self, element, key: str, default=None):
+        ann = getattr(element, "annotations", None) or {}
+        a = ann.get(key)
+        return default if a is None else a.value
+
+
+def schema_path() -> Path:
+    return Path(str(files("ecrf.schema") / SCHEMA_FILE))
+
+
+@lru_cache(maxsize=4)
+def load_model(path: str | None = None) -> StudyModel:
+    view = SchemaView(str(path or schema_path()), merge_imports=True)
+    forms: dict[str, Form] = {}
+    for cname, cls in view.all_classes(ordered_by=_schema_order()).items():
+        ann = cls.annotations or {}
+        if "domain" not in ann or cls.mixin:
+            continue
+        slots = view.class_induced_slots(cname)
+        mixin_slots = {s for m in cls.mixins for s in view.class_slots(m)}
+        # Keys (from the mixins) first, then the form's own items in schema order.
+        slots = [s for s in slots if s.name in mixin_slots] + [s for s in slots if s.name not in mixin_slots]
+        items = tuple(_item(view, s) for s in slots)
+        keys = ()
+        for uk in (cls.unique_keys or {}).values():
+            keys = tuple(uk.unique_key_slots)
+        domain = ann["domain"].value
+        required_form = str(ann["required_form"].value).lower() == "true" if "required_form" in ann else False
+        forms[domain] = Form(cname, domain, (cls.description or "").strip(), items, keys, required_form,
+                             {i.name: i for i in items})
+    return StudyModel(view, forms)
+
+
+def _schema_order():
+    from linkml_runtime.utils.schemaview import OrderedBy
+
+    return OrderedBy.PRESERVE
+
+
+def _item(view: SchemaView, slot) -> Item:
+    rng = slot.range or "string"
+    kind, codes, pattern = "string", (), slot.pattern
+    codelist = None
+    if rng in view.all_enums():
+        kind, codelist = "enum", rng
+        codes = tuple(view.get_enum(rng).permissible_values)
+    else:
+        t = rng
+        while t is not None:
+            if t in _TYPE_KINDS:
+                kind = _TYPE_KINDS[t]
+                break
+            tdef = view.get_type(t)
+            if tdef is None:
+                break
+            pattern = pattern or tdef.pattern
+            t = tdef.typeof
+    unit = slot.unit.ucum_code if slot.unit is not None else None
+    return Item(
+        name=slot.name,
+        title=slot.title or slot.name.upper(),
+        description=(slot.description or "").strip(),
+        kind=kind,
+        required=bool(slot.required),
+        pattern=pattern,
+        minimum=_f(slot.minimum_value),
+        maximum=_f(slot.maximum_value),
+        codes=codes,
+        codelist=codelist,
+        equals=slot.equals_string,
+        unit=unit,
+    )
+
+
+def _f(v) -> float | None:
+    return None if v is None else float(v)

@@ -1,0 +1,1 @@
+"""Readers turn an export into canonical tables: one polars DataFrame of text per form, with provenance."""

@@ -1,0 +1,1 @@
+"""Reporters render one findings table; they never change it."""

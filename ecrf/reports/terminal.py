@@ -1,0 +1,59 @@
+"""Plain-text report for the terminal: per-form counts, then every finding."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ecrf.engine import Result
+
+
+def render(result: Result, source: str) -> str:
+    f, rows = result.findings, result.rows
+    lines = [f"ecrf validate {source}", ""]
+    by = f.group_by(["form", "severity"]).len() if not f.is_empty() else None
+    count = {}
+    if by is not None:
+        for form, sev, n in by.iter_rows():
+            count[(form, sev)] = n
+    table = [("form", "file", "rows read", "rows checked", "errors", "warnings")]
+    for form, file, read, checked in rows.iter_rows():
+        if form is None:  # a file that is no form: read, not checked; its finding is an export-level one
+            table.append(("(none)", file, str(read), str(checked), "", ""))
+            continue
+        table.append((form, file, str(read), str(checked), str(count.get((form, "error"), 0)),
+                      str(count.get((form, "warning"), 0))))
+    other_err = sum(n for (form, sev), n in count.items() if form is None and sev == "error")
+    other_warn = sum(n for (form, sev), n in count.items() if form is None and sev == "warning")
+    if other_err or other_warn:
+        table.append(("(export)", "", "", "", str(other_err), str(other_warn)))
+    lines += _grid(table)
+    total_read = int(rows["rows_read"].sum() or 0)
+    total_checked = int(rows["rows_checked"].sum() or 0)
+    n_err = f.filter(pl.col("severity").is_in(["error", "important"])).height
+    lines += ["", f"rows read {total_read}, rows checked {total_checked}; "
+                  f"{f.height} findings ({n_err} errors, {f.height - n_err} warnings)"]
+    if not f.is_empty():
+        lines += ["", "Findings:"]
+        body = [("severity", "check", "form", "row", "subject", "visit", "field", "value", "message")]
+        for r in f.iter_rows(named=True):
+            body.append((r["severity"], r["check_id"], r["form"] or "", str(r["source_row"] or ""),
+                         r["subject"] or "", r["visit"] or "", (r["field"] or "").upper(), _short(r["value"]),
+                         f"{r['message']} (expected {r['expected']})" if r["expected"] else r["message"]))
+        lines += _grid(body)
+    return "\n".join(lines) + "\n"
+
+
+def _short(v, n=30) -> str:
+    if v is None:
+        return ""
+    return v if len(v) <= n else v[: n - 1] + "…"
+
+
+def _grid(rows) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for k, r in enumerate(rows):
+        out.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        if k == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return out

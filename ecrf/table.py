@@ -1,0 +1,53 @@
+"""A canonical table: one form's records as text, with provenance, and a typed view for the checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import polars as pl
+
+from ecrf.model import Form
+
+ROW = "_row"    # 1-based row in the source file, header = row 1 (as a spreadsheet shows it)
+FILE = "_file"  # source file name
+PROVENANCE = (ROW, FILE)
+
+INTEGER_RE = r"^[+-]?[0-9]+$"
+NUMBER_RE = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+
+
+@dataclass
+class Table:
+    """One form as read: every column is text exactly as exported (trimmed), plus _row and _file."""
+
+    form: Form
+    df: pl.DataFrame
+    path: Path
+    unknown_columns: tuple[str, ...] = ()
+    missing_columns: tuple[str, ...] = ()
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def n_rows(self) -> int:
+        return self.df.height
+
+    @cached_property
+    def typed(self) -> pl.DataFrame:
+        """Numbers and full dates converted; values that do not convert become null (reported elsewhere)."""
+        exprs = []
+        for item in self.form.items:
+            if item.name not in self.df.columns:
+                exprs.append(pl.lit(None).alias(item.name))
+                continue
+            c = pl.col(item.name)
+            if item.kind == "integer":
+                exprs.append(pl.when(c.str.contains(INTEGER_RE)).then(c).otherwise(None).cast(pl.Int64, strict=False).alias(item.name))
+            elif item.kind == "decimal":
+                exprs.append(pl.when(c.str.contains(NUMBER_RE)).then(c).otherwise(None).cast(pl.Float64, strict=False).alias(item.name))
+            elif item.kind == "full_date":
+                exprs.append(c.str.to_date("%Y-%m-%d", strict=False).alias(item.name))
+            else:
+                exprs.append(c)
+        return self.df.select([*exprs, pl.col(ROW), pl.col(FILE)])
