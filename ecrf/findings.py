@@ -13,8 +13,9 @@ import polars as pl
 from ecrf.table import FILE, ROW, Table
 
 # The fixed columns of a finding, in report order (shared/design.md, "A finding").
-COLUMNS = ["fingerprint", "check_id", "severity", "category", "subject", "visit", "form", "record_key",
+COLUMNS = ["fingerprint", "check_id", "severity", "category", "dvcat", "subject", "visit", "form", "record_key",
            "field", "value", "expected", "message", "source_file", "source_row"]
+# dvcat: the protocol-deviation category of a deviation finding (informed consent, eligibility, ...), else null.
 SCHEMA = {c: pl.Utf8 for c in COLUMNS} | {"source_row": pl.Int64}
 
 # What a check function returns: `_idx` is the 0-based row of the form's table (null for form-level).
@@ -73,6 +74,7 @@ def enrich(rawf: pl.DataFrame, check, table: Table | None, form_domain: str | No
         pl.lit(check.id).alias("check_id"),
         pl.lit(check.severity).alias("severity"),
         pl.lit(check.category).alias("category"),
+        pl.lit(check.dvcat, pl.Utf8).alias("dvcat"),
         pl.lit(domain, pl.Utf8).alias("form"),
         pl.col("source_file").fill_null(pl.lit(source_file or (table.path.name if table is not None else None), pl.Utf8)),
         pl.lit("").alias("fingerprint"),

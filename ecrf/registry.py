@@ -20,7 +20,8 @@ class Check:
     reference: str = ""
     fields: tuple[str, ...] = ()
     func: Callable | None = field(default=None, compare=False, repr=False)
-    runner: str | None = None  # id of the function that emits this check when it is not its own
+    runner: str | None = None  # name of the runner that emits this check when it has no func of its own
+    dvcat: str | None = None  # deviation category (informed consent, eligibility, ...) for deviation checks
 
     def __post_init__(self):
         if self.category not in CATEGORIES:
@@ -46,11 +47,12 @@ def register(check: Check) -> Check:
 
 
 def check(id: str, title: str, category: str, severity: str, forms, description: str,
-          reference: str = "", fields=()):
-    """Decorator: register a function from a Context to a raw findings frame (or a list of them)."""
+          reference: str = "", fields=(), dvcat: str | None = None):
+    """Decorator: register a function from a Context to {form domain: raw findings frame}."""
 
     def wrap(func):
-        register(Check(id, title, category, severity, tuple(forms), description, reference, tuple(fields), func))
+        register(Check(id, title, category, severity, tuple(forms), description, reference, tuple(fields), func,
+                       dvcat=dvcat))
         return func
 
     return wrap

@@ -63,7 +63,7 @@ def _to_raw(fc: pl.DataFrame, table) -> pl.DataFrame:
     if not cell.is_empty():
         parts.append(cell.select(
             pl.col("index").cast(pl.Int64).alias("_idx"),
-            pl.col("column").alias("field"),
+            pl.col("column").replace_strict(titles, default=pl.col("column")).alias("field"),
             pl.when(pl.col("check_id") == "COL-REQUIRED").then(None).otherwise(pl.col("failure_case")).alias("value"),
             pl.when(pl.col("check_id") == "COL-REQUIRED").then(pl.lit("a value"))
               .otherwise(pl.col("column").replace_strict(expected, default=None)).alias("expected"),
@@ -73,13 +73,17 @@ def _to_raw(fc: pl.DataFrame, table) -> pl.DataFrame:
         ))
     dup = fc.filter(pl.col("check_id") == "FORM-DUPKEY")
     if not dup.is_empty():
+        # pandera's polars backend flags every row of a duplicate group; the first one is the original.
+        first = table.df.with_row_index("_i").group_by(list(form.keys)).agg(pl.col("_i").min())["_i"]
+        dup = dup.filter(~pl.col("index").cast(pl.Int64).is_in(first.cast(pl.Int64).implode()))
+    if not dup.is_empty():
         keys = "|".join(k.upper() for k in form.keys)
         parts.append(dup.select(
             pl.col("index").cast(pl.Int64).alias("_idx"),
             pl.lit(keys).alias("field"),
             pl.lit(None, pl.Utf8).alias("value"),
             pl.lit("one record per " + ", ".join(k.upper() for k in form.keys)).alias("expected"),
-            pl.lit(f"another record of {form.name} has the same key").alias("message"),
+            pl.lit(f"an earlier record of {form.name} has the same key").alias("message"),
             pl.col("check_id"),
         ))
     raw = pl.concat(parts)

@@ -63,7 +63,8 @@ def _column_findings(ctx, attr, template, expected):
     for d, t in ctx.tables.items():
         cols = list(getattr(t, attr))
         if cols:
-            out[d] = F.raw(_idx=[None] * len(cols), field=cols, value=None, expected=expected(t.form),
+            titles = {i.name: i.title for i in t.form.items}
+            out[d] = F.raw(_idx=[None] * len(cols), field=[titles.get(c, c) for c in cols], value=None, expected=expected(t.form),
                            message=template.format(form=t.form.name), source_file=t.path.name)
     return out
 

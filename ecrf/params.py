@@ -1,0 +1,55 @@
+"""Read clinical numbers from the schema: annotations on enums, classes and slots.
+
+Every threshold, weight, factor and window lives in schema/ with its source; Python asks for it by name
+here, so a protocol amendment changes one YAML line. A missing parameter is a schema defect: fail loudly.
+"""
+
+from __future__ import annotations
+
+from ecrf.model import StudyModel
+
+
+class ParameterError(KeyError):
+    pass
+
+
+def _value(raw):
+    v = raw.value if hasattr(raw, "value") else raw
+    if isinstance(v, str):
+        try:
+            f = float(v)
+            return int(f) if f.is_integer() and "." not in v and "e" not in v.lower() else f
+        except ValueError:
+            return v
+    return v
+
+
+def annotations(element) -> dict:
+    """All annotations of a schema element as plain Python values (numbers parsed)."""
+    return {k: _value(a) for k, a in (getattr(element, "annotations", None) or {}).items()}
+
+
+def enum_annotations(model: StudyModel, enum: str) -> dict[str, dict]:
+    """{permissible value: {annotation: value}} for one enum."""
+    e = model.view.get_enum(enum)
+    if e is None:
+        raise ParameterError(f"enum {enum} not in the schema")
+    return {code: annotations(pv) for code, pv in e.permissible_values.items()}
+
+
+def class_parameter(model: StudyModel, cls: str, key: str):
+    """One annotation of a class, e.g. class_parameter(m, "KidneyFunction", "creatinine_umol_per_mgdl")."""
+    c = model.view.get_class(cls)
+    if c is None:
+        raise ParameterError(f"class {cls} not in the schema")
+    a = annotations(c)
+    if key not in a:
+        raise ParameterError(f"parameter {key} missing on class {cls} in the schema")
+    return a[key]
+
+
+def enum_parameter(model: StudyModel, enum: str, code: str, key: str):
+    a = enum_annotations(model, enum).get(code)
+    if a is None or key not in a:
+        raise ParameterError(f"parameter {key} missing on {enum}.{code} in the schema")
+    return a[key]
