@@ -1,0 +1,109 @@
+"""Kidney function and body size: a recorded eGFR or BSA against the one recomputed from the record's inputs.
+
+Equations and tolerances come from schema/clinical.yaml (KidneyFunctionParameters, BodySurfaceArea).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ecrf import findings as F
+from ecrf.clinical.bsa import mosteller_expr
+from ecrf.clinical.egfr import creatinine_mgdl_expr, egfr_expr
+from ecrf.params import class_parameter
+from ecrf.registry import check
+from ecrf.table import NUMBER_RE
+
+KIDNEY = "KidneyFunctionParameters"
+
+
+def _number(col: str) -> pl.Expr:
+    """A plain number from a text result; censored (<0.5) or qualitative results give null."""
+    c = pl.col(col)
+    return pl.when(c.str.contains(NUMBER_RE)).then(c).otherwise(None).cast(pl.Float64, strict=False)
+
+
+def _fmt(e: pl.Expr, decimals: int) -> pl.Expr:
+    return e.round(decimals).cast(pl.Utf8)
+
+
+@check("KIDNEY-EGFR", "Recorded eGFR differs from the recomputed one", "consistency", "warning", ("lb", "vs", "dm"),
+       "A recorded eGFR (LBTESTCD EGFR) differs by more than the tolerance from the eGFR recomputed with the "
+       "protocol's equation from the same visit's creatinine (umol/L converted to mg/dL), the same visit's height "
+       "and the subject's sex and age (at the lab date from a complete birth date, else AGE). Results that are "
+       "censored or in another unit are not compared.",
+       reference="Pierce Kidney Int 2021;99:948 (CKiD U25); Schwartz JASN 2009;20:629; Inker NEJM 2021;385:1737",
+       fields=("LBORRES",))
+def egfr(ctx):
+    lb, vs, dm = ctx.table("lb"), ctx.table("vs"), ctx.table("dm")
+    if lb is None or vs is None or dm is None or lb.n_rows == 0:
+        return {}
+    m = ctx.model
+    p = lambda k: class_parameter(m, KIDNEY, k)  # noqa: E731
+    equation, tol = p("egfr_equation"), p("egfr_tolerance_ml_min")
+    d = lb.typed.with_row_index("_idx")
+    recorded = (d.filter(pl.col("lbtestcd") == p("egfr_lab_code"))
+                .with_columns(_number("lborres").alias("_egfr")).filter(pl.col("_egfr").is_not_null()))
+    creat = (d.filter(pl.col("lbtestcd") == p("creatinine_lab_code"))
+             .select("subjid", "visitnum", creatinine_mgdl_expr(_number("lborres"), pl.col("lborresu"), m).alias("_scr"))
+             .filter(pl.col("_scr") > 0).unique(["subjid", "visitnum"], keep="first"))
+    height = (vs.typed.select("subjid", "visitnum", pl.col("height").alias("_height"))
+              .filter(pl.col("_height").is_not_null()).unique(["subjid", "visitnum"], keep="first"))
+    full_date = m.view.get_type("full_date").pattern  # a partial birth date gives no exact age
+    demo = dm.typed.select(
+        "subjid", pl.col("sex").alias("_sex"), pl.col("age").alias("_age_rec"),
+        pl.when(pl.col("brthdat").str.contains(full_date)).then(pl.col("brthdat").str.to_date("%Y-%m-%d", strict=False))
+        .alias("_birth")).unique("subjid", keep="first")
+    j = (recorded.join(creat, on=["subjid", "visitnum"]).join(height, on=["subjid", "visitnum"])
+         .join(demo, on="subjid"))
+    # Age at the lab date when the birth date is complete; otherwise the recorded age in completed years.
+    j = j.with_columns(pl.coalesce((pl.col("lbdat") - pl.col("_birth")).dt.total_days() / p("days_per_year"),
+                                   pl.col("_age_rec").cast(pl.Float64)).alias("_age"))
+    j = j.with_columns(egfr_expr(equation, pl.col("_sex"), pl.col("_age"), pl.col("_height"), pl.col("_scr"), m)
+                       .alias("_calc"))
+    bad = j.filter(pl.col("_calc").is_not_null() & ((pl.col("_egfr") - pl.col("_calc")).abs() > tol))
+    if bad.is_empty():
+        return {}
+    expected = pl.concat_str([_fmt(pl.col("_calc"), 1), pl.lit(f" +/- {tol} ({equation})")])
+    message = pl.concat_str([
+        pl.lit("recorded eGFR "), pl.col("lborres"), pl.lit(f" differs from {equation} eGFR "), _fmt(pl.col("_calc"), 1),
+        pl.lit(" computed from creatinine "), _fmt(pl.col("_scr"), 2), pl.lit(" mg/dL, height "),
+        _fmt(pl.col("_height"), 1), pl.lit(" cm, age "), _fmt(pl.col("_age"), 1), pl.lit(" y, sex "), pl.col("_sex")])
+    out = bad.select(pl.col("_idx").cast(pl.Int64), pl.col("lborres"), expected.alias("e"), message.alias("m"))
+    return {"lb": F.raw(_idx=out["_idx"].to_list(), field="LBORRES", value=out["lborres"].to_list(),
+                        expected=out["e"].to_list(), message=out["m"].to_list())}
+
+
+@check("KIDNEY-BSA", "Lymphodepletion BSA differs from Mosteller", "consistency", "warning", ("ld", "vs"),
+       "The body surface area recorded for lymphodepletion dosing (LDBSA, Mosteller) differs by more than the "
+       "tolerance from sqrt(height x weight / 3600) computed from the subject's vital signs at the LD visit "
+       "(else screening).",
+       reference="Mosteller NEJM 1987;317:1098", fields=("LDBSA",))
+def bsa(ctx):
+    ld, vs = ctx.table("ld"), ctx.table("vs")
+    if ld is None or vs is None or ld.n_rows == 0:
+        return {}
+    m = ctx.model
+    tol = class_parameter(m, "BodySurfaceArea", "bsa_tolerance_m2")
+    visits = str(class_parameter(m, "BodySurfaceArea", "bsa_visits")).split()
+    rank = {v: i for i, v in enumerate(visits)}
+    body = (vs.typed.filter(pl.col("visit").is_in(visits) & pl.col("height").is_not_null() & pl.col("weight").is_not_null())
+            .with_columns(pl.col("visit").replace_strict(rank, default=None).alias("_rank"))
+            .sort(["subjid", "_rank", "visitnum"])
+            .unique("subjid", keep="first", maintain_order=True)
+            .select("subjid", pl.col("visit").alias("_visit"), pl.col("height").alias("_h"), pl.col("weight").alias("_w")))
+    d = (ld.typed.with_row_index("_idx")
+         .filter(pl.col("ldbsa").is_not_null() & (pl.col("ldbsamth").is_null() | (pl.col("ldbsamth") == "MOSTELLER")))
+         .join(body, on="subjid")
+         .with_columns(mosteller_expr(pl.col("_h"), pl.col("_w"), m).alias("_calc")))
+    bad = d.filter((pl.col("ldbsa") - pl.col("_calc")).abs() > tol)
+    if bad.is_empty():
+        return {}
+    out = bad.select(
+        pl.col("_idx").cast(pl.Int64), pl.col("ldbsa").cast(pl.Utf8).alias("v"),
+        pl.concat_str([_fmt(pl.col("_calc"), 2), pl.lit(f" +/- {tol} m2 (Mosteller)")]).alias("e"),
+        pl.concat_str([pl.lit("LDBSA "), pl.col("ldbsa").cast(pl.Utf8), pl.lit(" m2 differs from Mosteller BSA "),
+                       _fmt(pl.col("_calc"), 2), pl.lit(" m2 from height "), _fmt(pl.col("_h"), 1),
+                       pl.lit(" cm and weight "), _fmt(pl.col("_w"), 1), pl.lit(" kg at visit "), pl.col("_visit")]).alias("m"))
+    return {"ld": F.raw(_idx=out["_idx"].to_list(), field="LDBSA", value=out["v"].to_list(),
+                        expected=out["e"].to_list(), message=out["m"].to_list())}

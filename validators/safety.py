@@ -1,0 +1,216 @@
+"""Safety grading: CRS and ICANS grades against their ASTCT 2019 criteria, AE dates, deaths and maximum grades.
+
+Grading rules come from schema/clinical.yaml (CrsGrading, IcansGrading, AeGrading) and from annotations on
+the OxygenSupport, Consciousness and AEOutcome codes. An item left empty is not guessed: it widens the range of
+grades accepted, so a finding means no reading of the record supports the recorded grade.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ecrf import findings as F
+from ecrf.params import class_parameter, enum_annotations
+from ecrf.registry import check
+
+ASTCT = "Lee BBMT 2019;25:625 (ASTCT consensus)"
+
+
+def _param(ctx, cls):
+    return lambda k: class_parameter(ctx.model, cls, k)
+
+
+def _grade_map(ctx, enum, key) -> dict[str, int]:
+    return {code: a[key] for code, a in enum_annotations(ctx.model, enum).items() if key in a}
+
+
+def _dead(ctx) -> list[str]:
+    dd = ctx.table("dd")
+    return [] if dd is None else dd.df["subjid"].drop_nulls().unique().to_list()
+
+
+def _band(lo: pl.Expr, hi: pl.Expr) -> pl.Expr:
+    return pl.when(lo == hi).then(lo.cast(pl.Utf8)).otherwise(pl.concat_str([lo.cast(pl.Utf8), pl.lit("-"), hi.cast(pl.Utf8)]))
+
+
+def _grade_findings(d: pl.DataFrame, grade: str, field: str, death: int, dead: list[str], what: str,
+                    detail: pl.Expr) -> pl.DataFrame | None:
+    """Rows whose recorded grade is outside [_lo, _hi], or is the death grade without a death record."""
+    g = pl.col(grade)
+    is_death = g == death
+    bad = d.filter(g.is_not_null() & pl.when(is_death).then(~pl.col("subjid").is_in(dead))
+                   .otherwise((g < pl.col("_lo")) | (g > pl.col("_hi"))))
+    if bad.is_empty():
+        return None
+    expected = pl.when(is_death).then(pl.lit(f"a death record (dd) for grade {death}")) \
+        .otherwise(pl.concat_str([pl.lit("grade "), _band(pl.col("_lo"), pl.col("_hi"))]))
+    message = pl.when(is_death).then(pl.lit(f"{what} grade {death} (death) but the subject has no death record")) \
+        .otherwise(pl.concat_str([pl.lit(f"{what} grade "), g.cast(pl.Utf8), pl.lit(" contradicts its criteria ("),
+                                  detail, pl.lit(") which give grade "), _band(pl.col("_lo"), pl.col("_hi"))]))
+    out = bad.select(pl.col("_idx").cast(pl.Int64), g.cast(pl.Utf8).alias("v"), expected.alias("e"), message.alias("m"))
+    return F.raw(_idx=out["_idx"].to_list(), field=field, value=out["v"].to_list(), expected=out["e"].to_list(),
+                 message=out["m"].to_list())
+
+
+def _txt(col: str) -> pl.Expr:
+    return pl.col(col).cast(pl.Utf8).fill_null("?")
+
+
+@check("SAFE-CRS-GRADE", "CRS grade contradicts its criteria", "consistency", "error", ("crs", "dd"),
+       "ASTCT 2019: the recorded CRS grade must equal the worse of the hypotension grade (hypotension without "
+       "vasopressors 2, one vasopressor with or without vasopressin 3, several vasopressors 4) and the hypoxia "
+       "grade of the oxygen support; fever alone is grade 1. Grade 5 (death) needs a death record.",
+       reference=ASTCT, fields=("CRSGR", "CRSFEVER", "CRSHYPO", "CRSVASO", "CRSVSPRS", "CRSOXY"))
+def crs_grade(ctx):
+    t = ctx.table("crs")
+    if t is None or t.n_rows == 0:
+        return {}
+    p = _param(ctx, "CrsGrading")
+    oxy = _grade_map(ctx, "OxygenSupport", "crs_hypoxia_grade")
+    top = p("hypotension_multiple_vasopressors_grade")
+    one, none_ = p("hypotension_one_vasopressor_grade"), p("hypotension_no_vasopressor_grade")
+    single, multi = p("one_vasopressor_min"), p("multiple_vasopressors_min")
+    v, vp, hy, fever = pl.col("crsvaso"), pl.col("crsvsprs"), pl.col("crshypo"), pl.col("crsfever")
+    # Hypotension: vasopressin alone counts as one vasopressor; empty items widen the range.
+    hyp_lo = (pl.when(v >= multi).then(top).when((v >= single) | (vp == "Y")).then(one)
+              .when(hy == "Y").then(none_).otherwise(0))
+    hyp_hi = (pl.when(v >= multi).then(top).when(v >= single).then(one).when(v.is_null()).then(top)
+              .when((vp == "Y") | vp.is_null()).then(one).when(hy == "N").then(0).otherwise(none_))
+    ox = pl.col("crsoxy").replace_strict(oxy, default=None, return_dtype=pl.Int64)
+    ox_lo, ox_hi = ox.fill_null(0), ox.fill_null(max(oxy.values()))
+    fev_lo = pl.when(fever == "Y").then(p("fever_only_grade")).otherwise(0)
+    fev_hi = pl.when(fever == "N").then(0).otherwise(p("fever_only_grade"))
+    d = t.typed.with_row_index("_idx").with_columns(
+        pl.max_horizontal(fev_lo, hyp_lo, ox_lo).alias("_lo"), pl.max_horizontal(fev_hi, hyp_hi, ox_hi).alias("_hi"))
+    detail = pl.concat_str([pl.lit("fever "), _txt("crsfever"), pl.lit(", hypotension "), _txt("crshypo"),
+                            pl.lit(", vasopressors "), _txt("crsvaso"), pl.lit(", vasopressin "), _txt("crsvsprs"),
+                            pl.lit(", oxygen "), _txt("crsoxy")])
+    f = _grade_findings(d, "crsgr", "CRSGR", p("death_grade"), _dead(ctx), "CRS", detail)
+    return {} if f is None else {"crs": f}
+
+
+@check("SAFE-ICANS-GRADE", "ICANS grade contradicts its criteria", "consistency", "error", ("icans", "dd"),
+       "ASTCT 2019: the recorded ICANS grade must equal the worst of its components: ICE 7-9 grade 1, 3-6 grade 2, "
+       "0-2 grade 3 (or, with the CAPD tool, CAPD 1-8 grade 1 or 2, 9 or more grade 3); depressed consciousness; "
+       "seizure (3 or 4); cerebral oedema (3 or 4); deep focal motor weakness (4). Grade 5 (death) needs a death record.",
+       reference=ASTCT, fields=("ICANSGR", "ICANSTOOL", "ICESCORE", "CAPDSCORE", "ICANSCON", "ICANSSEIZ", "ICANSOED", "ICANSMOT"))
+def icans_grade(ctx):
+    t = ctx.table("icans")
+    if t is None or t.n_rows == 0:
+        return {}
+    p = _param(ctx, "IcansGrading")
+    con = _grade_map(ctx, "Consciousness", "icans_grade")
+    top = max(con.values())  # an unperformable assessment can mean the highest non-fatal grade
+    ice, capd, tool = pl.col("icescore"), pl.col("capdscore"), pl.col("icanstool")
+    ice_g = (pl.when(ice >= p("ice_normal_min")).then(0).when(ice >= p("ice_grade1_min")).then(1)
+             .when(ice >= p("ice_grade2_min")).then(2).when(ice >= p("ice_grade3_min")).then(3))
+    enc_lo = (pl.when(tool == "ICE").then(ice_g)
+              .when(tool == "CAPD").then(pl.when(capd >= p("capd_positive_min")).then(p("capd_positive_grade"))
+                                         .when(capd >= p("capd_low_min")).then(p("capd_low_grade_min"))
+                                         .when(capd.is_not_null()).then(0)))
+    enc_hi = (pl.when(tool == "ICE").then(ice_g)
+              .when(tool == "CAPD").then(pl.when(capd >= p("capd_positive_min")).then(p("capd_positive_grade"))
+                                         .when(capd >= p("capd_low_min")).then(p("capd_low_grade_max"))
+                                         .when(capd.is_not_null()).then(0)))
+    cg = pl.col("icanscon").replace_strict(con, default=None, return_dtype=pl.Int64)
+
+    def yes(col, lo, hi):  # Y -> [lo, hi], N -> 0, empty -> [0, hi]
+        c = pl.col(col)
+        return pl.when(c == "Y").then(lo).otherwise(0), pl.when(c == "N").then(0).otherwise(hi)
+
+    seiz = yes("icansseiz", p("seizure_grade_min"), p("seizure_grade_max"))
+    oed = yes("icansoed", p("oedema_grade_min"), p("oedema_grade_max"))
+    mot = yes("icansmot", p("motor_weakness_grade"), p("motor_weakness_grade"))
+    d = t.typed.with_row_index("_idx").with_columns(
+        pl.max_horizontal(enc_lo.fill_null(0), cg.fill_null(0), seiz[0], oed[0], mot[0]).alias("_lo"),
+        pl.max_horizontal(enc_hi.fill_null(top), cg.fill_null(top), seiz[1], oed[1], mot[1]).alias("_hi"))
+    detail = pl.concat_str([pl.lit("tool "), _txt("icanstool"), pl.lit(", ICE "), _txt("icescore"),
+                            pl.lit(", CAPD "), _txt("capdscore"), pl.lit(", consciousness "), _txt("icanscon"),
+                            pl.lit(", seizure "), _txt("icansseiz"), pl.lit(", oedema "), _txt("icansoed"),
+                            pl.lit(", motor weakness "), _txt("icansmot")])
+    f = _grade_findings(d, "icansgr", "ICANSGR", p("death_grade"), _dead(ctx), "ICANS", detail)
+    return {} if f is None else {"icans": f}
+
+
+@check("SAFE-AE-DATES", "AE ends before it starts", "consistency", "error", ("ae",),
+       "AEENDAT is before AESTDAT. Partial dates are compared at their common precision (2026-03 and 2026-03-05 "
+       "cannot be ordered and give no finding).",
+       reference="CDASHIG: collect only the precision known", fields=("AEENDAT",))
+def ae_dates(ctx):
+    t = ctx.table("ae")
+    if t is None or t.n_rows == 0:
+        return {}
+    pattern = t.form.item("aestdat").pattern or ctx.model.view.get_type("partial_date").pattern
+    st, en = pl.col("aestdat"), pl.col("aeendat")
+    n = pl.min_horizontal(st.str.len_chars(), en.str.len_chars())
+    d = t.df.with_row_index("_idx").filter(st.str.contains(pattern) & en.str.contains(pattern))
+    bad = d.filter(en.str.slice(0, n) < st.str.slice(0, n))
+    if bad.is_empty():
+        return {}
+    msg = pl.concat_str([pl.lit("AE end date "), en, pl.lit(" is before its start date "), st])
+    out = bad.select(pl.col("_idx").cast(pl.Int64), en.alias("v"),
+                     pl.concat_str([pl.lit("on or after "), st]).alias("e"), msg.alias("m"))
+    return {"ae": F.raw(_idx=out["_idx"].to_list(), field="AEENDAT", value=out["v"].to_list(),
+                        expected=out["e"].to_list(), message=out["m"].to_list())}
+
+
+@check("SAFE-AE-DEATH", "Fatal AE and death record disagree", "consistency", "error", ("ae", "dd"),
+       "An adverse event of grade 5 or with outcome FATAL needs a death record (dd), and a death record needs an "
+       "adverse event of grade 5 or with outcome FATAL.",
+       reference="CTCAE v5.0 (grade 5 = death)", fields=("AETOXGR", "AEOUT", "DTHDAT"))
+def ae_death(ctx):
+    ae, dd = ctx.table("ae"), ctx.table("dd")
+    if ae is None:
+        return {}
+    death = class_parameter(ctx.model, "AeGrading", "death_grade")
+    fatal_codes = [c for c, a in enum_annotations(ctx.model, "AEOutcome").items() if a.get("implies_death") is True]
+    a = ae.typed.with_row_index("_idx").with_columns(
+        (pl.col("aetoxgr") == death).fill_null(False).alias("_g5"),
+        pl.col("aeout").is_in(fatal_codes).fill_null(False).alias("_out"))
+    fatal = a.filter(pl.col("_g5") | pl.col("_out"))
+    dead = _dead(ctx)
+    out = {}
+    bad = fatal.filter(~pl.col("subjid").is_in(dead))
+    if not bad.is_empty():
+        field = pl.when(pl.col("_g5")).then(pl.lit("AETOXGR")).otherwise(pl.lit("AEOUT"))
+        value = pl.when(pl.col("_g5")).then(pl.col("aetoxgr").cast(pl.Utf8)).otherwise(pl.col("aeout"))
+        r = bad.select(pl.col("_idx").cast(pl.Int64), field.alias("f"), value.alias("v"))
+        out["ae"] = F.raw(_idx=r["_idx"].to_list(), field=r["f"].to_list(), value=r["v"].to_list(),
+                          expected="a death record (dd) for the subject",
+                          message=f"fatal adverse event (grade {death} or outcome FATAL) but the subject has no death record")
+    if dd is not None and dd.n_rows:
+        orphan = dd.df.with_row_index("_idx").filter(~pl.col("subjid").is_in(fatal["subjid"].unique().to_list()))
+        if not orphan.is_empty():
+            out["dd"] = F.raw(_idx=orphan["_idx"].cast(pl.Int64).to_list(), field="DTHDAT",
+                              value=orphan["dthdat"].to_list(),
+                              expected=f"an adverse event with AETOXGR {death} or AEOUT FATAL",
+                              message=f"death recorded but the subject has no adverse event of grade {death} or outcome FATAL")
+    return out
+
+
+@check("SAFE-AE-MAXGRADE", "AE grade below its daily CRS/ICANS grades", "consistency", "warning", ("ae", "crs", "icans"),
+       "AETOXGR of a CRS or ICANS adverse event is the highest grade of the event, so it cannot be lower than any "
+       "daily grade recorded for it (crs or icans records with the same SUBJID and AESEQ).",
+       reference=ASTCT, fields=("AETOXGR",))
+def ae_maxgrade(ctx):
+    ae = ctx.table("ae")
+    if ae is None or ae.n_rows == 0:
+        return {}
+    a = ae.typed.with_row_index("_idx")
+    found = []
+    for domain, grade, title in (("crs", "crsgr", "CRSGR"), ("icans", "icansgr", "ICANSGR")):
+        t = ctx.table(domain)
+        if t is None or t.n_rows == 0:
+            continue
+        daily = t.typed.group_by("subjid", "aeseq").agg(pl.col(grade).max().alias("_max")).filter(pl.col("_max").is_not_null())
+        bad = a.join(daily, on=["subjid", "aeseq"]).filter(pl.col("aetoxgr") < pl.col("_max"))
+        found.append(bad.select(pl.col("_idx").cast(pl.Int64), pl.col("aetoxgr").cast(pl.Utf8).alias("v"),
+                                pl.concat_str([pl.lit("at least "), pl.col("_max").cast(pl.Utf8)]).alias("e"),
+                                pl.concat_str([pl.lit("AETOXGR "), pl.col("aetoxgr").cast(pl.Utf8),
+                                               pl.lit(f" is below the highest daily {title} "),
+                                               pl.col("_max").cast(pl.Utf8), pl.lit(f" in {domain}.csv")]).alias("m")))
+    r = pl.concat(found) if found else None
+    if r is None or r.is_empty():
+        return {}
+    return {"ae": F.raw(_idx=r["_idx"].to_list(), field="AETOXGR", value=r["v"].to_list(), expected=r["e"].to_list(),
+                        message=r["m"].to_list())}
