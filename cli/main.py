@@ -142,5 +142,10 @@ def example(directory, subjects, seed, clean):
     click.echo(f"wrote {n} files to {directory}", err=True)
 
 
+from ecrf.cli.catalogue import checks_command  # noqa: E402
+
+main.add_command(checks_command)
+
+
 if __name__ == "__main__":
     main()

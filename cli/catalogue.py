@@ -1,0 +1,38 @@
+"""`ecrf checks`: the check catalogue as a table, Markdown, CSV or an Excel workbook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("checks")
+@click.option("--format", "fmt", type=click.Choice(["table", "md", "csv", "xlsx"]), default="table",
+              show_default=True, help="Catalogue format.")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="File to write (default: standard output; required for xlsx).")
+def checks_command(fmt, output):
+    """List every registered check with its severity, deviation category, forms, fields and reference.
+
+    \b
+    Examples:
+      ecrf checks
+      ecrf checks --format md -o docs/checks.md
+      ecrf checks --format xlsx -o checks.xlsx     # for data management sign-off
+    """
+    from ecrf import catalogue as C
+
+    df = C.catalogue()
+    if fmt == "xlsx":
+        if output is None:
+            raise click.UsageError("--format xlsx needs --output FILE")
+        C.to_xlsx(df, output)
+        click.echo(f"{df.height} checks written to {output}", err=True)
+        return
+    text = {"md": C.to_markdown, "csv": C.to_csv, "table": C.to_table}[fmt](df)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"{df.height} checks written to {output}", err=True)
+    else:
+        click.echo(text, nl=False)

@@ -1,0 +1,49 @@
+"""The check catalogue is generated from the registry: docs/checks.md must match a fresh rendering."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from ecrf import catalogue as C
+from ecrf.cli.main import main
+from ecrf.registry import all_checks
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "checks.md"
+
+
+def test_docs_checks_md_is_current():
+    assert DOC.read_text(encoding="utf-8") == C.to_markdown(C.catalogue()), \
+        "docs/checks.md is stale: run `ecrf checks --format md -o docs/checks.md`"
+
+
+def test_every_registered_check_is_listed():
+    text = DOC.read_text(encoding="utf-8")
+    ids = [c.id for c in all_checks()]
+    assert C.catalogue()["id"].to_list() == ids
+    missing = [i for i in ids if f"| {i} |" not in text]
+    assert not missing
+
+
+def test_deviation_checks_carry_importance_and_category():
+    df = C.catalogue().filter(C.catalogue()["category"] == "deviation")
+    assert df.height > 0
+    assert set(df["severity"]) <= {"important", "non-important"} and (df["dvcat"] != "").all()
+
+
+def test_xlsx_has_one_row_per_check(tmp_path):
+    out = tmp_path / "checks.xlsx"
+    r = CliRunner().invoke(main, ["checks", "--format", "xlsx", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    ws = load_workbook(out).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][0] == "Check" and len(rows) - 1 == len(all_checks())
+    assert [row[0] for row in rows[1:]] == [c.id for c in all_checks()]
+
+
+def test_cli_formats(tmp_path):
+    r = CliRunner().invoke(main, ["checks", "--format", "csv"])
+    assert r.exit_code == 0 and r.output.count("\n") >= len(all_checks()) + 1
+    assert CliRunner().invoke(main, ["checks", "--format", "xlsx"]).exit_code == 2

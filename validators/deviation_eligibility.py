@@ -1,0 +1,345 @@
+"""Eligibility deviations: screening data that contradict the registration's criteria, and criteria recorded
+as not met on the eligibility form. Thresholds come from schema/protocol.yaml through ecrf.protocol.
+
+Each data check is a "violation" function returning (form domain, frame with _idx, subjid, value, expected,
+message); the check itself reports it, and ELIG-IE-CONTRADICTS reuses it against the eligibility form.
+"""
+
+from __future__ import annotations
+
+import operator
+from datetime import timedelta
+
+import polars as pl
+
+from ecrf import findings as F
+from ecrf.protocol import protocol
+from ecrf.registry import check
+
+DVCAT = "eligibility"
+REG = "NCT07283315"
+_OPS = {">=": operator.ge, ">": operator.gt}
+NUM_RE = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+
+
+def _typed(ctx, domain):
+    t = ctx.table(domain)
+    if t is None or t.n_rows == 0:
+        return None
+    return t.typed.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
+
+
+def _at_screening(ctx, domain):
+    d = _typed(ctx, domain)
+    return None if d is None else d.filter(pl.col("visit") == protocol(ctx.model).screening_visit)
+
+
+def _cohorts(ctx):
+    d = _typed(ctx, "dm")
+    return None if d is None else d.select("subjid", "cohort", pl.col("age").alias("_age")).unique("subjid")
+
+
+def _plausible(ctx, domain, col):
+    """Values inside the item's hard limits: those outside are already reported by COL-RANGE."""
+    item = ctx.model.forms[domain].item(col)
+    e = pl.col(col).is_not_null()
+    if item.minimum is not None:
+        e = e & (pl.col(col) >= item.minimum)
+    if item.maximum is not None:
+        e = e & (pl.col(col) <= item.maximum)
+    return e
+
+
+def _out(domain, bad, value, expected, message):
+    """A violation frame: what the check and ELIG-IE-CONTRADICTS both need."""
+    if bad is None or bad.is_empty():
+        return domain, None
+    return domain, bad.select("_idx", "subjid", value.cast(pl.Utf8).alias("value"),
+                              expected.cast(pl.Utf8).alias("expected"), message.cast(pl.Utf8).alias("message"))
+
+
+def _report(found, field):
+    domain, v = found
+    if v is None:
+        return {}
+    return {domain: F.raw(_idx=v["_idx"].to_list(), field=field, value=v["value"].to_list(),
+                          expected=v["expected"].to_list(), message=v["message"].to_list())}
+
+
+def _threshold_violation(d, col, minimum, what, comparator, plausible):
+    """Rows whose numeric `col` fails `col <comparator> minimum`."""
+    if d is None:
+        return None
+    ok = _OPS[comparator](pl.col(col), minimum)
+    return d.filter(plausible & ~ok), pl.lit(f"{comparator} {minimum}"), \
+        pl.format("{} {} at screening is below the eligibility minimum", pl.lit(what), pl.col(col))
+
+
+# --- the data checks -------------------------------------------------------------------------------------
+
+def v_age(ctx):
+    d = _typed(ctx, "dm")
+    if d is None:
+        return "dm", None
+    mins = pl.DataFrame({"cohort": list(protocol(ctx.model).min_age()),
+                         "_min": list(protocol(ctx.model).min_age().values())})
+    d = d.join(mins, on="cohort", how="inner")
+    bad = d.filter(_plausible(ctx, "dm", "age") & (pl.col("age") < pl.col("_min")))
+    return _out("dm", bad, pl.col("age"), pl.format(">= {} years ({})", pl.col("_min"), pl.col("cohort")),
+                pl.format("age {} at consent is below the minimum age {} of the {} cohort",
+                          pl.col("age"), pl.col("_min"), pl.col("cohort")))
+
+
+@check("ELIG-AGE", "Age below the cohort's minimum", "deviation", "important", ("dm",),
+       "Age at consent is below the minimum age of the subject's cohort (Cohort min_age: SLE, IgAN, SSc, AAV >= 5; "
+       "MDR-SRNS >= 3).", reference=f"{REG} cohort inclusion 1", fields=("AGE", "COHORT"), dvcat=DVCAT)
+def age(ctx):
+    return _report(v_age(ctx), "AGE")
+
+
+def _simple(ctx, domain, col, key, what, cohort=None, comparator=">="):
+    d = _at_screening(ctx, domain)
+    if d is not None and cohort is not None:
+        c = _cohorts(ctx)
+        d = None if c is None else d.join(c, on="subjid", how="inner").filter(pl.col("cohort") == cohort)
+    p = protocol(ctx.model)
+    r = _threshold_violation(d, col, p.param(key), what, comparator, _plausible(ctx, domain, col))
+    return (domain, None) if r is None else _out(domain, r[0], pl.col(col), r[1], r[2])
+
+
+def v_lvef(ctx):
+    return _simple(ctx, "echo", "lvef", "lvef_min", "LVEF %")
+
+
+@check("ELIG-LVEF", "LVEF below the inclusion minimum", "deviation", "important", ("echo",),
+       "Screening echocardiography shows LVEF below ProtocolParameters lvef_min (55%).",
+       reference=f"{REG} general inclusion 2", fields=("LVEF",), dvcat=DVCAT)
+def lvef(ctx):
+    return _report(v_lvef(ctx), "LVEF")
+
+
+def v_spo2(ctx):
+    return _simple(ctx, "vs", "oxysat", "spo2_min", "SpO2 %")
+
+
+@check("ELIG-SPO2", "SpO2 below the inclusion minimum", "deviation", "important", ("vs",),
+       "SpO2 at the screening visit is below ProtocolParameters spo2_min (92%).",
+       reference=f"{REG} general inclusion 5", fields=("OXYSAT",), dvcat=DVCAT)
+def spo2(ctx):
+    return _report(v_spo2(ctx), "OXYSAT")
+
+
+def v_sledai(ctx):
+    p = protocol(ctx.model)
+    return _simple(ctx, "sledai", "sledaitot", "sledai_min", "SLEDAI-2K", "SLE", str(p.param("sledai_comparator")))
+
+
+@check("ELIG-SLE-SLEDAI", "SLEDAI-2K below the SLE inclusion minimum", "deviation", "important", ("sledai", "dm"),
+       "An SLE subject's SLEDAI-2K at screening fails ProtocolParameters sledai_comparator sledai_min (>= 6).",
+       reference=f"{REG} SLE inclusion 4", fields=("SLEDAITOT",), dvcat=DVCAT)
+def sledai(ctx):
+    return _report(v_sledai(ctx), "SLEDAITOT")
+
+
+def v_mrss(ctx):
+    return _simple(ctx, "mrss", "mrsstot", "mrss_min", "mRSS", "SSC")
+
+
+@check("ELIG-SSC-MRSS", "mRSS below the systemic sclerosis inclusion minimum", "deviation", "important",
+       ("mrss", "dm"), "A systemic sclerosis subject's mRSS at screening is below ProtocolParameters mrss_min (15).",
+       reference=f"{REG} systemic sclerosis inclusion 4", fields=("MRSSTOT",), dvcat=DVCAT)
+def mrss(ctx):
+    return _report(v_mrss(ctx), "MRSSTOT")
+
+
+def v_vas(ctx):
+    return _simple(ctx, "vas", "vastot", "vas_min", "PVAS/BVAS", "AAV")
+
+
+@check("ELIG-AAV-VAS", "PVAS/BVAS below the vasculitis inclusion minimum", "deviation", "important", ("vas", "dm"),
+       "An AAV subject's PVAS/BVAS total at screening is below ProtocolParameters vas_min (10).",
+       reference=f"{REG} ANCA-associated vasculitis inclusion 4", fields=("VASTOT",), dvcat=DVCAT)
+def vas(ctx):
+    return _report(v_vas(ctx), "VASTOT")
+
+
+def v_vas_instrument(ctx):
+    d, c = _at_screening(ctx, "vas"), _cohorts(ctx)
+    if d is None or c is None:
+        return "vas", None
+    adult = protocol(ctx.model).param("vas_adult_age")
+    d = d.join(c, on="subjid", how="inner").filter(pl.col("cohort") == "AAV")
+    d = d.with_columns(pl.coalesce("vasage", "_age").alias("_a"))
+    want = pl.when(pl.col("_a") < adult).then(pl.lit("PVAS")).otherwise(pl.lit("BVAS"))
+    bad = d.filter(pl.col("_a").is_not_null() & pl.col("vasinst").is_not_null()).with_columns(want.alias("_want")) \
+        .filter(pl.col("vasinst") != pl.col("_want"))
+    return _out("vas", bad, pl.col("vasinst"), pl.format("{} (age {}; PVAS under {} years)", pl.col("_want"),
+                                                         pl.col("_a"), pl.lit(adult)),
+                pl.format("{} used at age {}; the registration requires {}", pl.col("vasinst"), pl.col("_a"),
+                          pl.col("_want")))
+
+
+@check("ELIG-AAV-INSTRUMENT", "Vasculitis score on the wrong instrument for the age", "deviation", "important",
+       ("vas", "dm"), "At screening an AAV subject under ProtocolParameters vas_adult_age (18) must be scored with "
+       "PVAS, from that age with BVAS (age from VASAGE, else AGE).",
+       reference=f"{REG} ANCA-associated vasculitis inclusion 4", fields=("VASINST", "VASAGE"), dvcat=DVCAT)
+def vas_instrument(ctx):
+    return _report(v_vas_instrument(ctx), "VASINST")
+
+
+def _lab_number():
+    return pl.when(pl.col("lborres").str.contains(NUM_RE)).then(pl.col("lborres")).otherwise(None) \
+        .cast(pl.Float64, strict=False)
+
+
+def v_alt_ast(ctx):
+    d = _at_screening(ctx, "lb")
+    if d is None:
+        return "lb", None
+    k = protocol(ctx.model).param("alt_ast_uln_max")
+    d = d.filter(pl.col("lbtestcd").is_in(["ALT", "AST"])).with_columns(_lab_number().alias("_v"))
+    bad = d.filter(pl.col("_v").is_not_null() & pl.col("lbornrhi").is_not_null() & (pl.col("_v") > k * pl.col("lbornrhi")))
+    return _out("lb", bad, pl.col("lborres"), pl.format("<= {} x ULN ({})", pl.lit(k), pl.col("lbornrhi") * k),
+                pl.format("{} {} is above {} x ULN {} at screening (allowed only if due to inflammatory myopathy)",
+                          pl.col("lbtestcd"), pl.col("lborres"), pl.lit(k), pl.col("lbornrhi")))
+
+
+@check("ELIG-ALT-AST", "ALT or AST above the inclusion limit", "deviation", "important", ("lb",),
+       "ALT or AST at screening is above ProtocolParameters alt_ast_uln_max (3) x the result's own ULN (LBORNRHI). "
+       "The registration's exception for inflammatory myopathy cannot be seen in the data: confirm by query.",
+       reference=f"{REG} general inclusion 3", fields=("LBORRES", "LBORNRHI"), dvcat=DVCAT)
+def alt_ast(ctx):
+    return _report(v_alt_ast(ctx), "LBORRES")
+
+
+def _screening_dates(ctx):
+    d = _at_screening(ctx, "sv")
+    if d is None:
+        return None
+    return d.filter(pl.col("svstdat").is_not_null()).group_by("subjid").agg(pl.col("svstdat").min().alias("_scr"))
+
+
+def v_live_vaccine(ctx):
+    d, scr = _typed(ctx, "cm"), _screening_dates(ctx)
+    if d is None or scr is None:
+        return "cm", None
+    weeks = protocol(ctx.model).param("live_vaccine_weeks")
+    # Partial start dates (year or year-month) cannot be placed in the window and are left to review.
+    d = d.filter((pl.col("cmcat") == "VACCINE") & (pl.col("cmlive") == "Y")) \
+        .with_columns(pl.col("cmstdat").str.to_date("%Y-%m-%d", strict=False).alias("_st")).join(scr, on="subjid")
+    bad = d.filter((pl.col("_st") <= pl.col("_scr")) & (pl.col("_st") >= pl.col("_scr") - timedelta(weeks=weeks)))
+    return _out("cm", bad, pl.col("cmstdat"), pl.format("before {} ({} weeks before screening)",
+                                                          pl.col("_scr") - timedelta(weeks=weeks), pl.lit(weeks)),
+                pl.format("live vaccine {} on {} within {} weeks before the screening visit {}", pl.col("cmtrt"),
+                          pl.col("cmstdat"), pl.lit(weeks), pl.col("_scr")))
+
+
+@check("ELIG-LIVE-VACCINE", "Live vaccine within the exclusion window before screening", "deviation", "important",
+       ("cm", "sv"), "A live vaccine (CMCAT VACCINE, CMLIVE Y) started within ProtocolParameters live_vaccine_weeks "
+       "(4) weeks before the screening visit date.", reference=f"{REG} exclusion 12", fields=("CMSTDAT", "CMLIVE"),
+       dvcat=DVCAT)
+def live_vaccine(ctx):
+    return _report(v_live_vaccine(ctx), "CMSTDAT")
+
+
+def v_pregnancy(ctx):
+    d = _at_screening(ctx, "lb")
+    if d is None:
+        return "lb", None
+    pos = [s.upper() for s in protocol(ctx.model).param_list("hcg_positive_results")]
+    d = d.filter(pl.col("lbtestcd") == "HCG").with_columns(_lab_number().alias("_v"))
+    positive = pl.col("lborres").str.to_uppercase().is_in(pos) | \
+        (pl.col("_v").is_not_null() & pl.col("lbornrhi").is_not_null() & (pl.col("_v") > pl.col("lbornrhi")))
+    bad = d.filter(positive)
+    return _out("lb", bad, pl.col("lborres"), pl.lit("negative"),
+                pl.format("positive pregnancy test {} at screening", pl.col("lborres")))
+
+
+@check("ELIG-PREGNANCY", "Positive pregnancy test at screening", "deviation", "important", ("lb",),
+       "The blood pregnancy test (LBTESTCD HCG) at screening is positive: a result text in ProtocolParameters "
+       "hcg_positive_results, or a number above the result's ULN.", reference=f"{REG} exclusion 13",
+       fields=("LBORRES",), dvcat=DVCAT)
+def pregnancy(ctx):
+    return _report(v_pregnancy(ctx), "LBORRES")
+
+
+VIOLATIONS = {"ELIG-AGE": v_age, "ELIG-LVEF": v_lvef, "ELIG-SPO2": v_spo2, "ELIG-SLE-SLEDAI": v_sledai,
+              "ELIG-SSC-MRSS": v_mrss, "ELIG-AAV-VAS": v_vas, "ELIG-AAV-INSTRUMENT": v_vas_instrument,
+              "ELIG-ALT-AST": v_alt_ast, "ELIG-LIVE-VACCINE": v_live_vaccine, "ELIG-PREGNANCY": v_pregnancy}
+
+
+# --- the eligibility form ----------------------------------------------------------------------------------
+
+@check("ELIG-IE-CONTRADICTS", "Eligibility form says met, the data say not", "deviation", "important",
+       ("ie", "dm", "echo", "vs", "lb", "cm", "sledai", "mrss", "vas"),
+       "A criterion recorded as met (IEORRES Y) is contradicted by a finding of the check that tests it against the "
+       "data (EligibilityCriterion checked_by).", reference=f"{REG} eligibility criteria",
+       fields=("IETESTCD", "IEORRES"), dvcat=DVCAT)
+def ie_contradicts(ctx):
+    ie, dm = _typed(ctx, "ie"), _cohorts(ctx)
+    if ie is None:
+        return {}
+    found = [v.select("subjid", "message").with_columns(pl.lit(cid).alias("check_id"))
+             for cid, fn in VIOLATIONS.items() if (v := fn(ctx)[1]) is not None]
+    if not found:
+        return {}
+    crit = protocol(ctx.model).criteria().filter(pl.col("check_id").is_not_null())
+    v = pl.concat(found).join(crit, on="check_id")
+    cohort = dm.select("subjid", pl.col("cohort").alias("_cohort")) if dm is not None else None
+    if cohort is not None:
+        v = v.join(cohort, on="subjid", how="left")
+        v = v.filter(pl.col("cohort").is_null() | (pl.col("cohort") == pl.col("_cohort")))
+    v = v.group_by("subjid", "ietestcd").agg(pl.col("check_id").unique().sort().str.join(", "),
+                                             pl.col("message").first())
+    bad = ie.filter(pl.col("ieorres") == "Y").join(v, on=["subjid", "ietestcd"]).sort("_idx")
+    if bad.is_empty():
+        return {}
+    return {"ie": F.raw(_idx=bad["_idx"].to_list(), field="IEORRES", value="Y",
+                        expected=bad.select(pl.format("N (see {})", pl.col("check_id"))).to_series().to_list(),
+                        message=bad.select(pl.format("{} recorded as met, but {}", pl.col("ietestcd"),
+                                                     pl.col("message"))).to_series().to_list())}
+
+
+def _not_met(ctx):
+    ie = _typed(ctx, "ie")
+    if ie is None:
+        return None
+    crit = protocol(ctx.model).criteria().unique("ietestcd").select("ietestcd", "waiver_allowed")
+    return ie.filter(pl.col("ieorres") == "N").join(crit, on="ietestcd", how="left") \
+        .with_columns(pl.col("waiver_allowed").fill_null(False), (pl.col("iewaiv") == "Y").fill_null(False).alias("_w"))
+
+
+@check("ELIG-NOT-MET", "Criterion not met and no valid waiver", "deviation", "important", ("ie",),
+       "A subject was enrolled with a criterion recorded as not met (IEORRES N) without a waiver, or with a waiver "
+       "for a criterion whose registration text allows none (EligibilityCriterion waiver_allowed).",
+       reference=f"{REG} eligibility criteria", fields=("IEORRES", "IEWAIV"), dvcat=DVCAT)
+def not_met(ctx):
+    d = _not_met(ctx)
+    if d is None:
+        return {}
+    bad = d.filter(~(pl.col("_w") & pl.col("waiver_allowed")))
+    if bad.is_empty():
+        return {}
+    msg = pl.when(pl.col("_w")).then(pl.format("{} not met; a waiver was recorded but the registration allows none",
+                                               pl.col("ietestcd"))) \
+        .otherwise(pl.format("{} not met and no waiver recorded", pl.col("ietestcd")))
+    return {"ie": F.raw(_idx=bad["_idx"].to_list(), field="IEORRES", value="N",
+                        expected="Y", message=bad.select(msg).to_series().to_list())}
+
+
+@check("ELIG-NOT-MET-WAIVED", "Criterion not met, enrolled on an allowed waiver", "deviation", "non-important", ("ie",),
+       "A criterion recorded as not met (IEORRES N) with an investigator waiver (IEWAIV Y) where the registration "
+       "allows one (EligibilityCriterion waiver_allowed): documented, not important.",
+       reference=f"{REG} general inclusion 4; cohort adequate-treatment criteria", fields=("IEORRES", "IEWAIV"),
+       dvcat=DVCAT)
+def not_met_waived(ctx):
+    d = _not_met(ctx)
+    if d is None:
+        return {}
+    ok = d.filter(pl.col("_w") & pl.col("waiver_allowed"))
+    if ok.is_empty():
+        return {}
+    return {"ie": F.raw(_idx=ok["_idx"].to_list(), field="IEWAIV", value="Y", expected="Y (waiver allowed)",
+                        message=ok.select(pl.format("{} not met; enrolled on an investigator waiver: {}",
+                                                    pl.col("ietestcd"), pl.col("iewaivr").fill_null("no reason given")))
+                        .to_series().to_list())}

@@ -1,0 +1,199 @@
+"""Schedule and treatment deviations: visit windows, lymphodepletion day and dose, KN5601-K dose, infusion
+without lymphodepletion, and study procedures before consent. Day 0 is the date of KN5601-K infusion number
+ProtocolParameters day0_infusion_number; windows, days and doses come from the schema through ecrf.protocol.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ecrf import findings as F
+from ecrf.protocol import protocol
+from ecrf.registry import check
+
+REG = "NCT07283315"
+CONV = "protocol parameter [CONV]: the registration is silent"
+
+
+def _typed(ctx, domain):
+    t = ctx.table(domain)
+    if t is None or t.n_rows == 0:
+        return None
+    return t.typed.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
+
+
+def _day0(ctx):
+    """subjid -> date of the first KN5601-K infusion."""
+    ex = _typed(ctx, "ex")
+    if ex is None:
+        return None
+    n = protocol(ctx.model).param("day0_infusion_number")
+    return ex.filter((pl.col("exnum") == n) & pl.col("exdat").is_not_null()) \
+        .group_by("subjid").agg(pl.col("exdat").min().alias("_d0"))
+
+
+def _raw(bad, field, value, expected, message):
+    if bad is None or bad.is_empty():
+        return None
+    cols = bad.select(value.cast(pl.Utf8).alias("v"), expected.cast(pl.Utf8).alias("e"), message.cast(pl.Utf8).alias("m"))
+    return F.raw(_idx=bad["_idx"].to_list(), field=field, value=cols["v"].to_list(), expected=cols["e"].to_list(),
+                 message=cols["m"].to_list())
+
+
+def _only(domain, r):
+    return {} if r is None else {domain: r}
+
+
+@check("SCHED-VISIT-WINDOW", "Visit outside its window", "deviation", "non-important", ("sv", "ex"),
+       "A visit that occurred on a date outside day 0 + VisitCode target_day, minus window_before / plus "
+       "window_after (day 0 = first KN5601-K infusion).", reference=f"VisitCode annotations; {CONV}",
+       fields=("SVSTDAT",), dvcat="visit schedule")
+def visit_window(ctx):
+    sv, d0 = _typed(ctx, "sv"), _day0(ctx)
+    if sv is None or d0 is None:
+        return {}
+    w = protocol(ctx.model).visit_windows()
+    grid = pl.DataFrame({"visit": list(w), "_t": [x.target_day for x in w.values()],
+                         "_b": [x.before for x in w.values()], "_a": [x.after for x in w.values()]})
+    d = sv.filter(pl.col("svstdat").is_not_null()).join(grid, on="visit").join(d0, on="subjid") \
+        .with_columns((pl.col("svstdat") - pl.col("_d0")).dt.total_days().alias("_day"))
+    bad = d.filter((pl.col("_day") < pl.col("_t") - pl.col("_b")) | (pl.col("_day") > pl.col("_t") + pl.col("_a")))
+    return _only("sv", _raw(bad, "SVSTDAT", pl.col("svstdat"),
+                            pl.format("day {} (-{}/+{}): {} to {}", pl.col("_t"), pl.col("_b"), pl.col("_a"),
+                                      pl.col("_d0") + pl.duration(days=pl.col("_t") - pl.col("_b")),
+                                      pl.col("_d0") + pl.duration(days=pl.col("_t") + pl.col("_a"))),
+                            pl.format("{} on study day {}, outside its window around day {}", pl.col("visit"),
+                                      pl.col("_day"), pl.col("_t"))))
+
+
+def _ld(ctx):
+    ld, d0 = _typed(ctx, "ld"), _day0(ctx)
+    if ld is None:
+        return None, None
+    drugs = protocol(ctx.model).lymphodepletion()
+    plan = pl.DataFrame({"ldtrt": list(drugs), "_mg": [x.mg_per_m2_per_day for x in drugs.values()],
+                         "_tol": [x.tolerance_pct for x in drugs.values()],
+                         "_days": [list(x.days) for x in drugs.values()]})
+    return ld.join(plan, on="ldtrt"), d0
+
+
+@check("SCHED-LD-DAY", "Lymphodepletion on a day the protocol does not plan", "deviation", "important", ("ld", "ex"),
+       "A fludarabine or cyclophosphamide administration whose date, relative to day 0, is not one of the drug's "
+       "planned days (LymphodepletionDrug days).", reference=f"LymphodepletionDrug annotations; {CONV}",
+       fields=("LDDAT",), dvcat="study intervention")
+def ld_day(ctx):
+    ld, d0 = _ld(ctx)
+    if ld is None or d0 is None:
+        return {}
+    d = ld.filter(pl.col("lddat").is_not_null()).join(d0, on="subjid") \
+        .with_columns((pl.col("lddat") - pl.col("_d0")).dt.total_days().alias("_day"))
+    bad = d.filter(~pl.col("_days").list.contains(pl.col("_day")))
+    return _only("ld", _raw(bad, "LDDAT", pl.col("lddat"),
+                            pl.format("study day {}", pl.col("_days").cast(pl.List(pl.Utf8)).list.join(", ")),
+                            pl.format("{} given on study day {} (day 0 = {})", pl.col("ldtrt"), pl.col("_day"),
+                                      pl.col("_d0"))))
+
+
+@check("SCHED-LD-DOSE", "Lymphodepletion dose outside tolerance", "deviation", "important", ("ld",),
+       "LDDOSE differs from LymphodepletionDrug mg_per_m2_per_day x LDBSA by more than dose_tolerance_pct.",
+       reference=f"LymphodepletionDrug annotations; {CONV}", fields=("LDDOSE", "LDBSA"), dvcat="study intervention")
+def ld_dose(ctx):
+    ld, _ = _ld(ctx)
+    if ld is None:
+        return {}
+    d = ld.filter(pl.col("lddose").is_not_null() & pl.col("ldbsa").is_not_null()) \
+        .with_columns((pl.col("_mg") * pl.col("ldbsa")).alias("_want"))
+    bad = d.filter((pl.col("lddose") - pl.col("_want")).abs() > pl.col("_want") * pl.col("_tol") / 100)
+    return _only("ld", _raw(bad, "LDDOSE", pl.col("lddose"),
+                            pl.format("{} mg ({} mg/m2 x {} m2, +/- {}%)", pl.col("_want").round(1), pl.col("_mg"),
+                                      pl.col("ldbsa"), pl.col("_tol")),
+                            pl.format("{} dose {} mg is outside {}% of {} mg", pl.col("ldtrt"), pl.col("lddose"),
+                                      pl.col("_tol"), pl.col("_want").round(1))))
+
+
+@check("SCHED-EX-DOSE", "KN5601-K dose outside its dose level", "deviation", "important", ("ex", "dm"),
+       "EXDOSE differs from DoseLevel cells_per_kg (x EXWT when EXDOSU is cells) by more than dose_tolerance_pct; the "
+       "level is EXDOSELV, else the subject's DOSELVL.", reference=f"DoseLevel annotations; {CONV}",
+       fields=("EXDOSE", "EXDOSU", "EXWT", "EXDOSELV"), dvcat="study intervention")
+def ex_dose(ctx):
+    ex, dm = _typed(ctx, "ex"), _typed(ctx, "dm")
+    if ex is None:
+        return {}
+    levels = protocol(ctx.model).dose_levels()
+    lv = pl.DataFrame({"_lvl": list(levels), "_cpk": [x.cells_per_kg for x in levels.values()],
+                       "_tol": [x.tolerance_pct for x in levels.values()]})
+    if dm is not None:
+        ex = ex.join(dm.select("subjid", pl.col("doselvl").alias("_dl")).unique("subjid"), on="subjid", how="left")
+    else:
+        ex = ex.with_columns(pl.lit(None, pl.Utf8).alias("_dl"))
+    d = ex.with_columns(pl.coalesce("exdoselv", "_dl").alias("_lvl")).join(lv, on="_lvl")
+    want = pl.when(pl.col("exdosu") == "cells").then(pl.col("_cpk") * pl.col("exwt")) \
+        .when(pl.col("exdosu") == "cells/kg").then(pl.col("_cpk"))
+    d = d.with_columns(want.alias("_want")).filter(pl.col("_want").is_not_null() & pl.col("exdose").is_not_null())
+    bad = d.filter((pl.col("exdose") - pl.col("_want")).abs() > pl.col("_want") * pl.col("_tol") / 100)
+    return _only("ex", _raw(bad, "EXDOSE", pl.col("exdose"),
+                            pl.format("{} {} ({} +/- {}%)", pl.col("_want").map_elements(lambda x: f"{x:.3g}", pl.Utf8),
+                                      pl.col("exdosu"), pl.col("_lvl"), pl.col("_tol")),
+                            pl.format("infusion {} dose {} {} is outside the {} dose", pl.col("exnum"),
+                                      pl.col("exdose"), pl.col("exdosu"), pl.col("_lvl"))))
+
+
+@check("SCHED-EX-NO-LD", "Infusion without completed lymphodepletion", "deviation", "important", ("ex", "ld"),
+       "The first KN5601-K infusion is not preceded by every planned lymphodepletion administration (each "
+       "LymphodepletionDrug on as many dates before day 0 as it has planned days).",
+       reference=f"{REG} intervention (Flu/Cy lymphodepletion, then KN5601-K)", fields=("EXDAT",),
+       dvcat="study intervention")
+def ex_without_ld(ctx):
+    ex = _typed(ctx, "ex")
+    if ex is None:
+        return {}
+    n = protocol(ctx.model).param("day0_infusion_number")
+    drugs = protocol(ctx.model).lymphodepletion()
+    first = ex.filter((pl.col("exnum") == n) & pl.col("exdat").is_not_null())
+    need = pl.DataFrame({"ldtrt": list(drugs), "_need": [len(x.days) for x in drugs.values()]})
+    pairs = first.select("_idx", "subjid", "exdat").join(need, how="cross")
+    ld = _typed(ctx, "ld")
+    if ld is not None:
+        got = pairs.join(ld.select("subjid", "ldtrt", "lddat"), on=["subjid", "ldtrt"], how="left") \
+            .filter(pl.col("lddat") < pl.col("exdat")).group_by("_idx", "ldtrt").agg(pl.col("lddat").n_unique().alias("_got"))
+        pairs = pairs.join(got, on=["_idx", "ldtrt"], how="left")
+    else:
+        pairs = pairs.with_columns(pl.lit(None, pl.UInt32).alias("_got"))
+    short = pairs.with_columns(pl.col("_got").fill_null(0)).filter(pl.col("_got") < pl.col("_need"))
+    bad = short.group_by("_idx", "exdat").agg(
+        pl.format("{} {}/{}", pl.col("ldtrt"), pl.col("_got"), pl.col("_need")).sort().str.join(", ").alias("_what")) \
+        .sort("_idx")
+    return _only("ex", _raw(bad, "EXDAT", pl.col("exdat"), pl.lit("all planned lymphodepletion days before"),
+                            pl.format("first infusion without completed lymphodepletion (given/planned: {})",
+                                      pl.col("_what"))))
+
+
+# Study procedures whose dates must not precede the first informed consent.
+PROCEDURES = {"sv": ("svstdat", "SVSTDAT"), "vs": ("vsdat", "VSDAT"), "lb": ("lbdat", "LBDAT"),
+              "echo": ("echodat", "ECHODAT"), "ld": ("lddat", "LDDAT"), "ex": ("exdat", "EXDAT")}
+
+
+@check("IC-PROCEDURE-BEFORE-CONSENT", "Study procedure before informed consent", "deviation", "important",
+       ("ic", *PROCEDURES), "A visit, vital signs, lab, echocardiography, lymphodepletion or infusion date before the "
+       "first informed consent date (ICDAT); reported once per subject and form, on the earliest record.",
+       reference=f"{REG} general inclusion 1; ICH E6(R3)", fields=tuple(f for _, f in PROCEDURES.values()),
+       dvcat="informed consent")
+def before_consent(ctx):
+    ic = _typed(ctx, "ic")
+    if ic is None:
+        return {}
+    first = ic.filter(pl.col("icdat").is_not_null()).group_by("subjid").agg(pl.col("icdat").min().alias("_ic"))
+    out = {}
+    for domain, (col, field) in PROCEDURES.items():
+        d = _typed(ctx, domain)
+        if d is None:
+            continue
+        early = d.filter(pl.col(col).is_not_null()).join(first, on="subjid").filter(pl.col(col) < pl.col("_ic"))
+        bad = early.sort(col, "_idx").group_by("subjid", maintain_order=True) \
+            .agg(pl.all().first(), pl.len().alias("_n")).sort("_idx")
+        r = _raw(bad, field, pl.col(col), pl.format("on or after {}", pl.col("_ic")),
+                 pl.format("{} {} record(s) dated before informed consent {}, earliest {}", pl.col("_n"),
+                           pl.lit(domain), pl.col("_ic"), pl.col(col)))
+        if r is not None:
+            out[domain] = r
+    return out
