@@ -1,0 +1,62 @@
+"""Safety forms of one synthetic subject: adverse events, with CRS and ICANS grading records."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from ecrf.example.plan import StudyPlan
+from ecrf.example.subjects import Subject
+
+ICE_FROM_AGE = 12  # ICE needs a cooperative child of 12 or over; younger children are assessed with CAPD
+
+
+def add_safety(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) -> None:
+    ae = out["ae"]
+    seq = 0
+
+    def add_ae(**kw) -> str:
+        nonlocal seq
+        seq += 1
+        ae.add(**s.keys, aeseq=str(seq), aeongo="N", aeout="RECOVERED", aeacn="NOT_APPLICABLE", **kw)
+        return str(seq)
+
+    if s.index % 2 == 1:  # nausea during lymphodepletion
+        start = s.visits["LD"] + timedelta(days=1)
+        add_ae(aeterm="Nausea", aedecod="Nausea", aecat="OTHER", aestdat=start.isoformat(),
+               aeendat=(start + timedelta(days=1)).isoformat(), aetoxgr="1", aeser="N", aerel="POSSIBLY_RELATED")
+    if s.index % 3 != 0:
+        return
+    # CRS a few days after the infusion, graded daily; grade 2 when low-flow oxygen was needed.
+    crs_start = s.d0 + timedelta(days=rng.randint(1, 3))
+    days = rng.randint(2, 4)
+    peak = 2 if rng.random() < 0.3 else 1
+    grades = [1] * days
+    grades[days // 2] = peak
+    aeseq = add_ae(aeterm="Cytokine release syndrome", aedecod="Cytokine release syndrome", aecat="CRS",
+                   aestdat=crs_start.isoformat(), aeendat=(crs_start + timedelta(days=days - 1)).isoformat(),
+                   aetoxgr=str(peak), aeser="N", aerel="RELATED")
+    crs = out["crs"]
+    # Hypotension item, where the form has one: none of these episodes needed fluids or vasopressors.
+    hypo = {"crshypo": "N"} if crs.has("crshypo") else {}
+    for k, grade in enumerate(grades):
+        oxygen = grade == 2
+        crs.add(**s.keys, **hypo, aeseq=aeseq, crsdat=(crs_start + timedelta(days=k)).isoformat(), crsgr=str(grade),
+                crsfever="Y", crstmax=f"{rng.uniform(38.1, 39.8):.1f}", crsvaso="0", crsvsprs="N",
+                crsoxy="LOW_FLOW_CANNULA" if oxygen else "NONE", crsflow=f"{rng.uniform(1, 3):.1f}" if oxygen else "")
+    if s.index % 6 != 3:
+        return
+    # Grade 1 ICANS after the CRS: mild encephalopathy only.
+    icans_start = crs_start + timedelta(days=days)
+    n = rng.randint(1, 2)
+    aeseq = add_ae(aeterm="Immune effector cell-associated neurotoxicity syndrome",
+                   aedecod="Immune effector cell-associated neurotoxicity syndrome", aecat="ICANS",
+                   aestdat=icans_start.isoformat(), aeendat=(icans_start + timedelta(days=n - 1)).isoformat(),
+                   aetoxgr="1", aeser="N", aerel="RELATED")
+    for k in range(n):
+        when = icans_start + timedelta(days=k)
+        ice = s.age_on(when) >= ICE_FROM_AGE
+        out["icans"].add(**s.keys, aeseq=aeseq, icansdat=when.isoformat(), icansgr="1",
+                         icanstool="ICE" if ice else "CAPD", icescore=str(rng.randint(7, 9)) if ice else "",
+                         capdscore="" if ice else str(rng.randint(2, 8)), icanscon="NORMAL",
+                         icansseiz="N", icansoed="N", icansmot="N")

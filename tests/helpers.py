@@ -1,0 +1,50 @@
+"""Helpers for tests: write small exports and run the checks on them."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from ecrf.engine import validate
+from ecrf.model import load_model
+from ecrf.readers.csv_folder import read_csv_folder
+
+
+def write_form(folder: Path, domain: str, rows: list[dict], columns: list[str] | None = None) -> Path:
+    """Write one form as CSV with every item of the form as a column (titles as headers)."""
+    form = load_model().forms[domain]
+    cols = columns or [i.title for i in form.items]
+    path = Path(folder) / f"{domain}.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(cols)
+        for r in rows:
+            upper = {k.upper(): v for k, v in r.items()}
+            w.writerow([upper.get(c.upper(), "") for c in cols])
+    return path
+
+
+def minimal_subject(subjid="01-001", **dm) -> dict[str, list[dict]]:
+    """The smallest clean export for one subject: the forms every subject must have."""
+    key = {"STUDYID": "KN5601-K", "SITEID": subjid[:2], "SUBJID": subjid}
+    return {
+        "dm": [key | {"COHORT": "SLE", "SEX": "F", "BRTHDAT": "2015-03", "AGE": "10", "AGEU": "YEARS",
+                      "HEIGHT": "140", "WEIGHT": "35", "CHBRPOT": "N"} | dm],
+        "ic": [key | {"ICSEQ": "1", "ICDAT": "2025-12-10", "ICGIVER": "GUARDIAN", "ASNT": "Y",
+                      "ASNTDAT": "2025-12-10"}],
+        "ie": [key | {"IETESTCD": "IN01", "IECAT": "INCLUSION", "IEORRES": "Y"}],
+        "sv": [key | {"VISIT": "SCR", "VISITNUM": "1", "SVSTDAT": "2025-12-11", "SVOCCUR": "Y"}],
+    }
+
+
+def write_export(folder: Path, forms: dict[str, list[dict]]) -> Path:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for domain, rows in forms.items():
+        write_form(folder, domain, rows)
+    return folder
+
+
+def run_checks(folder: Path):
+    m = load_model()
+    return validate(m, read_csv_folder(folder, m)).findings

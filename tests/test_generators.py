@@ -1,0 +1,64 @@
+"""Generated artifacts: valid, deterministic, and the committed copies in docs/ are not stale."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from ecrf.generators import build
+from ecrf.model import schema_path
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+COMMITTED = {"jsonschema": DOCS / "artifacts" / "kn5601k.schema.json",
+             "pandera": DOCS / "artifacts" / "kn5601k_pandera.py",
+             "docs": DOCS / "data-dictionary.md"}
+
+
+def test_schema_passes_linkml_lint():
+    linkml = shutil.which("linkml", path=str(Path(sys.executable).parent)) or shutil.which("linkml")
+    assert linkml, "the linkml command is installed with ecrf"
+    res = subprocess.run([linkml, "lint", str(schema_path())], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "error" not in res.stdout.lower()
+
+
+def test_json_schema_passes_its_metaschema():
+    schema = json.loads(build("jsonschema"))
+    validator = jsonschema.validators.validator_for(schema)
+    validator.check_schema(schema)
+    assert set(schema["properties"]) >= {"dm", "ae", "lb", "crs", "icans", "ex", "ld"}
+
+
+def test_json_schema_rejects_a_bad_record_and_accepts_a_good_one():
+    schema = json.loads(build("jsonschema"))
+    good = {"studyid": "KN5601-K", "siteid": "01", "subjid": "01-001", "cohort": "SLE", "sex": "F",
+            "brthdat": "2015-03", "age": 10}
+    v = jsonschema.Draft201909Validator(schema, format_checker=jsonschema.FormatChecker())
+    assert not list(v.iter_errors({"dm": [good]}))
+    assert list(v.iter_errors({"dm": [good | {"age": 200}]}))
+    assert list(v.iter_errors({"ic": [{"studyid": "KN5601-K", "siteid": "01", "subjid": "01-001", "icseq": 1,
+                                       "icgiver": "GUARDIAN", "icdat": "2025-02-30"}]}))
+
+
+def test_pandera_module_imports_standalone():
+    module = types.ModuleType("kn5601k_pandera")
+    exec(compile(build("pandera"), "kn5601k_pandera.py", "exec"), module.__dict__)
+    from ecrf.model import load_model
+
+    assert set(module.SCHEMAS) == set(load_model().forms)
+
+
+@pytest.mark.parametrize("artifact", sorted(COMMITTED))
+def test_generation_is_deterministic_and_committed_copy_is_fresh(artifact):
+    first = build(artifact)
+    assert first == build(artifact)
+    path = COMMITTED[artifact]
+    assert path.read_text(encoding="utf-8") == first, (
+        f"{path} is stale: regenerate with `ecrf generate {artifact} -o {path.relative_to(DOCS.parent)}`")
