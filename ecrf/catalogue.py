@@ -34,7 +34,34 @@ def to_markdown(df: pl.DataFrame) -> str:
              f"{df.height} checks.", "",
              "| " + " | ".join(COLUMNS.values()) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(cell(r[k]) for k in COLUMNS) + " |" for r in df.iter_rows(named=True)]
+    lines += ["", *eligibility_coverage(set(df["id"]))]
     return "\n".join(lines) + "\n"
+
+
+def eligibility_coverage(check_ids: set[str]) -> list[str]:
+    """Each criterion of the registration and how the data check it (EligibilityCriterion `checked_by`)."""
+    from ecrf.model import load_model
+    from ecrf.params import enum_annotations
+
+    model = load_model()
+    enum = model.view.get_enum("EligibilityCriterion")
+    out = ["## Eligibility criteria coverage", "",
+           "Every criterion is recorded on the eligibility form (ie.csv), so a criterion marked not met is always",
+           "reported (ELIG-NOT-MET, or ELIG-NOT-MET-WAIVED where the registration allows a waiver). Where the",
+           "eCRF holds the data, a check also verifies the criterion from the data. Elsewhere only the form's answer",
+           "is checked: the criterion needs clinical judgement or history the eCRF does not collect, or (bilirubin",
+           "with Gilbert syndrome, eGFR, biopsy, antibodies, proteinuria) no data check is written yet.",
+           "", "| Criterion | Text | Waiver allowed | Verified from data by |", "|---|---|---|---|"]
+    for code, ann in enum_annotations(model, "EligibilityCriterion").items():
+        by = [c.strip() for c in str(ann.get("checked_by", "")).split(",") if c.strip()]
+        unknown = [c for c in by if c not in check_ids]
+        if unknown:
+            raise ValueError(f"EligibilityCriterion {code}: checked_by names unregistered checks {unknown}")
+        text = " ".join((enum.permissible_values[code].description or "").split()).replace("|", "\\|")
+        lines_by = ", ".join(by) if by else "form answer only"
+        out.append(f"| {code} | {text} | {'yes' if ann.get('waiver_allowed') in (True, 'true', 'True') else 'no'} "
+                   f"| {lines_by} |")
+    return out
 
 
 def to_csv(df: pl.DataFrame) -> str:
