@@ -14,6 +14,7 @@ from ecrf.cli.main import main
 from ecrf.example import MANIFEST, write_example
 from ecrf.example.generator import BUNDLED_SEED, BUNDLED_SUBJECTS, bundled_dir, generate
 from ecrf.model import load_model
+from ecrf.registry import all_checks
 
 
 def _validate(folder: Path) -> tuple[int, list[dict]]:
@@ -86,6 +87,27 @@ def test_seeded_errors_are_found_exactly_once(tmp_path, source):
     code, findings = _validate(folder)
     assert code == 1
     assert Counter(map(_key, findings)) == Counter(map(_key, manifest))
+
+
+# Checks the bundled example does not seed: they concern the files of an export rather than its data, and
+# seeding them would drop or empty a form, or add a stray file or column, making the example a poorer one.
+NOT_SEEDED = {
+    "STRUCT-EMPTY-FORM": "would empty a required form",
+    "STRUCT-MISSING-FORM": "would drop a required form",
+    "STRUCT-MISSING-COLUMN": "would drop a column from a form",
+    "STRUCT-UNKNOWN-COLUMN": "would add a column the eCRF does not have",
+    "STRUCT-UNKNOWN-FORM": "would add a file that is not a form",
+}
+
+
+def test_bundled_manifest_seeds_every_check():
+    """Every registered check that can fire on data has at least one seeded error in the bundled example."""
+    seeded = {m["check_id"] for m in json.loads((bundled_dir() / MANIFEST).read_text())}
+    registered = {c.id for c in all_checks()}
+    assert set(NOT_SEEDED) <= registered
+    assert all(c.category == "structure" for c in all_checks() if c.id in NOT_SEEDED)
+    assert registered - set(NOT_SEEDED) <= seeded, sorted(registered - set(NOT_SEEDED) - seeded)
+    assert not seeded & set(NOT_SEEDED)
 
 
 def test_example_command_copies_the_bundle(tmp_path):

@@ -1,7 +1,7 @@
 """The bundled example export and the generator that makes it.
 
-`ecrf example DIR` copies the bundled export (12 subjects, all five cohorts, a few seeded errors listed in
-seeded_errors.json); `ecrf example DIR --subjects N` generates one of any size.
+`ecrf example DIR` copies the bundled export (12 subjects, all five cohorts, seeded errors for every check that
+can fire on data, listed in seeded_errors.json); `ecrf example DIR --subjects N` generates one of any size.
 """
 
 from __future__ import annotations

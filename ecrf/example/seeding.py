@@ -1,20 +1,28 @@
-"""Seed a fixed set of column-level errors into a clean export, and list them in a manifest.
+"""Seed a fixed set of errors into a clean export, and list them in a manifest.
 
-Each error is one the column checks must report exactly once, with no collateral finding: it sits in a
-non-key column (or duplicates a whole record), on a subject of its own, on a record no clinical rule
-reads the value from. The manifest is what `ecrf validate` should find, fields named as it reports them
-(the item title, or the key titles joined with | for a duplicate record).
+Column-level errors (SEEDS) sit in a non-key column (or duplicate a whole record), on a record no clinical
+rule reads the value from. Clinical errors (CLINICAL) each make one consistency, eligibility, schedule or
+consent check fire: a seed changes the records of one subject, and subjects are chosen so that no two seeds
+on the same subject touch forms the other one changes or reads, so every finding stays attributable. An
+eligibility error in the data is also contradicted by the eligibility form (all criteria are recorded as met),
+so it lists the ELIG-IE-CONTRADICTS finding it causes too.
+
+The manifest is what `ecrf validate` should find, exactly once each: fields named as it reports them (the item
+title, or the key titles joined with | for a duplicate record) and values as it reports them (numbers as
+read, e.g. 50.0 for a decimal item).
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Callable
 
 import polars as pl
 
 from ecrf.model import load_model
+from ecrf.protocol import protocol
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ def seed_errors(tables: dict[str, pl.DataFrame], seed: int) -> tuple[dict[str, p
     rng = random.Random(seed)
     out = dict(tables)
     used: set[str] = set()  # one seeded error per subject where possible, so findings stay apart
+    hosted: dict[str, list[tuple[frozenset, frozenset]]] = {}  # subject -> (forms changed, forms read) per seed
     manifest = []
     for s in SEEDS:
         form = model.forms[s.form]
@@ -85,4 +94,379 @@ def seed_errors(tables: dict[str, pl.DataFrame], seed: int) -> tuple[dict[str, p
                 pl.when(pl.int_range(pl.len()) == i).then(pl.lit(value)).otherwise(pl.col(title)).alias(title))
         manifest.append({"check_id": s.check_id, "subject": row["SUBJID"], "form": s.form, "field": field,
                          "value": value, "description": s.description})
-    return out, manifest
+        hosted.setdefault(row["SUBJID"], []).append((frozenset({s.form}), frozenset()))
+    ex = _Export(out, model)
+    for c in CLINICAL:
+        subject = _choose(c, [x for x in c.candidates(ex) if x is not None], hosted, rng)
+        if subject is None:  # no subject can carry this error without disturbing another: leave it out
+            continue
+        entries = c.apply(ex, subject, rng)
+        hosted.setdefault(subject, []).append((c.changes, c.reads))
+        manifest += [{"check_id": cid, "subject": subject, "form": form, "field": field, "value": value,
+                      "description": c.description if cid == c.check_id else _CONTRADICTS}
+                     for cid, form, field, value in entries]
+    return ex.tables, manifest
+
+
+# --- clinical seeds ---------------------------------------------------------------------------------------
+
+_CONTRADICTS = "eligibility form records the criterion as met although the data fail it"
+
+
+@dataclass(frozen=True)
+class Clinical:
+    check_id: str
+    changes: frozenset      # forms whose records the seed edits
+    reads: frozenset        # further forms the fired check (or a check it may disturb) reads for the subject
+    candidates: Callable    # _Export -> subjects that can carry the error
+    apply: Callable         # (_Export, subject, rng) -> [(check_id, form, field, value reported)]
+    description: str
+
+
+def _choose(c: Clinical, candidates: list[str], hosted: dict, rng: random.Random) -> str | None:
+    """A candidate whose seeds so far neither change what `c` reads or changes, nor read what `c` changes;
+    among those, one with the fewest seeds."""
+    def clash(subject):
+        return any(c.changes & (ch | rd) or ch & c.reads for ch, rd in hosted.get(subject, ()))
+    ok = sorted({x for x in candidates if not clash(x)})
+    if not ok:
+        return None
+    fewest = min(len(hosted.get(x, ())) for x in ok)
+    ok = [x for x in ok if len(hosted.get(x, ())) == fewest]
+    return ok[rng.randrange(len(ok))]
+
+
+class _Export:
+    """The tables being seeded, with record-level edits by row position."""
+
+    def __init__(self, tables: dict[str, pl.DataFrame], model):
+        self.tables = dict(tables)
+        self.model = model
+        self.protocol = protocol(model)
+
+    def rows(self, form: str, where: pl.Expr | None = None) -> pl.DataFrame:
+        df = self.tables[form].with_row_index("_i")
+        return df if where is None else df.filter(where)
+
+    def subjects(self, form: str, where: pl.Expr | None = None) -> list[str]:
+        return self.rows(form, where)["SUBJID"].unique().to_list()
+
+    def pick(self, form: str, subject: str, rng: random.Random, where: pl.Expr | None = None) -> dict:
+        cond = pl.col("SUBJID") == subject
+        rows = self.rows(form, cond if where is None else cond & where)
+        return rows.row(rng.randrange(rows.height), named=True)
+
+    def set(self, form: str, i: int, **values: str) -> None:
+        at = pl.int_range(pl.len()) == i
+        self.tables[form] = self.tables[form].with_columns(
+            [pl.when(at).then(pl.lit(v)).otherwise(pl.col(k)).alias(k) for k, v in values.items()])
+
+    def drop(self, form: str, i: int) -> None:
+        df = self.tables[form]
+        self.tables[form] = pl.concat([df[:i], df[i + 1:]])
+
+    def insert_after(self, form: str, i: int, values: dict) -> None:
+        df = self.tables[form]
+        row = pl.DataFrame({c: [values.get(c, "")] for c in df.columns}, schema=df.schema)
+        self.tables[form] = pl.concat([df[: i + 1], row, df[i + 1:]])
+
+    def reported(self, form: str, title: str, text: str) -> str:
+        """The value as a finding reports it: numbers as read from the text, everything else as is."""
+        item = next(i for i in self.model.forms[form].items if i.title == title)
+        if item.kind == "decimal":
+            return pl.Series([text]).cast(pl.Float64).cast(pl.Utf8)[0]
+        if item.kind == "integer":
+            return str(int(text))
+        return text
+
+    def day0(self, subject: str) -> date:
+        ex = self.rows("ex", (pl.col("SUBJID") == subject) & (pl.col("EXNUM") == "1"))
+        return date.fromisoformat(ex["EXDAT"][0])
+
+    def screening(self, subject: str) -> date:
+        sv = self.rows("sv", (pl.col("SUBJID") == subject) & (pl.col("VISIT") == self.protocol.screening_visit))
+        return date.fromisoformat(sv["SVSTDAT"][0])
+
+    def contradicted(self, subject: str, check_id: str) -> list[tuple]:
+        """The ELIG-IE-CONTRADICTS findings a violation of `check_id` by `subject` causes."""
+        cohort = self.rows("dm", pl.col("SUBJID") == subject)["COHORT"][0]
+        crit = self.protocol.criteria().filter(
+            (pl.col("check_id") == check_id) & (pl.col("cohort").is_null() | (pl.col("cohort") == cohort)))
+        met = self.rows("ie", (pl.col("SUBJID") == subject) & (pl.col("IEORRES") == "Y")
+                        & pl.col("IETESTCD").is_in(crit["ietestcd"].to_list()))
+        return [("ELIG-IE-CONTRADICTS", "ie", "IEORRES", "Y")] * met.height
+
+
+def _f(*forms: str) -> frozenset:
+    return frozenset(forms)
+
+
+def _at_scr(ex: _Export) -> pl.Expr:
+    return pl.col("VISIT") == ex.protocol.screening_visit
+
+
+def _cohort(ex: _Export, cohort: str) -> list[str]:
+    return ex.subjects("dm", pl.col("COHORT") == cohort)
+
+
+def _screening_value(form: str, title: str, value: Callable, check_id: str, where: Callable = None):
+    """A seed setting `title` of the subject's screening record of `form` to value(ex, row)."""
+    def apply(ex, subject, rng):
+        w = _at_scr(ex) if where is None else _at_scr(ex) & where(ex)
+        row = ex.pick(form, subject, rng, w)
+        v = value(ex, row)
+        ex.set(form, row["_i"], **{title: v})
+        return [(check_id, form, title, ex.reported(form, title, v))] + ex.contradicted(subject, check_id)
+    return apply
+
+
+# Procedures whose dates are compared with the consent date, and the date item each records.
+_PROCEDURE_DATES = {"sv": "SVSTDAT", "vs": "VSDAT", "lb": "LBDAT", "echo": "ECHODAT", "ld": "LDDAT", "ex": "EXDAT"}
+_FULL_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _consent_late(ex, subject, rng):
+    scr = ex.screening(subject)
+    icdat = (scr + timedelta(days=1)).isoformat()
+    for row in ex.rows("ic", pl.col("SUBJID") == subject).iter_rows(named=True):
+        ex.set("ic", row["_i"], ICDAT=icdat, **({"ASNTDAT": icdat} if row["ASNTDAT"] else {}))
+    out = []
+    for form, title in _PROCEDURE_DATES.items():
+        early = ex.rows(form, (pl.col("SUBJID") == subject) & pl.col(title).str.contains(_FULL_DATE)
+                        & (pl.col(title) < icdat))
+        if early.height:
+            out.append(("IC-PROCEDURE-BEFORE-CONSENT", form, title, early[title].min()))
+    return out
+
+
+def _visit_late(ex, subject, rng, visit="D7", days_late=2):
+    when = (ex.day0(subject) + timedelta(days=ex.protocol.visit_windows()[visit].target_day + days_late)).isoformat()
+    for form, title in (("sv", "SVSTDAT"), ("vs", "VSDAT"), ("lb", "LBDAT")):
+        for row in ex.rows(form, (pl.col("SUBJID") == subject) & (pl.col("VISIT") == visit)).iter_rows(named=True):
+            ex.set(form, row["_i"], **{title: when})
+    return [("SCHED-VISIT-WINDOW", "sv", "SVSTDAT", when)]
+
+
+def _egfr_off(ex, subject, rng):
+    row = ex.pick("lb", subject, rng, pl.col("LBTESTCD") == "EGFR")
+    v = f"{float(row['LBORRES']) + 15:.1f}"
+    ex.set("lb", row["_i"], LBORRES=v)
+    return [("KIDNEY-EGFR", "lb", "LBORRES", v)]
+
+
+def _mg_per_m2(ex, drug: str) -> float:
+    return ex.protocol.lymphodepletion()[drug].mg_per_m2_per_day
+
+
+def _bsa_off(ex, subject, rng):
+    row = ex.pick("ld", subject, rng)
+    bsa = f"{float(row['LDBSA']) + 0.3:.2f}"
+    # The dose follows the (wrong) BSA, as a site computing it from the recorded BSA would: only the BSA is off.
+    dose = f"{_mg_per_m2(ex, row['LDTRT']) * float(bsa):.1f}"
+    ex.set("ld", row["_i"], LDBSA=bsa, LDDOSE=dose)
+    return [("KIDNEY-BSA", "ld", "LDBSA", ex.reported("ld", "LDBSA", bsa))]
+
+
+def _ld_double(ex, subject, rng):
+    row = ex.pick("ld", subject, rng, pl.col("LDTRT") == "FLUDARABINE")
+    dose = f"{2 * float(row['LDDOSE']):.1f}"
+    ex.set("ld", row["_i"], LDDOSE=dose)
+    return [("SCHED-LD-DOSE", "ld", "LDDOSE", ex.reported("ld", "LDDOSE", dose))]
+
+
+def _ld_day(ex, subject, rng):
+    planned = {d for x in ex.protocol.lymphodepletion().values() for d in x.days}
+    day = max(planned) + 2  # after the last planned day, still before day 0
+    row = ex.pick("ld", subject, rng)
+    when = (ex.day0(subject) + timedelta(days=day)).isoformat()
+    ex.set("ld", row["_i"], LDDAT=when, LDDAY=str(day))
+    return [("SCHED-LD-DAY", "ld", "LDDAT", when)]
+
+
+def _ld_missing(ex, subject, rng):
+    row = ex.pick("ld", subject, rng, pl.col("LDTRT") == "CYCLOPHOSPHAMIDE")
+    ex.drop("ld", row["_i"])
+    exdat = ex.rows("ex", (pl.col("SUBJID") == subject) & (pl.col("EXNUM") == "1"))["EXDAT"][0]
+    return [("SCHED-EX-NO-LD", "ex", "EXDAT", exdat)]
+
+
+def _ex_tenfold(ex, subject, rng):
+    row = ex.pick("ex", subject, rng, pl.col("EXNUM") == "1")
+    dose = f"{10 * float(row['EXDOSE']):.1e}".replace("e+0", "e")
+    ex.set("ex", row["_i"], EXDOSE=dose)
+    return [("SCHED-EX-DOSE", "ex", "EXDOSE", ex.reported("ex", "EXDOSE", dose))]
+
+
+def _crs_oxygen(ex, subject, rng):
+    row = ex.pick("crs", subject, rng, (pl.col("CRSGR") == "1") & (pl.col("CRSOXY") == "NONE"))
+    ex.set("crs", row["_i"], CRSOXY="LOW_FLOW_CANNULA", CRSFLOW="2.0")
+    return [("SAFE-CRS-GRADE", "crs", "CRSGR", "1")]
+
+
+def _icans_score(ex, subject, rng):
+    row = ex.pick("icans", subject, rng, pl.col("ICANSGR") == "1")
+    if row["ICANSTOOL"] == "ICE":
+        ex.set("icans", row["_i"], ICESCORE="2")
+    else:
+        ex.set("icans", row["_i"], CAPDSCORE="12")
+    return [("SAFE-ICANS-GRADE", "icans", "ICANSGR", "1")]
+
+
+def _ae_backwards(ex, subject, rng):
+    row = ex.pick("ae", subject, rng, pl.col("AESTDAT").str.contains(_FULL_DATE))
+    end = (date.fromisoformat(row["AESTDAT"]) - timedelta(days=1)).isoformat()
+    ex.set("ae", row["_i"], AEENDAT=end)
+    return [("SAFE-AE-DATES", "ae", "AEENDAT", end)]
+
+
+def _ae_fatal(ex, subject, rng):
+    row = ex.pick("ae", subject, rng, pl.col("AEOUT") != "FATAL")
+    ex.set("ae", row["_i"], AEOUT="FATAL")
+    return [("SAFE-AE-DEATH", "ae", "AEOUT", "FATAL")]
+
+
+def _ae_below_daily(ex, subject, rng):
+    row = ex.pick("ae", subject, rng, pl.col("AECAT") == "CRS")
+    if row["AETOXGR"] == "1":  # a day of the event reached grade 2 (low-flow oxygen), the AE still says 1
+        day = ex.pick("crs", subject, rng, (pl.col("AESEQ") == row["AESEQ"]) & (pl.col("CRSGR") == "1"))
+        ex.set("crs", day["_i"], CRSGR="2", CRSOXY="LOW_FLOW_CANNULA", CRSFLOW="2.0")
+    else:
+        ex.set("ae", row["_i"], AETOXGR="1")
+    return [("SAFE-AE-MAXGRADE", "ae", "AETOXGR", "1")]
+
+
+def _too_young(ex, subject, rng):
+    row = ex.pick("dm", subject, rng)
+    age = str(int(ex.protocol.min_age()[row["COHORT"]]) - 1)
+    ex.set("dm", row["_i"], AGE=age)
+    return [("ELIG-AGE", "dm", "AGE", age)] + ex.contradicted(subject, "ELIG-AGE")
+
+
+def _live_vaccine(ex, subject, rng):
+    when = (ex.screening(subject) - timedelta(days=10)).isoformat()
+    cm = ex.rows("cm", pl.col("SUBJID") == subject)
+    last = cm.row(cm.height - 1, named=True)
+    ex.insert_after("cm", last["_i"], {
+        "STUDYID": last["STUDYID"], "SITEID": last["SITEID"], "SUBJID": subject,
+        "CMSEQ": str(max(int(x) for x in cm["CMSEQ"]) + 1), "CMCAT": "VACCINE",
+        "CMTRT": "MEASLES, MUMPS AND RUBELLA VACCINE (LIVE)", "CMDECOD": "MEASLES, MUMPS AND RUBELLA VACCINE",
+        "CMINDC": "PROPHYLAXIS", "CMDOSE": "1", "CMDOSU": "dose", "CMDOSFRQ": "ONCE", "CMROUTE": "SUBCUTANEOUS",
+        "CMSTDAT": when, "CMENDAT": when, "CMONGO": "N", "CMLIVE": "Y"})
+    return [("ELIG-LIVE-VACCINE", "cm", "CMSTDAT", when)] + ex.contradicted(subject, "ELIG-LIVE-VACCINE")
+
+
+def _lab_at_scr(test: str):
+    return lambda ex: ex.subjects("lb", _at_scr(ex) & (pl.col("LBTESTCD") == test))
+
+
+def _alt_high(ex, subject, rng):
+    row = ex.pick("lb", subject, rng, _at_scr(ex) & (pl.col("LBTESTCD") == "ALT"))
+    k = ex.protocol.param("alt_ast_uln_max")
+    v = f"{k * float(row['LBORNRHI']) + 1:.0f}"
+    ex.set("lb", row["_i"], LBORRES=v, LBNRIND="HIGH")
+    return [("ELIG-ALT-AST", "lb", "LBORRES", v)] + ex.contradicted(subject, "ELIG-ALT-AST")
+
+
+def _pregnant(ex, subject, rng):
+    row = ex.pick("lb", subject, rng, _at_scr(ex) & (pl.col("LBTESTCD") == "HCG"))
+    ex.set("lb", row["_i"], LBORRES="POSITIVE", LBNRIND="ABNORMAL")
+    return [("ELIG-PREGNANCY", "lb", "LBORRES", "POSITIVE")] + ex.contradicted(subject, "ELIG-PREGNANCY")
+
+
+def _criteria(ex: _Export, waiver: bool) -> list[str]:
+    """General criteria (no cohort) not tested against the data, whose waiver is or is not allowed."""
+    c = ex.protocol.criteria()
+    return c.filter(pl.col("cohort").is_null() & pl.col("check_id").is_null()
+                    & (pl.col("waiver_allowed") == waiver))["ietestcd"].unique().sort().to_list()
+
+
+def _not_met(waiver: bool):
+    def apply(ex, subject, rng):
+        row = ex.pick("ie", subject, rng, pl.col("IETESTCD").is_in(_criteria(ex, waiver)) & (pl.col("IEORRES") == "Y"))
+        if waiver:
+            ex.set("ie", row["_i"], IEORRES="N", IEWAIV="Y",
+                   IEWAIVR="prior therapy shorter than required; investigator judged it adequate")
+            return [("ELIG-NOT-MET-WAIVED", "ie", "IEWAIV", "Y")]
+        ex.set("ie", row["_i"], IEORRES="N", IEWAIV="N")
+        return [("ELIG-NOT-MET", "ie", "IEORRES", "N")]
+    return apply
+
+
+def _ie_candidates(waiver: bool):
+    return lambda ex: ex.subjects("ie", pl.col("IETESTCD").is_in(_criteria(ex, waiver)) & (pl.col("IEORRES") == "Y"))
+
+
+def _threshold(name: str, below: float):
+    return lambda ex, row: f"{ex.protocol.param(name) - below:g}"
+
+
+_PROCEDURE_FORMS = _f(*_PROCEDURE_DATES)
+CLINICAL = (
+    # Most constrained first: these read many forms of their subject.
+    Clinical("IC-PROCEDURE-BEFORE-CONSENT", _f("ic"), _PROCEDURE_FORMS,
+             lambda ex: ex.subjects("ic"), _consent_late,
+             "informed consent dated the day after the screening visit"),
+    Clinical("KIDNEY-EGFR", _f("lb"), _f("vs", "dm"),
+             lambda ex: ex.subjects("lb", pl.col("LBTESTCD") == "EGFR"), _egfr_off,
+             "eGFR 15 mL/min/1.73m2 above the one computed from creatinine, height, sex and age"),
+    Clinical("SCHED-VISIT-WINDOW", _f("sv", "vs", "lb"), _f("ex", "ic"),
+             lambda ex: ex.subjects("sv", pl.col("VISIT") == "D7"), _visit_late,
+             "day 7 visit (vital signs and labs with it) two days late, outside its window"),
+    Clinical("KIDNEY-BSA", _f("ld"), _f("vs"), lambda ex: ex.subjects("ld", pl.col("LDBSA") != ""), _bsa_off,
+             "lymphodepletion BSA 0.3 m2 above Mosteller (dose computed from it)"),
+    Clinical("SCHED-LD-DOSE", _f("ld"), _f(), lambda ex: ex.subjects("ld", pl.col("LDTRT") == "FLUDARABINE"),
+             _ld_double, "fludarabine dose doubled"),
+    Clinical("SCHED-LD-DAY", _f("ld"), _f("ex"), lambda ex: ex.subjects("ld"), _ld_day,
+             "a lymphodepletion dose given on day -1"),
+    Clinical("SCHED-EX-NO-LD", _f("ld"), _f("ex"), lambda ex: ex.subjects("ld", pl.col("LDTRT") == "CYCLOPHOSPHAMIDE"),
+             _ld_missing, "infusion after only two of the three cyclophosphamide doses"),
+    Clinical("SCHED-EX-DOSE", _f("ex"), _f("dm"), lambda ex: ex.subjects("ex", pl.col("EXNUM") == "1"), _ex_tenfold,
+             "KN5601-K dose ten times its dose level"),
+    Clinical("SAFE-CRS-GRADE", _f("crs"), _f("ae"),
+             lambda ex: ex.subjects("crs", (pl.col("CRSGR") == "1") & (pl.col("CRSOXY") == "NONE")), _crs_oxygen,
+             "CRS day on low-flow oxygen (grade 2) recorded as grade 1"),
+    Clinical("SAFE-ICANS-GRADE", _f("icans"), _f("ae"), lambda ex: ex.subjects("icans", pl.col("ICANSGR") == "1"),
+             _icans_score, "ICANS day with an ICE or CAPD score of grade 3 recorded as grade 1"),
+    Clinical("SAFE-AE-MAXGRADE", _f("ae", "crs"), _f(), lambda ex: ex.subjects("ae", pl.col("AECAT") == "CRS"),
+             _ae_below_daily, "CRS adverse event graded below its worst day"),
+    Clinical("SAFE-AE-DATES", _f("ae"), _f("crs", "icans"),
+             lambda ex: ex.subjects("ae", pl.col("AESTDAT").str.contains(_FULL_DATE)), _ae_backwards,
+             "adverse event ending the day before it started"),
+    Clinical("SAFE-AE-DEATH", _f("ae"), _f("dd", "crs", "icans"),
+             lambda ex: [x for x in ex.subjects("ae", pl.col("AEOUT") != "FATAL")
+                         if x not in set(ex.subjects("dd"))], _ae_fatal,
+             "adverse event with outcome fatal, but no death record"),
+    Clinical("ELIG-AGE", _f("dm"), _f("ie", "lb", "vas"),
+             lambda ex: ex.subjects("dm", pl.col("BRTHDAT").str.contains(_FULL_DATE) & (pl.col("COHORT") != "AAV")),
+             _too_young, "age one year below the cohort's minimum"),
+    Clinical("ELIG-LVEF", _f("echo"), _f("ie"), lambda ex: ex.subjects("echo", _at_scr(ex)),
+             _screening_value("echo", "LVEF", _threshold("lvef_min", 5), "ELIG-LVEF"),
+             "screening LVEF 5 points below the inclusion minimum"),
+    Clinical("ELIG-SPO2", _f("vs"), _f("ie"), lambda ex: ex.subjects("vs", _at_scr(ex)),
+             _screening_value("vs", "OXYSAT", _threshold("spo2_min", 2), "ELIG-SPO2"),
+             "screening SpO2 2 points below the inclusion minimum"),
+    Clinical("ELIG-SLE-SLEDAI", _f("sledai"), _f("ie"), lambda ex: _cohort(ex, "SLE"),
+             _screening_value("sledai", "SLEDAITOT", _threshold("sledai_min", 2), "ELIG-SLE-SLEDAI"),
+             "screening SLEDAI-2K 2 points below the SLE inclusion minimum"),
+    Clinical("ELIG-SSC-MRSS", _f("mrss"), _f("ie"), lambda ex: _cohort(ex, "SSC"),
+             _screening_value("mrss", "MRSSTOT", _threshold("mrss_min", 3), "ELIG-SSC-MRSS"),
+             "screening mRSS 3 points below the systemic sclerosis inclusion minimum"),
+    Clinical("ELIG-AAV-VAS", _f("vas"), _f("ie"), lambda ex: _cohort(ex, "AAV"),
+             _screening_value("vas", "VASTOT", _threshold("vas_min", 2), "ELIG-AAV-VAS"),
+             "screening PVAS 2 points below the vasculitis inclusion minimum"),
+    Clinical("ELIG-AAV-INSTRUMENT", _f("vas"), _f("ie", "dm"),
+             lambda ex: ex.subjects("vas", _at_scr(ex) & (pl.col("VASINST") == "PVAS")),
+             _screening_value("vas", "VASINST", lambda ex, row: "BVAS", "ELIG-AAV-INSTRUMENT",
+                              lambda ex: pl.col("VASINST") == "PVAS"),
+             "adult BVAS used to score a child at screening"),
+    Clinical("ELIG-ALT-AST", _f("lb"), _f("ie"), _lab_at_scr("ALT"), _alt_high,
+             "screening ALT just above 3 x ULN"),
+    Clinical("ELIG-PREGNANCY", _f("lb"), _f("ie"), _lab_at_scr("HCG"), _pregnant,
+             "positive pregnancy test at screening"),
+    Clinical("ELIG-LIVE-VACCINE", _f("cm"), _f("ie", "sv"), lambda ex: ex.subjects("cm"), _live_vaccine,
+             "live vaccine 10 days before the screening visit"),
+    Clinical("ELIG-NOT-MET", _f("ie"), _f(), _ie_candidates(False), _not_met(False),
+             "criterion recorded as not met, no waiver"),
+    Clinical("ELIG-NOT-MET-WAIVED", _f("ie"), _f(), _ie_candidates(True), _not_met(True),
+             "criterion recorded as not met, enrolled on an allowed investigator waiver"),
+)

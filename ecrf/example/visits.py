@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import random
 
+from ecrf.clinical.egfr import creatinine_mgdl, egfr_expr, protocol_equation
+from ecrf.clinical._eval import scalar
 from ecrf.example.plan import StudyPlan
 from ecrf.example.subjects import Subject
+from ecrf.params import class_parameter
 
 LAB_VISITS = ("SCR", "D1", "D4", "D7", "D14", "D28", "M3", "M6", "M12")
 # Visits after the infusion when lymphodepletion keeps lymphocytes (and so leukocytes) low.
@@ -26,6 +29,8 @@ LAB_PANEL = {
     "ALB": ("SERUM", "g/L", 35, 50, 1),
     "CRP": ("SERUM", "mg/L", 0, 8, 1),
 }
+# Visits whose vital signs record height (see _vitals): the only ones where an eGFR can be computed.
+HEIGHT_VISITS = ("SCR", "LD")
 SEROLOGY = ("HBSAG", "HBCAB", "HCVAB", "HIVAB", "SYPHILIS")
 
 
@@ -37,13 +42,15 @@ def add_visits(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) -> No
         out["sv"].add(**keys, svstdat=when, svoccur="Y")
         _vitals(out["vs"], s, rng, keys, when, spo2_min)
         if visit in LAB_VISITS:
-            _labs(out["lb"], s, rng, keys, when)
+            creatinine = _labs(out["lb"], s, rng, keys, when)
+            if visit in HEIGHT_VISITS:
+                _egfr(out["lb"], s, keys, when, plan, creatinine)
 
 
 def _vitals(vs, s: Subject, rng: random.Random, keys: dict, when: str, spo2_min: int) -> None:
     young = s.age < 12
     # Height and weight as used for the lymphodepletion BSA at screening and LD; weight drifts afterwards.
-    dosing = keys["visit"] in ("SCR", "LD")
+    dosing = keys["visit"] in HEIGHT_VISITS
     vs.add(**keys, vsdat=when, temp=f"{rng.uniform(36.2, 37.4):.1f}",
            sysbp=str(rng.randint(92, 112) if young else rng.randint(100, 124)),
            diabp=str(rng.randint(55, 72) if young else rng.randint(60, 80)),
@@ -54,7 +61,8 @@ def _vitals(vs, s: Subject, rng: random.Random, keys: dict, when: str, spo2_min:
            weight=f"{s.weight * (1 if dosing else rng.uniform(0.98, 1.02)):.1f}")
 
 
-def _labs(lb, s: Subject, rng: random.Random, keys: dict, when: str) -> None:
+def _labs(lb, s: Subject, rng: random.Random, keys: dict, when: str) -> tuple[str, str]:
+    """The visit's lab panel; returns the creatinine result and unit, for the eGFR."""
     visit = keys["visit"]
     for test, (spec, unit, lo, hi, dec) in LAB_PANEL.items():
         value = rng.uniform(lo, hi)
@@ -69,13 +77,34 @@ def _labs(lb, s: Subject, rng: random.Random, keys: dict, when: str) -> None:
         ind = "LOW" if v < lo else "HIGH" if v > hi else "NORMAL"
         lb.add(**keys, lbdat=when, lbtestcd=test, lbspec=spec, lborres=text, lborresu=lb.code("lborresu", unit),
                lbornrlo=_num(lo, dec), lbornrhi=_num(hi, dec), lbnrind=ind)
+        if test == "CREAT":
+            creatinine = (text, unit)
     if visit != "SCR":
-        return
+        return creatinine
     for test in SEROLOGY:
         lb.add(**keys, lbdat=when, lbtestcd=lb.code("lbtestcd", test), lbspec="SERUM", lborres="NEGATIVE",
                lbnrind="NORMAL")
     if s.chbrpot == "Y":  # blood pregnancy test for girls of childbearing potential (exclusion 13)
         lb.add(**keys, lbdat=when, lbtestcd="HCG", lbspec="SERUM", lborres="NEGATIVE", lbnrind="NORMAL")
+    return creatinine
+
+
+def _egfr(lb, s: Subject, keys: dict, when: str, plan: StudyPlan, creatinine: tuple[str, str]) -> None:
+    """The eGFR the site reports with the creatinine: the protocol's equation from this visit's creatinine (in
+    mg/dL), the height measured at the visit, the sex and the age at the lab date (exact from a complete birth
+    date, else the completed years recorded in dm), rounded to one decimal."""
+    model = plan.model
+    scr = creatinine_mgdl(float(creatinine[0]), creatinine[1], model)
+    lab_date = s.visits[keys["visit"]]
+    full = len(s.brthdat) == 10
+    age = (lab_date - s.birth).days / _days_per_year(model) if full else float(s.age)
+    value = scalar(egfr_expr(protocol_equation(model), s.sex, age, round(s.height, 1), scr, model))
+    lb.add(**keys, lbdat=when, lbtestcd=lb.code("lbtestcd", "EGFR"), lbspec="SERUM", lborres=f"{value:.1f}",
+           lborresu=lb.code("lborresu", "mL/min/1.73m2"), lbnrind="NORMAL" if value >= 90 else "LOW")
+
+
+def _days_per_year(model) -> float:
+    return class_parameter(model, "KidneyFunctionParameters", "days_per_year")
 
 
 def _num(x: float, dec: int) -> str:
