@@ -48,3 +48,13 @@ def write_export(folder: Path, forms: dict[str, list[dict]]) -> Path:
 def run_checks(folder: Path):
     m = load_model()
     return validate(m, read_csv_folder(folder, m)).findings
+
+
+def check_findings(folder: Path, check_id: str):
+    """Findings of one check only, running just that check."""
+    from ecrf.registry import REGISTRY, all_checks
+
+    all_checks()  # importing the validators registers every check
+    m = load_model()
+    f = validate(m, read_csv_folder(folder, m), [REGISTRY[check_id]]).findings
+    return f.filter(f["check_id"] == check_id)

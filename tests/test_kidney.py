@@ -1,22 +1,14 @@
 """KIDNEY-EGFR and KIDNEY-BSA on small exports: clean data gives no finding, a seeded error is caught."""
 
-from helpers import write_export
+from helpers import check_findings, write_export
 
 from ecrf.clinical.bsa import mosteller
 from ecrf.clinical.egfr import ckid_u25
-from ecrf.engine import validate
-from ecrf.model import load_model
-from ecrf.readers.csv_folder import read_csv_folder
-from ecrf.registry import REGISTRY, all_checks
 
 KEY = {"STUDYID": "KN5601-K", "SITEID": "01"}
 
 
-def findings(folder, check_id):
-    all_checks()  # registers every check
-    m = load_model()
-    f = validate(m, read_csv_folder(folder, m), [REGISTRY[check_id]]).findings
-    return f.filter(f["check_id"] == check_id)
+findings = check_findings
 
 
 def dm(subjid, sex, age, brthdat="2014-03"):

@@ -1,20 +1,12 @@
 """Safety grading checks on small exports: clean data gives no finding, seeded errors are caught."""
 
-from helpers import write_export
+from helpers import check_findings, write_export
 
-from ecrf.engine import validate
-from ecrf.model import load_model
-from ecrf.readers.csv_folder import read_csv_folder
-from ecrf.registry import REGISTRY, all_checks
 
 KEY = {"STUDYID": "KN5601-K", "SITEID": "01"}
 
 
-def findings(folder, check_id):
-    all_checks()  # registers every check
-    m = load_model()
-    f = validate(m, read_csv_folder(folder, m), [REGISTRY[check_id]]).findings
-    return f.filter(f["check_id"] == check_id)
+findings = check_findings
 
 
 def rows_of(f):
