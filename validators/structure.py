@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import polars as pl
-
 from ecrf import findings as F
 from ecrf.registry import check
 
@@ -68,5 +66,3 @@ def _column_findings(ctx, attr, template, expected):
                            message=template.format(form=t.form.name), source_file=t.path.name)
     return out
 
-
-__all__ = ["pl"]
