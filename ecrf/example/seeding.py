@@ -96,7 +96,7 @@ def seed_errors(tables: dict[str, pl.DataFrame], seed: int) -> tuple[dict[str, p
                          "value": value, "description": s.description})
         hosted.setdefault(row["SUBJID"], []).append((frozenset({s.form}), frozenset()))
     ex = _Export(out, model)
-    for c in CLINICAL:
+    for c in all_clinical():
         subject = _choose(c, [x for x in c.candidates(ex) if x is not None], hosted, rng)
         if subject is None:  # no subject can carry this error without disturbing another: leave it out
             continue
@@ -116,18 +116,24 @@ _CONTRADICTS = "eligibility form records the criterion as met although the data 
 @dataclass(frozen=True)
 class Clinical:
     check_id: str
-    changes: frozenset      # forms whose records the seed edits
-    reads: frozenset        # further forms the fired check (or a check it may disturb) reads for the subject
+    changes: frozenset      # form tokens (see _overlap) whose records the seed edits
+    reads: frozenset        # further form tokens the fired check (or a check it may disturb) reads for the subject
     candidates: Callable    # _Export -> subjects that can carry the error
     apply: Callable         # (_Export, subject, rng) -> [(check_id, form, field, value reported)]
     description: str
+
+
+def _overlap(a: frozenset, b: frozenset) -> bool:
+    """Whether two sets of form tokens meet. A token is a form ("lb") or a part of one ("lb:ALT", "sledai:M3"):
+    a form meets every part of itself, two parts of a form meet only when they are the same part."""
+    return any(x == y or x.split(":")[0] == y or y.split(":")[0] == x for x in a for y in b)
 
 
 def _choose(c: Clinical, candidates: list[str], hosted: dict, rng: random.Random) -> str | None:
     """A candidate whose seeds so far neither change what `c` reads or changes, nor read what `c` changes;
     among those, one with the fewest seeds."""
     def clash(subject):
-        return any(c.changes & (ch | rd) or ch & c.reads for ch, rd in hosted.get(subject, ()))
+        return any(_overlap(c.changes, ch | rd) or _overlap(ch, c.reads) for ch, rd in hosted.get(subject, ()))
     ok = sorted({x for x in candidates if not clash(x)})
     if not ok:
         return None
@@ -470,3 +476,10 @@ CLINICAL = (
     Clinical("ELIG-NOT-MET-WAIVED", _f("ie"), _f(), _ie_candidates(True), _not_met(True),
              "criterion recorded as not met, enrolled on an allowed investigator waiver"),
 )
+
+
+def all_clinical() -> tuple[Clinical, ...]:
+    """The clinical seeds of every area, most constrained first (each area's module lists its own)."""
+    from ecrf.example import seeds_consistency, seeds_labs, seeds_protocol, seeds_scores
+
+    return CLINICAL + seeds_protocol.CLINICAL + seeds_consistency.CLINICAL + seeds_scores.CLINICAL + seeds_labs.CLINICAL
