@@ -98,17 +98,19 @@ def validate(path, fmt, output, fail_on, category):
 
 
 @main.command()
-@click.argument("artifact", type=click.Choice(["jsonschema", "pandera", "docs"]))
+@click.argument("artifact", type=click.Choice(["jsonschema", "pandera", "docs", "assumptions"]))
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="File to write (default: standard output).")
 def generate(artifact, output):
-    """Generate ARTIFACT from the schema: jsonschema, pandera (a Python module) or docs (data dictionary).
+    """Generate ARTIFACT from the schema: jsonschema, pandera (a Python module), docs (data dictionary) or
+    assumptions (the register of [CONV] defaults the study team must confirm).
 
     \b
     Examples:
       ecrf generate jsonschema -o kn5601k.schema.json
       ecrf generate pandera -o kn5601k_pandera.py
       ecrf generate docs -o docs/data-dictionary.md
+      ecrf generate assumptions -o docs/assumptions.md
     """
     from ecrf.generators import build
 

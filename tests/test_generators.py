@@ -18,7 +18,8 @@ from ecrf.model import schema_path
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 COMMITTED = {"jsonschema": DOCS / "artifacts" / "kn5601k.schema.json",
              "pandera": DOCS / "artifacts" / "kn5601k_pandera.py",
-             "docs": DOCS / "data-dictionary.md"}
+             "docs": DOCS / "data-dictionary.md",
+             "assumptions": DOCS / "assumptions.md"}
 
 
 def test_schema_passes_linkml_lint():
@@ -62,3 +63,17 @@ def test_generation_is_deterministic_and_committed_copy_is_fresh(artifact):
     path = COMMITTED[artifact]
     assert path.read_text(encoding="utf-8") == first, (
         f"{path} is stale: regenerate with `ecrf generate {artifact} -o {path.relative_to(DOCS.parent)}`")
+
+
+def test_assumption_register_names_the_protocol_defaults_and_where_to_change_them():
+    from ecrf.generators.assumptions import assumptions
+    from ecrf.model import load_model
+
+    rows = assumptions(load_model())
+    where = {(r["file"], r["element"]) for r in rows}
+    # The registration is silent on the visit grid, the dose levels and the lymphodepletion regimen.
+    for file, element in [("schema/codelists.yaml", "VisitCode"), ("schema/codelists.yaml", "DoseLevel"),
+                          ("schema/codelists.yaml", "LymphodepletionDrug")]:
+        assert (file, element) in where
+    for r in rows:
+        assert "[CONV]" in r["text"] and (DOCS.parent / r["file"]).is_file()
