@@ -131,9 +131,12 @@ def sledai_lab_criteria(model: StudyModel | None = None) -> list[LabCriterion]:
 
 def lab_abnormal(rule: str, value: float, threshold: float | None = None, lo: float | None = None,
                  hi: float | None = None) -> bool | None:
-    """Whether one numeric result meets a SLEDAI-2K lab descriptor; None when it cannot be judged."""
-    return pl.select(lab_abnormal_expr(pl.lit(rule), pl.lit(value, pl.Float64), pl.lit(threshold, pl.Float64),
-                                       pl.lit(lo, pl.Float64), pl.lit(hi, pl.Float64)).alias("v")).item()
+    """Whether one numeric result meets a SLEDAI-2K lab descriptor; None when it cannot be judged.
+    The plain twin of lab_abnormal_expr, for the example generator and users."""
+    limit = {"above": threshold, "below": threshold, "below_lln": lo, "above_uln": hi}.get(rule)
+    if limit is None or value is None:
+        return None
+    return value > limit if rule in ("above", "above_uln") else value < limit
 
 
 def lab_abnormal_expr(rule: pl.Expr, value: pl.Expr, threshold: pl.Expr, lo: pl.Expr, hi: pl.Expr) -> pl.Expr:
