@@ -261,3 +261,39 @@ def test_sledai_lab_seeded(tmp_path):
 def test_sledai_lab_skips_what_it_cannot_compare(tmp_path, result, unit):
     folder = write_export(tmp_path, {"sledai": [sledai("01-001")], "lb": [lb("01-001", "PLAT", result, unit)]})
     assert check_findings(folder, "SCORE-SLEDAI-LAB").is_empty()
+
+
+def test_score_checks_survive_missing_optional_columns(tmp_path):
+    from helpers import write_form
+
+    from ecrf.registry import all_checks
+
+    model = load_model()
+    write_form(tmp_path, "sledai", [sledai("01-001", "slthromb")])
+    for domain, row in (("lb", lb("01-001", "PLAT", 80)), ("vas", vas("01-002", {}, 0, 0, age="")),
+                        ("icans", icans("01-003", 1, "ICE")), ("dm", dm("01-002", "2010-01-01"))):
+        write_form(tmp_path, domain, [row], [i.title for i in model.forms[domain].items if i.required])
+    for chk in all_checks():
+        if chk.id.startswith("SCORE-"):
+            assert check_findings(tmp_path, chk.id).is_empty(), chk.id
+
+
+def test_generated_lab_descriptors_follow_the_labs():
+    from ecrf.example.score_items import sledai_lab_items
+
+    got = sledai_lab_items(load_model(), [
+        ("lb", "PLAT", "80", "10^9/L", "150", "450"), ("lb", "WBC", "3.4", "10^9/L", "4", "12"),
+        ("lb", "C4", "0.05", "g/L", "0.1", "0.4"), ("lb", "DSDNA", "<10", "IU/mL", "0", "30")])
+    assert got == {"slprot": "N", "sllowcom": "Y", "sldna": "N", "slthromb": "Y", "slleuk": "N"}
+
+
+def test_example_score_items_add_up():
+    import random
+
+    from ecrf.example.score_items import ice_tasks, sledai_exact, vas_systems
+
+    model, rng = load_model(), random.Random(1)
+    assert ice_total(ice_tasks(model, 7, rng)) == 7
+    assert vas_totals(vas_systems(model, 63, 33, rng)) == (63, 33)
+    items = sledai_exact(model, 4, {"slthromb": "Y"}, rng)
+    assert sledai_total(items) == 4 and items["slthromb"] == "Y"

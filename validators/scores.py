@@ -134,7 +134,7 @@ def vas_instrument(ctx):
     dm = _typed(ctx, "dm")
     full_date = ctx.model.view.get_type("full_date").pattern
     if dm is not None:
-        demo = dm.select("subjid", "cohort", pl.when(pl.col("brthdat").str.contains(full_date))
+        demo = dm.select("subjid", "cohort", pl.when(pl.col("brthdat").cast(pl.Utf8).str.contains(full_date))
                          .then(pl.col("brthdat").str.to_date("%Y-%m-%d", strict=False)).alias("_birth")) \
             .unique("subjid", keep="first")
         d = d.join(demo, on="subjid", how="left")
@@ -142,9 +142,11 @@ def vas_instrument(ctx):
         d = d.with_columns(pl.lit(None, pl.Utf8).alias("cohort"), pl.lit(None, pl.Date).alias("_birth"))
     screened_elsewhere = (pl.col("visit") == p.screening_visit) & (pl.col("cohort") == "AAV")
     d = d.filter(~screened_elsewhere.fill_null(False)).with_columns(
-        pl.coalesce(pl.col("vasage"), _completed_years(pl.col("vasdat"), pl.col("_birth"))).alias("_age"))
+        pl.coalesce(pl.col("vasage").cast(pl.Int32), _completed_years(pl.col("vasdat"), pl.col("_birth")))
+        .alias("_age"))
     want = pl.when(pl.col("_age") < adult).then(pl.lit("PVAS")).otherwise(pl.lit("BVAS"))
-    bad = d.filter(pl.col("_age").is_not_null() & pl.col("vasinst").is_not_null()).with_columns(want.alias("_want")) \
+    codes = list(ctx.model.forms["vas"].item("vasinst").codes)  # other values are the codelist check's
+    bad = d.filter(pl.col("_age").is_not_null() & pl.col("vasinst").is_in(codes)).with_columns(want.alias("_want")) \
         .filter(pl.col("vasinst") != pl.col("_want"))
     if bad.is_empty():
         return {}
@@ -176,17 +178,18 @@ def _evidence(ctx) -> pl.DataFrame | None:
     parts = []
     lb = _typed(ctx, "lb")
     if lb is not None:
-        c = pl.col("lborres")
+        c = pl.col("lborres").cast(pl.Utf8)  # a missing optional column arrives untyped
         parts.append(lb.select("subjid", "visitnum", pl.lit("lb").alias("source"), pl.col("lbtestcd").alias("test"),
                                pl.when(c.str.contains(NUMBER_RE)).then(c).otherwise(None)
                                .cast(pl.Float64, strict=False).alias("value"),
-                               pl.col("lborresu").alias("unit"), pl.col("lbornrlo").cast(pl.Float64).alias("lo"),
+                               pl.col("lborresu").cast(pl.Utf8).alias("unit"),
+                               pl.col("lbornrlo").cast(pl.Float64).alias("lo"),
                                pl.col("lbornrhi").cast(pl.Float64).alias("hi")))
     prot = _typed(ctx, "prot")
     if prot is not None:
         parts.append(prot.select("subjid", "visitnum", pl.lit("prot").alias("source"),
                                  pl.col("protmeth").alias("test"), pl.col("protval").cast(pl.Float64).alias("value"),
-                                 pl.col("protu").alias("unit"), pl.lit(None, pl.Float64).alias("lo"),
+                                 pl.col("protu").cast(pl.Utf8).alias("unit"), pl.lit(None, pl.Float64).alias("lo"),
                                  pl.lit(None, pl.Float64).alias("hi")))
     if not parts:
         return None
