@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import copy
 import csv
+import random
 from datetime import date, timedelta
 
 import pytest
 
 from ecrf.engine import validate
+from ecrf.example.score_items import mrss_sites, sledai_exact, vas_systems
 from ecrf.model import load_model
 from ecrf.protocol import protocol
 from ecrf.readers.csv_folder import read_csv_folder
@@ -52,14 +54,21 @@ def subject(sid: str, cohort: str, age: int) -> dict[str, list[dict]]:
     for code, w in list(P.visit_windows().items())[:4]:
         rows["sv"].append({**key, "visit": code, "visitnum": str(10 + w.target_day), "svstdat": day(w.target_day),
                            "svoccur": "Y"})
+    # Score items that add up to the totals (a seeded total below the minimum leaves them, which only the score
+    # checks notice).
+    rng = random.Random(0)
     if cohort == "SLE":
-        rows["sledai"] = [{**scr, "sledaidat": day(-20), "sledaitot": str(P.param("sledai_min") + 4)}]
+        total = P.param("sledai_min") + 4
+        rows["sledai"] = [{**scr, "sledaidat": day(-20), "sledaitot": str(total),
+                           **sledai_exact(MODEL, total, {}, rng)}]
     if cohort == "SSC":
-        rows["mrss"] = [{**scr, "mrssdat": day(-20), "mrsstot": str(P.param("mrss_min") + 5)}]
+        total = P.param("mrss_min") + 5
+        rows["mrss"] = [{**scr, "mrssdat": day(-20), "mrsstot": str(total), **mrss_sites(MODEL, total, rng)}]
     if cohort == "AAV":
         inst = "PVAS" if age < P.param("vas_adult_age") else "BVAS"
-        rows["vas"] = [{**scr, "vasdat": day(-20), "vasinst": inst, "vasage": str(age),
-                        "vastot": str(P.param("vas_min") + 5)}]
+        total = P.param("vas_min") + 5
+        rows["vas"] = [{**scr, "vasdat": day(-20), "vasinst": inst, "vasage": str(age), "vastot": str(total),
+                        "vaspers": "0", **vas_systems(MODEL, total, 0, rng)}]
     return rows
 
 
@@ -194,6 +203,11 @@ def test_waiver_where_none_allowed_is_important(tmp_path):
     f = run(tmp_path, data)
     assert f.filter(f["check_id"] == "ELIG-NOT-MET")["message"].str.contains("allows none").all()
     assert f.filter(f["check_id"] == "ELIG-NOT-MET-WAIVED").is_empty()
+
+
+def test_clean_baseline_scores_add_up(clean_findings):
+    assert clean_findings.filter(clean_findings["check_id"].str.starts_with("SCORE-")).is_empty()
+    assert clean_findings.filter(clean_findings["form"].is_in(["sledai", "mrss", "vas"])).is_empty()
 
 
 def test_minimum_age_is_per_cohort(tmp_path):

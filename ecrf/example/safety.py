@@ -6,6 +6,7 @@ import random
 from datetime import timedelta
 
 from ecrf.example.plan import StudyPlan
+from ecrf.example.score_items import capd_scores, ice_tasks
 from ecrf.example.subjects import Subject
 
 ICE_FROM_AGE = 12  # ICE needs a cooperative child of 12 or over; younger children are assessed with CAPD
@@ -44,9 +45,7 @@ def add_safety(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) -> No
         crs.add(**s.keys, **hypo, aeseq=aeseq, crsdat=(crs_start + timedelta(days=k)).isoformat(), crsgr=str(grade),
                 crsfever="Y", crstmax=f"{rng.uniform(38.1, 39.8):.1f}", crsvaso="0", crsvsprs="N",
                 crsoxy="LOW_FLOW_CANNULA" if oxygen else "NONE", crsflow=f"{rng.uniform(1, 3):.1f}" if oxygen else "")
-    if s.index % 6 != 3:
-        return
-    # Grade 1 ICANS after the CRS: mild encephalopathy only.
+    # Grade 1 ICANS after the CRS: mild encephalopathy only, scored with ICE or (younger children) CAPD.
     icans_start = crs_start + timedelta(days=days)
     n = rng.randint(1, 2)
     aeseq = add_ae(aeterm="Immune effector cell-associated neurotoxicity syndrome",
@@ -55,8 +54,15 @@ def add_safety(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) -> No
                    aetoxgr="1", aeser="N", aerel="RELATED")
     for k in range(n):
         when = icans_start + timedelta(days=k)
-        ice = s.age_on(when) >= ICE_FROM_AGE
-        out["icans"].add(**s.keys, aeseq=aeseq, icansdat=when.isoformat(), icansgr="1",
-                         icanstool="ICE" if ice else "CAPD", icescore=str(rng.randint(7, 9)) if ice else "",
-                         capdscore="" if ice else str(rng.randint(2, 8)), icanscon="NORMAL",
-                         icansseiz="N", icansoed="N", icansmot="N")
+        if s.age_on(when) >= ICE_FROM_AGE:  # ICE 7-9 and CAPD 1-8 both give grade 1 with nothing else abnormal
+            ice = rng.randint(7, 9)
+            items = {"icanstool": "ICE", "icescore": str(ice), **_text(ice_tasks(plan.model, ice, rng))}
+        else:
+            capd = rng.randint(2, 8)
+            items = {"icanstool": "CAPD", "capdscore": str(capd), **_text(capd_scores(plan.model, capd, rng))}
+        out["icans"].add(**s.keys, aeseq=aeseq, icansdat=when.isoformat(), icansgr="1", **items,
+                         icanscon="NORMAL", icansseiz="N", icansoed="N", icansmot="N")
+
+
+def _text(items: dict[str, int]) -> dict[str, str]:
+    return {k: str(v) for k, v in items.items()}

@@ -21,6 +21,9 @@ from typing import Callable
 
 import polars as pl
 
+from ecrf.clinical.scores import vas_items
+from ecrf.example.score_items import (capd_scores, ice_tasks, mrss_sites, sledai_exact, sledai_lab_item_names,
+                                      titled, vas_systems)
 from ecrf.model import load_model
 from ecrf.protocol import protocol
 
@@ -310,11 +313,12 @@ def _crs_oxygen(ex, subject, rng):
 
 
 def _icans_score(ex, subject, rng):
+    # The items change with the total, so only the grade disagrees.
     row = ex.pick("icans", subject, rng, pl.col("ICANSGR") == "1")
     if row["ICANSTOOL"] == "ICE":
-        ex.set("icans", row["_i"], ICESCORE="2")
+        ex.set("icans", row["_i"], ICESCORE="2", **titled(ice_tasks(ex.model, 2, rng)))
     else:
-        ex.set("icans", row["_i"], CAPDSCORE="12")
+        ex.set("icans", row["_i"], CAPDSCORE="12", **titled(capd_scores(ex.model, 12, rng)))
     return [("SAFE-ICANS-GRADE", "icans", "ICANSGR", "1")]
 
 
@@ -406,6 +410,27 @@ def _threshold(name: str, below: float):
     return lambda ex, row: f"{ex.protocol.param(name) - below:g}"
 
 
+def _score_below(form: str, total: str, name: str, below: int, items, check_id: str):
+    """A seed lowering the screening total of `form` below the entry minimum, with its items rewritten to add up
+    to it (items(ex, row, total, rng) -> {item: value}), so only the eligibility checks fire."""
+    def apply(ex, subject, rng):
+        row = ex.pick(form, subject, rng, _at_scr(ex))
+        value = int(ex.protocol.param(name) - below)
+        ex.set(form, row["_i"], **{total: str(value)}, **titled(items(ex, row, value, rng)))
+        return [(check_id, form, total, str(value))] + ex.contradicted(subject, check_id)
+    return apply
+
+
+def _sledai_items(ex, row, value, rng):
+    labs = {i: row[i.upper()] for i in sledai_lab_item_names(ex.model)}  # lab descriptors keep agreeing with labs
+    return sledai_exact(ex.model, value, labs, rng)
+
+
+def _vas_items(ex, row, value, rng):
+    persistent = vas_items(ex.model)[1]
+    return {k: v for k, v in vas_systems(ex.model, value, 0, rng).items() if k not in persistent}
+
+
 _PROCEDURE_FORMS = _f(*_PROCEDURE_DATES)
 CLINICAL = (
     # Most constrained first: these read many forms of their subject.
@@ -451,16 +476,17 @@ CLINICAL = (
     Clinical("ELIG-SPO2", _f("vs"), _f("ie"), lambda ex: ex.subjects("vs", _at_scr(ex)),
              _screening_value("vs", "OXYSAT", _threshold("spo2_min", 2), "ELIG-SPO2"),
              "screening SpO2 2 points below the inclusion minimum"),
-    Clinical("ELIG-SLE-SLEDAI", _f("sledai"), _f("ie"), lambda ex: _cohort(ex, "SLE"),
-             _screening_value("sledai", "SLEDAITOT", _threshold("sledai_min", 2), "ELIG-SLE-SLEDAI"),
-             "screening SLEDAI-2K 2 points below the SLE inclusion minimum"),
-    Clinical("ELIG-SSC-MRSS", _f("mrss"), _f("ie"), lambda ex: _cohort(ex, "SSC"),
-             _screening_value("mrss", "MRSSTOT", _threshold("mrss_min", 3), "ELIG-SSC-MRSS"),
-             "screening mRSS 3 points below the systemic sclerosis inclusion minimum"),
-    Clinical("ELIG-AAV-VAS", _f("vas"), _f("ie"), lambda ex: _cohort(ex, "AAV"),
-             _screening_value("vas", "VASTOT", _threshold("vas_min", 2), "ELIG-AAV-VAS"),
-             "screening PVAS 2 points below the vasculitis inclusion minimum"),
-    Clinical("ELIG-AAV-INSTRUMENT", _f("vas"), _f("ie", "dm"),
+    Clinical("ELIG-SLE-SLEDAI", _f("sledai:SCR"), _f("ie"), lambda ex: _cohort(ex, "SLE"),
+             _score_below("sledai", "SLEDAITOT", "sledai_min", 2, _sledai_items, "ELIG-SLE-SLEDAI"),
+             "screening SLEDAI-2K (descriptors and total) 2 points below the SLE inclusion minimum"),
+    Clinical("ELIG-SSC-MRSS", _f("mrss:SCR"), _f("ie"), lambda ex: _cohort(ex, "SSC"),
+             _score_below("mrss", "MRSSTOT", "mrss_min", 3,
+                          lambda ex, row, value, rng: mrss_sites(ex.model, value, rng), "ELIG-SSC-MRSS"),
+             "screening mRSS (sites and total) 3 points below the systemic sclerosis inclusion minimum"),
+    Clinical("ELIG-AAV-VAS", _f("vas:SCR"), _f("ie"), lambda ex: _cohort(ex, "AAV"),
+             _score_below("vas", "VASTOT", "vas_min", 2, _vas_items, "ELIG-AAV-VAS"),
+             "screening PVAS (system scores and total) 2 points below the vasculitis inclusion minimum"),
+    Clinical("ELIG-AAV-INSTRUMENT", _f("vas:SCR"), _f("ie", "dm"),
              lambda ex: ex.subjects("vas", _at_scr(ex) & (pl.col("VASINST") == "PVAS")),
              _screening_value("vas", "VASINST", lambda ex, row: "BVAS", "ELIG-AAV-INSTRUMENT",
                               lambda ex: pl.col("VASINST") == "PVAS"),
