@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from ecrf import findings as F
-from ecrf.clinical.ctcae import grade_range_exprs
+from ecrf.clinical.ctcae import grade_range
 from ecrf.clinical.labcatalogue import catalogue, limits_frame, units_frame
 from ecrf.clinical.labresult import CENSORED, NOT_DONE, NUMBER, with_parsed
 from ecrf.params import class_parameter
@@ -25,10 +25,18 @@ def _p(ctx, key: str):
 
 
 def _results(ctx) -> pl.DataFrame | None:
-    """Lab rows that carry a result, parsed, with the unit's factor to SI (null if not allowed) and limits."""
+    """Lab rows that carry a result, parsed, with the unit's factor to SI (null if not allowed) and limits;
+    computed once per export and shared by the lab checks."""
     lb = ctx.table("lb")
     if lb is None or lb.n_rows == 0:
         return None
+    key = ("lab_results", id(ctx.model))
+    if key not in lb.extra:
+        lb.extra[key] = _read_results(ctx, lb)
+    return lb.extra[key]
+
+
+def _read_results(ctx, lb) -> pl.DataFrame:
     # A column missing from the export is null of no type: give every column its type so joins still work.
     typed = lb.typed.with_columns(
         [pl.col(c).cast(pl.Utf8) for c in ("subjid", "visit", "lbtestcd", "lborres", "lborresu", "lbnrind", "lbstat")]
@@ -174,10 +182,16 @@ def lab_ctcae(ctx):
     d = (d.filter(pl.col("lbtoxgr").is_not_null() & pl.col("_r_num").is_not_null() & f.is_not_null())
          .join(base, on=["subjid", "lbtestcd"], how="left")
          .with_columns(pl.when(pl.col("visit") != base_visit).then(pl.col("_base")).alias("_base")))
-    gmin, gmax, ok = grade_range_exprs(pl.col("lbtestcd"), pl.col("_r_lo") * f, pl.col("_r_hi") * f,
-                                       pl.col("lbornrlo") * f, pl.col("lbornrhi") * f, pl.col("_base"),
-                                       pl.col("_base_high"), m, _p(ctx, "ctcae_relative_tolerance"))
-    d = d.with_columns(gmin.alias("_gmin"), gmax.alias("_gmax"), ok.alias("_ok")).filter(pl.col("_ok"))
+    tol = _p(ctx, "ctcae_relative_tolerance")
+    graded = []
+    for (code,), part in d.partition_by("lbtestcd", as_dict=True).items():  # each test's rules on its rows only
+        r = grade_range(code, pl.col("_r_lo") * f, pl.col("_r_hi") * f, pl.col("lbornrlo") * f,
+                        pl.col("lbornrhi") * f, pl.col("_base"), pl.col("_base_high"), m, tol)
+        if r is not None:
+            graded.append(part.with_columns(r[0].alias("_gmin"), r[1].alias("_gmax"), r[2].alias("_ok")))
+    if not graded:
+        return {}
+    d = pl.concat(graded, how="diagonal_relaxed").filter(pl.col("_ok"))
     g = pl.col("lbtoxgr")
     bad = d.filter((g < pl.col("_gmin")) | (g > pl.col("_gmax")))
     expected = pl.when(pl.col("_gmin") == pl.col("_gmax")).then(pl.col("_gmin").cast(pl.Utf8)) \

@@ -91,27 +91,36 @@ def _grade(term: Term, lo, hi, lln, uln, base, abnormal_base, tol, strict) -> pl
     return e.otherwise(pl.lit(0))
 
 
+def grade_range(code: str, lo, hi, lln, uln, base, abnormal_base, model: StudyModel | None = None,
+                     tol: float = 0.0) -> tuple[pl.Expr, pl.Expr, pl.Expr] | None:
+    """(lowest grade, highest grade, gradable) of results of one test lying in [lo, hi] (SI unit), with their
+    reference limits lln/uln and baseline in SI, abnormal_base true when the baseline is above its ULN; None
+    when no CTCAE term grades the test. Above the last grade with a lab threshold, grades need clinical facts:
+    the highest grade is then the term's maximum. Not gradable: a reference limit a threshold needs is missing."""
+    ts = terms_by_test(model).get(code)
+    if not ts:
+        return None
+    abnormal_base = abnormal_base.fill_null(False) & base.is_not_null()
+    low = pl.max_horizontal([_grade(t, lo, hi, lln, uln, base, abnormal_base, tol, True) for t in ts])
+    highs = []
+    for t in ts:
+        g = _grade(t, lo, hi, lln, uln, base, abnormal_base, tol, False)
+        highs.append(pl.when(g >= t.top_lab_grade).then(pl.lit(t.max_grade)).otherwise(g))
+    need = pl.lit(True)
+    for t in ts:
+        if t.needs("ULN"):
+            need = need & uln.is_not_null()
+        if t.needs("LLN"):
+            need = need & lln.is_not_null()
+    return low, pl.max_horizontal(highs), need
+
+
 def grade_range_exprs(test, lo, hi, lln, uln, base, abnormal_base, model: StudyModel | None = None,
                       tol: float = 0.0) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(lowest grade, highest grade, gradable) of results of `test` lying in [lo, hi] (SI unit), with their
-    reference limits lln/uln and baseline in SI, abnormal_base true when the baseline is above its ULN.
-    Above the last grade with a lab threshold, grades need clinical facts: the highest grade is then the
-    term's maximum. Not gradable: no mapped term, or a reference limit a threshold needs is missing."""
-    abnormal_base = abnormal_base.fill_null(False) & base.is_not_null()
+    """grade_range for a column of test codes (every mapped test); not gradable for other tests."""
     gmin = gmax = ok = None
-    for code, ts in terms_by_test(model).items():
-        low = pl.max_horizontal([_grade(t, lo, hi, lln, uln, base, abnormal_base, tol, True) for t in ts])
-        highs = []
-        for t in ts:
-            g = _grade(t, lo, hi, lln, uln, base, abnormal_base, tol, False)
-            highs.append(pl.when(g >= t.top_lab_grade).then(pl.lit(t.max_grade)).otherwise(g))
-        high = pl.max_horizontal(highs)
-        need = pl.lit(True)
-        for t in ts:
-            if t.needs("ULN"):
-                need = need & uln.is_not_null()
-            if t.needs("LLN"):
-                need = need & lln.is_not_null()
+    for code in terms_by_test(model):
+        low, high, need = grade_range(code, lo, hi, lln, uln, base, abnormal_base, model, tol)
         is_test = test == code
         gmin = (pl.when(is_test) if gmin is None else gmin.when(is_test)).then(low)
         gmax = (pl.when(is_test) if gmax is None else gmax.when(is_test)).then(high)
