@@ -9,6 +9,7 @@ import polars as pl
 
 from ecrf.clinical.ctcae import grade
 from ecrf.clinical.labcatalogue import catalogue
+from ecrf.clinical.labresult import NUMBER, parse
 from ecrf.example.seeding import Clinical, _f
 from ecrf.params import class_parameter, enum_annotations
 
@@ -35,12 +36,16 @@ def regrade(ex, subject: str, test: str) -> None:
     rows = _lab_rows(ex, subject, test)
     high = str(class_parameter(ex.model, "LabChecks", "high_indicators")).split()
     base_rows = rows.filter(pl.col("VISIT") == _baseline_visit(ex))
-    base = float(base_rows["LBORRES"][0]) if base_rows.height else None
+    base = float(base_rows["LBORRES"][0]) if base_rows.height and parse(base_rows["LBORRES"][0])["status"] == NUMBER \
+        else None
     base_high = bool(base_rows.height) and base_rows["LBNRIND"][0] in high
     for r in rows.iter_rows(named=True):
         later = r["VISIT"] != _baseline_visit(ex)
-        g = grade(test, float(r["LBORRES"]), float(r["LBORNRLO"]), float(r["LBORNRHI"]),
-                  base if later else None, base_high and later, ex.model)
+        try:
+            value, lln, uln = float(r["LBORRES"]), float(r["LBORNRLO"]), float(r["LBORNRHI"])
+        except ValueError:  # not an exact number with its range: left as generated
+            continue
+        g = grade(test, value, lln, uln, base if later else None, base_high and later, ex.model)
         if g is not None:
             ex.set("lb", r["_i"], LBTOXGR=str(g))
 
