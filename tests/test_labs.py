@@ -261,3 +261,16 @@ def test_data_dictionary_shows_the_lab_catalogue_and_vital_bands():
     assert any(line.startswith("| `HBSAG` |") and "coded: POSITIVE" in line for line in text.splitlines())
     assert any(line.startswith("| `AGE_8_12` |") and "52 to 115" in line for line in text.splitlines())
     assert "hypokalemia" in text  # the unmapped CTCAE terms are documented
+
+
+def test_scalar_grade_agrees_with_the_vectorised_range():
+    # Exact values without tolerance: the plain-number grade (used by the example generator) is the lowest
+    # grade the polars expressions allow, and lies within their range.
+    cases = [("NEUT", v, 1.5, 8.0) for v in (0.2, 0.5, 0.9, 1.0, 1.4, 1.5, 2.0)] + \
+            [("ALT", v, 5, 40) for v in (30, 40, 41, 120, 121, 200, 201, 800, 801)] + \
+            [("HGB", v, 110, 150) for v in (70, 80, 95, 105, 120, 160, 175, 195)] + \
+            [("SODIUM", v, 135, 145) for v in (140, 146, 151, 156, 161)]
+    rows = _range([(t, v, v, lo, hi) for t, v, lo, hi in cases], tol=0.0)
+    for (t, v, lo, hi), (gmin, gmax, ok) in zip(cases, rows):
+        g = grade(t, v, lo, hi)
+        assert ok and gmin == g and g <= gmax, (t, v, g, gmin, gmax)
