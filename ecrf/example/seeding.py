@@ -374,6 +374,8 @@ def _alt_high(ex, subject, rng):
     k = ex.protocol.param("alt_ast_uln_max")
     v = f"{k * float(row['LBORNRHI']) + 1:.0f}"
     ex.set("lb", row["_i"], LBORRES=v, LBNRIND="HIGH")
+    from ecrf.example.seeds_labs import regrade  # the high baseline changes the CTCAE grades of later ALT results
+    regrade(ex, subject, "ALT")
     return [("ELIG-ALT-AST", "lb", "LBORRES", v)] + ex.contradicted(subject, "ELIG-ALT-AST")
 
 

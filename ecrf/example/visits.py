@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+from functools import lru_cache
 
+from ecrf.clinical.ctcae import grade
 from ecrf.clinical.egfr import creatinine_mgdl, egfr_expr, protocol_equation
 from ecrf.clinical._eval import scalar
 from ecrf.example.plan import StudyPlan
 from ecrf.example.subjects import Subject
-from ecrf.params import class_parameter
+from ecrf.params import class_parameter, enum_annotations
 
 LAB_VISITS = ("SCR", "D1", "D4", "D7", "D14", "D28", "M3", "M6", "M12")
 # Visits after the infusion when lymphodepletion keeps lymphocytes (and so leukocytes) low.
@@ -29,6 +31,9 @@ LAB_PANEL = {
     "ALB": ("SERUM", "g/L", 35, 50, 1),
     "CRP": ("SERUM", "mg/L", 0, 8, 1),
 }
+# A made-up CRP assay reporting results below its detection limit as censored text, as many labs do.
+CRP_DETECTION_LIMIT = "0.5"
+CRP_CENSORED_SHARE = 0.25
 # Visits whose vital signs record height (see _vitals): the only ones where an eGFR can be computed.
 HEIGHT_VISITS = ("SCR", "LD")
 SEROLOGY = ("HBSAG", "HBCAB", "HCVAB", "HIVAB", "SYPHILIS")
@@ -36,33 +41,56 @@ SEROLOGY = ("HBSAG", "HBCAB", "HCVAB", "HIVAB", "SYPHILIS")
 
 def add_visits(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) -> None:
     spo2_min = int(plan.thresholds["spo2_min"])
+    baseline: dict[str, tuple[float, bool]] = {}  # test -> (screening value, above its ULN), for CTCAE grades
     for visit in plan.schedule:
         when = s.visits[visit].isoformat()
         keys = {**s.keys, "visit": visit, "visitnum": plan.visitnum(visit)}
         out["sv"].add(**keys, svstdat=when, svoccur="Y")
-        _vitals(out["vs"], s, rng, keys, when, spo2_min)
+        _vitals(out["vs"], s, rng, keys, when, spo2_min, _age_band(plan.model, _age_at(s, s.visits[visit])))
         if visit in LAB_VISITS:
-            creatinine = _labs(out["lb"], s, rng, keys, when)
+            creatinine = _labs(out["lb"], s, rng, keys, when, baseline, plan.model)
             if visit in HEIGHT_VISITS:
                 _egfr(out["lb"], s, keys, when, plan, creatinine)
 
 
-def _vitals(vs, s: Subject, rng: random.Random, keys: dict, when: str, spo2_min: int) -> None:
+@lru_cache(maxsize=4)
+def _bands(model) -> tuple[dict, ...]:
+    return tuple(enum_annotations(model, "VitalSignAgeBand").values())
+
+
+def _age_band(model, age: int) -> dict:
+    """The plausible vital-sign band (schema VitalSignAgeBand) of the subject's age."""
+    return next(a for a in _bands(model) if a["min_age"] <= age < a["max_age"])
+
+
+def _age_at(s: Subject, day) -> int:
+    """Completed years at `day` as VS-SOFT reads them: from a complete birth date, else the recorded age."""
+    return s.age_on(day) if len(s.brthdat) == 10 else s.age
+
+
+def _within(rng: random.Random, lo: int, hi: int, band: dict, item: str) -> str:
+    """A typical value lo..hi kept inside the age band, so clean data raise no VS-SOFT query."""
+    lo, hi = max(lo, band[f"{item}_low"]), min(hi, band[f"{item}_high"])
+    return str(rng.randint(int(lo), int(max(lo, hi))))
+
+
+def _vitals(vs, s: Subject, rng: random.Random, keys: dict, when: str, spo2_min: int, band: dict) -> None:
     young = s.age < 12
     # Height and weight as used for the lymphodepletion BSA at screening and LD; weight drifts afterwards.
     dosing = keys["visit"] in HEIGHT_VISITS
     vs.add(**keys, vsdat=when, temp=f"{rng.uniform(36.2, 37.4):.1f}",
-           sysbp=str(rng.randint(92, 112) if young else rng.randint(100, 124)),
-           diabp=str(rng.randint(55, 72) if young else rng.randint(60, 80)),
-           pulse=str(rng.randint(80, 115) if young else rng.randint(62, 95)),
-           resp=str(rng.randint(18, 26) if young else rng.randint(14, 20)),
+           sysbp=_within(rng, *((92, 112) if young else (100, 124)), band, "sysbp"),
+           diabp=_within(rng, *((55, 72) if young else (60, 80)), band, "diabp"),
+           pulse=_within(rng, *((80, 115) if young else (62, 95)), band, "pulse"),
+           resp=_within(rng, *((18, 26) if young else (14, 20)), band, "resp"),
            oxysat=str(rng.randint(min(spo2_min + 4, 100), 100)),
            height=f"{s.height:.1f}" if dosing else "",
            weight=f"{s.weight * (1 if dosing else rng.uniform(0.98, 1.02)):.1f}")
 
 
-def _labs(lb, s: Subject, rng: random.Random, keys: dict, when: str) -> tuple[str, str]:
-    """The visit's lab panel; returns the creatinine result and unit, for the eGFR."""
+def _labs(lb, s: Subject, rng: random.Random, keys: dict, when: str, baseline: dict, model) -> tuple[str, str]:
+    """The visit's lab panel with consistent indicators and CTCAE grades; returns the creatinine result and
+    unit, for the eGFR. Panel units are the SI units of the catalogue, so values grade as written."""
     visit = keys["visit"]
     for test, (spec, unit, lo, hi, dec) in LAB_PANEL.items():
         value = rng.uniform(lo, hi)
@@ -75,8 +103,14 @@ def _labs(lb, s: Subject, rng: random.Random, keys: dict, when: str) -> tuple[st
         text = f"{value:.{dec}f}"
         v = float(text)  # judge the rounded value, as the reader of the export will
         ind = "LOW" if v < lo else "HIGH" if v > hi else "NORMAL"
+        if test == "CRP" and ind == "NORMAL" and rng.random() < CRP_CENSORED_SHARE:
+            text = "<" + CRP_DETECTION_LIMIT
+        if visit == "SCR":
+            baseline[test] = (v, ind == "HIGH")
+        base, high = baseline.get(test, (None, False)) if visit != "SCR" else (None, False)
+        g = grade(test, v, lo, hi, base, high, model)
         lb.add(**keys, lbdat=when, lbtestcd=test, lbspec=spec, lborres=text, lborresu=lb.code("lborresu", unit),
-               lbornrlo=_num(lo, dec), lbornrhi=_num(hi, dec), lbnrind=ind)
+               lbornrlo=_num(lo, dec), lbornrhi=_num(hi, dec), lbnrind=ind, lbtoxgr="" if g is None else str(g))
         if test == "CREAT":
             creatinine = (text, unit)
     if visit != "SCR":

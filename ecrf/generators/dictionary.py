@@ -28,7 +28,62 @@ def render(model: StudyModel) -> str:
         for code, pv in e.permissible_values.items():
             out.append(f"| `{code}` | {_cell(pv.description or '')} |")
         out.append("")
+    out += _lab_catalogue(model) + _ctcae(model) + _vital_bands(model)
     return "\n".join(out).rstrip() + "\n"
+
+
+def _lab_catalogue(model: StudyModel) -> list[str]:
+    from ecrf.clinical.labcatalogue import catalogue
+
+    e = model.view.get_enum("LabTestCode")
+    out = ["## Lab test catalogue", "", "From `schema/labs.yaml` (LabTestCode). Units are UCUM codes, each with its "
+           "factor to the SI unit (SI = value x factor); limits are in the SI unit. Hard limits are rejects, the "
+           "soft band is a query.", ""] + [f"- {_cell(c)}" for c in e.comments or ()] + [
+           "", "| code | test | LOINC | SI unit | units (factor to SI) | hard limits | soft band | CTCAE terms | source | notes |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for t in catalogue(model).values():
+        units = ", ".join(f"{u} x{f:g}" for u, f in t.units.items()) or \
+            ("coded: " + ", ".join(t.result_codes) if t.result_codes else "")
+        notes = " ".join(e.permissible_values[t.code].comments or ())
+        out.append(f"| `{t.code}` | {_cell(t.name)} | {t.loinc or ''} | {t.si_unit or ''} | {_cell(units)} | "
+                   f"{_band(t.hard)} | {_band(t.soft)} | {', '.join(t.ctcae)} | {_cell(t.source)} | {_cell(notes)} |")
+    return out + [""]
+
+
+def _ctcae(model: StudyModel) -> list[str]:
+    from ecrf.clinical.ctcae import terms
+
+    e = model.view.get_enum("CtcaeLabTerm")
+    out = ["## CTCAE v5.0 lab grades", "", _cell(e.description or ""), ""] + \
+        [f"- {_cell(c)}" for c in e.comments or ()] + \
+        ["", "| term | direction | grade 1 | grade 2 | grade 3 | grade 4 | above ULN at baseline | max grade |",
+         "|---|---|---|---|---|---|---|---|"]
+    for code, t in terms(model).items():
+        g = [" or ".join(t.grades.get(i, ())) for i in (1, 2, 3, 4)]
+        abn = "; ".join(f"G{i} {' or '.join(v)}" for i, v in t.abnormal.items())
+        out.append(f"| `{code}` | {t.direction} | {' | '.join(_cell(x) for x in g)} | {_cell(abn)} | {t.max_grade} |")
+    return out + [""]
+
+
+def _vital_bands(model: StudyModel) -> list[str]:
+    from ecrf.params import enum_annotations
+
+    e = model.view.get_enum("VitalSignAgeBand")
+    items = ("pulse", "resp", "sysbp", "diabp", "temp")
+    out = ["## Vital-sign bands by age", "", _cell(e.description or ""), ""] + \
+        [f"- {_cell(c)}" for c in e.comments or ()] + \
+        ["", "| band | age (years) | " + " | ".join(i.upper() for i in items) + " |", "|---" * (len(items) + 2) + "|"]
+    for code, a in enum_annotations(model, "VitalSignAgeBand").items():
+        cells = " | ".join(f"{a[i + '_low']:g} to {a[i + '_high']:g}" for i in items)
+        out.append(f"| `{code}` | {a['min_age']:g} to <{a['max_age']:g} | {cells} |")
+    return out + [""]
+
+
+def _band(b) -> str:
+    lo, hi = b
+    if lo is None and hi is None:
+        return ""
+    return f"{'' if lo is None else f'{lo:g}'} to {'' if hi is None else f'{hi:g}'}"
 
 
 def _first(text: str) -> str:

@@ -1,0 +1,204 @@
+"""Lab results against the lab catalogue (schema/labs.yaml) and CTCAE v5.0 (schema/ctcae.yaml).
+
+Results are read by ecrf.clinical.labresult: a censored result ("<0.5") stands for an open interval, and a
+check fires only when every value the result can stand for breaks the rule. Not-done tests, qualitative
+results and units outside the LabUnit codelist (a COL-CODELIST finding) are skipped.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ecrf import findings as F
+from ecrf.clinical.ctcae import grade_range
+from ecrf.clinical.labcatalogue import catalogue, limits_frame, units_frame
+from ecrf.clinical.labresult import CENSORED, NOT_DONE, NUMBER, with_parsed
+from ecrf.params import class_parameter
+from ecrf.registry import check
+
+REF = "Domain reference section 3 (lab catalogue, hard limits [CONV])"
+CTCAE_REF = "NCI CTCAE v5.0; pharmaverse admiral ncictcaev5 grading metadata"
+
+
+def _p(ctx, key: str):
+    return class_parameter(ctx.model, "LabChecks", key)
+
+
+def _results(ctx) -> pl.DataFrame | None:
+    """Lab rows that carry a result, parsed, with the unit's factor to SI (null if not allowed) and limits;
+    computed once per export and shared by the lab checks."""
+    lb = ctx.table("lb")
+    if lb is None or lb.n_rows == 0:
+        return None
+    key = ("lab_results", id(ctx.model))
+    if key not in lb.extra:
+        lb.extra[key] = _read_results(ctx, lb)
+    return lb.extra[key]
+
+
+def _read_results(ctx, lb) -> pl.DataFrame:
+    # A column missing from the export is null of no type: give every column its type so joins still work.
+    typed = lb.typed.with_columns(
+        [pl.col(c).cast(pl.Utf8) for c in ("subjid", "visit", "lbtestcd", "lborres", "lborresu", "lbnrind", "lbstat")]
+        + [pl.col(c).cast(pl.Float64) for c in ("lbornrlo", "lbornrhi")] + [pl.col("lbtoxgr").cast(pl.Int64)])
+    d = with_parsed(typed.with_row_index("_idx"), "lborres", "_r", ctx.model)
+    not_done = pl.col("lbstat").fill_null("") == "NOT_DONE"
+    d = d.filter(~not_done & (pl.col("_r_status") != NOT_DONE) & pl.col("lbtestcd").is_not_null())
+    return (d.join(units_frame(ctx.model), on=["lbtestcd", "lborresu"], how="left")
+            .join(limits_frame(ctx.model), on="lbtestcd", how="left"))
+
+
+def _out(bad: pl.DataFrame, field: str, value: pl.Expr, expected: pl.Expr, message: pl.Expr) -> dict:
+    if bad.is_empty():
+        return {}
+    o = bad.select(pl.col("_idx").cast(pl.Int64), value.cast(pl.Utf8).alias("v"), expected.alias("e"),
+                   message.alias("m"))
+    return {"lb": F.raw(_idx=o["_idx"].to_list(), field=field, value=o["v"].to_list(), expected=o["e"].to_list(),
+                        message=o["m"].to_list())}
+
+
+def _fmt(e: pl.Expr) -> pl.Expr:
+    return e.round(4).cast(pl.Utf8).str.replace(r"\.0$", "")
+
+
+@check("LAB-UNIT", "Lab unit not allowed for the test", "consistency", "error", ("lb",),
+       "The unit (LBORRESU) of a result is not one the lab catalogue allows for its test (LabTestCode units), "
+       "or a numeric result of a quantitative test has no unit. A value in an unknown unit cannot be converted "
+       "to SI, so the limit and grade checks skip it.",
+       reference=REF, fields=("LBORRESU",))
+def lab_unit(ctx):
+    d = _results(ctx)
+    if d is None or "lborresu" not in ctx.table("lb").df.columns:  # a missing column is a structure finding
+        return {}
+    m = ctx.model
+    codes = set(m.forms["lb"].item("lborresu").codes)
+    allowed = {c: ", ".join(t.units) or "no unit (qualitative)" for c, t in catalogue(m).items()}
+    has_unit = pl.col("lborresu").is_not_null()
+    numeric = pl.col("_r_status").is_in([NUMBER, CENSORED])
+    bad = d.filter(pl.col("lbtestcd").is_in(list(allowed)) & (
+        (has_unit & pl.col("lborresu").is_in(list(codes)) & pl.col("_factor").is_null())
+        | (~has_unit & numeric & ~pl.col("_qualitative").fill_null(False))))
+    expected = pl.col("lbtestcd").replace_strict(allowed, default="")
+    message = pl.when(has_unit).then(pl.format("unit {} is not allowed for {} (allowed: {})", pl.col("lborresu"),
+                                               pl.col("lbtestcd"), expected)) \
+        .otherwise(pl.format("{} result {} has no unit (allowed: {})", pl.col("lbtestcd"), pl.col("lborres"), expected))
+    return _out(bad, "LBORRESU", pl.col("lborresu").fill_null(""), expected, message)
+
+
+def _outside(d: pl.DataFrame, lo: str, hi: str, tol: float) -> tuple[pl.Expr, pl.Expr]:
+    """(below, above): every value the result stands for (in SI) lies below `lo` / above `hi`."""
+    vmin, vmax = pl.col("_r_lo") * pl.col("_factor"), pl.col("_r_hi") * pl.col("_factor")
+    below = (vmax < pl.col(lo) - pl.col(lo).abs() * tol).fill_null(False)
+    above = (vmin > pl.col(hi) + pl.col(hi).abs() * tol).fill_null(False)
+    return below, above
+
+
+def _limit_findings(ctx, lo: str, hi: str, kind: str, skip_hard: bool) -> dict:
+    d = _results(ctx)
+    if d is None:
+        return {}
+    tol = _p(ctx, "relative_tolerance")
+    d = d.filter(pl.col("_factor").is_not_null() & pl.col("_r_num").is_not_null())
+    below, above = _outside(d, lo, hi, tol)
+    keep = below | above
+    if skip_hard:  # beyond a hard limit is LAB-HARD-LIMIT's finding
+        hb, ha = _outside(d, "_hard_lo", "_hard_hi", tol)
+        keep = keep & ~hb & ~ha
+    bad = d.filter(keep)
+    rng = pl.format("{} to {} {}", _fmt(pl.col(lo)).fill_null(""), _fmt(pl.col(hi)).fill_null(""), pl.col("_si_unit"))
+    si = pl.when(pl.col("_factor") != 1).then(
+        pl.format(" (= {} {})", _fmt(pl.col("_r_num") * pl.col("_factor")), pl.col("_si_unit"))).otherwise(pl.lit(""))
+    message = pl.format("{} {} {}{} is outside the {} {}", pl.col("lbtestcd"), pl.col("lborres"),
+                        pl.col("lborresu"), si, pl.lit(kind), rng)
+    return _out(bad, "LBORRES", pl.col("lborres"), rng, message)
+
+
+@check("LAB-HARD-LIMIT", "Lab result outside the hard limits", "range", "error", ("lb",),
+       "A result, converted to the test's SI unit with the catalogue's factor, lies outside the test's hard "
+       "limits (hard_low, hard_high): impossible in children. A censored result fires only when all the values it "
+       "stands for are outside (\"<0.5\" is not below a lower limit of 0).",
+       reference=REF, fields=("LBORRES",))
+def lab_hard_limit(ctx):
+    return _limit_findings(ctx, "_hard_lo", "_hard_hi", "hard limits", skip_hard=False)
+
+
+@check("LAB-SOFT", "Lab result outside the query band", "range", "warning", ("lb",),
+       "A result within the hard limits, converted to SI, lies outside the test's soft (query) band "
+       "(soft_low, soft_high; [CONV] assumptions): possible but rare, worth confirming with the site.",
+       reference=REF, fields=("LBORRES",))
+def lab_soft(ctx):
+    return _limit_findings(ctx, "_soft_lo", "_soft_hi", "query band", skip_hard=True)
+
+
+@check("LAB-NRIND", "Normal range indicator contradicts the result", "consistency", "warning", ("lb",),
+       "The recorded LBNRIND (NORMAL, LOW, HIGH, ABNORMAL) is impossible for the result against its own reference "
+       "range LBORNRLO..LBORNRHI (same unit). A value within the tolerance of a limit may be either; a censored "
+       "result allows every indicator one of its values would give.",
+       reference="CDISC SDTM LB (LBNRIND); result's own reference range", fields=("LBNRIND",))
+def lab_nrind(ctx):
+    d = _results(ctx)
+    if d is None:
+        return {}
+    tol = _p(ctx, "relative_tolerance")
+    lo, hi = pl.col("lbornrlo"), pl.col("lbornrhi")
+    vmin, vmax = pl.col("_r_lo"), pl.col("_r_hi")
+    can_low = (vmin < lo + lo.abs() * tol).fill_null(False)
+    can_high = (vmax > hi - hi.abs() * tol).fill_null(False)
+    can_normal = (vmax >= lo - lo.abs() * tol).fill_null(True) & (vmin <= hi + hi.abs() * tol).fill_null(True)
+    ind = pl.col("lbnrind")
+    ok = (pl.when(ind == "NORMAL").then(can_normal).when(ind == "LOW").then(can_low)
+          .when(ind == "HIGH").then(can_high).when(ind == "ABNORMAL").then(can_low | can_high)
+          .otherwise(pl.lit(True)))
+    d = d.filter(ind.is_not_null() & pl.col("_r_num").is_not_null() & (lo.is_not_null() | hi.is_not_null()))
+    bad = d.filter(~ok)
+    expected = pl.concat_str([pl.when(can_low).then(pl.lit("LOW")), pl.when(can_normal).then(pl.lit("NORMAL")),
+                              pl.when(can_high).then(pl.lit("HIGH"))], separator=" or ", ignore_nulls=True)
+    message = pl.format("{} {} {} recorded as {} against its reference range {} to {}", pl.col("lbtestcd"),
+                        pl.col("lborres"), pl.col("lborresu").fill_null(""), ind,
+                        _fmt(lo).fill_null(""), _fmt(hi).fill_null(""))
+    return _out(bad, "LBNRIND", ind, expected, message)
+
+
+@check("LAB-CTCAE", "Recorded CTCAE grade inconsistent with the result", "consistency", "warning", ("lb",),
+       "The recorded CTCAE v5.0 grade (LBTOXGR) is outside the grades the result allows, computed in SI from the "
+       "value, the result's own reference limits (LLN, ULN) and, after the baseline visit, the baseline result "
+       "(schema/ctcae.yaml). Within the tolerance of a threshold either grade is accepted; grades that need "
+       "clinical facts beyond the last lab threshold are accepted once that threshold is crossed. Tests without "
+       "a mapped CTCAE term, results in a unit without a factor, and results lacking a limit the grade needs are "
+       "skipped.",
+       reference=CTCAE_REF, fields=("LBTOXGR",))
+def lab_ctcae(ctx):
+    d = _results(ctx)
+    if d is None:
+        return {}
+    m = ctx.model
+    f = pl.col("_factor")
+    base_visit = _p(ctx, "baseline_visit")
+    high = str(_p(ctx, "high_indicators")).split()
+    base = (d.filter((pl.col("visit") == base_visit) & (pl.col("_r_status") == NUMBER) & f.is_not_null())
+            .select("subjid", "lbtestcd", (pl.col("_r_num") * f).alias("_base"),
+                    pl.col("lbnrind").is_in(high).fill_null(False).alias("_base_high"))
+            .unique(["subjid", "lbtestcd"], keep="first"))
+    d = (d.filter(pl.col("lbtoxgr").is_not_null() & pl.col("_r_num").is_not_null() & f.is_not_null())
+         .join(base, on=["subjid", "lbtestcd"], how="left")
+         .with_columns(pl.when(pl.col("visit") != base_visit).then(pl.col("_base")).alias("_base")))
+    tol = _p(ctx, "ctcae_relative_tolerance")
+    graded = []
+    for (code,), part in d.partition_by("lbtestcd", as_dict=True).items():  # each test's rules on its rows only
+        r = grade_range(code, pl.col("_r_lo") * f, pl.col("_r_hi") * f, pl.col("lbornrlo") * f,
+                        pl.col("lbornrhi") * f, pl.col("_base"), pl.col("_base_high"), m, tol)
+        if r is not None:
+            graded.append(part.with_columns(r[0].alias("_gmin"), r[1].alias("_gmax"), r[2].alias("_ok")))
+    if not graded:
+        return {}
+    d = pl.concat(graded, how="diagonal_relaxed").filter(pl.col("_ok"))
+    g = pl.col("lbtoxgr")
+    bad = d.filter((g < pl.col("_gmin")) | (g > pl.col("_gmax")))
+    expected = pl.when(pl.col("_gmin") == pl.col("_gmax")).then(pl.col("_gmin").cast(pl.Utf8)) \
+        .otherwise(pl.format("{} to {}", pl.col("_gmin"), pl.col("_gmax")))
+    ref = pl.format("LLN {}, ULN {}", _fmt(pl.col("lbornrlo")).fill_null("-"), _fmt(pl.col("lbornrhi")).fill_null("-"))
+    base_txt = pl.when(pl.col("_base").is_not_null()).then(
+        pl.format(", baseline {} {}", _fmt(pl.col("_base")), pl.col("_si_unit"))).otherwise(pl.lit(""))
+    message = pl.format("CTCAE grade {} recorded for {} {} {} ({}{}); the result gives grade {}", g,
+                        pl.col("lbtestcd"), pl.col("lborres"), pl.col("lborresu"), ref, base_txt, expected)
+    return _out(bad, "LBTOXGR", g, expected, message)

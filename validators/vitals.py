@@ -1,0 +1,78 @@
+"""Vital signs of children against plausible bands by age (schema: VitalSignAgeBand in forms_visits.yaml)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ecrf import findings as F
+from ecrf.params import class_parameter, enum_annotations
+from ecrf.registry import check
+
+BANDS = "VitalSignAgeBand"
+ITEMS = ("temp", "sysbp", "diabp", "pulse", "resp")
+
+
+def _fmt(e: pl.Expr) -> pl.Expr:
+    return e.round(2).cast(pl.Utf8).str.replace(r"\.0$", "")
+
+
+def bands_frame(model) -> pl.DataFrame:
+    """One row per age band: min_age, max_age and {item}_low / {item}_high for every banded item."""
+    rows = [{"_band": code, **a} for code, a in enum_annotations(model, BANDS).items()]
+    cols = ["min_age", "max_age"] + [f"{i}_{s}" for i in ITEMS for s in ("low", "high")]
+    return pl.DataFrame(rows).select(pl.col("_band"), *[pl.col(c).cast(pl.Float64) for c in cols])
+
+
+@check("VS-SOFT", "Vital sign outside the plausible band for the age", "range", "warning", ("vs", "dm"),
+       "Temperature, systolic and diastolic blood pressure, heart rate or respiratory rate within the item's hard "
+       "limits but outside the band of the subject's age (completed years at the visit from a complete birth date, "
+       "else AGE; VitalSignAgeBand: Fleming 2011 "
+       "centiles for heart and respiratory rate, PALS hypotension for systolic pressure, [CONV] assumptions "
+       "otherwise). Values beyond the hard limits are COL-RANGE findings.",
+       reference="Fleming Lancet 2011;377:1011; PALS (AHA) hypotension thresholds",
+       fields=tuple(i.upper() for i in ITEMS))
+def vs_soft(ctx):
+    vs, dm = ctx.table("vs"), ctx.table("dm")
+    if vs is None or dm is None or vs.n_rows == 0:
+        return {}
+    m = ctx.model
+    tol = class_parameter(m, "LabChecks", "relative_tolerance")
+    form = m.forms["vs"]
+    full_date = m.view.get_type("full_date").pattern  # a partial birth date gives no exact age
+    demo = dm.typed.select(
+        pl.col("subjid").cast(pl.Utf8), pl.col("age").cast(pl.Float64).alias("_age_rec"),
+        pl.when(pl.col("brthdat").cast(pl.Utf8).str.contains(full_date))
+        .then(pl.col("brthdat").cast(pl.Utf8).str.to_date("%Y-%m-%d", strict=False)).alias("_birth")
+    ).unique("subjid", keep="first")
+    d = vs.typed.with_columns(pl.col("subjid").cast(pl.Utf8), pl.col("vsdat").cast(pl.Date)) \
+        .with_row_index("_idx").join(demo, on="subjid")
+    # Completed years at the visit from a complete birth date, else the age recorded at consent.
+    def month_day(c: str) -> pl.Expr:  # as one integer (month and day are 8-bit in polars: widen first)
+        return pl.col(c).dt.month().cast(pl.Int32) * 100 + pl.col(c).dt.day().cast(pl.Int32)
+
+    day, bday = month_day("vsdat"), month_day("_birth")
+    at_visit = (pl.col("vsdat").dt.year() - pl.col("_birth").dt.year() - (day < bday).cast(pl.Int32)).cast(pl.Float64)
+    d = (d.with_columns(pl.coalesce(at_visit, pl.col("_age_rec")).alias("_age"))
+         .filter(pl.col("_age").is_not_null())
+         .join(bands_frame(m), how="cross")
+         .filter((pl.col("_age") >= pl.col("min_age")) & (pl.col("_age") < pl.col("max_age"))))
+    frames = []
+    for name in ITEMS:
+        item = form.item(name)
+        v, lo, hi = pl.col(name).cast(pl.Float64), pl.col(f"{name}_low"), pl.col(f"{name}_high")
+        in_hard = (v >= item.minimum - abs(item.minimum) * tol) & (v <= item.maximum + abs(item.maximum) * tol)
+        out = (v < lo - lo.abs() * tol) | (v > hi + hi.abs() * tol)
+        bad = d.filter(v.is_not_null() & in_hard & out)
+        if bad.is_empty():
+            continue
+        unit = item.unit or ""
+        frames.append(bad.select(
+            pl.col("_idx").cast(pl.Int64), pl.lit(item.title).alias("field"), pl.col(name).cast(pl.Utf8).alias("value"),
+            pl.format("{} to {} {}", _fmt(lo), _fmt(hi), pl.lit(unit)).alias("expected"),
+            pl.format("{} {} {} is outside the plausible band {} to {} for age {} years ({})", pl.lit(item.title),
+                      pl.col(name).cast(pl.Utf8), pl.lit(unit), _fmt(lo), _fmt(hi), pl.col("_age").cast(pl.Int64), pl.col("_band")).alias("message")))
+    if not frames:
+        return {}
+    o = pl.concat(frames)
+    return {"vs": F.raw(_idx=o["_idx"].to_list(), field=o["field"].to_list(), value=o["value"].to_list(),
+                        expected=o["expected"].to_list(), message=o["message"].to_list())}
