@@ -54,6 +54,8 @@ def test_egfr_below_minimum_needs_a_waiver(tmp_path):
     assert run(tmp_path / "b", data, "ELIG-EGFR").is_empty()
     ok = export(labs=[("EGFR", str(P.param("egfr_min")), "")])
     assert run(tmp_path / "c", ok, "ELIG-EGFR").is_empty()
+    censored = export(labs=[("EGFR", "<15", "")])
+    assert run(tmp_path / "d", censored, "ELIG-EGFR")["value"].to_list() == ["<15"]
 
 
 @pytest.mark.parametrize("cohort,finding,fires", [
@@ -65,6 +67,15 @@ def test_biopsy_finding_per_cohort(tmp_path, cohort, finding, fires):
     assert f.height == int(fires)
     if fires:
         assert f.select("form", "field", "value").rows() == [("dx", "DXBIOPSY", finding)]
+
+
+def test_biopsy_is_judged_per_subject(tmp_path):
+    data = export(cohort="MDR_SRNS", dx={"DXBIOPSY": "NOT_DONE"})
+    data["dx"].append(data["dx"][0] | {"DXSEQ": "2", "DXBIOPSY": "FSGS"})  # a later biopsy showed FSGS
+    assert run(tmp_path / "a", data, "ELIG-BIOPSY").is_empty()
+    data["dx"][1]["DXBIOPSY"] = "OTHER"
+    f = run(tmp_path / "b", data, "ELIG-BIOPSY")
+    assert f.select("field", "value").rows() == [("DXBIOPSY", "NOT_DONE")]
 
 
 @pytest.mark.parametrize("cohort,abpos,fires", [("SSC", "Y", False), ("SSC", "N", True), ("SSC", "NA", True),
@@ -98,6 +109,7 @@ def test_proteinuria_below_both_thresholds(tmp_path):
     ([("HBSAG", "POSITIVE", ""), ("HBVDNA", "10", "20")], False),   # DNA within the normal range
     ([("HBSAG", "POSITIVE", ""), ("HBVDNA", "500", "20")], True),
     ([("HBCAB", "POSITIVE", "")], True),                            # no DNA result: eligibility not shown
+    ([("HBCAB", "POSITIVE", ""), ("HBVDNA", "500", "")], True),     # a DNA number without a range is not negative
     ([("HCVAB", "POSITIVE", ""), ("HCVRNA", "NOT DETECTED", "")], False),
     ([("CMVDNA", "DETECTED", "")], True),
 ])
@@ -113,3 +125,20 @@ def test_ie_form_contradicted_by_new_criteria(tmp_path):
     data["ie"] = [KEY | {"IETESTCD": "SSC03", "IECAT": "INCLUSION", "IEORRES": "Y"}]
     f = run(tmp_path, data, "ELIG-IE-CONTRADICTS")
     assert f.select("field", "value").rows() == [("IEORRES", "Y")] and "ELIG-ANTIBODY" in f["expected"][0]
+
+
+@pytest.mark.parametrize("start,end,ongoing,fires", [
+    ("2025-09-01", "2025-10-01", "N", True),    # ended 10 weeks before screening
+    ("2025-06-01", "2025-08-01", "N", False),   # ended more than 3 months before
+    ("2025-06-01", "", "Y", True),              # still taken at screening
+    ("2026-01-05", "2026-01-06", "N", False),   # after screening: CM-PROHIBITED's finding
+    ("2025-09", "2025-10", "N", False),         # partial dates cannot be placed
+])
+def test_other_trial_intervention_before_screening(tmp_path, start, end, ongoing, fires):
+    data = export()
+    data["cm"] = [KEY | {"CMSEQ": "1", "CMCAT": "PRIOR", "CMTRT": "ABC-123", "CMSTDAT": start, "CMENDAT": end,
+                         "CMONGO": ongoing, "CMINVP": "Y"}]
+    f = run(tmp_path, data, "ELIG-OTHER-TRIAL")
+    assert f.height == int(fires)
+    if fires:
+        assert f.select("form", "field", "value", "dvcat").rows() == [("cm", "CMTRT", "ABC-123", "eligibility")]

@@ -36,7 +36,8 @@ def visit_missing(ctx):
         return {}
     grid = _grid(ctx)
     not_done = sv.join(grid, on="visit").filter(pl.col("svoccur") == "N")
-    msg_nd = pl.format("{} recorded as not done ({})", pl.col("visit"), pl.col("svreasoc").fill_null("no reason given"))
+    msg_nd = pl.format("{} recorded as not done ({})", pl.col("visit"),
+                       pl.col("svreasoc").cast(pl.Utf8).fill_null("no reason given"))
     parts = [_raw(not_done, "SVOCCUR", pl.col("svoccur"), pl.lit("Y"), msg_nd)]
     occurred = sv.filter(pl.col("svoccur") == "Y")
     if not occurred.is_empty():
@@ -84,7 +85,7 @@ def assessment_missing(ctx):
             due = due.join(cohort, on="subjid").filter(pl.col("cohort").is_in(list(a.cohorts))).drop("cohort")
         if a.tests:
             done = pl.DataFrame(schema={"subjid": pl.Utf8, "visit": pl.Utf8, "lbtestcd": pl.Utf8}) if form is None else \
-                form.filter(pl.col("lbstat").is_null() | (pl.col("lbstat") != "NOT_DONE")) \
+                form.filter(pl.col("lbstat").is_null() | (pl.col("lbstat").cast(pl.Utf8) != "NOT_DONE")) \
                     .select("subjid", "visit", "lbtestcd").unique()
             need = due.join(pl.DataFrame({"lbtestcd": list(a.tests)}), how="cross") \
                 .join(done, on=["subjid", "visit", "lbtestcd"], how="anti")
@@ -109,11 +110,11 @@ def assessment_missing(ctx):
 def _result_is(texts_key: str, negative: bool, ctx) -> pl.Expr:
     """A qualitative result text from ProtocolParameters, or a number compared with the result's ULN."""
     texts = [t.upper() for t in protocol(ctx.model).param_list(texts_key)]
-    num = pl.when(pl.col("lborres").str.contains(NUM_RE)).then(pl.col("lborres")).otherwise(None) \
-        .cast(pl.Float64, strict=False)
+    res = pl.col("lborres").cast(pl.Utf8)
+    num = pl.when(res.str.contains(NUM_RE)).then(res).otherwise(None).cast(pl.Float64, strict=False)
     has = num.is_not_null() & pl.col("lbornrhi").is_not_null()
     by_number = (num <= pl.col("lbornrhi")) if negative else (num > pl.col("lbornrhi"))
-    return pl.col("lborres").str.to_uppercase().is_in(texts) | (has & by_number)
+    return res.str.to_uppercase().is_in(texts) | (has & by_number)
 
 
 def negative(ctx) -> pl.Expr:
@@ -162,12 +163,13 @@ def prohibited(ctx):
     cm, scr = _typed(ctx, "cm"), _screening_dates(ctx)
     if cm is None or scr is None:
         return {}
-    cm = cm.with_columns(pl.col("cmstdat").str.to_date("%Y-%m-%d", strict=False).alias("_st")).join(scr, on="subjid")
+    cm = cm.with_columns(pl.col("cmstdat").cast(pl.Utf8).str.to_date("%Y-%m-%d", strict=False).alias("_st")) \
+        .join(scr, on="subjid")
     found = []
     for rule in protocol(ctx.model).prohibited():
         if rule.anchor != "SCREENING":
             raise ParameterError(f"ProhibitedMedication.{rule.code}: unknown anchor {rule.anchor}")
-        hit = cm.filter(pl.col(rule.item).is_in(list(rule.values)) & (pl.col("_st") > pl.col("_scr")))
+        hit = cm.filter(pl.col(rule.item).cast(pl.Utf8).is_in(list(rule.values)) & (pl.col("_st") > pl.col("_scr")))
         found.append(hit.with_columns(pl.lit(rule.code).alias("_rule")))
     bad = pl.concat(found).unique("_idx", keep="first", maintain_order=True).sort("_idx")
     return _only("cm", _raw(bad, "CMTRT", pl.col("cmtrt"), pl.format("no {} after screening {}", pl.col("_rule"),

@@ -1,5 +1,6 @@
-"""Eligibility criteria checked from screening labs and the diagnosis form: bilirubin (with the Gilbert syndrome
-exception), eGFR, renal biopsy, autoantibodies, proteinuria and infection serology. Thresholds and the criteria
+"""Eligibility criteria checked from screening labs, the diagnosis and the medication form: bilirubin (with the
+Gilbert syndrome exception), eGFR, renal biopsy, autoantibodies, proteinuria, infection serology and another
+trial's intervention. Thresholds and the criteria
 they belong to come from the schema (ProtocolParameters, EligibilityCriterion, InfectionExclusion).
 
 Each violation is also registered with ELIG-IE-CONTRADICTS (VIOLATIONS), except proteinuria: IgA nephropathy
@@ -12,9 +13,9 @@ import polars as pl
 
 from ecrf.protocol import protocol
 from ecrf.registry import check
-from ecrf.validators.deviation_assessments import positive
+from ecrf.validators.deviation_assessments import negative, positive
 from ecrf.validators.deviation_eligibility import (REG, VIOLATIONS, _at_screening, _cohorts, _lab_number, _out,
-                                                   _report, _typed)
+                                                   _report, _screening_dates, _typed)
 
 
 def _screening_test(ctx, test):
@@ -64,7 +65,10 @@ def v_egfr(ctx):
     low = p.param("egfr_min")
     criteria = [c for c, a in p.criterion_annotations().items() if "ELIG-EGFR" in str(a.get("checked_by", ""))]
     waived = [s for c in criteria for s in _waived(ctx, c)]
-    bad = d.filter(pl.col("_v").is_not_null() & (pl.col("_v") < low) & ~pl.col("subjid").is_in(waived))
+    # A censored result "<15" is below any minimum at or above its bound.
+    bound = pl.col("lborres").cast(pl.Utf8).str.extract(r"^<\s*([0-9]+\.?[0-9]*)$", 1).cast(pl.Float64, strict=False)
+    below = (pl.col("_v").is_not_null() & (pl.col("_v") < low)) | (bound.is_not_null() & (bound <= low))
+    bad = d.filter(below & ~pl.col("subjid").is_in(waived))
     return _out("lb", bad, pl.col("lborres"), pl.lit(f">= {low} (or an investigator waiver)"),
                 pl.format("eGFR {} at screening is below {} without a recorded investigator waiver",
                           pl.col("lborres"), pl.lit(low)))
@@ -85,7 +89,15 @@ def _diagnosis_rule(ctx, annotation):
             if annotation in a and a.get("cohort")}
     if dx is None or c is None or not rule:
         return None, rule
-    return dx.join(c, on="subjid").filter(pl.col("cohort").is_in(list(rule))), rule
+    dx = dx.join(c, on="subjid").filter(pl.col("cohort").is_in(list(rule))
+                                        & (pl.col("dxterm").is_null() | (pl.col("dxterm") == pl.col("cohort"))))
+    return dx, rule
+
+
+def _first_failing(dx, ok: pl.Expr, recorded: pl.Expr):
+    """One record per subject none of whose diagnosis records satisfies `ok`: the first recorded one."""
+    meets = dx.filter(ok)["subjid"].unique().to_list()
+    return dx.filter(recorded & ~pl.col("subjid").is_in(meets)).sort("_idx").unique("subjid", keep="first").sort("_idx")
 
 
 def v_biopsy(ctx):
@@ -93,8 +105,9 @@ def v_biopsy(ctx):
     if dx is None:
         return "dx", None
     allowed = pl.DataFrame({"cohort": list(rule), "_ok": [[x.strip() for x in str(v).split(",")] for v in rule.values()]})
-    d = dx.join(allowed, on="cohort").filter(pl.col("dxbiopsy").is_not_null())
-    bad = d.filter(~pl.col("_ok").list.contains(pl.col("dxbiopsy")))
+    d = dx.join(allowed, on="cohort")
+    bad = _first_failing(d, pl.col("_ok").list.contains(pl.col("dxbiopsy")).fill_null(False),
+                         pl.col("dxbiopsy").is_not_null())
     return _out("dx", bad, pl.col("dxbiopsy"), pl.col("_ok").list.join(" or "),
                 pl.format("renal biopsy {} does not show what the {} cohort requires ({})", pl.col("dxbiopsy"),
                           pl.col("cohort"), pl.col("_ok").list.join(" or ")))
@@ -102,7 +115,8 @@ def v_biopsy(ctx):
 
 @check("ELIG-BIOPSY", "Renal biopsy finding not the one the cohort requires", "deviation", None, ("dx", "dm"),
        "For a cohort whose criterion names biopsy findings (EligibilityCriterion biopsy_findings: MDR-SRNS MCD or "
-       "FSGS, IgA nephropathy IGAN), the diagnosis record's DXBIOPSY is another finding or NOT_DONE.",
+       "FSGS, IgA nephropathy IGAN), no diagnosis record of the cohort's disease shows one (DXBIOPSY another finding or "
+       "NOT_DONE); reported once per subject.",
        reference=f"{REG} MDR-SRNS inclusion 4, IgA nephropathy inclusion 2", fields=("DXBIOPSY",))
 def biopsy(ctx):
     return _report(v_biopsy(ctx), "DXBIOPSY")
@@ -113,7 +127,8 @@ def v_antibody(ctx):
     if dx is None:
         return "dx", None
     need = [c for c, v in rule.items() if str(v).lower() == "true"]
-    bad = dx.filter(pl.col("cohort").is_in(need) & pl.col("dxabpos").is_not_null() & (pl.col("dxabpos") != "Y"))
+    bad = _first_failing(dx.filter(pl.col("cohort").is_in(need)), pl.col("dxabpos") == "Y",
+                         pl.col("dxabpos").is_not_null())
     return _out("dx", bad, pl.col("dxabpos"), pl.lit("Y"),
                 pl.format("disease-related autoantibodies recorded as {} in the {} cohort, which requires them positive",
                           pl.col("dxabpos"), pl.col("cohort")))
@@ -121,7 +136,7 @@ def v_antibody(ctx):
 
 @check("ELIG-ANTIBODY", "Required autoantibodies not positive", "deviation", None, ("dx", "dm"),
        "For a cohort whose criterion requires positive antibodies (EligibilityCriterion antibody_required: systemic "
-       "sclerosis), the diagnosis record's DXABPOS is N or NA.",
+       "sclerosis), no diagnosis record of the cohort's disease has DXABPOS Y (N or NA recorded); once per subject.",
        reference=f"{REG} systemic sclerosis inclusion 3", fields=("DXABPOS",))
 def antibody(ctx):
     return _report(v_antibody(ctx), "DXABPOS")
@@ -162,17 +177,18 @@ def v_serology(ctx):
     d = _at_screening(ctx, "lb")
     if d is None:
         return "lb", None
-    d = d.with_columns(positive(ctx).fill_null(False).alias("_pos"))
+    d = d.with_columns(positive(ctx).fill_null(False).alias("_pos"), negative(ctx).fill_null(False).alias("_neg"))
     found = []
     for infection, (screen, confirm) in protocol(ctx.model).infections().items():
         hits = d.filter(pl.col("lbtestcd").is_in(list(screen)) & pl.col("_pos"))
         if confirm:
             conf = d.filter(pl.col("lbtestcd").is_in(list(confirm)))
             pos = conf.filter(pl.col("_pos"))["subjid"].unique().to_list()
-            tested = conf.filter(pl.col("lborres").is_not_null())["subjid"].unique().to_list()
-            hits = hits.filter(pl.col("subjid").is_in(pos) | ~pl.col("subjid").is_in(tested)) \
+            # Excluded unless the confirmatory test is shown negative (a result without a range is not).
+            neg = conf.filter(pl.col("_neg") & ~pl.col("_pos"))["subjid"].unique().to_list()
+            hits = hits.filter(~pl.col("subjid").is_in(neg) | pl.col("subjid").is_in(pos)) \
                 .with_columns(pl.when(pl.col("subjid").is_in(pos)).then(pl.lit(f"{'/'.join(confirm)} positive"))
-                              .otherwise(pl.lit(f"{'/'.join(confirm)} not reported")).alias("_conf"))
+                              .otherwise(pl.lit(f"{'/'.join(confirm)} not shown negative")).alias("_conf"))
         else:
             hits = hits.with_columns(pl.lit("").alias("_conf"))
         found.append(hits.with_columns(pl.lit(infection).alias("_inf")).select("_idx", "subjid", "lbtestcd", "lborres",
@@ -186,11 +202,41 @@ def v_serology(ctx):
 @check("ELIG-SEROLOGY", "Infection serology excludes the subject", "deviation", None, ("lb",),
        "A screening test of InfectionExclusion is positive (a result text in ProtocolParameters positive_results or a "
        "number above the ULN): HBsAg or HBcAb with HBV DNA positive, HCV antibody with HCV RNA positive, HIV antibody, "
-       "syphilis, CMV DNA. A positive HBV or HCV screen without its PCR result is reported too (eligibility not shown).",
+       "syphilis, CMV DNA. A positive HBV or HCV screen whose PCR result is missing or not shown negative (a negative "
+       "text, or a number within its range) is reported too: eligibility is not shown.",
        reference=f"{REG} exclusion 5", fields=("LBORRES",))
 def serology(ctx):
     return _report(v_serology(ctx), "LBORRES")
 
 
+def v_other_trial(ctx):
+    cm, scr = _typed(ctx, "cm"), _screening_dates(ctx)
+    if cm is None or scr is None:
+        return "cm", None
+    months = int(protocol(ctx.model).param("other_trial_months"))
+    day = "%Y-%m-%d"
+    # Only full dates can be placed in the window; ongoing products run up to screening.
+    d = cm.filter(pl.col("cminvp").cast(pl.Utf8) == "Y").join(scr, on="subjid").with_columns(
+        pl.col("cmstdat").cast(pl.Utf8).str.to_date(day, strict=False).alias("_st"),
+        pl.when(pl.col("cmongo").cast(pl.Utf8) == "Y").then(pl.col("_scr"))
+        .otherwise(pl.col("cmendat").cast(pl.Utf8).str.to_date(day, strict=False)).alias("_en"),
+        pl.col("_scr").dt.offset_by(f"-{months}mo").alias("_from"))
+    bad = d.filter((pl.col("_st") <= pl.col("_scr")) & (pl.coalesce("_en", "_st") >= pl.col("_from")))
+    return _out("cm", bad, pl.col("cmtrt"), pl.format("none from {} ({} months before screening)", pl.col("_from"),
+                                                        pl.lit(months)),
+                pl.format("investigational product {} of another trial ({} to {}) within {} months before the "
+                          "screening visit {}", pl.col("cmtrt"), pl.col("cmstdat"),
+                          pl.col("cmendat").cast(pl.Utf8).fill_null("ongoing"), pl.lit(months), pl.col("_scr")))
+
+
+@check("ELIG-OTHER-TRIAL", "Another trial's intervention within the exclusion window", "deviation", None, ("cm", "sv"),
+       "A medication recorded as another clinical trial's investigational product (CMINVP Y), started on or before the "
+       "screening visit and taken within ProtocolParameters other_trial_months (3) months before it (its end date, or "
+       "the screening date when ongoing). After screening it is CM-PROHIBITED's finding.",
+       reference=f"{REG} exclusion 14", fields=("CMTRT", "CMINVP"))
+def other_trial(ctx):
+    return _report(v_other_trial(ctx), "CMTRT")
+
+
 VIOLATIONS.update({"ELIG-BILIRUBIN": v_bilirubin, "ELIG-EGFR": v_egfr, "ELIG-BIOPSY": v_biopsy,
-                   "ELIG-ANTIBODY": v_antibody, "ELIG-SEROLOGY": v_serology})
+                   "ELIG-ANTIBODY": v_antibody, "ELIG-SEROLOGY": v_serology, "ELIG-OTHER-TRIAL": v_other_trial})

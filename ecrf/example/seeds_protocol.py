@@ -47,6 +47,21 @@ def _live_vaccine_on_study(ex, subject, rng):
     return [("CM-PROHIBITED", "cm", "CMTRT", name)]
 
 
+def _other_trial(ex, subject, rng):
+    scr = ex.screening(subject)
+    start, end = (scr - timedelta(days=70)).isoformat(), (scr - timedelta(days=40)).isoformat()
+    cm = ex.rows("cm", pl.col("SUBJID") == subject)
+    last = cm.row(cm.height - 1, named=True)
+    name = "INVESTIGATIONAL JAK INHIBITOR (OTHER TRIAL)"
+    ex.insert_after("cm", last["_i"], {
+        "STUDYID": last["STUDYID"], "SITEID": last["SITEID"], "SUBJID": subject,
+        "CMSEQ": str(max(int(x) for x in cm["CMSEQ"]) + 1), "CMCAT": "PRIOR", "CMTRT": name, "CMDECOD": "",
+        "CMINDC": ex.rows("dm", pl.col("SUBJID") == subject)["COHORT"][0], "CMDOSE": "4", "CMDOSU": "mg",
+        "CMDOSFRQ": "QD", "CMROUTE": "ORAL", "CMSTDAT": start, "CMENDAT": end, "CMONGO": "N", "CMLIVE": "NA",
+        "CMINVP": "Y"})
+    return [("ELIG-OTHER-TRIAL", "cm", "CMTRT", name)] + ex.contradicted(subject, "ELIG-OTHER-TRIAL")
+
+
 def _screening_lab(test: str):
     return lambda ex: ex.subjects("lb", _at_scr(ex) & (pl.col("LBTESTCD") == test))
 
@@ -113,6 +128,8 @@ CLINICAL: tuple = (
              "girl of childbearing potential lymphodepleted without a pregnancy test"),
     Clinical("CM-PROHIBITED", _f("cm"), _f("sv:SCR", "ex"), lambda ex: ex.subjects("cm"), _live_vaccine_on_study,
              "live varicella vaccine two months after the infusion"),
+    Clinical("ELIG-OTHER-TRIAL", _f("cm"), _f("ie", "sv:SCR"), lambda ex: ex.subjects("cm"), _other_trial,
+             "another trial's investigational product stopped 40 days before screening"),
     Clinical("ELIG-BILIRUBIN", _f("lb:BILI"), _f("ie", "dm"), _screening_lab("BILI"), _bilirubin_high,
              "screening bilirubin above 2 x ULN without Gilbert syndrome"),
     Clinical("ELIG-EGFR", _f("lb:EGFR", "lb:CREAT"), _f("ie", "vs", "dm"), _screening_lab("EGFR"), _egfr_low,
