@@ -82,3 +82,11 @@ def test_decorator_must_agree_with_the_schema():
         assert (REGISTRY["XX-OWN-CLASS"].severity, REGISTRY["XX-OWN-CLASS"].dvcat) == ("important", "safety reporting")
     finally:
         REGISTRY.pop("XX-OWN-CLASS", None)
+
+
+def test_every_criterion_is_verified_or_says_why_not():
+    from ecrf.model import load_model
+    from ecrf.params import enum_annotations
+
+    for code, a in enum_annotations(load_model(), "EligibilityCriterion").items():
+        assert a.get("checked_by") or a.get("not_checked"), code

@@ -100,8 +100,8 @@ def assessment_missing(ctx):
             what = pl.lit(f"{a.form} record")
         miss = miss.sort("_idx")
         r = _raw(miss, "VISIT", pl.col("visit"), what,
-                 pl.format("{} took place without {} ({} is due at {})", pl.col("visit"), what, pl.lit(a.code),
-                           pl.lit(", ".join(a.visits))))
+                 pl.format("{} took place without {}, due there by the schedule ({})", pl.col("visit"), what,
+                           pl.lit(a.code)))
         if r is not None:
             parts.append(r)
     return {"sv": pl.concat(parts)} if parts else {}

@@ -126,9 +126,10 @@ CLINICAL: tuple = (
              "month 2 visit took place without vital signs"),
     Clinical("SCHED-PREG-TEST", _f("lb:HCG"), _f("dm", "ld"), _screening_lab("HCG"), _no_pregnancy_test,
              "girl of childbearing potential lymphodepleted without a pregnancy test"),
-    Clinical("CM-PROHIBITED", _f("cm"), _f("sv:SCR", "ex"), lambda ex: ex.subjects("cm"), _live_vaccine_on_study,
+    # The two medication seeds add a record each (a form part of their own) and touch no other.
+    Clinical("CM-PROHIBITED", _f("cm:CM-PROHIBITED"), _f("sv:SCR", "ex"), lambda ex: ex.subjects("cm"), _live_vaccine_on_study,
              "live varicella vaccine two months after the infusion"),
-    Clinical("ELIG-OTHER-TRIAL", _f("cm"), _f("ie", "sv:SCR"), lambda ex: ex.subjects("cm"), _other_trial,
+    Clinical("ELIG-OTHER-TRIAL", _f("cm:ELIG-OTHER-TRIAL"), _f("ie", "sv:SCR"), lambda ex: ex.subjects("cm"), _other_trial,
              "another trial's investigational product stopped 40 days before screening"),
     Clinical("ELIG-BILIRUBIN", _f("lb:BILI"), _f("ie", "dm"), _screening_lab("BILI"), _bilirubin_high,
              "screening bilirubin above 2 x ULN without Gilbert syndrome"),
