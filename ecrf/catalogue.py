@@ -49,9 +49,10 @@ def eligibility_coverage(check_ids: set[str]) -> list[str]:
            "Every criterion is recorded on the eligibility form (ie.csv), so a criterion marked not met is always",
            "reported (ELIG-NOT-MET, or ELIG-NOT-MET-WAIVED where the registration allows a waiver). Where the",
            "eCRF holds the data, a check also verifies the criterion from the data. Elsewhere only the form's answer",
-           "is checked: the criterion needs clinical judgement or history the eCRF does not collect, or (bilirubin",
-           "with Gilbert syndrome, eGFR, biopsy, antibodies, proteinuria) no data check is written yet.",
-           "", "| Criterion | Text | Waiver allowed | Verified from data by |", "|---|---|---|---|"]
+           "is checked, for the reason given (EligibilityCriterion `not_checked`): the criterion needs clinical",
+           "judgement or history the eCRF does not collect.",
+           "", "| Criterion | Text | Waiver allowed | Verified from data by | Not verified from data because |",
+           "|---|---|---|---|---|"]
     for code, ann in enum_annotations(model, "EligibilityCriterion").items():
         by = [c.strip() for c in str(ann.get("checked_by", "")).split(",") if c.strip()]
         unknown = [c for c in by if c not in check_ids]
@@ -59,8 +60,11 @@ def eligibility_coverage(check_ids: set[str]) -> list[str]:
             raise ValueError(f"EligibilityCriterion {code}: checked_by names unregistered checks {unknown}")
         text = " ".join((enum.permissible_values[code].description or "").split()).replace("|", "\\|")
         lines_by = ", ".join(by) if by else "form answer only"
+        why = str(ann.get("not_checked", "")).replace("|", "\\|")
+        if not by and not why:
+            raise ValueError(f"EligibilityCriterion {code}: neither checked_by nor a not_checked reason")
         out.append(f"| {code} | {text} | {'yes' if ann.get('waiver_allowed') in (True, 'true', 'True') else 'no'} "
-                   f"| {lines_by} |")
+                   f"| {lines_by} | {why} |")
     return out
 
 

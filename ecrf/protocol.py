@@ -38,6 +38,23 @@ class DoseLevel:
 
 
 @dataclass(frozen=True)
+class Assessment:
+    code: str
+    form: str
+    visits: tuple[str, ...]
+    tests: tuple[str, ...] = ()      # lab tests, for the lb form
+    cohorts: tuple[str, ...] = ()    # empty: every cohort
+
+
+@dataclass(frozen=True)
+class Prohibited:
+    code: str
+    item: str
+    values: tuple[str, ...]
+    anchor: str
+
+
+@dataclass(frozen=True)
 class Protocol:
     model: StudyModel
 
@@ -79,6 +96,30 @@ class Protocol:
                              float(_need(a, "dose_tolerance_pct", f"DoseLevel.{c}")))
                 for c, a in enum_annotations(self.model, "DoseLevel").items()}
 
+    def schedule(self) -> list[Assessment]:
+        """The schedule of assessments (ScheduledAssessment in schema/schedule.yaml)."""
+        out = []
+        for c, a in enum_annotations(self.model, "ScheduledAssessment").items():
+            where = f"ScheduledAssessment.{c}"
+            out.append(Assessment(c, str(_need(a, "form", where)), _split(_need(a, "visits", where)),
+                                  _split(a.get("tests", "")), _split(a.get("cohorts", ""))))
+        return out
+
+    def prohibited(self) -> list[Prohibited]:
+        """Medications prohibited during the study (ProhibitedMedication in schema/schedule.yaml)."""
+        return [Prohibited(c, str(_need(a, "item", f"ProhibitedMedication.{c}")),
+                           _split(_need(a, "values", f"ProhibitedMedication.{c}")),
+                           str(_need(a, "from", f"ProhibitedMedication.{c}")))
+                for c, a in enum_annotations(self.model, "ProhibitedMedication").items()]
+
+    def infections(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """{infection: (screening tests, confirmatory tests)} of exclusion 5 (InfectionExclusion)."""
+        return {c: (_split(_need(a, "screen", f"InfectionExclusion.{c}")), _split(a.get("confirm", "")))
+                for c, a in enum_annotations(self.model, "InfectionExclusion").items()}
+
+    def criterion_annotations(self) -> dict[str, dict]:
+        return enum_annotations(self.model, "EligibilityCriterion")
+
     def criteria(self) -> pl.DataFrame:
         """One row per (criterion, check id that tests it): ietestcd, cohort (null = all), waiver_allowed, check_id."""
         rows = []
@@ -91,6 +132,10 @@ class Protocol:
                              "check_id": cid})
         return pl.DataFrame(rows, schema={"ietestcd": pl.Utf8, "cohort": pl.Utf8, "waiver_allowed": pl.Boolean,
                                           "check_id": pl.Utf8})
+
+
+def _split(v) -> tuple[str, ...]:
+    return tuple(x.strip() for x in str(v).split(",") if x.strip())
 
 
 def _need(a: dict, key: str, where: str):

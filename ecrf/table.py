@@ -18,6 +18,9 @@ INTEGER_RE = r"^[+-]?[0-9]+$"
 NUMBER_RE = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 
 
+_TYPED = {"integer": pl.Int64, "decimal": pl.Float64, "full_date": pl.Date}
+
+
 @dataclass
 class Table:
     """One form as read: every column is text exactly as exported (trimmed), plus _row and _file."""
@@ -38,8 +41,8 @@ class Table:
         """Numbers and full dates converted; values that do not convert become null (reported elsewhere)."""
         exprs = []
         for item in self.form.items:
-            if item.name not in self.df.columns:
-                exprs.append(pl.lit(None).alias(item.name))
+            if item.name not in self.df.columns:  # typed as if present, so checks can compare it without crashing
+                exprs.append(pl.lit(None, _TYPED.get(item.kind, pl.Utf8)).alias(item.name))
                 continue
             c = pl.col(item.name)
             if item.kind == "integer":

@@ -47,3 +47,46 @@ def test_cli_formats(tmp_path):
     r = CliRunner().invoke(main, ["checks", "--format", "csv"])
     assert r.exit_code == 0 and r.output.count("\n") >= len(all_checks()) + 1
     assert CliRunner().invoke(main, ["checks", "--format", "xlsx"]).exit_code == 2
+
+
+def test_deviation_classification_comes_from_the_schema():
+    """Every deviation check has a DeviationCheck entry (importance and dvcat) and every entry names a check."""
+    from ecrf.model import load_model
+    from ecrf.params import enum_annotations
+    from ecrf.registry import deviation_classes
+
+    model = load_model()
+    classes = deviation_classes()
+    deviations = {c.id: c for c in all_checks() if c.category == "deviation"}
+    assert sorted(set(deviations) - set(classes)) == [], "deviation checks without a DeviationCheck entry"
+    assert sorted(set(classes) - set(deviations)) == [], "DeviationCheck entries naming no registered check"
+    dvcats = set(enum_annotations(model, "DeviationCategory"))
+    importances = set(enum_annotations(model, "DeviationImportance"))
+    for cid, chk in deviations.items():
+        assert (chk.severity, chk.dvcat) == classes[cid]
+        assert chk.severity in importances and chk.dvcat in dvcats
+
+
+def test_decorator_must_agree_with_the_schema():
+    import pytest
+
+    from ecrf.registry import REGISTRY, check
+
+    with pytest.raises(ValueError, match="importance"):
+        check("ELIG-AGE", "t", "deviation", "non-important", ("dm",), "d")(lambda ctx: {})
+    with pytest.raises(ValueError, match="DeviationCheck"):
+        check("XX-UNCLASSIFIED", "t", "deviation", None, ("dm",), "d")(lambda ctx: {})
+    # A check written with its own classification still registers until the schema has its entry.
+    try:
+        check("XX-OWN-CLASS", "t", "deviation", "important", ("ae",), "d", dvcat="safety reporting")(lambda ctx: {})
+        assert (REGISTRY["XX-OWN-CLASS"].severity, REGISTRY["XX-OWN-CLASS"].dvcat) == ("important", "safety reporting")
+    finally:
+        REGISTRY.pop("XX-OWN-CLASS", None)
+
+
+def test_every_criterion_is_verified_or_says_why_not():
+    from ecrf.model import load_model
+    from ecrf.params import enum_annotations
+
+    for code, a in enum_annotations(load_model(), "EligibilityCriterion").items():
+        assert a.get("checked_by") or a.get("not_checked"), code

@@ -60,7 +60,7 @@ def test_ragged_row_names_file_row_and_column(export, cli):
     p.write_text(p.read_text().rstrip("\n").rsplit(",", 2)[0] + "\n")  # drop the last two fields
     res = cli("validate", export)
     assert res.exit_code == 2
-    assert "dm.csv, row 2, column WEIGHT: ragged row: 11 fields where the header has 13" in res.stderr
+    assert "dm.csv, row 2, column CHBRPOT: ragged row: 12 fields where the header has 14" in res.stderr
     assert "Traceback" not in res.output
 
 
@@ -96,7 +96,7 @@ def test_missing_optional_and_unknown_columns_are_findings(export):
     got = sorted(zip(f["check_id"], f["field"]))
     assert ("STRUCT-UNKNOWN-COLUMN", "SHOESIZE") in got
     assert {fld for cid, fld in got if cid == "STRUCT-MISSING-COLUMN"} == {"AGEU", "HEIGHT", "WEIGHT", "CHBRPOT",
-                                                                           "PHASE", "DOSELVL"}
+                                                                           "PHASE", "DOSELVL", "GILBERT"}
 
 
 def test_file_for_unknown_form_is_a_finding_and_counted(export, cli):

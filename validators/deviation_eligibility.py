@@ -16,7 +16,6 @@ from ecrf import findings as F
 from ecrf.protocol import protocol
 from ecrf.registry import check
 
-DVCAT = "eligibility"
 REG = "NCT07283315"
 _OPS = {">=": operator.ge, ">": operator.gt}
 NUM_RE = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
@@ -90,9 +89,9 @@ def v_age(ctx):
                           pl.col("age"), pl.col("_min"), pl.col("cohort")))
 
 
-@check("ELIG-AGE", "Age below the cohort's minimum", "deviation", "important", ("dm",),
+@check("ELIG-AGE", "Age below the cohort's minimum", "deviation", None, ("dm",),
        "Age at consent is below the minimum age of the subject's cohort (Cohort min_age: SLE, IgAN, SSc, AAV >= 5; "
-       "MDR-SRNS >= 3).", reference=f"{REG} cohort inclusion 1", fields=("AGE", "COHORT"), dvcat=DVCAT)
+       "MDR-SRNS >= 3).", reference=f"{REG} cohort inclusion 1", fields=("AGE", "COHORT"))
 def age(ctx):
     return _report(v_age(ctx), "AGE")
 
@@ -111,9 +110,9 @@ def v_lvef(ctx):
     return _simple(ctx, "echo", "lvef", "lvef_min", "LVEF %")
 
 
-@check("ELIG-LVEF", "LVEF below the inclusion minimum", "deviation", "important", ("echo",),
+@check("ELIG-LVEF", "LVEF below the inclusion minimum", "deviation", None, ("echo",),
        "Screening echocardiography shows LVEF below ProtocolParameters lvef_min (55%).",
-       reference=f"{REG} general inclusion 2", fields=("LVEF",), dvcat=DVCAT)
+       reference=f"{REG} general inclusion 2", fields=("LVEF",))
 def lvef(ctx):
     return _report(v_lvef(ctx), "LVEF")
 
@@ -122,9 +121,9 @@ def v_spo2(ctx):
     return _simple(ctx, "vs", "oxysat", "spo2_min", "SpO2 %")
 
 
-@check("ELIG-SPO2", "SpO2 below the inclusion minimum", "deviation", "important", ("vs",),
+@check("ELIG-SPO2", "SpO2 below the inclusion minimum", "deviation", None, ("vs",),
        "SpO2 at the screening visit is below ProtocolParameters spo2_min (92%).",
-       reference=f"{REG} general inclusion 5", fields=("OXYSAT",), dvcat=DVCAT)
+       reference=f"{REG} general inclusion 5", fields=("OXYSAT",))
 def spo2(ctx):
     return _report(v_spo2(ctx), "OXYSAT")
 
@@ -134,9 +133,9 @@ def v_sledai(ctx):
     return _simple(ctx, "sledai", "sledaitot", "sledai_min", "SLEDAI-2K", "SLE", str(p.param("sledai_comparator")))
 
 
-@check("ELIG-SLE-SLEDAI", "SLEDAI-2K below the SLE inclusion minimum", "deviation", "important", ("sledai", "dm"),
+@check("ELIG-SLE-SLEDAI", "SLEDAI-2K below the SLE inclusion minimum", "deviation", None, ("sledai", "dm"),
        "An SLE subject's SLEDAI-2K at screening fails ProtocolParameters sledai_comparator sledai_min (>= 6).",
-       reference=f"{REG} SLE inclusion 4", fields=("SLEDAITOT",), dvcat=DVCAT)
+       reference=f"{REG} SLE inclusion 4", fields=("SLEDAITOT",))
 def sledai(ctx):
     return _report(v_sledai(ctx), "SLEDAITOT")
 
@@ -145,9 +144,9 @@ def v_mrss(ctx):
     return _simple(ctx, "mrss", "mrsstot", "mrss_min", "mRSS", "SSC")
 
 
-@check("ELIG-SSC-MRSS", "mRSS below the systemic sclerosis inclusion minimum", "deviation", "important",
+@check("ELIG-SSC-MRSS", "mRSS below the systemic sclerosis inclusion minimum", "deviation", None,
        ("mrss", "dm"), "A systemic sclerosis subject's mRSS at screening is below ProtocolParameters mrss_min (15).",
-       reference=f"{REG} systemic sclerosis inclusion 4", fields=("MRSSTOT",), dvcat=DVCAT)
+       reference=f"{REG} systemic sclerosis inclusion 4", fields=("MRSSTOT",))
 def mrss(ctx):
     return _report(v_mrss(ctx), "MRSSTOT")
 
@@ -156,9 +155,9 @@ def v_vas(ctx):
     return _simple(ctx, "vas", "vastot", "vas_min", "PVAS/BVAS", "AAV")
 
 
-@check("ELIG-AAV-VAS", "PVAS/BVAS below the vasculitis inclusion minimum", "deviation", "important", ("vas", "dm"),
+@check("ELIG-AAV-VAS", "PVAS/BVAS below the vasculitis inclusion minimum", "deviation", None, ("vas", "dm"),
        "An AAV subject's PVAS/BVAS total at screening is below ProtocolParameters vas_min (10).",
-       reference=f"{REG} ANCA-associated vasculitis inclusion 4", fields=("VASTOT",), dvcat=DVCAT)
+       reference=f"{REG} ANCA-associated vasculitis inclusion 4", fields=("VASTOT",))
 def vas(ctx):
     return _report(v_vas(ctx), "VASTOT")
 
@@ -179,10 +178,10 @@ def v_vas_instrument(ctx):
                           pl.col("_want")))
 
 
-@check("ELIG-AAV-INSTRUMENT", "Vasculitis score on the wrong instrument for the age", "deviation", "important",
+@check("ELIG-AAV-INSTRUMENT", "Vasculitis score on the wrong instrument for the age", "deviation", None,
        ("vas", "dm"), "At screening an AAV subject under ProtocolParameters vas_adult_age (18) must be scored with "
        "PVAS, from that age with BVAS (age from VASAGE, else AGE).",
-       reference=f"{REG} ANCA-associated vasculitis inclusion 4", fields=("VASINST", "VASAGE"), dvcat=DVCAT)
+       reference=f"{REG} ANCA-associated vasculitis inclusion 4", fields=("VASINST", "VASAGE"))
 def vas_instrument(ctx):
     return _report(v_vas_instrument(ctx), "VASINST")
 
@@ -204,10 +203,10 @@ def v_alt_ast(ctx):
                           pl.col("lbtestcd"), pl.col("lborres"), pl.lit(k), pl.col("lbornrhi")))
 
 
-@check("ELIG-ALT-AST", "ALT or AST above the inclusion limit", "deviation", "important", ("lb",),
+@check("ELIG-ALT-AST", "ALT or AST above the inclusion limit", "deviation", None, ("lb",),
        "ALT or AST at screening is above ProtocolParameters alt_ast_uln_max (3) x the result's own ULN (LBORNRHI). "
        "The registration's exception for inflammatory myopathy cannot be seen in the data: confirm by query.",
-       reference=f"{REG} general inclusion 3", fields=("LBORRES", "LBORNRHI"), dvcat=DVCAT)
+       reference=f"{REG} general inclusion 3", fields=("LBORRES", "LBORNRHI"))
 def alt_ast(ctx):
     return _report(v_alt_ast(ctx), "LBORRES")
 
@@ -234,10 +233,9 @@ def v_live_vaccine(ctx):
                           pl.col("cmstdat"), pl.lit(weeks), pl.col("_scr")))
 
 
-@check("ELIG-LIVE-VACCINE", "Live vaccine within the exclusion window before screening", "deviation", "important",
+@check("ELIG-LIVE-VACCINE", "Live vaccine within the exclusion window before screening", "deviation", None,
        ("cm", "sv"), "A live vaccine (CMCAT VACCINE, CMLIVE Y) started within ProtocolParameters live_vaccine_weeks "
-       "(4) weeks before the screening visit date.", reference=f"{REG} exclusion 12", fields=("CMSTDAT", "CMLIVE"),
-       dvcat=DVCAT)
+       "(4) weeks before the screening visit date.", reference=f"{REG} exclusion 12", fields=("CMSTDAT", "CMLIVE"))
 def live_vaccine(ctx):
     return _report(v_live_vaccine(ctx), "CMSTDAT")
 
@@ -255,10 +253,10 @@ def v_pregnancy(ctx):
                 pl.format("positive pregnancy test {} at screening", pl.col("lborres")))
 
 
-@check("ELIG-PREGNANCY", "Positive pregnancy test at screening", "deviation", "important", ("lb",),
+@check("ELIG-PREGNANCY", "Positive pregnancy test at screening", "deviation", None, ("lb",),
        "The blood pregnancy test (LBTESTCD HCG) at screening is positive: a result text in ProtocolParameters "
        "hcg_positive_results, or a number above the result's ULN.", reference=f"{REG} exclusion 13",
-       fields=("LBORRES",), dvcat=DVCAT)
+       fields=("LBORRES",))
 def pregnancy(ctx):
     return _report(v_pregnancy(ctx), "LBORRES")
 
@@ -270,11 +268,11 @@ VIOLATIONS = {"ELIG-AGE": v_age, "ELIG-LVEF": v_lvef, "ELIG-SPO2": v_spo2, "ELIG
 
 # --- the eligibility form ----------------------------------------------------------------------------------
 
-@check("ELIG-IE-CONTRADICTS", "Eligibility form says met, the data say not", "deviation", "important",
-       ("ie", "dm", "echo", "vs", "lb", "cm", "sledai", "mrss", "vas"),
+@check("ELIG-IE-CONTRADICTS", "Eligibility form says met, the data say not", "deviation", None,
+       ("ie", "dm", "echo", "vs", "lb", "cm", "dx", "sledai", "mrss", "vas"),
        "A criterion recorded as met (IEORRES Y) is contradicted by a finding of the check that tests it against the "
        "data (EligibilityCriterion checked_by).", reference=f"{REG} eligibility criteria",
-       fields=("IETESTCD", "IEORRES"), dvcat=DVCAT)
+       fields=("IETESTCD", "IEORRES"))
 def ie_contradicts(ctx):
     ie, dm = _typed(ctx, "ie"), _cohorts(ctx)
     if ie is None:
@@ -309,10 +307,10 @@ def _not_met(ctx):
         .with_columns(pl.col("waiver_allowed").fill_null(False), (pl.col("iewaiv") == "Y").fill_null(False).alias("_w"))
 
 
-@check("ELIG-NOT-MET", "Criterion not met and no valid waiver", "deviation", "important", ("ie",),
+@check("ELIG-NOT-MET", "Criterion not met and no valid waiver", "deviation", None, ("ie",),
        "A subject was enrolled with a criterion recorded as not met (IEORRES N) without a waiver, or with a waiver "
        "for a criterion whose registration text allows none (EligibilityCriterion waiver_allowed).",
-       reference=f"{REG} eligibility criteria", fields=("IEORRES", "IEWAIV"), dvcat=DVCAT)
+       reference=f"{REG} eligibility criteria", fields=("IEORRES", "IEWAIV"))
 def not_met(ctx):
     d = _not_met(ctx)
     if d is None:
@@ -327,11 +325,10 @@ def not_met(ctx):
                         expected="Y", message=bad.select(msg).to_series().to_list())}
 
 
-@check("ELIG-NOT-MET-WAIVED", "Criterion not met, enrolled on an allowed waiver", "deviation", "non-important", ("ie",),
+@check("ELIG-NOT-MET-WAIVED", "Criterion not met, enrolled on an allowed waiver", "deviation", None, ("ie",),
        "A criterion recorded as not met (IEORRES N) with an investigator waiver (IEWAIV Y) where the registration "
        "allows one (EligibilityCriterion waiver_allowed): documented, not important.",
-       reference=f"{REG} general inclusion 4; cohort adequate-treatment criteria", fields=("IEORRES", "IEWAIV"),
-       dvcat=DVCAT)
+       reference=f"{REG} general inclusion 4; cohort adequate-treatment criteria", fields=("IEORRES", "IEWAIV"))
 def not_met_waived(ctx):
     d = _not_met(ctx)
     if d is None:

@@ -44,10 +44,10 @@ def _only(domain, r):
     return {} if r is None else {domain: r}
 
 
-@check("SCHED-VISIT-WINDOW", "Visit outside its window", "deviation", "non-important", ("sv", "ex"),
+@check("SCHED-VISIT-WINDOW", "Visit outside its window", "deviation", None, ("sv", "ex"),
        "A visit that occurred on a date outside day 0 + VisitCode target_day, minus window_before / plus "
        "window_after (day 0 = first KN5601-K infusion).", reference=f"VisitCode annotations; {CONV}",
-       fields=("SVSTDAT",), dvcat="visit schedule")
+       fields=("SVSTDAT",))
 def visit_window(ctx):
     sv, d0 = _typed(ctx, "sv"), _day0(ctx)
     if sv is None or d0 is None:
@@ -77,10 +77,10 @@ def _ld(ctx):
     return ld.join(plan, on="ldtrt"), d0
 
 
-@check("SCHED-LD-DAY", "Lymphodepletion on a day the protocol does not plan", "deviation", "important", ("ld", "ex"),
+@check("SCHED-LD-DAY", "Lymphodepletion on a day the protocol does not plan", "deviation", None, ("ld", "ex"),
        "A fludarabine or cyclophosphamide administration whose date, relative to day 0, is not one of the drug's "
        "planned days (LymphodepletionDrug days).", reference=f"LymphodepletionDrug annotations; {CONV}",
-       fields=("LDDAT",), dvcat="study intervention")
+       fields=("LDDAT",))
 def ld_day(ctx):
     ld, d0 = _ld(ctx)
     if ld is None or d0 is None:
@@ -94,9 +94,9 @@ def ld_day(ctx):
                                       pl.col("_d0"))))
 
 
-@check("SCHED-LD-DOSE", "Lymphodepletion dose outside tolerance", "deviation", "important", ("ld",),
+@check("SCHED-LD-DOSE", "Lymphodepletion dose outside tolerance", "deviation", None, ("ld",),
        "LDDOSE differs from LymphodepletionDrug mg_per_m2_per_day x LDBSA by more than dose_tolerance_pct.",
-       reference=f"LymphodepletionDrug annotations; {CONV}", fields=("LDDOSE", "LDBSA"), dvcat="study intervention")
+       reference=f"LymphodepletionDrug annotations; {CONV}", fields=("LDDOSE", "LDBSA"))
 def ld_dose(ctx):
     ld, _ = _ld(ctx)
     if ld is None:
@@ -111,10 +111,10 @@ def ld_dose(ctx):
                                       pl.col("_tol"), pl.col("_want").round(1))))
 
 
-@check("SCHED-EX-DOSE", "KN5601-K dose outside its dose level", "deviation", "important", ("ex", "dm"),
+@check("SCHED-EX-DOSE", "KN5601-K dose outside its dose level", "deviation", None, ("ex", "dm"),
        "EXDOSE differs from DoseLevel cells_per_kg (x EXWT when EXDOSU is cells) by more than dose_tolerance_pct; the "
        "level is EXDOSELV, else the subject's DOSELVL.", reference=f"DoseLevel annotations; {CONV}",
-       fields=("EXDOSE", "EXDOSU", "EXWT", "EXDOSELV"), dvcat="study intervention")
+       fields=("EXDOSE", "EXDOSU", "EXWT", "EXDOSELV"))
 def ex_dose(ctx):
     ex, dm = _typed(ctx, "ex"), _typed(ctx, "dm")
     if ex is None:
@@ -138,11 +138,10 @@ def ex_dose(ctx):
                                       pl.col("exdose"), pl.col("exdosu"), pl.col("_lvl"))))
 
 
-@check("SCHED-EX-NO-LD", "Infusion without completed lymphodepletion", "deviation", "important", ("ex", "ld"),
+@check("SCHED-EX-NO-LD", "Infusion without completed lymphodepletion", "deviation", None, ("ex", "ld"),
        "The first KN5601-K infusion is not preceded by every planned lymphodepletion administration (each "
        "LymphodepletionDrug on as many dates before day 0 as it has planned days).",
-       reference=f"{REG} intervention (Flu/Cy lymphodepletion, then KN5601-K)", fields=("EXDAT",),
-       dvcat="study intervention")
+       reference=f"{REG} intervention (Flu/Cy lymphodepletion, then KN5601-K)", fields=("EXDAT",))
 def ex_without_ld(ctx):
     ex = _typed(ctx, "ex")
     if ex is None:
@@ -173,11 +172,10 @@ PROCEDURES = {"sv": ("svstdat", "SVSTDAT"), "vs": ("vsdat", "VSDAT"), "lb": ("lb
               "echo": ("echodat", "ECHODAT"), "ld": ("lddat", "LDDAT"), "ex": ("exdat", "EXDAT")}
 
 
-@check("IC-PROCEDURE-BEFORE-CONSENT", "Study procedure before informed consent", "deviation", "important",
+@check("IC-PROCEDURE-BEFORE-CONSENT", "Study procedure before informed consent", "deviation", None,
        ("ic", *PROCEDURES), "A visit, vital signs, lab, echocardiography, lymphodepletion or infusion date before the "
        "first informed consent date (ICDAT); reported once per subject and form, on the earliest record.",
-       reference=f"{REG} general inclusion 1; ICH E6(R3)", fields=tuple(f for _, f in PROCEDURES.values()),
-       dvcat="informed consent")
+       reference=f"{REG} general inclusion 1; ICH E6(R3)", fields=tuple(f for _, f in PROCEDURES.values()))
 def before_consent(ctx):
     ic = _typed(ctx, "ic")
     if ic is None:

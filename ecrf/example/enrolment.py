@@ -45,7 +45,7 @@ def add_enrolment(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) ->
     dm = out["dm"]
     dm.add(**s.keys, cohort=dm.code("cohort", s.cohort), phase=dm.code("phase", s.phase),
            doselvl=dm.code("doselvl", s.doselvl), sex=s.sex, brthdat=s.brthdat, age=str(s.age),
-           ageu=dm.code("ageu", "YEARS"), height=f"{s.height:.1f}", weight=f"{s.weight:.1f}", chbrpot=s.chbrpot)
+           ageu=dm.code("ageu", "YEARS"), height=f"{s.height:.1f}", weight=f"{s.weight:.1f}", chbrpot=s.chbrpot, gilbert="N")
     assent = s.age >= 8  # assent of the minor from school age; guardians sign for every minor
     out["ic"].add(**s.keys, icseq="1", icdat=s.consent.isoformat(), icver="2.0",
                   icgiver=out["ic"].code("icgiver", "GUARDIAN"), asnt="Y" if assent else "NA",
@@ -77,7 +77,7 @@ def _medications(cm, s: Subject, rng: random.Random, months_ill: int) -> None:
     def add(**kw):
         nonlocal seq
         seq += 1
-        cm.add(**s.keys, cmseq=str(seq), **kw)
+        cm.add(**s.keys, cmseq=str(seq), cminvp="N", **kw)  # no other trial's product (ProhibitedMedication)
 
     # Prednisone since diagnosis; the start month is often all the family remembers (a valid partial date).
     start = _months_before(s.consent, rng.randint(3, months_ill))

@@ -386,10 +386,13 @@ def _pregnant(ex, subject, rng):
 
 
 def _criteria(ex: _Export, waiver: bool) -> list[str]:
-    """General criteria (no cohort) not tested against the data, whose waiver is or is not allowed."""
+    """Criteria to record as not met: with a waiver, any whose waiver is allowed (a waived criterion is not
+    contradicted by its data); without one, general criteria (no cohort) not tested against the data."""
     c = ex.protocol.criteria()
+    if waiver:
+        return c.filter(pl.col("waiver_allowed"))["ietestcd"].unique().sort().to_list()
     return c.filter(pl.col("cohort").is_null() & pl.col("check_id").is_null()
-                    & (pl.col("waiver_allowed") == waiver))["ietestcd"].unique().sort().to_list()
+                    & ~pl.col("waiver_allowed"))["ietestcd"].unique().sort().to_list()
 
 
 def _not_met(waiver: bool):
@@ -442,7 +445,7 @@ CLINICAL = (
     Clinical("KIDNEY-EGFR", _f("lb"), _f("vs", "dm"),
              lambda ex: ex.subjects("lb", pl.col("LBTESTCD") == "EGFR"), _egfr_off,
              "eGFR 15 mL/min/1.73m2 above the one computed from creatinine, height, sex and age"),
-    Clinical("SCHED-VISIT-WINDOW", _f("sv", "vs", "lb"), _f("ex", "ic"),
+    Clinical("SCHED-VISIT-WINDOW", _f("sv:D7", "vs:D7", "lb:D7"), _f("ex", "ic"),
              lambda ex: ex.subjects("sv", pl.col("VISIT") == "D7"), _visit_late,
              "day 7 visit (vital signs and labs with it) two days late, outside its window"),
     Clinical("KIDNEY-BSA", _f("ld"), _f("vs"), lambda ex: ex.subjects("ld", pl.col("LDBSA") != ""), _bsa_off,

@@ -20,8 +20,10 @@ def render(result: Result, source: str) -> str:
         if form is None:  # a file that is no form: read, not checked; its finding is an export-level one
             table.append(("(none)", file, str(read), str(checked), "", ""))
             continue
-        table.append((form, file, str(read), str(checked), str(count.get((form, "error"), 0)),
-                      str(count.get((form, "warning"), 0))))
+        # Deviation findings count as their importance: important with the errors, non-important with the warnings.
+        table.append((form, file, str(read), str(checked),
+                      str(count.get((form, "error"), 0) + count.get((form, "important"), 0)),
+                      str(count.get((form, "warning"), 0) + count.get((form, "non-important"), 0))))
     other_err = sum(n for (form, sev), n in count.items() if form is None and sev == "error")
     other_warn = sum(n for (form, sev), n in count.items() if form is None and sev == "warning")
     if other_err or other_warn:
@@ -34,10 +36,14 @@ def render(result: Result, source: str) -> str:
                   f"{f.height} findings ({n_err} errors, {f.height - n_err} warnings)"]
     if not f.is_empty():
         lines += ["", "Findings:"]
-        body = [("severity", "check", "form", "row", "subject", "visit", "field", "value", "message")]
+        # The deviation category column appears when there are deviation findings to classify.
+        dv = f["dvcat"].is_not_null().any()
+        body = [("severity", "check", *(("dvcat",) if dv else ()), "form", "row", "subject", "visit", "field", "value",
+                 "message")]
         for r in f.iter_rows(named=True):
-            body.append((r["severity"], r["check_id"], r["form"] or "", str(r["source_row"] or ""),
-                         r["subject"] or "", r["visit"] or "", (r["field"] or "").upper(), _short(r["value"]),
+            body.append((r["severity"], r["check_id"], *((r["dvcat"] or "",) if dv else ()), r["form"] or "",
+                         str(r["source_row"] or ""), r["subject"] or "", r["visit"] or "", (r["field"] or "").upper(),
+                         _short(r["value"]),
                          f"{r['message']} (expected {r['expected']})" if r["expected"] else r["message"]))
         lines += _grid(body)
     return "\n".join(lines) + "\n"

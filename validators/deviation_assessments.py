@@ -1,0 +1,178 @@
+"""Missed visits and assessments, the pregnancy test before lymphodepletion, and prohibited medications.
+
+The visit grid (VisitCode), the schedule of assessments (ScheduledAssessment), the prohibited medications
+(ProhibitedMedication) and the pregnancy-test window come from the schema through ecrf.protocol.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+
+from ecrf import findings as F
+from ecrf.params import ParameterError
+from ecrf.protocol import protocol
+from ecrf.registry import check
+from ecrf.validators.deviation_eligibility import NUM_RE, _screening_dates, v_pregnancy
+from ecrf.validators.deviation_schedule import CONV, REG, _day0, _only, _raw, _typed
+
+
+def _grid(ctx) -> pl.DataFrame:
+    w = protocol(ctx.model).visit_windows()
+    return pl.DataFrame({"visit": list(w), "_t": [x.target_day for x in w.values()],
+                         "_a": [x.after for x in w.values()]}, schema={"visit": pl.Utf8, "_t": pl.Int64, "_a": pl.Int64})
+
+
+@check("SCHED-VISIT-MISSING", "Planned visit missed", "deviation", None, ("sv", "ex"),
+       "A visit of the grid (VisitCode with a target_day) recorded as not done (SVOCCUR N), or with no record although "
+       "a later grid visit took place or its window (day 0 + target_day + window_after) closed before the subject's "
+       "last recorded visit date. An absent visit is reported on the subject's last visit record; visits after the "
+       "last recorded one (not yet due, or after withdrawal) are not reported.",
+       reference=f"VisitCode annotations; {CONV}", fields=("VISIT", "SVOCCUR"))
+def visit_missing(ctx):
+    sv = _typed(ctx, "sv")
+    if sv is None:
+        return {}
+    grid = _grid(ctx)
+    not_done = sv.join(grid, on="visit").filter(pl.col("svoccur") == "N")
+    msg_nd = pl.format("{} recorded as not done ({})", pl.col("visit"),
+                       pl.col("svreasoc").cast(pl.Utf8).fill_null("no reason given"))
+    parts = [_raw(not_done, "SVOCCUR", pl.col("svoccur"), pl.lit("Y"), msg_nd)]
+    occurred = sv.filter(pl.col("svoccur") == "Y")
+    if not occurred.is_empty():
+        last = occurred.sort(pl.col("svstdat"), "_idx", nulls_last=False).group_by("subjid").agg(
+            pl.col("_idx").last(), pl.col("svstdat").max().alias("_last"), pl.col("visit").last().alias("_lastv"))
+        latest_grid = occurred.join(grid, on="visit").group_by("subjid").agg(pl.col("_t").max().alias("_tmax"))
+        d0 = _day0(ctx)
+        cand = last.join(grid, how="cross").join(sv.select("subjid", "visit"), on=["subjid", "visit"], how="anti") \
+            .join(latest_grid, on="subjid", how="left")
+        if d0 is not None:
+            cand = cand.join(d0, on="subjid", how="left")
+        else:
+            cand = cand.with_columns(pl.lit(None, pl.Date).alias("_d0"))
+        closed = pl.col("_d0").is_not_null() & pl.col("_last").is_not_null() & \
+            (pl.col("_last") > pl.col("_d0") + pl.duration(days=pl.col("_t") + pl.col("_a")))
+        absent = cand.filter((pl.col("_t") < pl.col("_tmax")).fill_null(False) | closed).sort("_idx", "_t")
+        parts.append(_raw(absent, "VISIT", pl.col("visit"), pl.lit("a record of the visit"),
+                          pl.format("{} has no visit record, but the subject was seen later ({} on {})",
+                                    pl.col("visit"), pl.col("_lastv"), pl.col("_last"))))
+    parts = [p for p in parts if p is not None]
+    return {"sv": pl.concat(parts)} if parts else {}
+
+
+@check("SCHED-ASSESSMENT-MISSING", "Scheduled assessment missing at a visit that took place", "deviation", None,
+       ("sv", "dm", "vs", "lb", "echo", "sledai", "mrss", "vas", "prot"),
+       "A visit recorded as done (SVOCCUR Y) lacks a form, or a lab test, that the schedule of assessments "
+       "(ScheduledAssessment: form, tests, visits, cohorts) makes due there; a lab result with LBSTAT NOT_DONE counts "
+       "as missing. Reported on the visit record, once per assessment. A form absent from the export is skipped.",
+       reference=f"ScheduledAssessment annotations; {CONV}", fields=("VISIT",))
+def assessment_missing(ctx):
+    sv, dm = _typed(ctx, "sv"), _typed(ctx, "dm")
+    if sv is None:
+        return {}
+    occurred = sv.filter(pl.col("svoccur") == "Y").select("_idx", "subjid", "visit")
+    cohort = None if dm is None else dm.select("subjid", "cohort").unique("subjid")
+    parts = []
+    for a in protocol(ctx.model).schedule():
+        form = _typed(ctx, a.form)
+        if ctx.table(a.form) is None:
+            continue
+        due = occurred.filter(pl.col("visit").is_in(list(a.visits)))
+        if a.cohorts:
+            if cohort is None:
+                continue
+            due = due.join(cohort, on="subjid").filter(pl.col("cohort").is_in(list(a.cohorts))).drop("cohort")
+        if a.tests:
+            done = pl.DataFrame(schema={"subjid": pl.Utf8, "visit": pl.Utf8, "lbtestcd": pl.Utf8}) if form is None else \
+                form.filter(pl.col("lbstat").is_null() | (pl.col("lbstat").cast(pl.Utf8) != "NOT_DONE")) \
+                    .select("subjid", "visit", "lbtestcd").unique()
+            need = due.join(pl.DataFrame({"lbtestcd": list(a.tests)}), how="cross") \
+                .join(done, on=["subjid", "visit", "lbtestcd"], how="anti")
+            order = {t: i for i, t in enumerate(a.tests)}
+            miss = need.with_columns(pl.col("lbtestcd").replace_strict(order, return_dtype=pl.Int64).alias("_o")) \
+                .sort("_o").group_by("_idx", "visit").agg(pl.col("lbtestcd").str.join(", ").alias("_what"))
+            what = pl.format("{} {}", pl.lit(a.form), pl.col("_what"))
+        else:
+            done = pl.DataFrame(schema={"subjid": pl.Utf8, "visit": pl.Utf8}) if form is None else \
+                form.select("subjid", "visit").unique()
+            miss = due.join(done, on=["subjid", "visit"], how="anti")
+            what = pl.lit(f"{a.form} record")
+        miss = miss.sort("_idx")
+        r = _raw(miss, "VISIT", pl.col("visit"), what,
+                 pl.format("{} took place without {}, due there by the schedule ({})", pl.col("visit"), what,
+                           pl.lit(a.code)))
+        if r is not None:
+            parts.append(r)
+    return {"sv": pl.concat(parts)} if parts else {}
+
+
+def _result_is(texts_key: str, negative: bool, ctx) -> pl.Expr:
+    """A qualitative result text from ProtocolParameters, or a number compared with the result's ULN."""
+    texts = [t.upper() for t in protocol(ctx.model).param_list(texts_key)]
+    res = pl.col("lborres").cast(pl.Utf8)
+    num = pl.when(res.str.contains(NUM_RE)).then(res).otherwise(None).cast(pl.Float64, strict=False)
+    has = num.is_not_null() & pl.col("lbornrhi").is_not_null()
+    by_number = (num <= pl.col("lbornrhi")) if negative else (num > pl.col("lbornrhi"))
+    return res.str.to_uppercase().is_in(texts) | (has & by_number)
+
+
+def negative(ctx) -> pl.Expr:
+    return _result_is("negative_results", True, ctx)
+
+
+def positive(ctx) -> pl.Expr:
+    return _result_is("positive_results", False, ctx)
+
+
+@check("SCHED-PREG-TEST", "No negative pregnancy test before lymphodepletion", "deviation", None, ("dm", "lb", "ld"),
+       "A participant of childbearing potential (CHBRPOT Y) has no negative blood pregnancy test (LBTESTCD HCG) dated "
+       "within ProtocolParameters pregnancy_test_days_before_ld (28) days before, or on, the first lymphodepletion "
+       "dose. A positive screening test is ELIG-PREGNANCY's finding and is not repeated here.",
+       reference=f"{REG} exclusion 13; pregnancy_test_days_before_ld {CONV}", fields=("CHBRPOT",))
+def pregnancy_test(ctx):
+    dm, ld = _typed(ctx, "dm"), _typed(ctx, "ld")
+    if dm is None or ld is None:
+        return {}
+    days = int(protocol(ctx.model).param("pregnancy_test_days_before_ld"))
+    first = ld.filter(pl.col("lddat").is_not_null()).group_by("subjid").agg(pl.col("lddat").min().alias("_ld"))
+    lb = _typed(ctx, "lb")
+    ok = []
+    if lb is not None:
+        ok = lb.filter((pl.col("lbtestcd") == "HCG") & pl.col("lbdat").is_not_null() & negative(ctx)) \
+            .join(first, on="subjid") \
+            .filter((pl.col("lbdat") <= pl.col("_ld")) & (pl.col("lbdat") >= pl.col("_ld") - timedelta(days=days))) \
+            ["subjid"].unique().to_list()
+    pos = v_pregnancy(ctx)[1]
+    reported = [] if pos is None else pos["subjid"].unique().to_list()
+    bad = dm.filter(pl.col("chbrpot") == "Y").join(first, on="subjid") \
+        .filter(~pl.col("subjid").is_in(ok) & ~pl.col("subjid").is_in(reported)).sort("_idx")
+    return _only("dm", _raw(bad, "CHBRPOT", pl.col("chbrpot"),
+                            pl.format("a negative HCG from {} to {}", pl.col("_ld") - timedelta(days=days),
+                                      pl.col("_ld")),
+                            pl.format("no negative pregnancy test within {} days before the first lymphodepletion "
+                                      "dose on {}", pl.lit(days), pl.col("_ld"))))
+
+
+@check("CM-PROHIBITED", "Prohibited medication during the study", "deviation", None, ("cm", "sv"),
+       "A medication matching a ProhibitedMedication rule (its item holds one of its values: a live vaccine, CMLIVE Y; "
+       "another trial's investigational product, CMINVP Y) started after the rule's anchor (the screening visit). "
+       "Partial start dates that cannot be placed after the anchor are left to review.",
+       reference=f"{REG} exclusions 12 and 14; ProhibitedMedication {CONV}", fields=("CMTRT", "CMSTDAT"))
+def prohibited(ctx):
+    cm, scr = _typed(ctx, "cm"), _screening_dates(ctx)
+    if cm is None or scr is None:
+        return {}
+    cm = cm.with_columns(pl.col("cmstdat").cast(pl.Utf8).str.to_date("%Y-%m-%d", strict=False).alias("_st")) \
+        .join(scr, on="subjid")
+    found = []
+    for rule in protocol(ctx.model).prohibited():
+        if rule.anchor != "SCREENING":
+            raise ParameterError(f"ProhibitedMedication.{rule.code}: unknown anchor {rule.anchor}")
+        hit = cm.filter(pl.col(rule.item).cast(pl.Utf8).is_in(list(rule.values)) & (pl.col("_st") > pl.col("_scr")))
+        found.append(hit.with_columns(pl.lit(rule.code).alias("_rule")))
+    bad = pl.concat(found).unique("_idx", keep="first", maintain_order=True).sort("_idx")
+    return _only("cm", _raw(bad, "CMTRT", pl.col("cmtrt"), pl.format("no {} after screening {}", pl.col("_rule"),
+                                                                       pl.col("_scr")),
+                            pl.format("{} ({}) started {}, after the screening visit {}", pl.col("cmtrt"),
+                                      pl.col("_rule"), pl.col("cmstdat"), pl.col("_scr"))))
