@@ -119,6 +119,12 @@ def test_dx_cohort_seeded(tmp_path):
     assert "MDR_SRNS" in f.filter(f["field"] == "DXCRIT")["message"][0]
 
 
+def test_dx_cohort_skips_an_export_without_the_diagnosis_form(tmp_path):
+    s = subject("01-001")
+    del s["dx"]
+    assert check_findings(write_export(tmp_path, s), "XF-DX-COHORT").is_empty()
+
+
 # --- XF-AFTER-DEATH and XF-AFTER-END -------------------------------------------------------------------------
 
 def test_after_death(tmp_path):

@@ -127,7 +127,7 @@ def cm_ongoing(ctx):
 
 
 @check("XF-DX-COHORT", "Diagnosis does not match the cohort", "consistency", "error", ("dm", "dx"),
-       "Every subject has a diagnosis record (dx) whose DXTERM is the cohort of dm COHORT, and whose criteria set "
+       "When the export has a diagnosis form, every subject has a diagnosis record (dx) whose DXTERM is the cohort of dm COHORT, and whose criteria set "
        "(DXCRIT) is one the registration names for that cohort (DiagnosisCriteria cohort annotation).",
        reference="NCT07283315 cohort inclusion 2 (DiagnosisCriteria annotations)",
        fields=("COHORT", "DXTERM", "DXCRIT"))
@@ -136,11 +136,11 @@ def dx_cohort(ctx):
     if dm is None or dm.n_rows == 0 or "cohort" not in dm.df.columns:
         return {}
     cohorts = dm.df.filter(pl.col("cohort").is_not_null()).group_by("subjid").agg(pl.col("cohort").first())
+    if dx is None:  # the diagnosis form is not in this export: nothing to compare
+        return {}
     dmi = dm.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
-    if dx is None or dx.n_rows == 0:
-        have = []
-        parts = []
-    else:
+    have, parts = [], []
+    if dx.n_rows:
         crit = enum_annotations(ctx.model, "DiagnosisCriteria")
         sets = pl.DataFrame({"dxcrit": list(crit), "_for": [a.get("cohort") for a in crit.values()]},
                             schema={"dxcrit": pl.Utf8, "_for": pl.Utf8})
