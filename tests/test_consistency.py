@@ -181,3 +181,22 @@ def test_grading_without_ae(tmp_path):
     assert crs_f["source_row"] == 5 and "2 day(s) from 2026-01-02" in crs_f["message"]
     assert set(f["category"]) == {"deviation"} and set(f["dvcat"]) == {"safety reporting"}
     assert set(f["severity"]) == {"important"}
+
+
+def sae(seq, aware, reported, serious="Y"):
+    return ae(seq, "2026-01-02") | {"AESER": serious, "AEAWDAT": aware, "AERPTDAT": reported}
+
+
+def test_sae_late(tmp_path):
+    folder = write_export(tmp_path, subject(ae=[
+        sae(1, "2026-01-03", "2026-01-03"), sae(2, "2026-01-03", "2026-01-04"),   # same day, next day: on time
+        sae(3, "2026-01-03", "2026-01-20", serious="N"),                          # not serious: no deadline
+        sae(4, "2026-01-03", ""), sae(5, "not a date", "2026-01-09"),             # cannot judge
+        sae(6, "2026-01-03", "2026-01-05"),                                       # two days: late
+        sae(7, "2026-01-03", "2026-01-01")]))                                     # reported before awareness
+    f = check_findings(folder, "SAFE-SAE-LATE")
+    assert sorted(f.select("record_key", "value", "expected").rows()) == [
+        ("SUBJID=01-001|AESEQ=6", "2026-01-05", "from 2026-01-03 to 2026-01-04 (AEAWDAT + 1 day(s))"),
+        ("SUBJID=01-001|AESEQ=7", "2026-01-01", "from 2026-01-03 to 2026-01-04 (AEAWDAT + 1 day(s))")]
+    assert "2 day(s) after awareness" in f.filter(f["record_key"].str.ends_with("6"))["message"][0]
+    assert set(f["dvcat"]) == {"safety reporting"}

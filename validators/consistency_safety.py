@@ -1,9 +1,11 @@
-"""Safety reporting: a CRS or ICANS graded day by day must belong to a reported adverse event of that category."""
+"""Safety reporting deviations: a CRS or ICANS graded day by day must belong to a reported adverse event of that
+category, and a serious adverse event must reach the sponsor within AdverseEvent sae_report_days of awareness."""
 
 from __future__ import annotations
 
 import polars as pl
 
+from ecrf.params import class_parameter
 from ecrf.registry import check
 from ecrf.validators.consistency_dates import collect, dated, to_raw
 
@@ -41,3 +43,28 @@ def grading_without_ae(ctx):
                                                f"subject has no {cat} adverse event with that AESEQ",
                                                pl.col("_n"), pl.col(day).fill_null("?"), pl.col("_seq")))))
     return collect(parts)
+
+
+@check("SAFE-SAE-LATE", "Serious adverse event reported late", "deviation", "important", ("ae",),
+       "A serious adverse event (AESER Y) reported to the sponsor (AERPTDAT) more than AdverseEvent sae_report_days "
+       "after the investigator became aware of it (AEAWDAT), or reported before awareness. Events without both "
+       "dates are not judged.",
+       reference="ICH E6(R3); ICH E6(R2) 4.11.1; 24 hours [CONV]", fields=("AERPTDAT", "AEAWDAT"),
+       dvcat="safety reporting")
+def sae_late(ctx):
+    ae = ctx.table("ae")
+    if ae is None or ae.n_rows == 0 or not {"aeawdat", "aerptdat"} <= set(ae.df.columns):
+        return {}
+    days = class_parameter(ctx.model, "AdverseEvent", "sae_report_days")
+    d = ae.typed.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64)) \
+        .filter((pl.col("aeser") == "Y") & pl.col("aeawdat").is_not_null() & pl.col("aerptdat").is_not_null()) \
+        .with_columns((pl.col("aerptdat") - pl.col("aeawdat")).dt.total_days().alias("_lag"))
+    bad = d.filter((pl.col("_lag") > days) | (pl.col("_lag") < 0))
+    late = pl.format("serious adverse event reported to the sponsor on {}, {} day(s) after awareness on {} "
+                     f"(at most {days})", pl.col("aerptdat"), pl.col("_lag"), pl.col("aeawdat"))
+    early = pl.format("serious adverse event reported on {}, before the investigator became aware of it on {}",
+                      pl.col("aerptdat"), pl.col("aeawdat"))
+    return collect([("ae", to_raw(bad, "AERPTDAT", pl.col("aerptdat"),
+                                  pl.format(f"from {{}} to {{}} (AEAWDAT + {days} day(s))", pl.col("aeawdat"),
+                                            pl.col("aeawdat") + pl.duration(days=days)),
+                                  pl.when(pl.col("_lag") < 0).then(early).otherwise(late)))])

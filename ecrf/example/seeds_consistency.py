@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from ecrf.example.seeding import _FULL_DATE, Clinical, _f
-from ecrf.params import enum_annotations
+from ecrf.params import class_parameter, enum_annotations
 
 
 def _first_consent(ex, subject: str) -> date:
@@ -45,10 +45,12 @@ def _next_aeseq(ex, subject: str) -> str:
 
 
 def _ae(ex, subject, term, start: date, end: date, grade: str, serious: str, outcome: str) -> None:
+    # A serious event is reported to the sponsor the day the investigator learns of it.
+    sae = {"AEAWDAT": start.isoformat(), "AERPTDAT": start.isoformat()} if serious == "Y" else {}
     _append(ex, "ae", subject, {"AESEQ": _next_aeseq(ex, subject), "AETERM": term, "AEDECOD": term, "AECAT": "OTHER",
                                 "AESTDAT": start.isoformat(), "AEENDAT": end.isoformat(), "AEONGO": "N",
                                 "AETOXGR": grade, "AESER": serious, "AEREL": "NOT_RELATED",
-                                "AEACN": "NOT_APPLICABLE", "AEOUT": outcome})
+                                "AEACN": "NOT_APPLICABLE", "AEOUT": outcome} | sae)
 
 
 def _dx_after_consent(ex, subject, rng):
@@ -94,6 +96,15 @@ def _ae_after_withdrawal(ex, subject, rng):
     return [("XF-AFTER-END", "ae", "AESTDAT", start.isoformat())]
 
 
+def _sae_late(ex, subject, rng):
+    row = ex.pick("ae", subject, rng, (pl.col("AECAT") == "OTHER") & (pl.col("AESER") == "N")
+                  & pl.col("AESTDAT").str.contains(_FULL_DATE))
+    aware = date.fromisoformat(row["AESTDAT"]) + timedelta(days=1)
+    late = (aware + timedelta(days=int(class_parameter(ex.model, "AdverseEvent", "sae_report_days")) + 2)).isoformat()
+    ex.set("ae", row["_i"], AESER="Y", AEAWDAT=aware.isoformat(), AERPTDAT=late)
+    return [("SAFE-SAE-LATE", "ae", "AERPTDAT", late)]
+
+
 def _crs_not_reported(ex, subject, rng):
     row = ex.pick("ae", subject, rng, pl.col("AECAT") == "CRS")
     ex.drop("ae", row["_i"])
@@ -101,12 +112,17 @@ def _crs_not_reported(ex, subject, rng):
 
 
 CLINICAL = (
-    Clinical("SAFE-GRADING-NO-AE", _f("ae"), _f("crs"), lambda ex: ex.subjects("ae", pl.col("AECAT") == "CRS"),
+    Clinical("SAFE-GRADING-NO-AE", _f("ae:CRS"), _f("crs"), lambda ex: ex.subjects("ae", pl.col("AECAT") == "CRS"),
              _crs_not_reported, "CRS graded daily but its adverse event never reported"),
-    Clinical("XF-AFTER-DEATH", _f("ae", "dd", "ds"), _f(), lambda ex: ex.subjects("dm"), _disposition_after_death,
+    Clinical("XF-AFTER-DEATH", _f("ae:fatal", "dd", "ds"), _f(), lambda ex: ex.subjects("dm"), _disposition_after_death,
              "fatal sepsis after the last visit; disposition dated three days after the death"),
-    Clinical("XF-AFTER-END", _f("ae", "ds"), _f("dd"), lambda ex: ex.subjects("dm"), _ae_after_withdrawal,
+    Clinical("XF-AFTER-END", _f("ae:after-end", "ds"), _f("dd"), lambda ex: ex.subjects("dm"), _ae_after_withdrawal,
              "withdrawn by the guardian after the last visit; an infection starting after withdrawal reported"),
+    # Reads ds and dd: a serious event's dates after an early end would be records after it.
+    Clinical("SAFE-SAE-LATE", _f("ae:OTHER"), _f("ds", "dd"),
+             lambda ex: ex.subjects("ae", (pl.col("AECAT") == "OTHER") & (pl.col("AESER") == "N")
+                                    & pl.col("AESTDAT").str.contains(_FULL_DATE)),
+             _sae_late, "serious adverse event reported to the sponsor three days after awareness"),
     Clinical("XF-DATE-ORDER", _f("dx"), _f("ic"), lambda ex: ex.subjects("dx"), _dx_after_consent,
              "diagnosis dated the month after informed consent"),
     Clinical("XF-DX-COHORT", _f("dx"), _f("dm"), lambda ex: ex.subjects("dx"), _dx_other_cohort,
