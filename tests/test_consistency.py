@@ -200,3 +200,16 @@ def test_sae_late(tmp_path):
         ("SUBJID=01-001|AESEQ=7", "2026-01-01", "from 2026-01-03 to 2026-01-04 (AEAWDAT + 1 day(s))")]
     assert "2 day(s) after awareness" in f.filter(f["record_key"].str.ends_with("6"))["message"][0]
     assert set(f["dvcat"]) == {"safety reporting"}
+
+
+def test_larger_example_exercises_follow_up_after_withdrawal():
+    """The generator's withdrawn subject has an adverse event ending after DSSTDAT, which XF-AFTER-END allows
+    (the clean export giving no finding is tested in test_example)."""
+    from ecrf.example.generator import generate
+
+    t = generate(30, 5)
+    ds = t["ds"]
+    assert ds.height == 1 and ds["DSDECOD"][0] == "WITHDRAWAL_BY_PARENT_GUARDIAN"
+    ae = t["ae"].filter(t["ae"]["SUBJID"] == ds["SUBJID"][0])
+    assert (ae["AEENDAT"] > ds["DSSTDAT"][0]).any()
+    assert generate(12, 5)["ds"].is_empty()

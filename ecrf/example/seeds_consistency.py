@@ -105,6 +105,12 @@ def _sae_late(ex, subject, rng):
     return [("SAFE-SAE-LATE", "ae", "AERPTDAT", late)]
 
 
+def _no_disposition(ex) -> list[str]:
+    """Subjects still in the study: a second disposition record would be a duplicate key."""
+    ended = set(ex.subjects("ds"))
+    return [x for x in ex.subjects("dm") if x not in ended]
+
+
 def _crs_not_reported(ex, subject, rng):
     row = ex.pick("ae", subject, rng, pl.col("AECAT") == "CRS")
     ex.drop("ae", row["_i"])
@@ -114,9 +120,9 @@ def _crs_not_reported(ex, subject, rng):
 CLINICAL = (
     Clinical("SAFE-GRADING-NO-AE", _f("ae:CRS"), _f("crs"), lambda ex: ex.subjects("ae", pl.col("AECAT") == "CRS"),
              _crs_not_reported, "CRS graded daily but its adverse event never reported"),
-    Clinical("XF-AFTER-DEATH", _f("ae:fatal", "dd", "ds"), _f(), lambda ex: ex.subjects("dm"), _disposition_after_death,
+    Clinical("XF-AFTER-DEATH", _f("ae:fatal", "dd", "ds"), _f(), _no_disposition, _disposition_after_death,
              "fatal sepsis after the last visit; disposition dated three days after the death"),
-    Clinical("XF-AFTER-END", _f("ae:after-end", "ds"), _f("dd"), lambda ex: ex.subjects("dm"), _ae_after_withdrawal,
+    Clinical("XF-AFTER-END", _f("ae:after-end", "ds"), _f("dd"), _no_disposition, _ae_after_withdrawal,
              "withdrawn by the guardian after the last visit; an infection starting after withdrawal reported"),
     # Reads ds and dd: a serious event's dates after an early end would be records after it.
     Clinical("SAFE-SAE-LATE", _f("ae:OTHER"), _f("ds", "dd"),
