@@ -90,7 +90,8 @@ def test_cm_ongoing(tmp_path):
     folder = write_export(tmp_path, subject(cm=[
         cm(1, "CONCOMITANT", "2025-01", "", ongo="Y"), cm(2, "PRIOR", "2024", "2025-01", ongo="N"),   # clean
         cm(3, "CONCOMITANT", "2025-01", "2026-01-05", ongo="Y"),                                        # ended
-        cm(4, "CONCOMITANT", "2025-01", "", ongo="N"), cm(5, "CONCOMITANT", "2025-01", "", ongo="")]))  # no end
+        cm(4, "CONCOMITANT", "2025-01", "", ongo="N"), cm(5, "CONCOMITANT", "2025-01", "", ongo=""),  # no end
+        cm(6, "CONCOMITANT", "2025-01", "", ongo="X")]))       # bad code: the column checks report it
     f = check_findings(folder, "XF-CM-ONGOING")
     assert sorted(f.select("record_key", "field", "value").rows()) == [
         ("SUBJID=01-001|CMSEQ=3", "CMONGO", "Y"), ("SUBJID=01-001|CMSEQ=4", "CMENDAT", None),
@@ -181,6 +182,11 @@ def test_grading_without_ae(tmp_path):
     assert crs_f["source_row"] == 5 and "2 day(s) from 2026-01-02" in crs_f["message"]
     assert set(f["category"]) == {"deviation"} and set(f["dvcat"]) == {"safety reporting"}
     assert set(f["severity"]) == {"important"}
+
+
+def test_grading_without_ae_skips_an_export_without_the_ae_form(tmp_path):
+    s = subject("01-001", crs=[crs(1, "2026-01-02")])
+    assert check_findings(write_export(tmp_path, s), "SAFE-GRADING-NO-AE").is_empty()
 
 
 def sae(seq, aware, reported, serious="Y"):

@@ -110,13 +110,13 @@ def date_order(ctx):
        reference="CDISC CDASHIG CM (CMONGO, CMENDAT)", fields=("CMONGO", "CMENDAT"))
 def cm_ongoing(ctx):
     t = ctx.table("cm")
-    if t is None or t.n_rows == 0 or "cmendat" not in t.df.columns:
+    if t is None or t.n_rows == 0 or not {"cmongo", "cmendat"} <= set(t.df.columns):
         return {}
-    ongo = pl.col("cmongo") if "cmongo" in t.df.columns else pl.lit(None, pl.Utf8)
-    d = t.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64), ongo.alias("_ongo"))
+    d = t.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64), pl.col("cmongo").alias("_ongo"))
     end = pl.col("cmendat")
     ended = d.filter((pl.col("_ongo") == "Y") & end.is_not_null())
-    open_ = d.filter((pl.col("_ongo") != "Y").fill_null(True) & end.is_null())
+    # Only N or empty: a code outside the codelist is reported by the column checks.
+    open_ = d.filter(((pl.col("_ongo") == "N") | pl.col("_ongo").is_null()) & end.is_null())
     return collect([
         ("cm", to_raw(ended, "CMONGO", pl.col("_ongo"), pl.lit("N (an end date is recorded)"),
                       pl.format("medication recorded as ongoing but with end date {}", end))),

@@ -22,9 +22,9 @@ GRADING = {"crs": ("crsdat", "CRS"), "icans": ("icansdat", "ICANS")}
        fields=("AESEQ",), dvcat="safety reporting")
 def grading_without_ae(ctx):
     ae = ctx.table("ae")
-    reported = pl.DataFrame(schema={"subjid": pl.Utf8, "aeseq": pl.Int64, "aecat": pl.Utf8})
-    if ae is not None and ae.n_rows:
-        reported = ae.typed.select("subjid", "aeseq", "aecat").filter(pl.col("aeseq").is_not_null())
+    if ae is None:  # no adverse event form in this export: nothing to link to
+        return {}
+    reported = ae.typed.select("subjid", "aeseq", "aecat").filter(pl.col("aeseq").is_not_null())
     parts = []
     for domain, (day, cat) in GRADING.items():
         g = dated(ctx, domain, day)
