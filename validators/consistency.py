@@ -87,7 +87,8 @@ def _medications(ctx, ic):
     return out
 
 
-@check("XF-DATE-ORDER", "Dates out of order across forms", "consistency", "error", ("ic", "ie", "sv", "ld", "ae", "cm", "dx"),
+@check("XF-DATE-ORDER", "Dates out of order across forms", "consistency", "error",
+       ("ic", "ie", "sv", "ld", "ae", "cm", "dx"),
        "Dates must follow the course of the study: informed consent (first ICDAT) on or before the eligibility "
        "assessment (IEDAT); the screening visit on or before lymphodepletion (LDDAT); adverse events starting on "
        "or after consent (earlier ones are medical history); a diagnosis (DXDAT) on or before consent; a PRIOR "
@@ -127,8 +128,9 @@ def cm_ongoing(ctx):
 
 
 @check("XF-DX-COHORT", "Diagnosis does not match the cohort", "consistency", "error", ("dm", "dx"),
-       "When the export has a diagnosis form, every subject has a diagnosis record (dx) whose DXTERM is the cohort of dm COHORT, and whose criteria set "
-       "(DXCRIT) is one the registration names for that cohort (DiagnosisCriteria cohort annotation).",
+       "When the export has a diagnosis form, every subject has a diagnosis record (dx) whose DXTERM is the cohort "
+       "of dm COHORT, and whose criteria set (DXCRIT) is one the registration names for that cohort "
+       "(DiagnosisCriteria cohort annotation).",
        reference="NCT07283315 cohort inclusion 2 (DiagnosisCriteria annotations)",
        fields=("COHORT", "DXTERM", "DXCRIT"))
 def dx_cohort(ctx):

@@ -49,10 +49,10 @@ def _after(ctx, anchor: pl.DataFrame, skip: set[str], what: str, source: str,
             continue
         first = bad.sort("_date", "_idx").group_by("subjid", "_field", maintain_order=True) \
             .agg(pl.all().first(), pl.len().alias("_n")).sort("_idx")
-        parts.append((domain, to_raw(first, pl.col("_field"), pl.col("_date"), pl.format("on or before {}", pl.col("_end")),
-                                     pl.format("{} {} dated {} ({} record(s)), after {} ({} {})", pl.lit(domain),
-                                               pl.col("_field"), pl.col("_date"), pl.col("_n"), pl.lit(what),
-                                               pl.lit(source), pl.col("_end")))))
+        message = pl.format("{} {} dated {} ({} record(s)), after {} ({} {})", pl.lit(domain), pl.col("_field"),
+                            pl.col("_date"), pl.col("_n"), pl.lit(what), pl.lit(source), pl.col("_end"))
+        parts.append((domain, to_raw(first, pl.col("_field"), pl.col("_date"),
+                                     pl.format("on or before {}", pl.col("_end")), message)))
     return collect(parts)
 
 
