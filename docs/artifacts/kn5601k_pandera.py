@@ -412,6 +412,8 @@ SCHEMAS = {
             'aeongo': _column([pa.Check(in_codelist(('N', 'Y')), name="COL-CODELIST")], False),
             'aetoxgr': _column([pa.Check(is_integer, name="COL-TYPE"), pa.Check(in_range(1.0, 5.0), name="COL-RANGE")], True),
             'aeser': _column([pa.Check(in_codelist(('N', 'Y')), name="COL-CODELIST")], False),
+            'aeawdat': _column([pa.Check(valid_full_date, name="COL-DATE")], False),
+            'aerptdat': _column([pa.Check(valid_full_date, name="COL-DATE")], False),
             'aerel': _column([pa.Check(in_codelist(('NOT_RELATED', 'UNLIKELY_RELATED', 'POSSIBLY_RELATED', 'PROBABLY_RELATED', 'RELATED')), name="COL-CODELIST")], False),
             'aeacn': _column([pa.Check(in_codelist(('DOSE_NOT_CHANGED', 'DRUG_INTERRUPTED', 'DRUG_WITHDRAWN', 'NOT_APPLICABLE')), name="COL-CODELIST")], False),
             'aeout': _column([pa.Check(in_codelist(('RECOVERED', 'RECOVERING', 'NOT_RECOVERED', 'RECOVERED_WITH_SEQUELAE', 'FATAL', 'UNKNOWN')), name="COL-CODELIST")], False),

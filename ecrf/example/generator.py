@@ -3,9 +3,9 @@
     python -m ecrf.example.generator --out DIR [--subjects N] [--seed S] [--clean]
     python -m ecrf.example.generator --rebuild-bundled
 
-Every form of the model gets a table (ds and dd stay header-only: all subjects are ongoing). Codes are
-checked against the schema's enums as they are written, so a schema change that retires a code breaks the
-generator instead of silently producing an invalid example.
+Every form of the model gets a table (dd stays header-only; ds holds only the one withdrawal of larger
+exports). Codes are checked against the schema's enums as they are written, so a schema change that retires a
+code breaks the generator instead of silently producing an invalid example.
 """
 
 from __future__ import annotations

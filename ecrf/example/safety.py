@@ -22,6 +22,8 @@ def add_safety(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) -> No
         ae.add(**s.keys, aeseq=str(seq), aeongo="N", aeout="RECOVERED", aeacn="NOT_APPLICABLE", **kw)
         return str(seq)
 
+    if s.withdrawn is not None:
+        _withdrawal(out, s, rng, add_ae)
     if s.index % 2 == 1:  # nausea during lymphodepletion
         start = s.visits["LD"] + timedelta(days=1)
         add_ae(aeterm="Nausea", aedecod="Nausea", aecat="OTHER", aestdat=start.isoformat(),
@@ -66,3 +68,15 @@ def add_safety(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) -> No
 
 def _text(items: dict[str, int]) -> dict[str, str]:
     return {k: str(v) for k, v in items.items()}
+
+
+def _withdrawal(out: dict, s: Subject, rng: random.Random, add_ae) -> None:
+    """Withdrawal by the guardian after the last visit, with an infection that began before it followed up to its
+    end after it: the follow-up Disposition follow_up_after_end allows."""
+    start = max(s.visits.values()) - timedelta(days=rng.randint(1, 5))
+    add_ae(aeterm="Upper respiratory tract infection", aedecod="Upper respiratory tract infection", aecat="OTHER",
+           aestdat=start.isoformat(), aeendat=(s.withdrawn + timedelta(days=rng.randint(2, 9))).isoformat(),
+           aetoxgr="1", aeser="N", aerel="NOT_RELATED")
+    ds = out["ds"]
+    ds.add(**s.keys, dsdecod=ds.code("dsdecod", "WITHDRAWAL_BY_PARENT_GUARDIAN"), dsstdat=s.withdrawn.isoformat(),
+           dsterm="Family moved abroad")

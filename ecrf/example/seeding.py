@@ -106,7 +106,7 @@ def seed_errors(tables: dict[str, pl.DataFrame], seed: int) -> tuple[dict[str, p
         entries = c.apply(ex, subject, rng)
         hosted.setdefault(subject, []).append((c.changes, c.reads))
         manifest += [{"check_id": cid, "subject": subject, "form": form, "field": field, "value": value,
-                      "description": c.description if cid == c.check_id else _CONTRADICTS}
+                      "description": _CONTRADICTS if cid == "ELIG-IE-CONTRADICTS" else c.description}
                      for cid, form, field, value in entries]
     return ex.tables, manifest
 
@@ -245,6 +245,10 @@ def _consent_late(ex, subject, rng):
                         & (pl.col(title) < icdat))
         if early.height:
             out.append(("IC-PROCEDURE-BEFORE-CONSENT", form, title, early[title].min()))
+    # Eligibility assessed at screening now precedes consent too: XF-DATE-ORDER reports it once per subject.
+    ie = ex.rows("ie", (pl.col("SUBJID") == subject) & pl.col("IEDAT").str.contains(_FULL_DATE) & (pl.col("IEDAT") < icdat))
+    if ie.height:
+        out.append(("XF-DATE-ORDER", "ie", "IEDAT", ie["IEDAT"].min()))
     return out
 
 

@@ -17,6 +17,7 @@ STUDY_START = date(2025, 12, 3)
 ENROLMENT_DAYS = 180  # consent dates spread over the first six months, whatever the number of subjects
 SUBJECTS_PER_SITE = 999  # SUBJID is site-subject with three digits for the subject
 MAX_AGE = 17  # a paediatric study: everyone is a minor at consent
+WITHDRAWAL_FROM = 24  # exports of this many subjects or more have one subject withdrawn after the last visit
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Subject:
     phase: str
     doselvl: str
     visits: dict = field(default_factory=dict)  # visit code -> date
+    withdrawn: date | None = None  # withdrawn by the guardian after the last visit of the export
 
     @property
     def keys(self) -> dict:
@@ -57,7 +59,11 @@ class Subject:
 def make_subjects(n: int, rng: random.Random, plan: StudyPlan) -> list[Subject]:
     n_sites = max(2, math.ceil(n / SUBJECTS_PER_SITE))
     youngest = min(plan.cohorts, key=lambda c: plan.min_age[c])
-    return [_subject(i, n, n_sites, rng, plan, youngest) for i in range(n)]
+    subjects = [_subject(i, n, n_sites, rng, plan, youngest) for i in range(n)]
+    if n >= WITHDRAWAL_FROM:  # one withdrawal, so the follow-up allowed after it appears in larger exports
+        last = subjects[n // 2]
+        last.withdrawn = max(last.visits.values()) + timedelta(days=rng.randint(10, 30))
+    return subjects
 
 
 def _subject(i, n, n_sites, rng, plan: StudyPlan, youngest: str) -> Subject:

@@ -1,0 +1,77 @@
+"""Dates across forms, compared only where their order is certain.
+
+A partial date (YYYY or YYYY-MM) is an interval: 2026-03 may be any day of March. Two dates are compared on
+their common precision, so a date is "certainly before" another only when its prefix is smaller; 2026-03 and
+2026-03-05 cannot be ordered and give no finding. Dates that do not parse are left out: the column checks
+report them.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ecrf import findings as F
+
+
+def dated(ctx, domain: str, *items: str) -> pl.DataFrame | None:
+    """The form's rows (_idx, subjid, the other columns as text) with each date item as valid ISO text or null."""
+    t = ctx.table(domain)
+    if t is None or t.n_rows == 0 or "subjid" not in t.df.columns:
+        return None
+    typed = t.typed
+    cols = []
+    for name in items:
+        item = next((i for i in t.form.items if i.name == name), None)
+        if item is None or name not in t.df.columns:
+            cols.append(pl.lit(None, pl.Utf8).alias(name))
+        elif item.kind == "full_date":
+            cols.append(typed[name].cast(pl.Utf8).alias(name))
+        else:
+            c, pattern = pl.col(name), item.pattern or ctx.model.view.get_type("partial_date").pattern
+            cols.append(pl.when(c.str.contains(pattern)).then(c).otherwise(None).alias(name))
+    df = t.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
+    return df.with_columns(cols)
+
+
+def date_items(form) -> list[str]:
+    return [i.name for i in form.items if i.kind in ("full_date", "partial_date")]
+
+
+def before(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    """a is certainly before b, whatever days the partial dates stand for (null when either is missing)."""
+    n = pl.min_horizontal(a.str.len_chars(), b.str.len_chars())
+    return a.str.slice(0, n) < b.str.slice(0, n)
+
+
+def first_consent(ctx) -> pl.DataFrame | None:
+    """subjid -> _ic, the first informed consent date."""
+    ic = dated(ctx, "ic", "icdat")
+    if ic is None:
+        return None
+    return ic.filter(pl.col("icdat").is_not_null()).group_by("subjid").agg(pl.col("icdat").min().alias("_ic"))
+
+
+def earliest(bad: pl.DataFrame, col: str) -> pl.DataFrame:
+    """One row per subject: its earliest offending record, with _n the number of offending records."""
+    return bad.sort(col, "_idx").group_by("subjid", maintain_order=True) \
+        .agg(pl.all().first(), pl.len().alias("_n")).sort("_idx")
+
+
+def to_raw(bad: pl.DataFrame | None, field: str | pl.Expr, value: pl.Expr, expected: pl.Expr,
+           message: pl.Expr) -> pl.DataFrame | None:
+    if bad is None or bad.is_empty():
+        return None
+    f = field if isinstance(field, pl.Expr) else pl.lit(field)
+    cols = bad.select(f.alias("f"), value.cast(pl.Utf8).alias("v"), expected.cast(pl.Utf8).alias("e"),
+                      message.cast(pl.Utf8).alias("m"))
+    return F.raw(_idx=bad["_idx"].to_list(), field=cols["f"].to_list(), value=cols["v"].to_list(),
+                 expected=cols["e"].to_list(), message=cols["m"].to_list())
+
+
+def collect(parts: list[tuple[str, pl.DataFrame | None]]) -> dict[str, pl.DataFrame]:
+    """{form: raw findings}, several parts of one form stacked."""
+    out: dict[str, list[pl.DataFrame]] = {}
+    for domain, r in parts:
+        if r is not None and not r.is_empty():
+            out.setdefault(domain, []).append(r)
+    return {d: pl.concat(rs, how="diagonal_relaxed") for d, rs in out.items()}

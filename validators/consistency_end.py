@@ -1,0 +1,85 @@
+"""No data after the end: records dated after the subject's death, or after the disposition date of a subject
+who left the study early, except the follow-up the schema allows (Disposition follow_up_after_end).
+
+Every date item of every form counts (the model lists them), so a new form is covered without a change here.
+Each finding is on the earliest offending record of a subject, form and item, with the number of records.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ecrf.params import class_parameter
+from ecrf.registry import check
+from ecrf.validators.consistency_dates import before, collect, date_items, dated, to_raw
+
+
+def _list(ctx, key: str) -> list[str]:
+    return [x.strip() for x in str(class_parameter(ctx.model, "Disposition", key)).split(",") if x.strip()]
+
+
+def _death(ctx) -> pl.DataFrame | None:
+    dd = dated(ctx, "dd", "dthdat")
+    if dd is None:
+        return None
+    return dd.filter(pl.col("dthdat").is_not_null()).group_by("subjid").agg(pl.col("dthdat").min().alias("_end"))
+
+
+def _records(ctx, skip: set[str]):
+    """(domain, long frame of _idx, subjid, _field, _date) for every dated item not in skip ("form.item")."""
+    for domain, t in ctx.tables.items():
+        items = [i for i in date_items(t.form) if f"{domain}.{i}" not in skip and i in t.df.columns]
+        d = dated(ctx, domain, *items) if items else None
+        if d is None:
+            continue
+        long = pl.concat([d.select("_idx", "subjid", pl.lit(t.form.item(i).title).alias("_field"),
+                                   pl.col(i).alias("_date")) for i in items])
+        yield domain, long.filter(pl.col("_date").is_not_null())
+
+
+def _after(ctx, anchor: pl.DataFrame, skip: set[str], what: str, source: str,
+           death: pl.DataFrame | None = None) -> dict:
+    parts = []
+    for domain, long in _records(ctx, skip):
+        bad = long.join(anchor, on="subjid").filter(before(pl.col("_end"), pl.col("_date")))
+        if death is not None:  # also after death: reported by XF-AFTER-DEATH alone
+            bad = bad.join(death.rename({"_end": "_dth"}), on="subjid", how="left") \
+                .filter(~before(pl.col("_dth"), pl.col("_date")).fill_null(False))
+        if bad.is_empty():
+            continue
+        first = bad.sort("_date", "_idx").group_by("subjid", "_field", maintain_order=True) \
+            .agg(pl.all().first(), pl.len().alias("_n")).sort("_idx")
+        message = pl.format("{} {} dated {} ({} record(s)), after {} ({} {})", pl.lit(domain), pl.col("_field"),
+                            pl.col("_date"), pl.col("_n"), pl.lit(what), pl.lit(source), pl.col("_end"))
+        parts.append((domain, to_raw(first, pl.col("_field"), pl.col("_date"),
+                                     pl.format("on or before {}", pl.col("_end")), message)))
+    return collect(parts)
+
+
+@check("XF-AFTER-DEATH", "Record dated after death", "consistency", "error", ("dd",),
+       "No record of a subject may be dated after the death date (dd DTHDAT): any date item of any form "
+       "certainly later than it (partial dates only when their whole interval is later).",
+       reference="CDISC CDASHIG DD/DS", fields=("DTHDAT",))
+def after_death(ctx):
+    death = _death(ctx)
+    if death is None or death.is_empty():
+        return {}
+    return _after(ctx, death, {"dd.dthdat"}, "the death", "dd DTHDAT")
+
+
+@check("XF-AFTER-END", "Record dated after early end of study", "consistency", "warning", ("ds",),
+       "For a subject whose disposition (DSDECOD) is one of Disposition discontinuation_codes, no record may be "
+       "dated after DSSTDAT, except the follow-up in Disposition follow_up_after_end (adverse event and "
+       "medication end dates, death). Records also after the death date are left to XF-AFTER-DEATH.",
+       reference="ICH E6(R3); FDA guidance on data retention when subjects withdraw (2008) [CONV]",
+       fields=("DSSTDAT",))
+def after_end(ctx):
+    ds = dated(ctx, "ds", "dsstdat")
+    if ds is None:
+        return {}
+    end = ds.filter(pl.col("dsdecod").is_in(_list(ctx, "discontinuation_codes")) & pl.col("dsstdat").is_not_null()) \
+        .group_by("subjid").agg(pl.col("dsstdat").min().alias("_end"))
+    if end.is_empty():
+        return {}
+    skip = set(_list(ctx, "follow_up_after_end")) | {"ds.dsstdat"}
+    return _after(ctx, end, skip, "the end of study", "ds DSSTDAT", death=_death(ctx))
