@@ -124,3 +124,13 @@ def test_example_command_refuses_a_non_empty_folder(tmp_path):
     assert "not empty" in result.stderr and "Traceback" not in result.output + result.stderr
     assert (tmp_path / "keep.csv").read_text() == "precious\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.csv"]
+
+
+def test_seed_tokens_meet_when_they_may_share_records():
+    from ecrf.example.seeding import _overlap
+    visits = frozenset({"SCR", "M9"})
+    assert _overlap(frozenset({"lb"}), frozenset({"lb:ALT"}), visits)          # a form holds all its parts
+    assert _overlap(frozenset({"lb:M9"}), frozenset({"lb:ALT"}), visits)       # M9 may hold an ALT result
+    assert not _overlap(frozenset({"lb:SCR"}), frozenset({"lb:M9"}), visits)   # two visits: different records
+    assert not _overlap(frozenset({"lb:ALT"}), frozenset({"lb:EGFR"}), visits)  # two tests: different records
+    assert not _overlap(frozenset({"lb:ALT"}), frozenset({"vs:ALT"}), visits)   # different forms

@@ -13,13 +13,13 @@ from ecrf.validators.consistency_dates import collect, dated, to_raw
 GRADING = {"crs": ("crsdat", "CRS"), "icans": ("icansdat", "ICANS")}
 
 
-@check("SAFE-GRADING-NO-AE", "CRS or ICANS graded but not reported as an adverse event", "deviation", "important",
+@check("SAFE-GRADING-NO-AE", "CRS or ICANS graded but not reported as an adverse event", "deviation", None,
        ("crs", "icans", "ae"),
        "Every CRS (crs) or ICANS (icans) grading record must link through SUBJID and AESEQ to an adverse event of "
        "the same category (AECAT CRS or ICANS). A graded episode without one is an adverse event that was not "
        "reported; reported once per episode (SUBJID, AESEQ), on its first grading record.",
        reference="ICH E6(R3) safety reporting; ICH E2A; Lee BBMT 2019;25:625 (ASTCT consensus)",
-       fields=("AESEQ",), dvcat="safety reporting")
+       fields=("AESEQ",))
 def grading_without_ae(ctx):
     ae = ctx.table("ae")
     if ae is None:  # no adverse event form in this export: nothing to link to
@@ -45,12 +45,11 @@ def grading_without_ae(ctx):
     return collect(parts)
 
 
-@check("SAFE-SAE-LATE", "Serious adverse event reported late", "deviation", "important", ("ae",),
+@check("SAFE-SAE-LATE", "Serious adverse event reported late", "deviation", None, ("ae",),
        "A serious adverse event (AESER Y) reported to the sponsor (AERPTDAT) more than AdverseEvent sae_report_days "
        "after the investigator became aware of it (AEAWDAT), or reported before awareness. Events without both "
        "dates are not judged.",
-       reference="ICH E6(R3); ICH E6(R2) 4.11.1; 24 hours [CONV]", fields=("AERPTDAT", "AEAWDAT"),
-       dvcat="safety reporting")
+       reference="ICH E6(R3); ICH E6(R2) 4.11.1; 24 hours [CONV]", fields=("AERPTDAT", "AEAWDAT"))
 def sae_late(ctx):
     ae = ctx.table("ae")
     if ae is None or ae.n_rows == 0 or not {"aeawdat", "aerptdat"} <= set(ae.df.columns):

@@ -25,6 +25,7 @@ from ecrf.clinical.scores import vas_items
 from ecrf.example.score_items import (capd_scores, ice_tasks, mrss_sites, sledai_exact, sledai_lab_item_names,
                                       titled, vas_systems)
 from ecrf.model import load_model
+from ecrf.params import enum_annotations
 from ecrf.protocol import protocol
 
 
@@ -97,10 +98,12 @@ def seed_errors(tables: dict[str, pl.DataFrame], seed: int) -> tuple[dict[str, p
                 pl.when(pl.int_range(pl.len()) == i).then(pl.lit(value)).otherwise(pl.col(title)).alias(title))
         manifest.append({"check_id": s.check_id, "subject": row["SUBJID"], "form": s.form, "field": field,
                          "value": value, "description": s.description})
-        hosted.setdefault(row["SUBJID"], []).append((frozenset({s.form}), frozenset()))
+        part = f"{s.form}:{row['VISIT']}" if row.get("VISIT") else s.form
+        hosted.setdefault(row["SUBJID"], []).append((frozenset({part}), frozenset()))
     ex = _Export(out, model)
+    visits = frozenset(enum_annotations(model, "VisitCode"))
     for c in all_clinical():
-        subject = _choose(c, [x for x in c.candidates(ex) if x is not None], hosted, rng)
+        subject = _choose(c, [x for x in c.candidates(ex) if x is not None], hosted, rng, visits)
         if subject is None:  # no subject can carry this error without disturbing another: leave it out
             continue
         entries = c.apply(ex, subject, rng)
@@ -126,17 +129,29 @@ class Clinical:
     description: str
 
 
-def _overlap(a: frozenset, b: frozenset) -> bool:
-    """Whether two sets of form tokens meet. A token is a form ("lb") or a part of one ("lb:ALT", "sledai:M3"):
-    a form meets every part of itself, two parts of a form meet only when they are the same part."""
-    return any(x == y or x.split(":")[0] == y or y.split(":")[0] == x for x in a for y in b)
+def _overlap(a: frozenset, b: frozenset, visits: frozenset = frozenset()) -> bool:
+    """Whether two sets of form tokens meet. A token is a form ("lb") or a part of one: a visit ("lb:M9") or a
+    test, item or record kind ("lb:ALT", "icans:ICE"). A form meets every part of itself; two visits, or two
+    other parts, of one form meet only when equal; a visit and another part of one form may share records, so
+    they meet."""
+    def meet(x: str, y: str) -> bool:
+        fx, _, px = x.partition(":")
+        fy, _, py = y.partition(":")
+        if fx != fy:
+            return False
+        if not px or not py or px == py:
+            return True
+        return (px in visits) != (py in visits)
+    return any(meet(x, y) for x in a for y in b)
 
 
-def _choose(c: Clinical, candidates: list[str], hosted: dict, rng: random.Random) -> str | None:
+def _choose(c: Clinical, candidates: list[str], hosted: dict, rng: random.Random,
+            visits: frozenset) -> str | None:
     """A candidate whose seeds so far neither change what `c` reads or changes, nor read what `c` changes;
     among those, one with the fewest seeds."""
     def clash(subject):
-        return any(_overlap(c.changes, ch | rd) or _overlap(ch, c.reads) for ch, rd in hosted.get(subject, ()))
+        return any(_overlap(c.changes, ch | rd, visits) or _overlap(ch, c.reads, visits)
+                   for ch, rd in hosted.get(subject, ()))
     ok = sorted({x for x in candidates if not clash(x)})
     if not ok:
         return None
@@ -446,7 +461,7 @@ CLINICAL = (
     Clinical("IC-PROCEDURE-BEFORE-CONSENT", _f("ic"), _PROCEDURE_FORMS,
              lambda ex: ex.subjects("ic"), _consent_late,
              "informed consent dated the day after the screening visit"),
-    Clinical("KIDNEY-EGFR", _f("lb"), _f("vs", "dm"),
+    Clinical("KIDNEY-EGFR", _f("lb:EGFR"), _f("vs:HEIGHT", "dm"),
              lambda ex: ex.subjects("lb", pl.col("LBTESTCD") == "EGFR"), _egfr_off,
              "eGFR 15 mL/min/1.73m2 above the one computed from creatinine, height, sex and age"),
     Clinical("SCHED-VISIT-WINDOW", _f("sv:D7", "vs:D7", "lb:D7"), _f("ex", "ic"),
@@ -482,7 +497,7 @@ CLINICAL = (
     Clinical("ELIG-LVEF", _f("echo"), _f("ie"), lambda ex: ex.subjects("echo", _at_scr(ex)),
              _screening_value("echo", "LVEF", _threshold("lvef_min", 5), "ELIG-LVEF"),
              "screening LVEF 5 points below the inclusion minimum"),
-    Clinical("ELIG-SPO2", _f("vs"), _f("ie"), lambda ex: ex.subjects("vs", _at_scr(ex)),
+    Clinical("ELIG-SPO2", _f("vs:OXYSAT"), _f("ie"), lambda ex: ex.subjects("vs", _at_scr(ex)),
              _screening_value("vs", "OXYSAT", _threshold("spo2_min", 2), "ELIG-SPO2"),
              "screening SpO2 2 points below the inclusion minimum"),
     Clinical("ELIG-SLE-SLEDAI", _f("sledai:SCR"), _f("ie"), lambda ex: _cohort(ex, "SLE"),
@@ -500,9 +515,9 @@ CLINICAL = (
              _screening_value("vas", "VASINST", lambda ex, row: "BVAS", "ELIG-AAV-INSTRUMENT",
                               lambda ex: pl.col("VASINST") == "PVAS"),
              "adult BVAS used to score a child at screening"),
-    Clinical("ELIG-ALT-AST", _f("lb"), _f("ie"), _lab_at_scr("ALT"), _alt_high,
+    Clinical("ELIG-ALT-AST", _f("lb:ALT"), _f("ie"), _lab_at_scr("ALT"), _alt_high,
              "screening ALT just above 3 x ULN"),
-    Clinical("ELIG-PREGNANCY", _f("lb"), _f("ie"), _lab_at_scr("HCG"), _pregnant,
+    Clinical("ELIG-PREGNANCY", _f("lb:HCG"), _f("ie"), _lab_at_scr("HCG"), _pregnant,
              "positive pregnancy test at screening"),
     Clinical("ELIG-LIVE-VACCINE", _f("cm"), _f("ie", "sv"), lambda ex: ex.subjects("cm"), _live_vaccine,
              "live vaccine 10 days before the screening visit"),

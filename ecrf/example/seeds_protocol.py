@@ -7,6 +7,7 @@ from datetime import timedelta
 import polars as pl
 
 from ecrf.example.seeding import Clinical, _at_scr, _cohort, _f
+from ecrf.example.seeds_labs import regrade
 
 
 def _subject_visit(subject: str, visit: str) -> pl.Expr:
@@ -70,6 +71,7 @@ def _bilirubin_high(ex, subject, rng):
     row = ex.pick("lb", subject, rng, _at_scr(ex) & (pl.col("LBTESTCD") == "BILI"))
     v = f"{ex.protocol.param('bilirubin_uln_max') * float(row['LBORNRHI']) + 2:.1f}"
     ex.set("lb", row["_i"], LBORRES=v, LBNRIND="HIGH")
+    regrade(ex, subject, "BILI")
     return [("ELIG-BILIRUBIN", "lb", "LBORRES", v)] + ex.contradicted(subject, "ELIG-BILIRUBIN")
 
 
@@ -85,6 +87,7 @@ def _egfr_low(ex, subject, rng):
     v = f"{float(egfr['LBORRES']) / factor:.1f}"
     ex.set("lb", creat["_i"], LBORRES=str(new_creat), LBNRIND="HIGH")
     ex.set("lb", egfr["_i"], LBORRES=v, LBNRIND="LOW")
+    regrade(ex, subject, "CREAT")  # the raised baseline changes creatinine's CTCAE grades
     return [("ELIG-EGFR", "lb", "LBORRES", v)] + ex.contradicted(subject, "ELIG-EGFR")
 
 
@@ -133,7 +136,7 @@ CLINICAL: tuple = (
              "another trial's investigational product stopped 40 days before screening"),
     Clinical("ELIG-BILIRUBIN", _f("lb:BILI"), _f("ie", "dm"), _screening_lab("BILI"), _bilirubin_high,
              "screening bilirubin above 2 x ULN without Gilbert syndrome"),
-    Clinical("ELIG-EGFR", _f("lb:EGFR", "lb:CREAT"), _f("ie", "vs", "dm"), _screening_lab("EGFR"), _egfr_low,
+    Clinical("ELIG-EGFR", _f("lb:EGFR", "lb:CREAT"), _f("ie", "vs:HEIGHT", "dm"), _screening_lab("EGFR"), _egfr_low,
              "screening eGFR below 30 (creatinine raised with it), no investigator waiver"),
     Clinical("ELIG-BIOPSY", _f("dx"), _f("ie", "dm"), lambda ex: _cohort(ex, "MDR_SRNS"), _biopsy_not_done,
              "MDR-SRNS subject without the renal biopsy the cohort requires"),
