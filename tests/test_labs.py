@@ -202,6 +202,23 @@ def test_lab_soft_band_apart_from_hard_limits(tmp_path):
     assert _one(tmp_path, "LAB-SOFT", rows) == [("LBORRES", "4.5")]
 
 
+def test_lab_soft_band_one_sided(tmp_path):
+    rows = [lb("NEUT", "0", "10^9/L", "1.5", "8", "LOW"),       # expected after lymphodepletion: no lower band
+            lb("NEUT", "45", "10^9/L", "1.5", "8", "HIGH"),     # above the band of 30
+            lb("CREAT", "8", "umol/L", "20", "60", "LOW")]      # below the band of 10
+    assert sorted(_one(tmp_path, "LAB-SOFT", rows)) == [("LBORRES", "45"), ("LBORRES", "8")]
+
+
+# Numeric tests without a soft band, for the reason the schema gives (LabTestCode comments).
+NO_SOFT_BAND = {"DSDNA", "HBVDNA", "HCVRNA", "CMVDNA"}
+
+
+def test_every_numeric_test_has_a_soft_band():
+    c = catalogue()
+    missing = {t.code for t in c.values() if t.units and t.soft == (None, None)}
+    assert missing == NO_SOFT_BAND
+
+
 def test_lab_nrind(tmp_path):
     rows = [lb("NEUT", "3.0", "10^9/L", "1.5", "8.0", "HIGH"),      # normal value flagged high
             lb("NEUT", "1.0", "10^9/L", "1.5", "8.0", "NORMAL"),    # low value flagged normal
