@@ -134,3 +134,15 @@ def test_seed_tokens_meet_when_they_may_share_records():
     assert not _overlap(frozenset({"lb:SCR"}), frozenset({"lb:M9"}), visits)   # two visits: different records
     assert not _overlap(frozenset({"lb:ALT"}), frozenset({"lb:EGFR"}), visits)  # two tests: different records
     assert not _overlap(frozenset({"lb:ALT"}), frozenset({"vs:ALT"}), visits)   # different forms
+
+
+def test_bundled_example_has_every_deviation_category(tmp_path):
+    from ecrf.params import enum_annotations
+    folder = tmp_path / "demo"
+    write_example(folder)
+    result = CliRunner().invoke(main, ["validate", str(folder), "--format", "json", "--category", "deviation"])
+    assert result.exit_code == 1, result.output
+    findings = json.loads(result.stdout)["findings"]
+    assert {f["category"] for f in findings} == {"deviation"}
+    assert {f["severity"] for f in findings} <= {"important", "non-important"}
+    assert {f["dvcat"] for f in findings} == set(enum_annotations(load_model(), "DeviationCategory"))
