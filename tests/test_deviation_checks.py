@@ -21,10 +21,11 @@ from ecrf.registry import all_checks
 MODEL = load_model()
 P = protocol(MODEL)
 D0 = date(2026, 2, 1)
-# Checks with their own test modules (tests/test_schedule.py, tests/test_schedule_eligibility.py): their clean
-# subject carries the whole schedule of assessments, which this baseline does not.
+# Checks with their own test modules (tests/test_schedule.py, tests/test_schedule_eligibility.py,
+# tests/test_prior_therapy.py): their clean subject carries data this baseline does not.
 TESTED_ELSEWHERE = {"SCHED-VISIT-MISSING", "SCHED-ASSESSMENT-MISSING", "SCHED-PREG-TEST", "ELIG-BILIRUBIN", "ELIG-EGFR",
-                    "ELIG-BIOPSY", "ELIG-ANTIBODY", "ELIG-PROTEINURIA", "ELIG-SEROLOGY", "ELIG-OTHER-TRIAL"}
+                    "ELIG-BIOPSY", "ELIG-ANTIBODY", "ELIG-PROTEINURIA", "ELIG-SEROLOGY", "ELIG-OTHER-TRIAL",
+                    "ELIG-PRIOR-THERAPY"}
 DEVIATION_IDS = [c.id for c in all_checks() if c.category == "deviation" and c.id.split("-")[0] in ("ELIG", "SCHED", "IC")
                  and c.id not in TESTED_ELSEWHERE]
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import date, timedelta
 from functools import lru_cache
 
 from ecrf.example.plan import StudyPlan
 from ecrf.example.subjects import Subject
-from ecrf.params import annotations
+from ecrf.params import annotations, enum_annotations
 
 # Criteria set, renal biopsy and autoantibodies that fit each cohort's diagnosis.
 _DIAGNOSIS = {
@@ -54,7 +55,7 @@ def add_enrolment(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) ->
         out["ie"].add(**s.keys, ietestcd=code, iecat=cat, ieorres="Y", iedat=scr.isoformat())
     months_ill = 12 * rng.randint(1, max(1, min(s.age - 2, 6)))
     _diagnosis(out["dx"], s, rng, months_ill)
-    _medications(out["cm"], s, rng, months_ill)
+    _medications(out["cm"], s, rng, months_ill, _induction_mg_kg(plan.model).get(s.cohort))
     out["echo"].add(**s.keys, visit="SCR", visitnum="1", echodat=scr.isoformat(),
                     lvef=str(int(plan.thresholds["lvef_min"]) + rng.randint(3, 17)), echoabn="N")
 
@@ -71,7 +72,7 @@ def _diagnosis(dx, s: Subject, rng: random.Random, months_ill: int) -> None:
            dxcritmt="Y", dxbiopsy=biopsy, dxbiodat=biodat, dxabpos=abpos)
 
 
-def _medications(cm, s: Subject, rng: random.Random, months_ill: int) -> None:
+def _medications(cm, s: Subject, rng: random.Random, months_ill: int, induction: float | None) -> None:
     seq = 0
 
     def add(**kw):
@@ -79,7 +80,12 @@ def _medications(cm, s: Subject, rng: random.Random, months_ill: int) -> None:
         seq += 1
         cm.add(**s.keys, cmseq=str(seq), cminvp="N", **kw)  # no other trial's product (ProhibitedMedication)
 
-    # Prednisone since diagnosis; the start month is often all the family remembers (a valid partial date).
+    if induction is not None:  # the induction course the cohort's adequate-treatment criterion asks for
+        dose = math.ceil(s.weight * induction * rng.uniform(1.0, 1.4))
+        add(cmcat="PRIOR", cmtrt="PREDNISONE", cmdecod="PREDNISONE", cmindc=s.cohort, cmdose=str(dose), cmdosu="mg",
+            cmdosfrq="QD", cmroute="ORAL", cmstdat=_months_before(s.consent, months_ill),
+            cmendat=_months_before(s.consent, months_ill - 1), cmongo="N", cmlive="NA")
+    # Maintenance prednisone; the start month is often all the family remembers (a valid partial date).
     start = _months_before(s.consent, rng.randint(3, months_ill))
     pred = min(60, round(s.weight * rng.uniform(0.5, 1.0)))
     add(cmcat="CONCOMITANT", cmtrt="PREDNISONE", cmdecod="PREDNISONE", cmindc=s.cohort, cmdose=str(pred),
@@ -104,6 +110,12 @@ def _medications(cm, s: Subject, rng: random.Random, months_ill: int) -> None:
     add(cmcat="CONCOMITANT", cmtrt="PARACETAMOL", cmdecod="PARACETAMOL", cmindc="PREMEDICATION",
         cmdose=str(min(500, round(s.weight * 15))), cmdosu="mg", cmdosfrq="ONCE", cmroute="ORAL",
         cmstdat=d0, cmendat=d0, cmongo="N", cmlive="NA")
+
+
+@lru_cache(maxsize=4)
+def _induction_mg_kg(model) -> dict[str, float]:
+    """Cohort -> glucocorticoid mg/kg/day of its adequate-treatment criterion (PriorTreatment in the schema)."""
+    return {c: float(a["gc_min_mg_kg_day"]) for c, a in enum_annotations(model, "PriorTreatment").items()}
 
 
 def _months_before(d: date, months: int) -> str:

@@ -54,8 +54,9 @@ SEEDS = (
          "site number without its leading zero"),
     Seed("COL-DATE", "vs", "vsdat", ~pl.col("VISIT").is_in(["SCR", "LD"]), _full,
          "30 February: not a calendar date"),
-    Seed("COL-DATE", "cm", "cmstdat", pl.col("CMSTDAT").str.len_chars() == 7, lambda v: f"{v[:4]}-13",
-         "partial date with month 13"),
+    # On the maintenance prednisone: the induction course and immunomodulators are read by ELIG-PRIOR-THERAPY.
+    Seed("COL-DATE", "cm", "cmstdat", (pl.col("CMSTDAT").str.len_chars() == 7) & (pl.col("CMCAT") == "CONCOMITANT")
+         & (pl.col("CMDECOD") == "PREDNISONE"), lambda v: f"{v[:4]}-13", "partial date with month 13"),
     Seed("COL-RANGE", "vs", "temp", ~pl.col("VISIT").is_in(["SCR", "LD"]), lambda v: "48",
          "temperature 48 C, beyond the hard limit"),
     Seed("FORM-DUPKEY", "lb", None, pl.col("VISIT") != "SCR", lambda v: v,

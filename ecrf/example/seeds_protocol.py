@@ -8,6 +8,7 @@ import polars as pl
 
 from ecrf.example.seeding import Clinical, _at_scr, _cohort, _f
 from ecrf.example.seeds_labs import regrade
+from ecrf.params import enum_annotations
 
 
 def _subject_visit(subject: str, visit: str) -> pl.Expr:
@@ -91,6 +92,31 @@ def _egfr_low(ex, subject, rng):
     return [("ELIG-EGFR", "lb", "LBORRES", v)] + ex.contradicted(subject, "ELIG-EGFR")
 
 
+def _induction_course(ex) -> pl.Expr:
+    return (pl.col("CMCAT") == "PRIOR") & (pl.col("CMDECOD") == "PREDNISONE")
+
+
+def _induction_only(ex) -> list[str]:
+    """Subjects whose induction course is their only glucocorticoid at the cohort's mg/kg/day, so that leaving it
+    off the form fails the criterion (the maintenance dose may meet a lower threshold, as in systemic sclerosis)."""
+    rules = {c: float(a["gc_min_mg_kg_day"]) for c, a in enum_annotations(ex.model, "PriorTreatment").items()}
+    dm = ex.rows("dm").select("SUBJID", "COHORT", pl.col("WEIGHT").cast(pl.Float64))
+    gc = ex.rows("cm", pl.col("CMDECOD") == "PREDNISONE").join(dm, on="SUBJID").with_columns(
+        (pl.col("CMDOSE").cast(pl.Float64) / pl.col("WEIGHT")).alias("_mgkg"),
+        pl.col("COHORT").replace_strict(rules, default=None, return_dtype=pl.Float64).alias("_min"))
+    induction = gc.filter(_induction_course(ex))["SUBJID"].unique().to_list()
+    enough_without = gc.filter(~_induction_course(ex) & (pl.col("_mgkg") >= pl.col("_min")))["SUBJID"].to_list()
+    return [x for x in induction if x not in enough_without]
+
+
+def _no_induction(ex, subject, rng):
+    """The glucocorticoid induction course left off the medication form; the criterion stays recorded as met."""
+    _drop_all(ex, "cm", (pl.col("SUBJID") == subject) & _induction_course(ex))
+    criteria = [str(a["criterion"]) for a in enum_annotations(ex.model, "PriorTreatment").values()]
+    code = ex.rows("ie", (pl.col("SUBJID") == subject) & pl.col("IETESTCD").is_in(criteria))
+    return [("ELIG-PRIOR-THERAPY", "ie", "IEORRES", code["IEORRES"][0])]
+
+
 def _biopsy_not_done(ex, subject, rng):
     row = ex.pick("dx", subject, rng)
     ex.set("dx", row["_i"], DXBIOPSY="NOT_DONE", DXBIODAT="")
@@ -138,6 +164,10 @@ CLINICAL: tuple = (
              "screening bilirubin above 2 x ULN without Gilbert syndrome"),
     Clinical("ELIG-EGFR", _f("lb:EGFR", "lb:CREAT"), _f("ie", "vs:HEIGHT", "dm"), _screening_lab("EGFR"), _egfr_low,
              "screening eGFR below 30 (creatinine raised with it), no investigator waiver"),
+    Clinical("ELIG-PRIOR-THERAPY", _f("cm:ELIG-PRIOR-THERAPY"), _f("ie", "dm", "sv:SCR"),
+             _induction_only, _no_induction,
+             "glucocorticoid induction course missing from the medication form of a subject whose "
+             "adequate-treatment criterion is recorded as met"),
     Clinical("ELIG-BIOPSY", _f("dx"), _f("ie", "dm"), lambda ex: _cohort(ex, "MDR_SRNS"), _biopsy_not_done,
              "MDR-SRNS subject without the renal biopsy the cohort requires"),
     Clinical("ELIG-ANTIBODY", _f("dx"), _f("ie", "dm"), lambda ex: _cohort(ex, "SSC"), _antibodies_negative,
