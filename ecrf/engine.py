@@ -27,6 +27,14 @@ class Context:
     def table(self, domain: str) -> Table | None:
         return self.export.tables.get(domain)
 
+    def indexed(self, domain: str) -> pl.DataFrame | None:
+        """The form's typed rows with `_idx` (Int64), the row position findings point back to; None when the
+        form is absent or empty."""
+        t = self.table(domain)
+        if t is None or t.n_rows == 0:
+            return None
+        return t.typed.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
+
 
 @dataclass
 class Result:

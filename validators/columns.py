@@ -12,7 +12,6 @@ from functools import lru_cache
 import polars as pl
 from pandera.errors import SchemaErrors
 
-from ecrf import findings as F
 from ecrf.generators.pandera_module import render
 from ecrf.registry import Check, register, register_runner
 

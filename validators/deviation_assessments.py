@@ -10,12 +10,11 @@ from datetime import timedelta
 
 import polars as pl
 
-from ecrf import findings as F
 from ecrf.params import ParameterError
 from ecrf.protocol import protocol
 from ecrf.registry import check
 from ecrf.validators.deviation_eligibility import NUM_RE, _screening_dates, v_pregnancy
-from ecrf.validators.deviation_schedule import CONV, REG, _day0, _only, _raw, _typed
+from ecrf.validators.deviation_schedule import CONV, REG, _day0, _only, _raw
 
 
 def _grid(ctx) -> pl.DataFrame:
@@ -31,7 +30,7 @@ def _grid(ctx) -> pl.DataFrame:
        "last recorded one (not yet due, or after withdrawal) are not reported.",
        reference=f"VisitCode annotations; {CONV}", fields=("VISIT", "SVOCCUR"))
 def visit_missing(ctx):
-    sv = _typed(ctx, "sv")
+    sv = ctx.indexed("sv")
     if sv is None:
         return {}
     grid = _grid(ctx)
@@ -68,14 +67,14 @@ def visit_missing(ctx):
        "as missing. Reported on the visit record, once per assessment. A form absent from the export is skipped.",
        reference=f"ScheduledAssessment annotations; {CONV}", fields=("VISIT",))
 def assessment_missing(ctx):
-    sv, dm = _typed(ctx, "sv"), _typed(ctx, "dm")
+    sv, dm = ctx.indexed("sv"), ctx.indexed("dm")
     if sv is None:
         return {}
     occurred = sv.filter(pl.col("svoccur") == "Y").select("_idx", "subjid", "visit")
     cohort = None if dm is None else dm.select("subjid", "cohort").unique("subjid")
     parts = []
     for a in protocol(ctx.model).schedule():
-        form = _typed(ctx, a.form)
+        form = ctx.indexed(a.form)
         if ctx.table(a.form) is None:
             continue
         due = occurred.filter(pl.col("visit").is_in(list(a.visits)))
@@ -131,12 +130,12 @@ def positive(ctx) -> pl.Expr:
        "dose. A positive screening test is ELIG-PREGNANCY's finding and is not repeated here.",
        reference=f"{REG} exclusion 13; pregnancy_test_days_before_ld {CONV}", fields=("CHBRPOT",))
 def pregnancy_test(ctx):
-    dm, ld = _typed(ctx, "dm"), _typed(ctx, "ld")
+    dm, ld = ctx.indexed("dm"), ctx.indexed("ld")
     if dm is None or ld is None:
         return {}
     days = int(protocol(ctx.model).param("pregnancy_test_days_before_ld"))
     first = ld.filter(pl.col("lddat").is_not_null()).group_by("subjid").agg(pl.col("lddat").min().alias("_ld"))
-    lb = _typed(ctx, "lb")
+    lb = ctx.indexed("lb")
     ok = []
     if lb is not None:
         ok = lb.filter((pl.col("lbtestcd") == "HCG") & pl.col("lbdat").is_not_null() & negative(ctx)) \
@@ -160,7 +159,7 @@ def pregnancy_test(ctx):
        "Partial start dates that cannot be placed after the anchor are left to review.",
        reference=f"{REG} exclusions 12 and 14; ProhibitedMedication {CONV}", fields=("CMTRT", "CMSTDAT"))
 def prohibited(ctx):
-    cm, scr = _typed(ctx, "cm"), _screening_dates(ctx)
+    cm, scr = ctx.indexed("cm"), _screening_dates(ctx)
     if cm is None or scr is None:
         return {}
     cm = cm.with_columns(pl.col("cmstdat").cast(pl.Utf8).str.to_date("%Y-%m-%d", strict=False).alias("_st")) \

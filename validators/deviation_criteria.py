@@ -15,7 +15,7 @@ from ecrf.protocol import protocol
 from ecrf.registry import check
 from ecrf.validators.deviation_assessments import negative, positive
 from ecrf.validators.deviation_eligibility import (REG, VIOLATIONS, _at_screening, _cohorts, _lab_number, _out,
-                                                   _report, _screening_dates, _typed)
+                                                   _report, _screening_dates)
 
 
 def _screening_test(ctx, test):
@@ -25,7 +25,7 @@ def _screening_test(ctx, test):
 
 def v_bilirubin(ctx):
     p = protocol(ctx.model)
-    d, dm = _screening_test(ctx, str(p.param("bilirubin_test"))), _typed(ctx, "dm")
+    d, dm = _screening_test(ctx, str(p.param("bilirubin_test"))), ctx.indexed("dm")
     if d is None:
         return "lb", None
     k, kg = p.param("bilirubin_uln_max"), p.param("bilirubin_gilbert_uln_max")
@@ -51,7 +51,7 @@ def bilirubin(ctx):
 
 
 def _waived(ctx, criterion):
-    ie = _typed(ctx, "ie")
+    ie = ctx.indexed("ie")
     if ie is None:
         return []
     return ie.filter((pl.col("ietestcd") == criterion) & (pl.col("iewaiv") == "Y"))["subjid"].unique().to_list()
@@ -84,7 +84,7 @@ def egfr(ctx):
 
 def _diagnosis_rule(ctx, annotation):
     """(dx records of subjects in the cohorts whose criteria carry `annotation`, {cohort: annotation value})."""
-    dx, c = _typed(ctx, "dx"), _cohorts(ctx)
+    dx, c = ctx.indexed("dx"), _cohorts(ctx)
     rule = {a["cohort"]: a[annotation] for a in protocol(ctx.model).criterion_annotations().values()
             if annotation in a and a.get("cohort")}
     if dx is None or c is None or not rule:
@@ -210,7 +210,7 @@ def serology(ctx):
 
 
 def v_other_trial(ctx):
-    cm, scr = _typed(ctx, "cm"), _screening_dates(ctx)
+    cm, scr = ctx.indexed("cm"), _screening_dates(ctx)
     if cm is None or scr is None:
         return "cm", None
     months = int(protocol(ctx.model).param("other_trial_months"))

@@ -21,20 +21,13 @@ _OPS = {">=": operator.ge, ">": operator.gt}
 NUM_RE = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 
 
-def _typed(ctx, domain):
-    t = ctx.table(domain)
-    if t is None or t.n_rows == 0:
-        return None
-    return t.typed.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
-
-
 def _at_screening(ctx, domain):
-    d = _typed(ctx, domain)
+    d = ctx.indexed(domain)
     return None if d is None else d.filter(pl.col("visit") == protocol(ctx.model).screening_visit)
 
 
 def _cohorts(ctx):
-    d = _typed(ctx, "dm")
+    d = ctx.indexed("dm")
     return None if d is None else d.select("subjid", "cohort", pl.col("age").alias("_age")).unique("subjid")
 
 
@@ -77,7 +70,7 @@ def _threshold_violation(d, col, minimum, what, comparator, plausible):
 # --- the data checks -------------------------------------------------------------------------------------
 
 def v_age(ctx):
-    d = _typed(ctx, "dm")
+    d = ctx.indexed("dm")
     if d is None:
         return "dm", None
     mins = pl.DataFrame({"cohort": list(protocol(ctx.model).min_age()),
@@ -219,7 +212,7 @@ def _screening_dates(ctx):
 
 
 def v_live_vaccine(ctx):
-    d, scr = _typed(ctx, "cm"), _screening_dates(ctx)
+    d, scr = ctx.indexed("cm"), _screening_dates(ctx)
     if d is None or scr is None:
         return "cm", None
     weeks = protocol(ctx.model).param("live_vaccine_weeks")
@@ -274,7 +267,7 @@ VIOLATIONS = {"ELIG-AGE": v_age, "ELIG-LVEF": v_lvef, "ELIG-SPO2": v_spo2, "ELIG
        "data (EligibilityCriterion checked_by).", reference=f"{REG} eligibility criteria",
        fields=("IETESTCD", "IEORRES"))
 def ie_contradicts(ctx):
-    ie, dm = _typed(ctx, "ie"), _cohorts(ctx)
+    ie, dm = ctx.indexed("ie"), _cohorts(ctx)
     if ie is None:
         return {}
     found = [v.select("subjid", "message").with_columns(pl.lit(cid).alias("check_id"))
@@ -299,7 +292,7 @@ def ie_contradicts(ctx):
 
 
 def _not_met(ctx):
-    ie = _typed(ctx, "ie")
+    ie = ctx.indexed("ie")
     if ie is None:
         return None
     crit = protocol(ctx.model).criteria().unique("ietestcd").select("ietestcd", "waiver_allowed")

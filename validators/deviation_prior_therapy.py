@@ -11,7 +11,7 @@ import polars as pl
 from ecrf import findings as F
 from ecrf.params import enum_annotations
 from ecrf.registry import check
-from ecrf.validators.deviation_eligibility import REG, _screening_dates, _typed
+from ecrf.validators.deviation_eligibility import REG, _screening_dates
 
 
 def _rules(model) -> pl.DataFrame:
@@ -47,7 +47,7 @@ def _earliest_start() -> pl.Expr:
 
 def _subjects(ctx) -> pl.DataFrame | None:
     """Subjects of a cohort with a PriorTreatment rule, with screening date, weight and the criterion's IE record."""
-    dm, scr, ie = _typed(ctx, "dm"), _screening_dates(ctx), _typed(ctx, "ie")
+    dm, scr, ie = ctx.indexed("dm"), _screening_dates(ctx), ctx.indexed("ie")
     if dm is None or scr is None or ie is None:
         return None
     rules = _rules(ctx.model)
@@ -61,7 +61,7 @@ def _subjects(ctx) -> pl.DataFrame | None:
 
 
 def _medications(ctx, subj: pl.DataFrame) -> pl.DataFrame:
-    cm = _typed(ctx, "cm")
+    cm = ctx.indexed("cm")
     if cm is None:
         return pl.DataFrame(schema={"subjid": pl.Utf8, "_drug": pl.Utf8, "_st": pl.Date, "_mgkg": pl.Float64})
     name = pl.coalesce(pl.col("cmdecod"), pl.col("cmtrt")).cast(pl.Utf8).str.to_uppercase().str.strip_chars()

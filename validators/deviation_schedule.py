@@ -15,16 +15,9 @@ REG = "NCT07283315"
 CONV = "protocol parameter [CONV]: the registration is silent"
 
 
-def _typed(ctx, domain):
-    t = ctx.table(domain)
-    if t is None or t.n_rows == 0:
-        return None
-    return t.typed.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
-
-
 def _day0(ctx):
     """subjid -> date of the first KN5601-K infusion."""
-    ex = _typed(ctx, "ex")
+    ex = ctx.indexed("ex")
     if ex is None:
         return None
     n = protocol(ctx.model).param("day0_infusion_number")
@@ -49,7 +42,7 @@ def _only(domain, r):
        "window_after (day 0 = first KN5601-K infusion).", reference=f"VisitCode annotations; {CONV}",
        fields=("SVSTDAT",))
 def visit_window(ctx):
-    sv, d0 = _typed(ctx, "sv"), _day0(ctx)
+    sv, d0 = ctx.indexed("sv"), _day0(ctx)
     if sv is None or d0 is None:
         return {}
     w = protocol(ctx.model).visit_windows()
@@ -67,7 +60,7 @@ def visit_window(ctx):
 
 
 def _ld(ctx):
-    ld, d0 = _typed(ctx, "ld"), _day0(ctx)
+    ld, d0 = ctx.indexed("ld"), _day0(ctx)
     if ld is None:
         return None, None
     drugs = protocol(ctx.model).lymphodepletion()
@@ -116,7 +109,7 @@ def ld_dose(ctx):
        "level is EXDOSELV, else the subject's DOSELVL.", reference=f"DoseLevel annotations; {CONV}",
        fields=("EXDOSE", "EXDOSU", "EXWT", "EXDOSELV"))
 def ex_dose(ctx):
-    ex, dm = _typed(ctx, "ex"), _typed(ctx, "dm")
+    ex, dm = ctx.indexed("ex"), ctx.indexed("dm")
     if ex is None:
         return {}
     levels = protocol(ctx.model).dose_levels()
@@ -143,7 +136,7 @@ def ex_dose(ctx):
        "LymphodepletionDrug on as many dates before day 0 as it has planned days).",
        reference=f"{REG} intervention (Flu/Cy lymphodepletion, then KN5601-K)", fields=("EXDAT",))
 def ex_without_ld(ctx):
-    ex = _typed(ctx, "ex")
+    ex = ctx.indexed("ex")
     if ex is None:
         return {}
     n = protocol(ctx.model).param("day0_infusion_number")
@@ -151,7 +144,7 @@ def ex_without_ld(ctx):
     first = ex.filter((pl.col("exnum") == n) & pl.col("exdat").is_not_null())
     need = pl.DataFrame({"ldtrt": list(drugs), "_need": [len(x.days) for x in drugs.values()]})
     pairs = first.select("_idx", "subjid", "exdat").join(need, how="cross")
-    ld = _typed(ctx, "ld")
+    ld = ctx.indexed("ld")
     if ld is not None:
         got = pairs.join(ld.select("subjid", "ldtrt", "lddat"), on=["subjid", "ldtrt"], how="left") \
             .filter(pl.col("lddat") < pl.col("exdat")).group_by("_idx", "ldtrt").agg(pl.col("lddat").n_unique().alias("_got"))
@@ -177,13 +170,13 @@ PROCEDURES = {"sv": ("svstdat", "SVSTDAT"), "vs": ("vsdat", "VSDAT"), "lb": ("lb
        "first informed consent date (ICDAT); reported once per subject and form, on the earliest record.",
        reference=f"{REG} general inclusion 1; ICH E6(R3)", fields=tuple(f for _, f in PROCEDURES.values()))
 def before_consent(ctx):
-    ic = _typed(ctx, "ic")
+    ic = ctx.indexed("ic")
     if ic is None:
         return {}
     first = ic.filter(pl.col("icdat").is_not_null()).group_by("subjid").agg(pl.col("icdat").min().alias("_ic"))
     out = {}
     for domain, (col, field) in PROCEDURES.items():
-        d = _typed(ctx, domain)
+        d = ctx.indexed(domain)
         if d is None:
             continue
         early = d.filter(pl.col(col).is_not_null()).join(first, on="subjid").filter(pl.col(col) < pl.col("_ic"))

@@ -22,13 +22,6 @@ ASTCT = "Lee BBMT 2019;25:625 (ASTCT consensus: ICE, CAPD)"
 VAS_REF = "Mukhtyar ARD 2009 (BVAS v3); Dolezalova ARD 2013;72:1628 (PVAS)"
 
 
-def _typed(ctx, domain):
-    t = ctx.table(domain)
-    if t is None or t.n_rows == 0:
-        return None
-    return t.typed.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
-
-
 def _total_findings(d: pl.DataFrame, total: str, computed: pl.Expr, items: str) -> pl.DataFrame | None:
     """Rows whose recorded integer total differs from the one computed from complete items."""
     bad = d.with_columns(computed.alias("_calc")).filter(
@@ -54,7 +47,7 @@ def _report(domain, *parts):
        "descriptor is not recomputed (the column checks report it).",
        reference=GLADMAN, fields=("SLEDAITOT",))
 def sledai_total(ctx):
-    d = _typed(ctx, "sledai")
+    d = ctx.indexed("sledai")
     if d is None:
         return {}
     return _report("sledai", _total_findings(d, "sledaitot", sledai_total_expr(ctx.model),
@@ -66,7 +59,7 @@ def sledai_total(ctx):
        "record with a missing or unreadable site is not recomputed (the column checks report it).",
        reference="Clements J Rheumatol 1995;22:1281 (mRSS, 17 sites)", fields=("MRSSTOT",))
 def mrss_total(ctx):
-    d = _typed(ctx, "mrss")
+    d = ctx.indexed("mrss")
     if d is None:
         return {}
     return _report("mrss", _total_findings(d, "mrsstot", item_sum_expr(mrss_items(ctx.model)), "the 17 site scores"))
@@ -78,7 +71,7 @@ def mrss_total(ctx):
        "missing or unreadable system score is not recomputed (the column checks report it).",
        reference=VAS_REF, fields=("VASTOT", "VASPERS"))
 def vas_total(ctx):
-    d = _typed(ctx, "vas")
+    d = ctx.indexed("vas")
     if d is None:
         return {}
     nw, pe = vas_items(ctx.model)
@@ -93,7 +86,7 @@ def vas_total(ctx):
        "(another tool, or an assessment that could not be performed) is not recomputed.",
        reference=ASTCT, fields=("ICESCORE",))
 def ice_total(ctx):
-    d = _typed(ctx, "icans")
+    d = ctx.indexed("icans")
     if d is None:
         return {}
     return _report("icans", _total_findings(d, "icescore", item_sum_expr(ice_items(ctx.model)), "the 5 ICE tasks"))
@@ -105,7 +98,7 @@ def ice_total(ctx):
        "not recomputed.",
        reference="Traube Crit Care Med 2014;42:656 (CAPD); " + ASTCT, fields=("CAPDSCORE",))
 def capd_total(ctx):
-    d = _typed(ctx, "icans")
+    d = ctx.indexed("icans")
     if d is None:
         return {}
     return _report("icans", _total_findings(d, "capdscore", item_sum_expr(capd_items(ctx.model)), "the 8 CAPD items"))
@@ -126,12 +119,12 @@ def _completed_years(on: pl.Expr, birth: pl.Expr) -> pl.Expr:
        "ELIG-AAV-INSTRUMENT (an eligibility deviation), so it is never reported twice.",
        reference="NCT07283315 ANCA-associated vasculitis inclusion 4", fields=("VASINST",))
 def vas_instrument(ctx):
-    d = _typed(ctx, "vas")
+    d = ctx.indexed("vas")
     if d is None:
         return {}
     p = protocol(ctx.model)
     adult = p.param("vas_adult_age")
-    dm = _typed(ctx, "dm")
+    dm = ctx.indexed("dm")
     full_date = ctx.model.view.get_type("full_date").pattern
     if dm is not None:
         demo = dm.select("subjid", "cohort", pl.when(pl.col("brthdat").cast(pl.Utf8).str.contains(full_date))
@@ -176,7 +169,7 @@ def _evidence(ctx) -> pl.DataFrame | None:
     """Numeric results of the tests the SLEDAI lab descriptors use (subjid, visitnum, source, test, value, unit,
     lo, hi); censored or coded results are left out."""
     parts = []
-    lb = _typed(ctx, "lb")
+    lb = ctx.indexed("lb")
     if lb is not None:
         c = pl.col("lborres").cast(pl.Utf8)  # a missing optional column arrives untyped
         parts.append(lb.select("subjid", "visitnum", pl.lit("lb").alias("source"), pl.col("lbtestcd").alias("test"),
@@ -185,7 +178,7 @@ def _evidence(ctx) -> pl.DataFrame | None:
                                pl.col("lborresu").cast(pl.Utf8).alias("unit"),
                                pl.col("lbornrlo").cast(pl.Float64).alias("lo"),
                                pl.col("lbornrhi").cast(pl.Float64).alias("hi")))
-    prot = _typed(ctx, "prot")
+    prot = ctx.indexed("prot")
     if prot is not None:
         parts.append(prot.select("subjid", "visitnum", pl.lit("prot").alias("source"),
                                  pl.col("protmeth").alias("test"), pl.col("protval").cast(pl.Float64).alias("value"),
@@ -208,7 +201,7 @@ def _evidence(ctx) -> pl.DataFrame | None:
        "their reference limit, are compared. A warning: SLEDAI-2K also counts the 10 days before the visit.",
        reference=GLADMAN, fields=("SLPROT", "SLLOWCOM", "SLDNA", "SLTHROMB", "SLLEUK"))
 def sledai_lab(ctx):
-    d, ev = _typed(ctx, "sledai"), _evidence(ctx)
+    d, ev = ctx.indexed("sledai"), _evidence(ctx)
     if d is None or ev is None or ev.is_empty():
         return {}
     crit = _criteria_frame(ctx)
