@@ -6,22 +6,40 @@ Never written by hand: docs/checks.md is rendered from here and a test fails whe
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import polars as pl
 
 from ecrf.registry import all_checks
 
+# {Class.parameter} or {Enum.VALUE.annotation} in a check's description: filled from the schema, so the catalogue
+# quotes the values in force and no threshold is written twice.
+PLACEHOLDER = re.compile(r"\{([A-Za-z]\w*)\.(\w+)(?:\.(\w+))?\}")
+
 COLUMNS = {"id": "Check", "title": "Title", "category": "Category", "severity": "Severity / importance",
            "dvcat": "Deviation category", "forms": "Forms", "fields": "Fields", "reference": "Reference",
            "description": "Description"}
 
 
+def resolve(text: str, model) -> str:
+    """`text` with every placeholder replaced by its value in the schema; an unknown one is an error."""
+    from ecrf.params import class_parameter, enum_parameter
+
+    def value(m: re.Match) -> str:
+        v = class_parameter(model, m[1], m[2]) if m[3] is None else enum_parameter(model, m[1], m[2], m[3])
+        return f"{v:g}" if isinstance(v, float) else str(v)
+    return PLACEHOLDER.sub(value, text)
+
+
 def catalogue() -> pl.DataFrame:
     """Every registered check, in registry order (category, then id)."""
+    from ecrf.model import load_model
+
+    model = load_model()
     rows = [{"id": c.id, "title": c.title, "category": c.category, "severity": c.severity, "dvcat": c.dvcat or "",
              "forms": ", ".join(c.forms), "fields": ", ".join(c.fields), "reference": c.reference,
-             "description": " ".join(c.description.split())} for c in all_checks()]
+             "description": resolve(" ".join(c.description.split()), model)} for c in all_checks()]
     return pl.DataFrame(rows, schema={k: pl.Utf8 for k in COLUMNS})
 
 

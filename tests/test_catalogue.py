@@ -90,3 +90,24 @@ def test_every_criterion_is_verified_or_says_why_not():
 
     for code, a in enum_annotations(load_model(), "EligibilityCriterion").items():
         assert a.get("checked_by") or a.get("not_checked"), code
+
+
+def test_descriptions_quote_the_schema_values_in_force():
+    from ecrf.model import load_model
+    from ecrf.protocol import protocol
+
+    cat = {r["id"]: r["description"] for r in C.catalogue().iter_rows(named=True)}
+    assert not any(C.PLACEHOLDER.search(d) for d in cat.values())  # every placeholder resolved
+    p = protocol(load_model())
+    assert f"lvef_min ({p.param('lvef_min')}%)" in cat["ELIG-LVEF"]
+    assert f"SLE {p.min_age()['SLE']}, MDR-SRNS {p.min_age()['MDR_SRNS']}" in cat["ELIG-AGE"]
+
+
+def test_placeholder_naming_no_schema_value_is_an_error():
+    import pytest
+
+    from ecrf.model import load_model
+    from ecrf.params import ParameterError
+
+    with pytest.raises(ParameterError):
+        C.resolve("below {ProtocolParameters.no_such_threshold}", load_model())

@@ -47,9 +47,9 @@ def grading_without_ae(ctx):
 
 @check("SAFE-SAE-LATE", "Serious adverse event reported late", "deviation", None, ("ae",),
        "A serious adverse event (AESER Y) reported to the sponsor (AERPTDAT) more than AdverseEvent sae_report_days "
-       "after the investigator became aware of it (AEAWDAT), or reported before awareness. Events without both "
-       "dates are not judged.",
-       reference="ICH E6(R3); ICH E6(R2) 4.11.1; 24 hours [CONV]", fields=("AERPTDAT", "AEAWDAT"))
+       "({AdverseEvent.sae_report_days} day(s)) after the investigator became aware of it (AEAWDAT), or reported "
+       "before awareness. Events without both dates are not judged.",
+       reference="ICH E6(R3); ICH E6(R2) 4.11.1; the window is a [CONV] parameter", fields=("AERPTDAT", "AEAWDAT"))
 def sae_late(ctx):
     ae = ctx.table("ae")
     if ae is None or ae.n_rows == 0 or not {"aeawdat", "aerptdat"} <= set(ae.df.columns):

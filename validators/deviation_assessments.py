@@ -126,8 +126,9 @@ def positive(ctx) -> pl.Expr:
 
 @check("SCHED-PREG-TEST", "No negative pregnancy test before lymphodepletion", "deviation", None, ("dm", "lb", "ld"),
        "A participant of childbearing potential (CHBRPOT Y) has no negative blood pregnancy test (LBTESTCD HCG) dated "
-       "within ProtocolParameters pregnancy_test_days_before_ld (28) days before, or on, the first lymphodepletion "
-       "dose. A positive screening test is ELIG-PREGNANCY's finding and is not repeated here.",
+       "within ProtocolParameters pregnancy_test_days_before_ld ({ProtocolParameters.pregnancy_test_days_before_ld}) "
+       "days before, or on, the first lymphodepletion dose. A positive screening test is ELIG-PREGNANCY's finding and "
+       "is not repeated here.",
        reference=f"{REG} exclusion 13; pregnancy_test_days_before_ld {CONV}", fields=("CHBRPOT",))
 def pregnancy_test(ctx):
     dm, ld = ctx.indexed("dm"), ctx.indexed("ld")

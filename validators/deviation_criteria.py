@@ -43,8 +43,9 @@ def v_bilirubin(ctx):
 
 
 @check("ELIG-BILIRUBIN", "Total bilirubin above the inclusion limit", "deviation", None, ("lb", "dm"),
-       "Total bilirubin at screening (ProtocolParameters bilirubin_test) is above bilirubin_uln_max (2) x the result's "
-       "ULN, or bilirubin_gilbert_uln_max (3) x ULN for a subject with Gilbert syndrome (dm GILBERT Y).",
+       "Total bilirubin at screening (ProtocolParameters bilirubin_test) is above bilirubin_uln_max "
+       "({ProtocolParameters.bilirubin_uln_max}) x the result's ULN, or bilirubin_gilbert_uln_max "
+       "({ProtocolParameters.bilirubin_gilbert_uln_max}) x ULN for a subject with Gilbert syndrome (dm GILBERT Y).",
        reference=f"{REG} general inclusion 3", fields=("LBORRES", "LBORNRHI", "GILBERT"))
 def bilirubin(ctx):
     return _report(v_bilirubin(ctx), "LBORRES")
@@ -75,8 +76,9 @@ def v_egfr(ctx):
 
 
 @check("ELIG-EGFR", "eGFR below the inclusion minimum without a waiver", "deviation", None, ("lb", "ie"),
-       "The eGFR reported at screening (ProtocolParameters egfr_test) is below egfr_min (30 mL/min/1.73 m2) and the "
-       "criterion that allows an investigator waiver (general inclusion 4) has none recorded (IEWAIV Y).",
+       "The eGFR reported at screening (ProtocolParameters egfr_test) is below egfr_min "
+       "({ProtocolParameters.egfr_min} mL/min/1.73 m2) and the criterion that allows an investigator waiver (general "
+       "inclusion 4) has none recorded (IEWAIV Y).",
        reference=f"{REG} general inclusion 4", fields=("LBORRES",))
 def egfr(ctx):
     return _report(v_egfr(ctx), "LBORRES")
@@ -115,8 +117,8 @@ def v_biopsy(ctx):
 
 @check("ELIG-BIOPSY", "Renal biopsy finding not the one the cohort requires", "deviation", None, ("dx", "dm"),
        "For a cohort whose criterion names biopsy findings (EligibilityCriterion biopsy_findings: MDR-SRNS MCD or "
-       "FSGS, IgA nephropathy IGAN), no diagnosis record of the cohort's disease shows one (DXBIOPSY another finding or "
-       "NOT_DONE); reported once per subject.",
+       "FSGS, IgA nephropathy IGAN), no diagnosis record of the cohort's disease shows one (DXBIOPSY another finding "
+       "or NOT_DONE); reported once per subject.",
        reference=f"{REG} MDR-SRNS inclusion 4, IgA nephropathy inclusion 2", fields=("DXBIOPSY",))
 def biopsy(ctx):
     return _report(v_biopsy(ctx), "DXBIOPSY")
@@ -165,8 +167,9 @@ def v_proteinuria(ctx):
 @check("ELIG-PROTEINURIA", "Screening proteinuria below the IgA nephropathy thresholds", "deviation", None,
        ("prot", "dm"),
        "An IgA nephropathy subject's every screening proteinuria measurement is below its threshold, in the unit the "
-       "threshold is written in: UPCR (PROTU mg/mg) below upcr_min (0.5), 24-hour protein (mg/24h) below "
-       "protein_24h_min (500). Other units are not compared. The criterion's other branches (eGFR decline, "
+       "threshold is written in: UPCR (PROTU mg/mg) below upcr_min ({ProtocolParameters.upcr_min}), 24-hour protein "
+       "(mg/24h) below protein_24h_min ({ProtocolParameters.protein_24h_min}). Other units are not compared. The "
+       "criterion's other branches (eGFR decline, "
        "intolerance) are not collected, so this asks for review.", reference=f"{REG} IgA nephropathy inclusion 3",
        fields=("PROTVAL", "PROTU"))
 def proteinuria(ctx):
@@ -230,9 +233,10 @@ def v_other_trial(ctx):
 
 
 @check("ELIG-OTHER-TRIAL", "Another trial's intervention within the exclusion window", "deviation", None, ("cm", "sv"),
-       "A medication recorded as another clinical trial's investigational product (CMINVP Y), started on or before the "
-       "screening visit and taken within ProtocolParameters other_trial_months (3) months before it (its end date, or "
-       "the screening date when ongoing). After screening it is CM-PROHIBITED's finding.",
+       "A medication recorded as another clinical trial's investigational product (CMINVP Y), started on or before "
+       "the screening visit and taken within ProtocolParameters other_trial_months "
+       "({ProtocolParameters.other_trial_months}) months before it (its end date, or the screening date when "
+       "ongoing). After screening it is CM-PROHIBITED's finding.",
        reference=f"{REG} exclusion 14", fields=("CMTRT", "CMINVP"))
 def other_trial(ctx):
     return _report(v_other_trial(ctx), "CMTRT")

@@ -83,8 +83,9 @@ def v_age(ctx):
 
 
 @check("ELIG-AGE", "Age below the cohort's minimum", "deviation", None, ("dm",),
-       "Age at consent is below the minimum age of the subject's cohort (Cohort min_age: SLE, IgAN, SSc, AAV >= 5; "
-       "MDR-SRNS >= 3).", reference=f"{REG} cohort inclusion 1", fields=("AGE", "COHORT"))
+       "Age at consent is below the minimum age of the subject's cohort (Cohort min_age: SLE {Cohort.SLE.min_age}, "
+       "MDR-SRNS {Cohort.MDR_SRNS.min_age}, IgAN {Cohort.IGAN.min_age}, SSc {Cohort.SSC.min_age}, AAV "
+       "{Cohort.AAV.min_age}).", reference=f"{REG} cohort inclusion 1", fields=("AGE", "COHORT"))
 def age(ctx):
     return _report(v_age(ctx), "AGE")
 
@@ -104,7 +105,7 @@ def v_lvef(ctx):
 
 
 @check("ELIG-LVEF", "LVEF below the inclusion minimum", "deviation", None, ("echo",),
-       "Screening echocardiography shows LVEF below ProtocolParameters lvef_min (55%).",
+       "Screening echocardiography shows LVEF below ProtocolParameters lvef_min ({ProtocolParameters.lvef_min}%).",
        reference=f"{REG} general inclusion 2", fields=("LVEF",))
 def lvef(ctx):
     return _report(v_lvef(ctx), "LVEF")
@@ -115,7 +116,7 @@ def v_spo2(ctx):
 
 
 @check("ELIG-SPO2", "SpO2 below the inclusion minimum", "deviation", None, ("vs",),
-       "SpO2 at the screening visit is below ProtocolParameters spo2_min (92%).",
+       "SpO2 at the screening visit is below ProtocolParameters spo2_min ({ProtocolParameters.spo2_min}%).",
        reference=f"{REG} general inclusion 5", fields=("OXYSAT",))
 def spo2(ctx):
     return _report(v_spo2(ctx), "OXYSAT")
@@ -127,7 +128,8 @@ def v_sledai(ctx):
 
 
 @check("ELIG-SLE-SLEDAI", "SLEDAI-2K below the SLE inclusion minimum", "deviation", None, ("sledai", "dm"),
-       "An SLE subject's SLEDAI-2K at screening fails ProtocolParameters sledai_comparator sledai_min (>= 6).",
+       "An SLE subject's SLEDAI-2K at screening fails ProtocolParameters sledai_comparator sledai_min "
+       "({ProtocolParameters.sledai_comparator} {ProtocolParameters.sledai_min}).",
        reference=f"{REG} SLE inclusion 4", fields=("SLEDAITOT",))
 def sledai(ctx):
     return _report(v_sledai(ctx), "SLEDAITOT")
@@ -138,7 +140,9 @@ def v_mrss(ctx):
 
 
 @check("ELIG-SSC-MRSS", "mRSS below the systemic sclerosis inclusion minimum", "deviation", None,
-       ("mrss", "dm"), "A systemic sclerosis subject's mRSS at screening is below ProtocolParameters mrss_min (15).",
+       ("mrss", "dm"),
+       "A systemic sclerosis subject's mRSS at screening is below ProtocolParameters mrss_min "
+       "({ProtocolParameters.mrss_min}).",
        reference=f"{REG} systemic sclerosis inclusion 4", fields=("MRSSTOT",))
 def mrss(ctx):
     return _report(v_mrss(ctx), "MRSSTOT")
@@ -149,7 +153,8 @@ def v_vas(ctx):
 
 
 @check("ELIG-AAV-VAS", "PVAS/BVAS below the vasculitis inclusion minimum", "deviation", None, ("vas", "dm"),
-       "An AAV subject's PVAS/BVAS total at screening is below ProtocolParameters vas_min (10).",
+       "An AAV subject's PVAS/BVAS total at screening is below ProtocolParameters vas_min "
+       "({ProtocolParameters.vas_min}).",
        reference=f"{REG} ANCA-associated vasculitis inclusion 4", fields=("VASTOT",))
 def vas(ctx):
     return _report(v_vas(ctx), "VASTOT")
@@ -172,8 +177,9 @@ def v_vas_instrument(ctx):
 
 
 @check("ELIG-AAV-INSTRUMENT", "Vasculitis score on the wrong instrument for the age", "deviation", None,
-       ("vas", "dm"), "At screening an AAV subject under ProtocolParameters vas_adult_age (18) must be scored with "
-       "PVAS, from that age with BVAS (age from VASAGE, else AGE).",
+       ("vas", "dm"),
+       "At screening an AAV subject under ProtocolParameters vas_adult_age ({ProtocolParameters.vas_adult_age}) must "
+       "be scored with PVAS, from that age with BVAS (age from VASAGE, else AGE).",
        reference=f"{REG} ANCA-associated vasculitis inclusion 4", fields=("VASINST", "VASAGE"))
 def vas_instrument(ctx):
     return _report(v_vas_instrument(ctx), "VASINST")
@@ -197,8 +203,9 @@ def v_alt_ast(ctx):
 
 
 @check("ELIG-ALT-AST", "ALT or AST above the inclusion limit", "deviation", None, ("lb",),
-       "ALT or AST at screening is above ProtocolParameters alt_ast_uln_max (3) x the result's own ULN (LBORNRHI). "
-       "The registration's exception for inflammatory myopathy cannot be seen in the data: confirm by query.",
+       "ALT or AST at screening is above ProtocolParameters alt_ast_uln_max ({ProtocolParameters.alt_ast_uln_max}) x "
+       "the result's own ULN (LBORNRHI). The registration's exception for inflammatory myopathy cannot be seen in the "
+       "data: confirm by query.",
        reference=f"{REG} general inclusion 3", fields=("LBORRES", "LBORNRHI"))
 def alt_ast(ctx):
     return _report(v_alt_ast(ctx), "LBORRES")

@@ -75,9 +75,10 @@ def egfr(ctx):
 
 
 @check("KIDNEY-BSA", "Lymphodepletion BSA differs from Mosteller", "consistency", "warning", ("ld", "vs"),
-       "The body surface area recorded for lymphodepletion dosing (LDBSA, Mosteller) differs by more than the "
-       "tolerance from sqrt(height x weight / 3600) computed from the subject's vital signs at the LD visit "
-       "(else screening).",
+       "The body surface area recorded for lymphodepletion dosing (LDBSA, Mosteller) differs by more than "
+       "BodySurfaceArea bsa_tolerance_m2 ({BodySurfaceArea.bsa_tolerance_m2} m2) from sqrt(height x weight / "
+       "{BodySurfaceArea.mosteller_divisor}) computed from the subject's vital signs at the LD visit (else "
+       "screening).",
        reference="Mosteller NEJM 1987;317:1098", fields=("LDBSA",))
 def bsa(ctx):
     ld, vs = ctx.table("ld"), ctx.table("vs")

@@ -58,8 +58,11 @@ def _txt(col: str) -> pl.Expr:
 
 @check("SAFE-CRS-GRADE", "CRS grade contradicts its criteria", "consistency", "error", ("crs", "dd"),
        "ASTCT 2019: the recorded CRS grade must equal the worse of the hypotension grade (hypotension without "
-       "vasopressors 2, one vasopressor with or without vasopressin 3, several vasopressors 4) and the hypoxia "
-       "grade of the oxygen support; fever alone is grade 1. Grade 5 (death) needs a death record.",
+       "vasopressors {CrsGrading.hypotension_no_vasopressor_grade}, one vasopressor with or without vasopressin "
+       "{CrsGrading.hypotension_one_vasopressor_grade}, several vasopressors "
+       "{CrsGrading.hypotension_multiple_vasopressors_grade}) and the hypoxia grade of the oxygen support "
+       "(OxygenSupport crs_hypoxia_grade); fever alone is grade {CrsGrading.fever_only_grade}. Grade "
+       "{CrsGrading.death_grade} (death) needs a death record.",
        reference=ASTCT, fields=("CRSGR", "CRSFEVER", "CRSHYPO", "CRSVASO", "CRSVSPRS", "CRSOXY"))
 def crs_grade(ctx):
     t = ctx.table("crs")
@@ -90,10 +93,17 @@ def crs_grade(ctx):
 
 
 @check("SAFE-ICANS-GRADE", "ICANS grade contradicts its criteria", "consistency", "error", ("icans", "dd"),
-       "ASTCT 2019: the recorded ICANS grade must equal the worst of its components: ICE 7-9 grade 1, 3-6 grade 2, "
-       "0-2 grade 3 (or, with the CAPD tool, CAPD 1-8 grade 1 or 2, 9 or more grade 3); depressed consciousness; "
-       "seizure (3 or 4); cerebral oedema (3 or 4); deep focal motor weakness (4). Grade 5 (death) needs a death record.",
-       reference=ASTCT, fields=("ICANSGR", "ICANSTOOL", "ICESCORE", "CAPDSCORE", "ICANSCON", "ICANSSEIZ", "ICANSOED", "ICANSMOT"))
+       "ASTCT 2019: the recorded ICANS grade must equal the worst of its components: ICE from "
+       "{IcansGrading.ice_grade1_min} to below {IcansGrading.ice_normal_min} grade 1, from "
+       "{IcansGrading.ice_grade2_min} grade 2, from {IcansGrading.ice_grade3_min} grade 3 (or, with the CAPD tool, "
+       "CAPD from {IcansGrading.capd_low_min} grade {IcansGrading.capd_low_grade_min} or "
+       "{IcansGrading.capd_low_grade_max}, {IcansGrading.capd_positive_min} or more grade "
+       "{IcansGrading.capd_positive_grade}); depressed consciousness (Consciousness icans_grade); seizure "
+       "({IcansGrading.seizure_grade_min} or {IcansGrading.seizure_grade_max}); cerebral oedema "
+       "({IcansGrading.oedema_grade_min} or {IcansGrading.oedema_grade_max}); deep focal motor weakness "
+       "({IcansGrading.motor_weakness_grade}). Grade {IcansGrading.death_grade} (death) needs a death record.",
+       reference=ASTCT,
+       fields=("ICANSGR", "ICANSTOOL", "ICESCORE", "CAPDSCORE", "ICANSCON", "ICANSSEIZ", "ICANSOED", "ICANSMOT"))
 def icans_grade(ctx):
     t = ctx.table("icans")
     if t is None or t.n_rows == 0:
@@ -155,8 +165,8 @@ def ae_dates(ctx):
 
 
 @check("SAFE-AE-DEATH", "Fatal AE and death record disagree", "consistency", "error", ("ae", "dd"),
-       "An adverse event of grade 5 or with outcome FATAL needs a death record (dd), and a death record needs an "
-       "adverse event of grade 5 or with outcome FATAL.",
+       "An adverse event of grade {AeGrading.death_grade} or with an outcome that implies death (AEOutcome "
+       "implies_death) needs a death record (dd), and a death record needs such an adverse event.",
        reference="CTCAE v5.0 (grade 5 = death)", fields=("AETOXGR", "AEOUT", "DTHDAT"))
 def ae_death(ctx):
     ae, dd = ctx.table("ae"), ctx.table("dd")

@@ -113,10 +113,10 @@ def _completed_years(on: pl.Expr, birth: pl.Expr) -> pl.Expr:
 
 @check("SCORE-VAS-INSTRUMENT", "Vasculitis score on the wrong instrument for the age", "consistency", "error",
        ("vas", "dm"),
-       "At every assessment a subject under ProtocolParameters vas_adult_age (18) must be scored with PVAS, from "
-       "that age with BVAS. Age is VASAGE, else the completed years at VASDAT from a complete birth date; without "
-       "either the record is not judged. The screening assessment of an AAV subject is left to "
-       "ELIG-AAV-INSTRUMENT (an eligibility deviation), so it is never reported twice.",
+       "At every assessment a subject under ProtocolParameters vas_adult_age ({ProtocolParameters.vas_adult_age}) "
+       "must be scored with PVAS, from that age with BVAS. Age is VASAGE, else the completed years at VASDAT from a "
+       "complete birth date; without either the record is not judged. The screening assessment of an AAV subject is "
+       "left to ELIG-AAV-INSTRUMENT (an eligibility deviation), so it is never reported twice.",
        reference="NCT07283315 ANCA-associated vasculitis inclusion 4", fields=("VASINST",))
 def vas_instrument(ctx):
     d = ctx.indexed("vas")
@@ -192,9 +192,11 @@ def _evidence(ctx) -> pl.DataFrame | None:
 
 @check("SCORE-SLEDAI-LAB", "SLEDAI-2K lab descriptor disagrees with the visit's labs", "consistency", "warning",
        ("sledai", "lb", "prot"),
-       "The SLEDAI-2K descriptors proteinuria (24-hour protein > 0.5 g/24h, or spot UPCR > 0.5 mg/mg), low "
-       "complement (C3 or C4 below its LBORNRLO), increased DNA binding (anti-dsDNA above its LBORNRHI), "
-       "thrombocytopenia (platelets < 100 x 10^9/L) and leukopenia (leukocytes < 3 x 10^9/L) must agree with the "
+       "The SLEDAI-2K descriptors proteinuria (24-hour protein > {SledaiLabCriterion.PROT24H_G.threshold} g/24h, "
+       "or spot UPCR > {SledaiLabCriterion.UPCR_SPOT.threshold} mg/mg), low complement (C3 or C4 below its "
+       "LBORNRLO), increased DNA binding (anti-dsDNA above its LBORNRHI), thrombocytopenia (platelets < "
+       "{SledaiLabCriterion.PLAT_SI.threshold} x 10^9/L) and leukopenia (leukocytes < "
+       "{SledaiLabCriterion.WBC_SI.threshold} x 10^9/L) must agree with the "
        "lab (lb) and proteinuria (prot) results of the same visit (same VISITNUM): N while a result meets the "
        "definition, or Y while the results do not (for low complement only when both C3 and C4 were done). Only "
        "numeric results in the unit the threshold is written in (SledaiLabCriterion in schema/scores.yaml), or with "
