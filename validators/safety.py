@@ -153,7 +153,7 @@ def ae_dates(ctx):
     pattern = t.form.item("aestdat").pattern or ctx.model.view.get_type("partial_date").pattern
     st, en = pl.col("aestdat"), pl.col("aeendat")
     n = pl.min_horizontal(st.str.len_chars(), en.str.len_chars())
-    d = t.df.with_row_index("_idx").filter(st.str.contains(pattern) & en.str.contains(pattern))
+    d = t.typed.with_row_index("_idx").filter(st.str.contains(pattern) & en.str.contains(pattern))
     bad = d.filter(en.str.slice(0, n) < st.str.slice(0, n))
     if bad.is_empty():
         return {}
