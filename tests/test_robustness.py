@@ -44,7 +44,16 @@ def _garbage(path, form, df, rng=random.Random(7)):
     df.write_csv(path)
 
 
-@pytest.mark.parametrize("change", [_drop_optional, _header_only, _garbage])
+def _extreme(path, form, df):
+    """Every third record carries numbers far beyond any hard limit in its numeric items."""
+    numeric = [c for c in df.columns if c not in KEYS and (i := form.item(c.lower())) is not None
+               and i.kind in ("integer", "decimal")]
+    third = pl.int_range(pl.len()) % 3 == 0
+    df.with_columns([pl.when(third).then(pl.lit("99999999999")).otherwise(pl.col(c)).alias(c) for c in numeric]) \
+        .write_csv(path)
+
+
+@pytest.mark.parametrize("change", [_drop_optional, _header_only, _garbage, _extreme])
 def test_checks_survive_damaged_exports(tmp_path, change):
     folder = tmp_path / "export"
     write_example(folder)

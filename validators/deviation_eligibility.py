@@ -42,6 +42,11 @@ def _plausible(ctx, domain, col):
     return e
 
 
+def _range(ctx, domain, col):
+    item = ctx.model.forms[domain].item(col)
+    return item.minimum, item.maximum
+
+
 def _out(domain, bad, value, expected, message):
     """A violation frame: what the check and ELIG-IE-CONTRADICTS both need."""
     if bad is None or bad.is_empty():
@@ -166,7 +171,10 @@ def v_vas_instrument(ctx):
         return "vas", None
     adult = protocol(ctx.model).param("vas_adult_age")
     d = d.join(c, on="subjid", how="inner").filter(pl.col("cohort") == "AAV")
-    d = d.with_columns(pl.coalesce("vasage", "_age").alias("_a"))
+    # Ages outside their hard range are COL-RANGE's findings, not evidence of the instrument due.
+    vasage = pl.when(_plausible(ctx, "vas", "vasage")).then(pl.col("vasage"))
+    age = pl.when(pl.col("_age").is_between(*_range(ctx, "dm", "age"))).then(pl.col("_age"))
+    d = d.with_columns(pl.coalesce(vasage, age).alias("_a"))
     want = pl.when(pl.col("_a") < adult).then(pl.lit("PVAS")).otherwise(pl.lit("BVAS"))
     bad = d.filter(pl.col("_a").is_not_null() & pl.col("vasinst").is_not_null()).with_columns(want.alias("_want")) \
         .filter(pl.col("vasinst") != pl.col("_want"))

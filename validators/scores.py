@@ -111,12 +111,20 @@ def _completed_years(on: pl.Expr, birth: pl.Expr) -> pl.Expr:
     return on.dt.year().cast(pl.Int32) - birth.dt.year().cast(pl.Int32) - before_birthday.cast(pl.Int32)
 
 
+def _plausible_age(ctx) -> pl.Expr:
+    """VASAGE within its hard range; a value outside it is COL-RANGE's finding, and the birth date decides."""
+    item = ctx.model.forms["vas"].item("vasage")
+    age = pl.col("vasage").cast(pl.Int64)
+    return pl.when(age.is_between(item.minimum, item.maximum)).then(age)
+
+
 @check("SCORE-VAS-INSTRUMENT", "Vasculitis score on the wrong instrument for the age", "consistency", "error",
        ("vas", "dm"),
        "At every assessment a subject under ProtocolParameters vas_adult_age ({ProtocolParameters.vas_adult_age}) "
-       "must be scored with PVAS, from that age with BVAS. Age is VASAGE, else the completed years at VASDAT from a "
-       "complete birth date; without either the record is not judged. The screening assessment of an AAV subject is "
-       "left to ELIG-AAV-INSTRUMENT (an eligibility deviation), so it is never reported twice.",
+       "must be scored with PVAS, from that age with BVAS. Age is VASAGE (within its range), else the completed "
+       "years at VASDAT from a complete birth date; without either the record is not judged. The screening "
+       "assessment of an AAV subject is left to ELIG-AAV-INSTRUMENT (an eligibility deviation), so it is never "
+       "reported twice.",
        reference="NCT07283315 ANCA-associated vasculitis inclusion 4", fields=("VASINST",))
 def vas_instrument(ctx):
     d = ctx.indexed("vas")
@@ -135,7 +143,7 @@ def vas_instrument(ctx):
         d = d.with_columns(pl.lit(None, pl.Utf8).alias("cohort"), pl.lit(None, pl.Date).alias("_birth"))
     screened_elsewhere = (pl.col("visit") == p.screening_visit) & (pl.col("cohort") == "AAV")
     d = d.filter(~screened_elsewhere.fill_null(False)).with_columns(
-        pl.coalesce(pl.col("vasage").cast(pl.Int32), _completed_years(pl.col("vasdat"), pl.col("_birth")))
+        pl.coalesce(_plausible_age(ctx), _completed_years(pl.col("vasdat"), pl.col("_birth")).cast(pl.Int64))
         .alias("_age"))
     want = pl.when(pl.col("_age") < adult).then(pl.lit("PVAS")).otherwise(pl.lit("BVAS"))
     codes = list(ctx.model.forms["vas"].item("vasinst").codes)  # other values are the codelist check's
