@@ -111,3 +111,11 @@ def test_placeholder_naming_no_schema_value_is_an_error():
 
     with pytest.raises(ParameterError):
         C.resolve("below {ProtocolParameters.no_such_threshold}", load_model())
+
+
+def test_forms_read_are_forms_of_the_model():
+    from ecrf.model import load_model
+
+    forms = set(load_model().forms)
+    for c in all_checks():
+        assert set(c.forms) <= forms, (c.id, set(c.forms) - forms)

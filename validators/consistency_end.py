@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import polars as pl
 
+from ecrf.model import load_model
 from ecrf.params import class_parameter
 from ecrf.registry import check
 from ecrf.validators.consistency_dates import before, collect, date_items, dated, to_raw
+
+# The forms with a date item, for the catalogue: both checks read them all.
+DATED_FORMS = tuple(d for d, f in load_model().forms.items() if date_items(f))
 
 
 def _list(ctx, key: str) -> list[str]:
@@ -56,7 +60,7 @@ def _after(ctx, anchor: pl.DataFrame, skip: set[str], what: str, source: str,
     return collect(parts)
 
 
-@check("XF-AFTER-DEATH", "Record dated after death", "consistency", "error", ("dd",),
+@check("XF-AFTER-DEATH", "Record dated after death", "consistency", "error", DATED_FORMS,
        "No record of a subject may be dated after the death date (dd DTHDAT): any date item of any form "
        "certainly later than it (partial dates only when their whole interval is later).",
        reference="CDISC CDASHIG DD/DS", fields=("DTHDAT",))
@@ -67,7 +71,7 @@ def after_death(ctx):
     return _after(ctx, death, {"dd.dthdat"}, "the death", "dd DTHDAT")
 
 
-@check("XF-AFTER-END", "Record dated after early end of study", "consistency", "warning", ("ds",),
+@check("XF-AFTER-END", "Record dated after early end of study", "consistency", "warning", DATED_FORMS,
        "For a subject whose disposition (DSDECOD) is one of Disposition discontinuation_codes, no record may be "
        "dated after DSSTDAT, except the follow-up in Disposition follow_up_after_end (adverse event and "
        "medication end dates, death). Records also after the death date are left to XF-AFTER-DEATH.",
