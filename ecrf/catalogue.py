@@ -90,10 +90,23 @@ def to_csv(df: pl.DataFrame) -> str:
     return df.rename(COLUMNS).write_csv()
 
 
-def to_table(df: pl.DataFrame) -> str:
-    width = max(len(i) for i in df["id"]) if df.height else 0
-    return "".join(f"{r['id']:<{width}}  {r['severity']:<13}  {r['category']:<11}  {r['title']}\n"
-                   for r in df.iter_rows(named=True))
+def to_table(df: pl.DataFrame, width: int = 110) -> str:
+    """One line per check (id, severity or importance, category, deviation category, title), then its forms and
+    fields, reference and description, indented and wrapped, so every column of the catalogue is on screen."""
+    import textwrap
+
+    idw = max(len(i) for i in df["id"]) if df.height else 0
+    head = f"{'check':<{idw}}  {'severity':<13}  {'category':<11}  {'deviation category':<21}  title"
+    out = [head, "-" * len(head)]
+    for r in df.iter_rows(named=True):
+        out.append(f"{r['id']:<{idw}}  {r['severity']:<13}  {r['category']:<11}  {r['dvcat']:<21}  {r['title']}")
+        for label, key in (("forms", "forms"), ("fields", "fields"), ("reference", "reference"),
+                           ("description", "description")):
+            if r[key]:
+                out += textwrap.wrap(r[key], width, initial_indent=f"    {label}: ",
+                                     subsequent_indent=" " * (6 + len(label)), break_on_hyphens=False,
+                                     break_long_words=False)
+    return "\n".join(out) + "\n"
 
 
 def to_xlsx(df: pl.DataFrame, path: Path | io.BytesIO) -> None:

@@ -119,3 +119,13 @@ def test_forms_read_are_forms_of_the_model():
     forms = set(load_model().forms)
     for c in all_checks():
         assert set(c.forms) <= forms, (c.id, set(c.forms) - forms)
+
+
+def test_terminal_table_shows_every_column():
+    r = CliRunner().invoke(main, ["checks"])
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    for row in C.catalogue().iter_rows(named=True):
+        assert f"{row['id']} {row['severity']} {row['category']}" in text
+        for key in ("title", "reference", "description", "forms", "fields", "dvcat"):
+            assert " ".join(row[key].split()) in text, (row["id"], key)
