@@ -44,6 +44,19 @@ def raw(**cols) -> pl.DataFrame:
     return pl.DataFrame(data, schema=schema)
 
 
+def from_frame(bad: pl.DataFrame | None, field: str | pl.Expr, value: pl.Expr, expected: pl.Expr,
+               message: pl.Expr) -> pl.DataFrame | None:
+    """A raw findings frame from the offending rows `bad` (with `_idx`): field, value, expected and message
+    evaluated on each row; None when there are none."""
+    if bad is None or bad.is_empty():
+        return None
+    f = field if isinstance(field, pl.Expr) else pl.lit(field)
+    cols = bad.select(f.alias("f"), value.cast(pl.Utf8).alias("v"), expected.cast(pl.Utf8).alias("e"),
+                      message.cast(pl.Utf8).alias("m"))
+    return raw(_idx=bad["_idx"].to_list(), field=cols["f"].to_list(), value=cols["v"].to_list(),
+               expected=cols["e"].to_list(), message=cols["m"].to_list())
+
+
 def enrich(rawf: pl.DataFrame, check, table: Table | None, form_domain: str | None = None,
            source_file: str | None = None) -> pl.DataFrame:
     """Attach check metadata, subject, visit, record key and provenance to a check's raw findings."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from ecrf import findings as F
 from ecrf.params import enum_annotations
 from ecrf.protocol import protocol
 from ecrf.registry import check
-from ecrf.validators.consistency_dates import before, collect, dated, earliest, first_consent, to_raw
+from ecrf.validators.consistency_dates import before, collect, dated, earliest, first_consent
 
 CDASH = "CDISC CDASHIG (CM, AE, DS); ICH E6(R3)"
 
@@ -27,9 +28,9 @@ def _eligibility_before_consent(ctx, ic):
         return None
     bad = ie.join(ic, on="subjid").filter(before(pl.col("iedat"), pl.col("_ic")))
     bad = earliest(bad, "iedat")
-    return to_raw(bad, "IEDAT", pl.col("iedat"), pl.format("on or after {}", pl.col("_ic")),
-                  pl.format("eligibility assessed on {} ({} record(s)), before informed consent (ic ICDAT {})",
-                            pl.col("iedat"), pl.col("_n"), pl.col("_ic")))
+    return F.from_frame(bad, "IEDAT", pl.col("iedat"), pl.format("on or after {}", pl.col("_ic")),
+                        pl.format("eligibility assessed on {} ({} record(s)), before informed consent (ic ICDAT {})",
+                                  pl.col("iedat"), pl.col("_n"), pl.col("_ic")))
 
 
 def _lymphodepletion_before_screening(ctx):
@@ -39,9 +40,9 @@ def _lymphodepletion_before_screening(ctx):
     scr = sv.filter((pl.col("visit") == protocol(ctx.model).screening_visit) & pl.col("svstdat").is_not_null()) \
         .group_by("subjid").agg(pl.col("svstdat").min().alias("_scr"))
     bad = earliest(ld.join(scr, on="subjid").filter(before(pl.col("lddat"), pl.col("_scr"))), "lddat")
-    return to_raw(bad, "LDDAT", pl.col("lddat"), pl.format("on or after {}", pl.col("_scr")),
-                  pl.format("lymphodepletion on {} ({} record(s)), before the screening visit (sv SVSTDAT {})",
-                            pl.col("lddat"), pl.col("_n"), pl.col("_scr")))
+    return F.from_frame(bad, "LDDAT", pl.col("lddat"), pl.format("on or after {}", pl.col("_scr")),
+                        pl.format("lymphodepletion on {} ({} record(s)), before the screening visit (sv SVSTDAT {})",
+                                  pl.col("lddat"), pl.col("_n"), pl.col("_scr")))
 
 
 def _ae_before_consent(ctx, ic):
@@ -49,9 +50,9 @@ def _ae_before_consent(ctx, ic):
     if ae is None:
         return None
     bad = ae.join(ic, on="subjid").filter(before(pl.col("aestdat"), pl.col("_ic")))
-    return to_raw(bad, "AESTDAT", pl.col("aestdat"), pl.format("on or after {}", pl.col("_ic")),
-                  pl.format("adverse event starting {}, before informed consent (ic ICDAT {}): medical history, "
-                            "not an adverse event", pl.col("aestdat"), pl.col("_ic")))
+    return F.from_frame(bad, "AESTDAT", pl.col("aestdat"), pl.format("on or after {}", pl.col("_ic")),
+                        pl.format("adverse event starting {}, before informed consent (ic ICDAT {}): medical history, "
+                                  "not an adverse event", pl.col("aestdat"), pl.col("_ic")))
 
 
 def _diagnosis_after_consent(ctx, ic):
@@ -59,8 +60,9 @@ def _diagnosis_after_consent(ctx, ic):
     if dx is None:
         return None
     bad = dx.join(ic, on="subjid").filter(before(pl.col("_ic"), pl.col("dxdat")))
-    return to_raw(bad, "DXDAT", pl.col("dxdat"), pl.format("on or before {}", pl.col("_ic")),
-                  pl.format("diagnosis dated {}, after informed consent (ic ICDAT {})", pl.col("dxdat"), pl.col("_ic")))
+    return F.from_frame(bad, "DXDAT", pl.col("dxdat"), pl.format("on or before {}", pl.col("_ic")),
+                        pl.format("diagnosis dated {}, after informed consent (ic ICDAT {})", pl.col("dxdat"),
+                                  pl.col("_ic")))
 
 
 def _medications(ctx, ic):
@@ -70,20 +72,20 @@ def _medications(ctx, ic):
         return []
     st, en = pl.col("cmstdat"), pl.col("cmendat")
     backwards = cm.filter(before(en, st))
-    out = [to_raw(backwards, "CMENDAT", en, pl.format("on or after {}", st),
-                  pl.format("medication end date {} is before its start date (CMSTDAT {})", en, st))]
+    out = [F.from_frame(backwards, "CMENDAT", en, pl.format("on or after {}", st),
+                        pl.format("medication end date {} is before its start date (CMSTDAT {})", en, st))]
     if ic is None:
         return out
     d = cm.join(ic, on="subjid").filter(~before(en, st).fill_null(False))
     ic_d = pl.col("_ic")
     prior = d.filter((pl.col("cmcat") == "PRIOR") & (before(ic_d, en) | ((en == ic_d) & _is_full(en))))
-    out.append(to_raw(prior, "CMENDAT", en, pl.format("before {}, or CMCAT CONCOMITANT", ic_d),
-                      pl.format("prior medication ending {}, not before informed consent (ic ICDAT {}): a "
-                                "concomitant medication", en, ic_d)))
+    out.append(F.from_frame(prior, "CMENDAT", en, pl.format("before {}, or CMCAT CONCOMITANT", ic_d),
+                            pl.format("prior medication ending {}, not before informed consent (ic ICDAT {}): a "
+                                      "concomitant medication", en, ic_d)))
     conmed = d.filter((pl.col("cmcat") == "CONCOMITANT") & before(en, ic_d))
-    out.append(to_raw(conmed, "CMENDAT", en, pl.format("on or after {}, or CMCAT PRIOR", ic_d),
-                      pl.format("concomitant medication ending {}, before informed consent (ic ICDAT {}): a prior "
-                                "medication", en, ic_d)))
+    out.append(F.from_frame(conmed, "CMENDAT", en, pl.format("on or after {}, or CMCAT PRIOR", ic_d),
+                            pl.format("concomitant medication ending {}, before informed consent (ic ICDAT {}): "
+                                      "a prior medication", en, ic_d)))
     return out
 
 
@@ -119,11 +121,11 @@ def cm_ongoing(ctx):
     # Only N or empty: a code outside the codelist is reported by the column checks.
     open_ = d.filter(((pl.col("_ongo") == "N") | pl.col("_ongo").is_null()) & end.is_null())
     return collect([
-        ("cm", to_raw(ended, "CMONGO", pl.col("_ongo"), pl.lit("N (an end date is recorded)"),
-                      pl.format("medication recorded as ongoing but with end date {}", end))),
-        ("cm", to_raw(open_, "CMENDAT", pl.lit(None, pl.Utf8), pl.lit("an end date, or CMONGO Y"),
-                      pl.format("medication not recorded as ongoing (CMONGO {}) but without an end date",
-                                pl.col("_ongo").fill_null("empty")))),
+        ("cm", F.from_frame(ended, "CMONGO", pl.col("_ongo"), pl.lit("N (an end date is recorded)"),
+                            pl.format("medication recorded as ongoing but with end date {}", end))),
+        ("cm", F.from_frame(open_, "CMENDAT", pl.lit(None, pl.Utf8), pl.lit("an end date, or CMONGO Y"),
+                            pl.format("medication not recorded as ongoing (CMONGO {}) but without an end date",
+                                      pl.col("_ongo").fill_null("empty")))),
     ])
 
 
@@ -151,15 +153,16 @@ def dx_cohort(ctx):
         term = d.filter(pl.col("dxterm").is_not_null() & (pl.col("dxterm") != pl.col("cohort")))
         wrong = d.join(sets, on="dxcrit").filter(pl.col("_for") != pl.col("cohort"))
         parts = [
-            ("dx", to_raw(term, "DXTERM", pl.col("dxterm"), pl.col("cohort"),
-                          pl.format("diagnosis {} does not match the subject's cohort (dm COHORT {})",
-                                    pl.col("dxterm"), pl.col("cohort")))),
-            ("dx", to_raw(wrong, "DXCRIT", pl.col("dxcrit"),
-                          pl.format("a criteria set for {}", pl.col("cohort")),
-                          pl.format("criteria set {} belongs to the {} cohort, not to the subject's cohort {}",
-                                    pl.col("dxcrit"), pl.col("_for"), pl.col("cohort")))),
+            ("dx", F.from_frame(term, "DXTERM", pl.col("dxterm"), pl.col("cohort"),
+                                pl.format("diagnosis {} does not match the subject's cohort (dm COHORT {})",
+                                          pl.col("dxterm"), pl.col("cohort")))),
+            ("dx", F.from_frame(wrong, "DXCRIT", pl.col("dxcrit"),
+                                pl.format("a criteria set for {}", pl.col("cohort")),
+                                pl.format("criteria set {} belongs to the {} cohort, not to the subject's cohort {}",
+                                          pl.col("dxcrit"), pl.col("_for"), pl.col("cohort")))),
         ]
     missing = dmi.filter(pl.col("cohort").is_not_null() & ~pl.col("subjid").is_in(have))
-    parts.append(("dm", to_raw(missing, "COHORT", pl.col("cohort"), pl.lit("a diagnosis record (dx) for the cohort"),
-                               pl.format("subject in cohort {} has no diagnosis record", pl.col("cohort")))))
+    parts.append(("dm", F.from_frame(missing, "COHORT", pl.col("cohort"),
+                                     pl.lit("a diagnosis record (dx) for the cohort"),
+                                     pl.format("subject in cohort {} has no diagnosis record", pl.col("cohort")))))
     return collect(parts)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from ecrf import findings as F
 
 
 def dated(ctx, domain: str, *items: str) -> pl.DataFrame | None:
@@ -55,17 +54,6 @@ def earliest(bad: pl.DataFrame, col: str) -> pl.DataFrame:
     """One row per subject: its earliest offending record, with _n the number of offending records."""
     return bad.sort(col, "_idx").group_by("subjid", maintain_order=True) \
         .agg(pl.all().first(), pl.len().alias("_n")).sort("_idx")
-
-
-def to_raw(bad: pl.DataFrame | None, field: str | pl.Expr, value: pl.Expr, expected: pl.Expr,
-           message: pl.Expr) -> pl.DataFrame | None:
-    if bad is None or bad.is_empty():
-        return None
-    f = field if isinstance(field, pl.Expr) else pl.lit(field)
-    cols = bad.select(f.alias("f"), value.cast(pl.Utf8).alias("v"), expected.cast(pl.Utf8).alias("e"),
-                      message.cast(pl.Utf8).alias("m"))
-    return F.raw(_idx=bad["_idx"].to_list(), field=cols["f"].to_list(), value=cols["v"].to_list(),
-                 expected=cols["e"].to_list(), message=cols["m"].to_list())
 
 
 def collect(parts: list[tuple[str, pl.DataFrame | None]]) -> dict[str, pl.DataFrame]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from ecrf import findings as F
 from ecrf.model import load_model
 from ecrf.params import class_parameter
 from ecrf.registry import check
-from ecrf.validators.consistency_dates import before, collect, date_items, dated, to_raw
+from ecrf.validators.consistency_dates import before, collect, date_items, dated
 
 # The forms with a date item, for the catalogue: both checks read them all.
 DATED_FORMS = tuple(d for d, f in load_model().forms.items() if date_items(f))
@@ -55,8 +56,8 @@ def _after(ctx, anchor: pl.DataFrame, skip: set[str], what: str, source: str,
             .agg(pl.all().first(), pl.len().alias("_n")).sort("_idx")
         message = pl.format("{} {} dated {} ({} record(s)), after {} ({} {})", pl.lit(domain), pl.col("_field"),
                             pl.col("_date"), pl.col("_n"), pl.lit(what), pl.lit(source), pl.col("_end"))
-        parts.append((domain, to_raw(first, pl.col("_field"), pl.col("_date"),
-                                     pl.format("on or before {}", pl.col("_end")), message)))
+        parts.append((domain, F.from_frame(first, pl.col("_field"), pl.col("_date"),
+                                           pl.format("on or before {}", pl.col("_end")), message)))
     return collect(parts)
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from ecrf import findings as F
 from ecrf.params import class_parameter
 from ecrf.registry import check
-from ecrf.validators.consistency_dates import collect, dated, to_raw
+from ecrf.validators.consistency_dates import collect, dated
 
 # Grading form -> (its date item, the AECAT of the adverse event it grades); AESEQ links the two.
 GRADING = {"crs": ("crsdat", "CRS"), "icans": ("icansdat", "ICANS")}
@@ -38,10 +39,10 @@ def grading_without_ae(ctx):
             continue
         first = orphan.sort(day, "_idx", nulls_last=True).group_by("subjid", "_seq", maintain_order=True) \
             .agg(pl.all().first(), pl.len().alias("_n")).sort("_idx")
-        parts.append((domain, to_raw(first, "AESEQ", pl.col("_seq"), pl.lit(f"AESEQ of a {cat} adverse event (ae)"),
-                                     pl.format(f"{cat} graded on {{}} day(s) from {{}} under AESEQ {{}}, but the "
-                                               f"subject has no {cat} adverse event with that AESEQ",
-                                               pl.col("_n"), pl.col(day).fill_null("?"), pl.col("_seq")))))
+        parts.append((domain, F.from_frame(
+            first, "AESEQ", pl.col("_seq"), pl.lit(f"AESEQ of a {cat} adverse event (ae)"),
+            pl.format(f"{cat} graded on {{}} day(s) from {{}} under AESEQ {{}}, but the subject has no {cat} adverse "
+                      "event with that AESEQ", pl.col("_n"), pl.col(day).fill_null("?"), pl.col("_seq")))))
     return collect(parts)
 
 
@@ -63,7 +64,7 @@ def sae_late(ctx):
                      f"(at most {days})", pl.col("aerptdat"), pl.col("_lag"), pl.col("aeawdat"))
     early = pl.format("serious adverse event reported on {}, before the investigator became aware of it on {}",
                       pl.col("aerptdat"), pl.col("aeawdat"))
-    return collect([("ae", to_raw(bad, "AERPTDAT", pl.col("aerptdat"),
-                                  pl.format(f"from {{}} to {{}} (AEAWDAT + {days} day(s))", pl.col("aeawdat"),
-                                            pl.col("aeawdat") + pl.duration(days=days)),
-                                  pl.when(pl.col("_lag") < 0).then(early).otherwise(late)))])
+    return collect([("ae", F.from_frame(bad, "AERPTDAT", pl.col("aerptdat"),
+                                        pl.format(f"from {{}} to {{}} (AEAWDAT + {days} day(s))", pl.col("aeawdat"),
+                                                  pl.col("aeawdat") + pl.duration(days=days)),
+                                        pl.when(pl.col("_lag") < 0).then(early).otherwise(late)))])

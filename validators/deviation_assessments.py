@@ -10,11 +10,12 @@ from datetime import timedelta
 
 import polars as pl
 
+from ecrf import findings as F
 from ecrf.params import ParameterError
 from ecrf.protocol import protocol
 from ecrf.registry import check
 from ecrf.validators.deviation_eligibility import NUM_RE, _screening_dates, v_pregnancy
-from ecrf.validators.deviation_schedule import CONV, REG, _day0, _only, _raw
+from ecrf.validators.deviation_schedule import CONV, REG, _day0, _only
 
 
 def _grid(ctx) -> pl.DataFrame:
@@ -37,7 +38,7 @@ def visit_missing(ctx):
     not_done = sv.join(grid, on="visit").filter(pl.col("svoccur") == "N")
     msg_nd = pl.format("{} recorded as not done ({})", pl.col("visit"),
                        pl.col("svreasoc").cast(pl.Utf8).fill_null("no reason given"))
-    parts = [_raw(not_done, "SVOCCUR", pl.col("svoccur"), pl.lit("Y"), msg_nd)]
+    parts = [F.from_frame(not_done, "SVOCCUR", pl.col("svoccur"), pl.lit("Y"), msg_nd)]
     occurred = sv.filter(pl.col("svoccur") == "Y")
     if not occurred.is_empty():
         last = occurred.sort(pl.col("svstdat"), "_idx", nulls_last=False).group_by("subjid").agg(
@@ -53,9 +54,9 @@ def visit_missing(ctx):
         closed = pl.col("_d0").is_not_null() & pl.col("_last").is_not_null() & \
             (pl.col("_last") > pl.col("_d0") + pl.duration(days=pl.col("_t") + pl.col("_a")))
         absent = cand.filter((pl.col("_t") < pl.col("_tmax")).fill_null(False) | closed).sort("_idx", "_t")
-        parts.append(_raw(absent, "VISIT", pl.col("visit"), pl.lit("a record of the visit"),
-                          pl.format("{} has no visit record, but the subject was seen later ({} on {})",
-                                    pl.col("visit"), pl.col("_lastv"), pl.col("_last"))))
+        parts.append(F.from_frame(absent, "VISIT", pl.col("visit"), pl.lit("a record of the visit"),
+                                  pl.format("{} has no visit record, but the subject was seen later ({} on {})",
+                                            pl.col("visit"), pl.col("_lastv"), pl.col("_last"))))
     parts = [p for p in parts if p is not None]
     return {"sv": pl.concat(parts)} if parts else {}
 
@@ -98,9 +99,9 @@ def assessment_missing(ctx):
             miss = due.join(done, on=["subjid", "visit"], how="anti")
             what = pl.lit(f"{a.form} record")
         miss = miss.sort("_idx")
-        r = _raw(miss, "VISIT", pl.col("visit"), what,
-                 pl.format("{} took place without {}, due there by the schedule ({})", pl.col("visit"), what,
-                           pl.lit(a.code)))
+        r = F.from_frame(miss, "VISIT", pl.col("visit"), what,
+                         pl.format("{} took place without {}, due there by the schedule ({})", pl.col("visit"), what,
+                                   pl.lit(a.code)))
         if r is not None:
             parts.append(r)
     return {"sv": pl.concat(parts)} if parts else {}
@@ -147,11 +148,11 @@ def pregnancy_test(ctx):
     reported = [] if pos is None else pos["subjid"].unique().to_list()
     bad = dm.filter(pl.col("chbrpot") == "Y").join(first, on="subjid") \
         .filter(~pl.col("subjid").is_in(ok) & ~pl.col("subjid").is_in(reported)).sort("_idx")
-    return _only("dm", _raw(bad, "CHBRPOT", pl.col("chbrpot"),
-                            pl.format("a negative HCG from {} to {}", pl.col("_ld") - timedelta(days=days),
-                                      pl.col("_ld")),
-                            pl.format("no negative pregnancy test within {} days before the first lymphodepletion "
-                                      "dose on {}", pl.lit(days), pl.col("_ld"))))
+    return _only("dm", F.from_frame(
+        bad, "CHBRPOT", pl.col("chbrpot"),
+        pl.format("a negative HCG from {} to {}", pl.col("_ld") - timedelta(days=days), pl.col("_ld")),
+        pl.format("no negative pregnancy test within {} days before the first lymphodepletion dose on {}",
+                  pl.lit(days), pl.col("_ld"))))
 
 
 @check("CM-PROHIBITED", "Prohibited medication during the study", "deviation", None, ("cm", "sv"),
@@ -172,7 +173,7 @@ def prohibited(ctx):
         hit = cm.filter(pl.col(rule.item).cast(pl.Utf8).is_in(list(rule.values)) & (pl.col("_st") > pl.col("_scr")))
         found.append(hit.with_columns(pl.lit(rule.code).alias("_rule")))
     bad = pl.concat(found).unique("_idx", keep="first", maintain_order=True).sort("_idx")
-    return _only("cm", _raw(bad, "CMTRT", pl.col("cmtrt"), pl.format("no {} after screening {}", pl.col("_rule"),
-                                                                       pl.col("_scr")),
-                            pl.format("{} ({}) started {}, after the screening visit {}", pl.col("cmtrt"),
-                                      pl.col("_rule"), pl.col("cmstdat"), pl.col("_scr"))))
+    return _only("cm", F.from_frame(
+        bad, "CMTRT", pl.col("cmtrt"), pl.format("no {} after screening {}", pl.col("_rule"), pl.col("_scr")),
+        pl.format("{} ({}) started {}, after the screening visit {}", pl.col("cmtrt"), pl.col("_rule"),
+                  pl.col("cmstdat"), pl.col("_scr"))))

@@ -97,8 +97,6 @@ def prior_therapy(ctx):
     gc_ok = pl.col("_gc").is_not_null() & (pl.col("_gc") >= pl.col("_gc_min"))
     im_ok = pl.col("_im").fill_null(False)
     bad = d.filter(~gc_ok | ~im_ok).sort("_idx")
-    if bad.is_empty():
-        return {}
     gc_seen = pl.when(pl.col("_gc").is_null()).then(pl.lit("no glucocorticoid dose convertible to mg/kg/day")) \
         .otherwise(pl.format("highest glucocorticoid {} mg/kg/day", pl.col("_gc").round(2)))
     missing = pl.when(~gc_ok & ~im_ok).then(pl.lit("glucocorticoid dose and immunomodulator")) \
@@ -109,6 +107,5 @@ def prior_therapy(ctx):
                     pl.when(im_ok).then(pl.lit("found")).otherwise(pl.lit("not found")))
     exp = pl.format(">= {} mg/kg/day prednisone-equivalent plus an immunomodulator, from {}", pl.col("_gc_min"),
                     pl.col("_by"))
-    out = bad.select("_idx", pl.lit("Y").alias("value"), exp.alias("expected"), msg.alias("message"))
-    return {"ie": F.raw(_idx=out["_idx"].to_list(), field="IEORRES", value=out["value"].to_list(),
-                        expected=out["expected"].to_list(), message=out["message"].to_list())}
+    f = F.from_frame(bad, "IEORRES", pl.col("ieorres"), exp, msg)
+    return {} if f is None else {"ie": f}

@@ -25,14 +25,6 @@ def _day0(ctx):
         .group_by("subjid").agg(pl.col("exdat").min().alias("_d0"))
 
 
-def _raw(bad, field, value, expected, message):
-    if bad is None or bad.is_empty():
-        return None
-    cols = bad.select(value.cast(pl.Utf8).alias("v"), expected.cast(pl.Utf8).alias("e"), message.cast(pl.Utf8).alias("m"))
-    return F.raw(_idx=bad["_idx"].to_list(), field=field, value=cols["v"].to_list(), expected=cols["e"].to_list(),
-                 message=cols["m"].to_list())
-
-
 def _only(domain, r):
     return {} if r is None else {domain: r}
 
@@ -51,12 +43,12 @@ def visit_window(ctx):
     d = sv.filter(pl.col("svstdat").is_not_null()).join(grid, on="visit").join(d0, on="subjid") \
         .with_columns((pl.col("svstdat") - pl.col("_d0")).dt.total_days().alias("_day"))
     bad = d.filter((pl.col("_day") < pl.col("_t") - pl.col("_b")) | (pl.col("_day") > pl.col("_t") + pl.col("_a")))
-    return _only("sv", _raw(bad, "SVSTDAT", pl.col("svstdat"),
-                            pl.format("day {} (-{}/+{}): {} to {}", pl.col("_t"), pl.col("_b"), pl.col("_a"),
-                                      pl.col("_d0") + pl.duration(days=pl.col("_t") - pl.col("_b")),
-                                      pl.col("_d0") + pl.duration(days=pl.col("_t") + pl.col("_a"))),
-                            pl.format("{} on study day {}, outside its window around day {}", pl.col("visit"),
-                                      pl.col("_day"), pl.col("_t"))))
+    return _only("sv", F.from_frame(bad, "SVSTDAT", pl.col("svstdat"),
+                                    pl.format("day {} (-{}/+{}): {} to {}", pl.col("_t"), pl.col("_b"), pl.col("_a"),
+                                              pl.col("_d0") + pl.duration(days=pl.col("_t") - pl.col("_b")),
+                                              pl.col("_d0") + pl.duration(days=pl.col("_t") + pl.col("_a"))),
+                                    pl.format("{} on study day {}, outside its window around day {}", pl.col("visit"),
+                                              pl.col("_day"), pl.col("_t"))))
 
 
 def _ld(ctx):
@@ -81,10 +73,10 @@ def ld_day(ctx):
     d = ld.filter(pl.col("lddat").is_not_null()).join(d0, on="subjid") \
         .with_columns((pl.col("lddat") - pl.col("_d0")).dt.total_days().alias("_day"))
     bad = d.filter(~pl.col("_days").list.contains(pl.col("_day")))
-    return _only("ld", _raw(bad, "LDDAT", pl.col("lddat"),
-                            pl.format("study day {}", pl.col("_days").cast(pl.List(pl.Utf8)).list.join(", ")),
-                            pl.format("{} given on study day {} (day 0 = {})", pl.col("ldtrt"), pl.col("_day"),
-                                      pl.col("_d0"))))
+    return _only("ld", F.from_frame(bad, "LDDAT", pl.col("lddat"),
+                                    pl.format("study day {}", pl.col("_days").cast(pl.List(pl.Utf8)).list.join(", ")),
+                                    pl.format("{} given on study day {} (day 0 = {})", pl.col("ldtrt"), pl.col("_day"),
+                                              pl.col("_d0"))))
 
 
 @check("SCHED-LD-DOSE", "Lymphodepletion dose outside tolerance", "deviation", None, ("ld",),
@@ -97,11 +89,12 @@ def ld_dose(ctx):
     d = ld.filter(pl.col("lddose").is_not_null() & pl.col("ldbsa").is_not_null()) \
         .with_columns((pl.col("_mg") * pl.col("ldbsa")).alias("_want"))
     bad = d.filter((pl.col("lddose") - pl.col("_want")).abs() > pl.col("_want") * pl.col("_tol") / 100)
-    return _only("ld", _raw(bad, "LDDOSE", pl.col("lddose"),
-                            pl.format("{} mg ({} mg/m2 x {} m2, +/- {}%)", pl.col("_want").round(1), pl.col("_mg"),
-                                      pl.col("ldbsa"), pl.col("_tol")),
-                            pl.format("{} dose {} mg is outside {}% of {} mg", pl.col("ldtrt"), pl.col("lddose"),
-                                      pl.col("_tol"), pl.col("_want").round(1))))
+    return _only("ld", F.from_frame(
+        bad, "LDDOSE", pl.col("lddose"),
+        pl.format("{} mg ({} mg/m2 x {} m2, +/- {}%)", pl.col("_want").round(1), pl.col("_mg"), pl.col("ldbsa"),
+                  pl.col("_tol")),
+        pl.format("{} dose {} mg is outside {}% of {} mg", pl.col("ldtrt"), pl.col("lddose"), pl.col("_tol"),
+                  pl.col("_want").round(1))))
 
 
 @check("SCHED-EX-DOSE", "KN5601-K dose outside its dose level", "deviation", None, ("ex", "dm"),
@@ -124,11 +117,12 @@ def ex_dose(ctx):
         .when(pl.col("exdosu") == "cells/kg").then(pl.col("_cpk"))
     d = d.with_columns(want.alias("_want")).filter(pl.col("_want").is_not_null() & pl.col("exdose").is_not_null())
     bad = d.filter((pl.col("exdose") - pl.col("_want")).abs() > pl.col("_want") * pl.col("_tol") / 100)
-    return _only("ex", _raw(bad, "EXDOSE", pl.col("exdose"),
-                            pl.format("{} {} ({} +/- {}%)", pl.col("_want").map_elements(lambda x: f"{x:.3g}", pl.Utf8),
-                                      pl.col("exdosu"), pl.col("_lvl"), pl.col("_tol")),
-                            pl.format("infusion {} dose {} {} is outside the {} dose", pl.col("exnum"),
-                                      pl.col("exdose"), pl.col("exdosu"), pl.col("_lvl"))))
+    return _only("ex", F.from_frame(
+        bad, "EXDOSE", pl.col("exdose"),
+        pl.format("{} {} ({} +/- {}%)", pl.col("_want").map_elements(lambda x: f"{x:.3g}", pl.Utf8),
+                  pl.col("exdosu"), pl.col("_lvl"), pl.col("_tol")),
+        pl.format("infusion {} dose {} {} is outside the {} dose", pl.col("exnum"), pl.col("exdose"),
+                  pl.col("exdosu"), pl.col("_lvl"))))
 
 
 @check("SCHED-EX-NO-LD", "Infusion without completed lymphodepletion", "deviation", None, ("ex", "ld"),
@@ -155,9 +149,9 @@ def ex_without_ld(ctx):
     bad = short.group_by("_idx", "exdat").agg(
         pl.format("{} {}/{}", pl.col("ldtrt"), pl.col("_got"), pl.col("_need")).sort().str.join(", ").alias("_what")) \
         .sort("_idx")
-    return _only("ex", _raw(bad, "EXDAT", pl.col("exdat"), pl.lit("all planned lymphodepletion days before"),
-                            pl.format("first infusion without completed lymphodepletion (given/planned: {})",
-                                      pl.col("_what"))))
+    return _only("ex", F.from_frame(bad, "EXDAT", pl.col("exdat"), pl.lit("all planned lymphodepletion days before"),
+                                    pl.format("first infusion without completed lymphodepletion (given/planned: {})",
+                                              pl.col("_what"))))
 
 
 # Study procedures whose dates must not precede the first informed consent.
@@ -182,9 +176,9 @@ def before_consent(ctx):
         early = d.filter(pl.col(col).is_not_null()).join(first, on="subjid").filter(pl.col(col) < pl.col("_ic"))
         bad = early.sort(col, "_idx").group_by("subjid", maintain_order=True) \
             .agg(pl.all().first(), pl.len().alias("_n")).sort("_idx")
-        r = _raw(bad, field, pl.col(col), pl.format("on or after {}", pl.col("_ic")),
-                 pl.format("{} {} record(s) dated before informed consent {}, earliest {}", pl.col("_n"),
-                           pl.lit(domain), pl.col("_ic"), pl.col(col)))
+        r = F.from_frame(bad, field, pl.col(col), pl.format("on or after {}", pl.col("_ic")),
+                         pl.format("{} {} record(s) dated before informed consent {}, earliest {}", pl.col("_n"),
+                                   pl.lit(domain), pl.col("_ic"), pl.col(col)))
         if r is not None:
             out[domain] = r
     return out

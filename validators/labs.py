@@ -49,12 +49,8 @@ def _read_results(ctx, lb) -> pl.DataFrame:
 
 
 def _out(bad: pl.DataFrame, field: str, value: pl.Expr, expected: pl.Expr, message: pl.Expr) -> dict:
-    if bad.is_empty():
-        return {}
-    o = bad.select(pl.col("_idx").cast(pl.Int64), value.cast(pl.Utf8).alias("v"), expected.alias("e"),
-                   message.alias("m"))
-    return {"lb": F.raw(_idx=o["_idx"].to_list(), field=field, value=o["v"].to_list(), expected=o["e"].to_list(),
-                        message=o["m"].to_list())}
+    f = F.from_frame(bad, field, value, expected, message)
+    return {} if f is None else {"lb": f}
 
 
 def _fmt(e: pl.Expr) -> pl.Expr:

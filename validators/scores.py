@@ -26,14 +26,10 @@ def _total_findings(d: pl.DataFrame, total: str, computed: pl.Expr, items: str) 
     """Rows whose recorded integer total differs from the one computed from complete items."""
     bad = d.with_columns(computed.alias("_calc")).filter(
         pl.col(total).is_not_null() & pl.col("_calc").is_not_null() & (pl.col(total) != pl.col("_calc")))
-    if bad.is_empty():
-        return None
     title = total.upper()
-    out = bad.select("_idx", pl.col(total).cast(pl.Utf8).alias("v"), pl.col("_calc").cast(pl.Utf8).alias("e"),
-                     pl.format("{} {} differs from {} computed from {}", pl.lit(title), pl.col(total), pl.col("_calc"),
-                               pl.lit(items)).alias("m"))
-    return F.raw(_idx=out["_idx"].to_list(), field=title, value=out["v"].to_list(), expected=out["e"].to_list(),
-                 message=out["m"].to_list())
+    return F.from_frame(bad, title, pl.col(total), pl.col("_calc"),
+                        pl.format("{} {} differs from {} computed from {}", pl.lit(title), pl.col(total),
+                                  pl.col("_calc"), pl.lit(items)))
 
 
 def _report(domain, *parts):
@@ -149,15 +145,11 @@ def vas_instrument(ctx):
     codes = list(ctx.model.forms["vas"].item("vasinst").codes)  # other values are the codelist check's
     bad = d.filter(pl.col("_age").is_not_null() & pl.col("vasinst").is_in(codes)).with_columns(want.alias("_want")) \
         .filter(pl.col("vasinst") != pl.col("_want"))
-    if bad.is_empty():
-        return {}
-    out = bad.select("_idx", pl.col("vasinst").alias("v"),
-                     pl.format("{} (age {}; PVAS under {} years)", pl.col("_want"), pl.col("_age"),
-                               pl.lit(adult)).alias("e"),
-                     pl.format("{} used at age {} at visit {}; the registration requires {}", pl.col("vasinst"),
-                               pl.col("_age"), pl.col("visit"), pl.col("_want")).alias("m"))
-    return {"vas": F.raw(_idx=out["_idx"].to_list(), field="VASINST", value=out["v"].to_list(),
-                         expected=out["e"].to_list(), message=out["m"].to_list())}
+    return _report("vas", F.from_frame(
+        bad, "VASINST", pl.col("vasinst"),
+        pl.format("{} (age {}; PVAS under {} years)", pl.col("_want"), pl.col("_age"), pl.lit(adult)),
+        pl.format("{} used at age {} at visit {}; the registration requires {}", pl.col("vasinst"), pl.col("_age"),
+                  pl.col("visit"), pl.col("_want"))))
 
 
 # --- SLEDAI-2K lab descriptors against the visit's lab results -----------------------------------------------
@@ -239,14 +231,8 @@ def sledai_lab(ctx):
     s = s.join(per, on=["subjid", "visitnum", "item"], how="inner")
     bad = s.filter(((pl.col("_rec") == "N") & pl.col("_any"))
                    | ((pl.col("_rec") == "Y") & ~pl.col("_any") & (pl.col("_seen") >= pl.col("_needed"))))
-    if bad.is_empty():
-        return {}
-    bad = bad.sort("_idx", "item")
-    out = bad.select(
-        "_idx", pl.col("item").str.to_uppercase().alias("f"), pl.col("_rec").alias("v"),
-        pl.when(pl.col("_rec") == "N").then(pl.lit("Y")).otherwise(pl.lit("N")).alias("e"),
+    return _report("sledai", F.from_frame(
+        bad.sort("_idx", "item"), pl.col("item").str.to_uppercase(), pl.col("_rec"),
+        pl.when(pl.col("_rec") == "N").then(pl.lit("Y")).otherwise(pl.lit("N")),
         pl.format("SLEDAI-2K {} recorded {} but the visit's results {} it: {}", pl.col("descriptor"), pl.col("_rec"),
-                  pl.when(pl.col("_any")).then(pl.lit("meet")).otherwise(pl.lit("do not meet")),
-                  pl.col("_labs")).alias("m"))
-    return {"sledai": F.raw(_idx=out["_idx"].to_list(), field=out["f"].to_list(), value=out["v"].to_list(),
-                            expected=out["e"].to_list(), message=out["m"].to_list())}
+                  pl.when(pl.col("_any")).then(pl.lit("meet")).otherwise(pl.lit("do not meet")), pl.col("_labs"))))
