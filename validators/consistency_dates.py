@@ -11,7 +11,6 @@ from __future__ import annotations
 import polars as pl
 
 
-
 def dated(ctx, domain: str, *items: str) -> pl.DataFrame | None:
     """The form's rows (_idx, subjid, the other columns as text) with each date item as valid ISO text or null."""
     t = ctx.table(domain)
