@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 from pathlib import Path
 
 import polars as pl
@@ -93,8 +94,6 @@ def to_csv(df: pl.DataFrame) -> str:
 def to_table(df: pl.DataFrame, width: int = 110) -> str:
     """One line per check (id, severity or importance, category, deviation category, title), then its forms and
     fields, reference and description, indented and wrapped, so every column of the catalogue is on screen."""
-    import textwrap
-
     idw = max(len(i) for i in df["id"]) if df.height else 0
     head = f"{'check':<{idw}}  {'severity':<13}  {'category':<11}  {'deviation category':<21}  title"
     out = [head, "-" * len(head)]
