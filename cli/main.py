@@ -51,6 +51,8 @@ def main():
 
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
+@click.option("--input-format", help="Read PATH as this format instead of detecting it from the content "
+              "(see `ecrf formats`).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="Report format.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
@@ -60,7 +62,7 @@ def main():
 @click.option("--category", multiple=True,
               type=click.Choice(["structure", "range", "consistency", "deviation"]),
               help="Run only checks of this category (repeatable).")
-def validate(path, fmt, output, fail_on, category):
+def validate(path, input_format, fmt, output, fail_on, category):
     """Validate the export at PATH (a folder with one CSV file per form, e.g. dm.csv, ae.csv).
 
     Every row read is checked; the report shows rows read and rows checked per form, then one finding per
@@ -74,12 +76,14 @@ def validate(path, fmt, output, fail_on, category):
     """
     from ecrf.engine import validate as run
     from ecrf.model import load_model
-    from ecrf.readers.csv_folder import read_csv_folder
+    from ecrf.readers import read_export
     from ecrf.registry import all_checks
     from ecrf.reports import machine, terminal
+    from ecrf.writer import protect, write_text
 
     model = load_model()
-    export = read_csv_folder(path, model)
+    protect(path)
+    export = read_export(path, model, input_format)
     checks = [c for c in all_checks() if not category or c.category in category]
     result = run(model, export, checks)
     if fmt == "json":
@@ -89,7 +93,7 @@ def validate(path, fmt, output, fail_on, category):
     else:
         text = terminal.render(result, str(path))
     if output:
-        output.write_text(text, encoding="utf-8")
+        write_text(output, text)
         click.echo(f"{result.findings.height} findings written to {output}", err=True)
     else:
         click.echo(text, nl=False)
@@ -114,9 +118,11 @@ def generate(artifact, output):
     """
     from ecrf.generators import build
 
+    from ecrf.writer import write_text
+
     text = build(artifact)
     if output:
-        output.write_text(text, encoding="utf-8")
+        write_text(output, text)
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
@@ -142,6 +148,15 @@ def example(directory, subjects, seed, clean):
 
     n = write_example(directory, subjects=subjects, seed=seed, clean=clean)
     click.echo(f"wrote {n} files to {directory}", err=True)
+
+
+@main.command()
+def formats():
+    """List the export formats `ecrf validate` reads (detected from the content; --input-format forces one)."""
+    from ecrf.readers import readers
+
+    for r in readers().values():
+        click.echo(f"{r.name:14} {r.description}")
 
 
 from ecrf.cli.catalogue import checks_command  # noqa: E402

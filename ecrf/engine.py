@@ -8,7 +8,7 @@ import polars as pl
 
 from ecrf import findings as F
 from ecrf.model import StudyModel
-from ecrf.readers.csv_folder import Export
+from ecrf.readers import Export
 from ecrf.registry import REGISTRY, RUNNERS, Check, all_checks
 from ecrf.table import Table
 

@@ -10,11 +10,13 @@ import hashlib
 
 import polars as pl
 
-from ecrf.table import FILE, ROW, Table
+from ecrf.table import FILE, REF, ROW, Table
 
 # The fixed columns of a finding, in report order (shared/design.md, "A finding").
 COLUMNS = ["fingerprint", "check_id", "severity", "category", "dvcat", "subject", "visit", "form", "record_key",
-           "field", "value", "expected", "message", "source_file", "source_row"]
+           "field", "value", "expected", "message", "source_file", "source_row", "source_ref"]
+# source_ref: where the finding sits in the export format's own terms (an Excel cell, an ODM path, a REDCap
+# record/event/instrument/field); null for a CSV export, where source_file and source_row say it all.
 # dvcat: the protocol-deviation category of a deviation finding (informed consent, eligibility, ...), else null.
 SCHEMA = {c: pl.Utf8 for c in COLUMNS} | {"source_row": pl.Int64}
 
@@ -35,7 +37,7 @@ def raw(**cols) -> pl.DataFrame:
     n = len(idx)
     data = {"_idx": idx}
     schema = dict(RAW_SCHEMA)
-    for k in ("field", "value", "expected", "message", "check_id", "source_file"):
+    for k in ("field", "value", "expected", "message", "check_id", "source_file", "source_ref"):
         if k not in cols and k not in RAW_SCHEMA:
             continue
         v = cols.get(k)
@@ -75,11 +77,19 @@ def enrich(rawf: pl.DataFrame, check, table: Table | None, form_domain: str | No
             key_expr.alias("record_key"),
             pl.col(FILE).alias("source_file"),
             pl.col(ROW).alias("source_row"),
+            (pl.col(REF) if REF in df.columns else pl.lit(None, pl.Utf8)).alias("source_ref"),
         )
         f = f.join(ctx, on="_idx", how="left")
+        for c in ("source_file", "source_ref"):  # what the check gave wins; the table fills the rest
+            if f"{c}_right" in f.columns:
+                f = f.with_columns(pl.coalesce(c, f"{c}_right").alias(c)).drop(f"{c}_right")
+        if table.cell_ref is not None:
+            f = _cell_refs(f, table, df)
     else:
         f = f.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in ("subject", "visit", "record_key"))
         f = f.with_columns(pl.lit(None, pl.Int64).alias("source_row"))
+        if "source_ref" not in f.columns:
+            f = f.with_columns(pl.lit(None, pl.Utf8).alias("source_ref"))
         if "source_file" not in f.columns:
             f = f.with_columns(pl.lit(None, pl.Utf8).alias("source_file"))
     domain = form_domain or (table.form.domain if table is not None else None)
@@ -93,6 +103,31 @@ def enrich(rawf: pl.DataFrame, check, table: Table | None, form_domain: str | No
         pl.lit("").alias("fingerprint"),
     )
     return f.select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
+
+
+def _cell_refs(f: pl.DataFrame, table: Table, df: pl.DataFrame) -> pl.DataFrame:
+    """Replace the row reference with the format's cell address for findings on a field of the table."""
+    fields = [x for x in f["field"].unique().to_list() if x and x.lower() in df.columns]
+    if not fields:
+        return f
+    cells = df.select("_idx", *(table.cell_ref(x.lower()).cast(pl.Utf8).alias(f"_cell_{x}") for x in fields))
+    f = f.join(cells, on="_idx", how="left")
+    expr = pl.col("source_ref")
+    for x in fields:
+        expr = pl.when(pl.col("field") == x).then(pl.col(f"_cell_{x}")).otherwise(expr)
+    return f.with_columns(expr.alias("source_ref")).drop([f"_cell_{x}" for x in fields])
+
+
+def from_problems(problems, kind: str) -> dict:
+    """Raw findings, by form domain, for the reader problems of one kind (the id of the check reporting them)."""
+    by_form: dict = {}
+    for p in problems:
+        if p.kind == kind:
+            by_form.setdefault(p.form if p.idx is not None else None, []).append(p)
+    return {d: raw(_idx=[p.idx for p in ps], field=[p.field for p in ps], value=[p.value for p in ps],
+                   expected=[p.expected for p in ps], message=[p.message for p in ps],
+                   source_file=[p.file for p in ps], source_ref=[p.ref for p in ps])
+            for d, ps in by_form.items()}
 
 
 def finalize(findings: list[pl.DataFrame]) -> pl.DataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Callable
 
 import polars as pl
 
@@ -12,7 +13,8 @@ from ecrf.model import Form
 
 ROW = "_row"    # 1-based row in the source file, header = row 1 (as a spreadsheet shows it)
 FILE = "_file"  # source file name
-PROVENANCE = (ROW, FILE)
+REF = "_ref"    # optional: where the record sits in the format's own terms (an ODM path, a REDCap record/event)
+PROVENANCE = (ROW, FILE, REF)
 
 INTEGER_RE = r"^[+-]?[0-9]+$"
 NUMBER_RE = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
@@ -31,6 +33,9 @@ class Table:
     unknown_columns: tuple[str, ...] = ()
     missing_columns: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
+    # Format-specific cell address for a finding on `field` (e.g. Excel "lb!C17"), as an expression over the
+    # table's columns; None: the row reference `_ref` (if any) stands for the cell.
+    cell_ref: Callable[[str], pl.Expr] | None = field(default=None, compare=False, repr=False)
 
     @property
     def n_rows(self) -> int:
@@ -53,4 +58,4 @@ class Table:
                 exprs.append(c.str.to_date("%Y-%m-%d", strict=False).alias(item.name))
             else:
                 exprs.append(c)
-        return self.df.select([*exprs, pl.col(ROW), pl.col(FILE)])
+        return self.df.select([*exprs, *(pl.col(c) for c in PROVENANCE if c in self.df.columns)])

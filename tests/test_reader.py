@@ -146,3 +146,15 @@ def test_path_that_is_not_a_folder(tmp_path, cli):
     assert res.exit_code == 2
     assert "no such file or folder" in res.stderr
     assert pl is not None
+
+
+def test_reader_interface_finds_the_csv_reader_and_refuses_unknown_formats(tmp_path, model):
+    from ecrf.errors import InputError
+    from ecrf.readers import read_export, readers
+
+    assert "csv" in readers()
+    (tmp_path / "notes.txt").write_text("hello\n")
+    with pytest.raises(InputError, match="not an export this tool reads"):
+        read_export(tmp_path / "notes.txt", model)
+    with pytest.raises(InputError, match="unknown input format"):
+        read_export(tmp_path, model, "nosuch")

@@ -8,26 +8,18 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from ecrf.errors import InputError
 from ecrf.model import StudyModel
-from ecrf.table import FILE, ROW, Table
+from ecrf.readers import Export, Reader
+from ecrf.readers.canonical import canonical_table
+from ecrf.table import Table
 
 _BINARY_MAGIC = {b"PK\x03\x04": "a ZIP or Excel workbook", b"\xd0\xcf\x11\xe0": "an old Excel/OLE file",
                  b"%PDF": "a PDF", b"\x1f\x8b": "a gzip archive", b"<?xml": "an XML document"}
-
-
-@dataclass
-class Export:
-    """What a reader returns: the tables it understood and the files it did not."""
-
-    source: Path
-    tables: dict[str, Table] = field(default_factory=dict)  # by form domain
-    unknown_files: dict[str, int] = field(default_factory=dict)  # file name -> data rows (not checked)
 
 
 def read_csv_folder(folder: Path, model: StudyModel) -> Export:
@@ -46,10 +38,7 @@ def read_csv_folder(folder: Path, model: StudyModel) -> Export:
         if form is None:
             export.unknown_files[path.name] = len(rows)
             continue
-        if form.domain in export.tables:
-            other = export.tables[form.domain].path.name
-            raise InputError(path, f"form {form.domain} is also exported as {other}; keep one file per form")
-        export.tables[form.domain] = _to_table(path, header, rows, form)
+        export.add(_to_table(path, header, rows, form))
     return export
 
 
@@ -110,22 +99,15 @@ def _check_header(path: Path, header: list[str]) -> None:
 
 
 def _to_table(path: Path, header: list[str], rows: list[list[str]], form) -> Table:
-    by_lower = {h.lower(): h for h in header}
-    known = {i.name for i in form.items}
-    unknown = tuple(h for h in header if h.lower() not in known)
-    missing = tuple(i.name for i in form.items if i.name not in by_lower)
-    missing_required = [i for i in form.items if i.required and i.name not in by_lower]
-    if missing_required:
-        names = ", ".join(i.title for i in missing_required)
-        raise InputError(path, f"required column missing from the header: {names}", row=1,
-                         column=missing_required[0].title)
     numbered = [(i + 2, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
-    columns: dict[str, list] = {}
-    for j, h in enumerate(header):
-        name = h.lower() if h.lower() in known else h
-        columns[name] = [r[j] for _, r in numbered]
-    df = pl.DataFrame(columns, schema={k: pl.Utf8 for k in columns}) if columns else pl.DataFrame()
-    # Trim surrounding blanks and treat empty cells as missing; the file itself is never touched.
-    df = df.with_columns(pl.all().str.strip_chars().replace("", None))
-    df = df.with_columns(pl.Series(ROW, [n for n, _ in numbered], dtype=pl.Int64), pl.lit(path.name).alias(FILE))
-    return Table(form, df, path, unknown_columns=unknown, missing_columns=missing)
+    df = pl.DataFrame({h: [r[j] for _, r in numbered] for j, h in enumerate(header)},
+                      schema={h: pl.Utf8 for h in header})
+    return canonical_table(path, df, form, [n for n, _ in numbered])
+
+
+def _is_folder(path: Path) -> bool:
+    return path.is_dir()  # asked last: any folder no other reader claims is read as CSV files
+
+
+READER = Reader("csv", "a folder with one CSV file per form (dm.csv, ae.csv, ...)", _is_folder,
+                read_csv_folder, order=90, suffixes=(".csv",))

@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 import json
 
+import polars as pl
+
 from ecrf.engine import Result
+from ecrf.writer import cell
 
 
 def to_json(result: Result, source: str) -> str:
@@ -25,6 +28,9 @@ def to_json(result: Result, source: str) -> str:
 
 
 def to_csv(result: Result) -> str:
+    """The findings as CSV, every text cell defused against spreadsheet formula injection."""
+    f = result.findings
+    f = f.with_columns(pl.col(c).map_elements(cell, return_dtype=pl.Utf8) for c, t in f.schema.items() if t == pl.Utf8)
     buf = io.StringIO()
-    result.findings.write_csv(buf)
+    f.write_csv(buf)
     return buf.getvalue()

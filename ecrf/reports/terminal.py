@@ -5,11 +5,12 @@ from __future__ import annotations
 import polars as pl
 
 from ecrf.engine import Result
+from ecrf.writer import terminal
 
 
 def render(result: Result, source: str) -> str:
     f, rows = result.findings, result.rows
-    lines = [f"ecrf validate {source}", ""]
+    lines = [f"ecrf validate {terminal(source)}", ""]
     by = f.group_by(["form", "severity"]).len() if not f.is_empty() else None
     count = {}
     if by is not None:
@@ -42,16 +43,15 @@ def render(result: Result, source: str) -> str:
                  "message")]
         for r in f.iter_rows(named=True):
             body.append((r["severity"], r["check_id"], *((r["dvcat"] or "",) if dv else ()), r["form"] or "",
-                         str(r["source_row"] or ""), r["subject"] or "", r["visit"] or "", (r["field"] or "").upper(),
+                         str(r["source_row"] or ""), terminal(r["subject"]), terminal(r["visit"]), terminal(r["field"]).upper(),
                          _short(r["value"]),
-                         f"{r['message']} (expected {r['expected']})" if r["expected"] else r["message"]))
+                         terminal(f"{r['message']} (expected {r['expected']})" if r["expected"] else r["message"])))
         lines += _grid(body)
     return "\n".join(lines) + "\n"
 
 
 def _short(v, n=30) -> str:
-    if v is None:
-        return ""
+    v = terminal(v)
     return v if len(v) <= n else v[: n - 1] + "…"
 
 

@@ -1,0 +1,58 @@
+"""One way from a format's rows to a canonical table, shared by every reader.
+
+A reader hands over the form's columns as text (header names as the format spells them) and the row numbers
+the format uses; this matches headers to the form's items, trims cells, turns empty cells into nulls and adds
+provenance. Nothing is dropped here: a row handed in is a row in the table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from ecrf.errors import InputError
+from ecrf.model import Form
+from ecrf.table import FILE, REF, ROW, Table
+
+
+def canonical_table(path: Path, df: pl.DataFrame, form: Form, rows: list[int] | pl.Series,
+                    file_label: str | None = None, refs: list[str | None] | pl.Series | None = None,
+                    require_columns: bool = True, complete_columns: bool = False) -> Table:
+    """A Table from `df` (text columns, header as exported) and `rows` (the format's row numbers).
+
+    require_columns: a required item without a column is an InputError (a file with a header that lacks it).
+    complete_columns: items without a column are added empty and not reported missing (formats such as ODM
+    and REDCap, where an absent item simply has no value).
+    """
+    by_lower: dict[str, str] = {}
+    for h in df.columns:
+        key = h.lower()
+        if key in by_lower:
+            raise InputError(path, f"column {h} appears twice in the header", row=1, column=h)
+        by_lower[key] = h
+    known = {i.name for i in form.items}
+    unknown = tuple(h for h in df.columns if h.lower() not in known)
+    missing_required = [i for i in form.items if i.required and i.name not in by_lower]
+    if require_columns and not complete_columns and missing_required:
+        names = ", ".join(i.title for i in missing_required)
+        raise InputError(path, f"required column missing from the header: {names}", row=1,
+                         column=missing_required[0].title)
+    df = df.rename({h: h.lower() for h in df.columns if h.lower() in known})
+    df = df.with_columns(pl.all().cast(pl.Utf8))
+    missing: tuple[str, ...] = tuple(i.name for i in form.items if i.name not in by_lower)
+    if complete_columns and missing:
+        df = df.with_columns(pl.lit(None, pl.Utf8).alias(m) for m in missing)
+        missing = ()
+    # Trim surrounding blanks and treat empty cells as missing; the file itself is never touched.
+    if df.width:
+        df = df.with_columns(pl.all().str.strip_chars().replace("", None))
+    extra = [pl.Series(ROW, list(rows) if not isinstance(rows, pl.Series) else rows, dtype=pl.Int64),
+             pl.lit(file_label or Path(path).name).alias(FILE)]
+    if refs is not None:
+        extra.append(pl.Series(REF, list(refs) if not isinstance(refs, pl.Series) else refs, dtype=pl.Utf8))
+    if df.width == 0:
+        df = pl.DataFrame({ROW: extra[0]}).with_columns(*extra[1:])
+    else:
+        df = df.with_columns(*extra)
+    return Table(form, df, Path(path), unknown_columns=unknown, missing_columns=missing)

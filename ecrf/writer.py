@@ -1,0 +1,101 @@
+"""The one way `ecrf` writes a file: atomically, never over or into the input, with hostile text defused.
+
+Every report, generated artifact and example export goes through `write_text` / `write_bytes`: the content
+goes to a temporary file in the target folder and is renamed over the target only when complete, so a full
+disk or a killed run leaves the previous file intact. `cell` neutralises spreadsheet formulas in CSV and
+Excel outputs; `terminal` escapes control characters and escape sequences before they reach a terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from ecrf.errors import InputError
+
+
+class OutputError(InputError):
+    """A report or artifact that cannot be written: one line, exit code 2 (the user's or the file system's
+    problem, not a defect)."""
+
+
+_protected: list[Path] = []
+
+
+def protect(*paths: Path | str) -> None:
+    """Declare input paths (files or folders) that no output may overwrite or be written into."""
+    for p in paths:
+        _protected.append(Path(p).resolve())
+
+
+def unprotect() -> None:
+    _protected.clear()
+
+
+def _refuse_input(target: Path, allow_inside: bool) -> None:
+    t = target.resolve()
+    for p in _protected:
+        if t == p:
+            raise OutputError(target, "refusing to write over an input of this run; choose another file")
+        if not allow_inside and p.is_dir() and p in t.parents:
+            raise OutputError(target, f"refusing to write inside the export folder {p}; choose another folder "
+                                      "(or pass --output-inside-export)")
+
+
+def write_bytes(target: Path | str, data: bytes, allow_inside_input: bool = False) -> Path:
+    """Write `data` to `target` atomically; raise OutputError (exit 2) with one line on any failure."""
+    target = Path(target)
+    _refuse_input(target, allow_inside_input)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(target, f"folder {folder} does not exist")
+    if target.is_dir():
+        raise OutputError(target, "is a folder; name a file to write")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if target.exists() and not target.is_file():
+            raise OutputError(target, "is not a regular file; name a file to write")
+        os.replace(tmp, target)
+        tmp = None
+    except OutputError:
+        raise
+    except OSError as exc:
+        raise OutputError(target, f"cannot write: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def write_text(target: Path | str, text: str, allow_inside_input: bool = False) -> Path:
+    return write_bytes(target, text.encode("utf-8"), allow_inside_input)
+
+
+_FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def cell(value):
+    """A value safe for a CSV or spreadsheet cell: text that a spreadsheet would run as a formula (leading
+    = + - @ tab or CR) gets a leading apostrophe; plain numbers such as -1.5 stay as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_LEAD) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def terminal(text: str | None) -> str:
+    """Text from an export made safe to print: control characters, escape sequences and line breaks are
+    shown as escapes (\\n, \\x1b) so no value can move the cursor, recolour the screen or fake a line."""
+    if text is None:
+        return ""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
