@@ -133,7 +133,9 @@ def generate(artifact, output):
 @click.option("--subjects", type=click.IntRange(1), help="Generate this many subjects instead of copying the bundled export.")
 @click.option("--seed", type=int, default=20251203, show_default=True, help="Random seed for generation.")
 @click.option("--clean", is_flag=True, help="Generate without seeded errors.")
-def example(directory, subjects, seed, clean):
+@click.option("--format", "fmt", default="csv", show_default=True,
+              help="Export format to write (csv, or another format of `ecrf formats` that can be written).")
+def example(directory, subjects, seed, clean, fmt):
     """Write an example export to DIRECTORY.
 
     Without options, copies the bundled KN5601-K example (12 subjects, all five cohorts) with its seeded
@@ -146,7 +148,7 @@ def example(directory, subjects, seed, clean):
     """
     from ecrf.example import write_example
 
-    n = write_example(directory, subjects=subjects, seed=seed, clean=clean)
+    n = write_example(directory, subjects=subjects, seed=seed, clean=clean, fmt=fmt)
     click.echo(f"wrote {n} files to {directory}", err=True)
 
 

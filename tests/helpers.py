@@ -58,3 +58,29 @@ def check_findings(folder: Path, check_id: str):
     m = load_model()
     f = validate(m, read_csv_folder(folder, m), [REGISTRY[check_id]]).findings
     return f.filter(f["check_id"] == check_id)
+
+
+# What must agree between two exports of the same data in different formats (not the provenance columns,
+# which are in each format's own terms).
+AGREEING = ["fingerprint", "check_id", "severity", "subject", "visit", "form", "record_key", "field", "value",
+            "expected"]
+
+
+def findings_of(path: Path, input_format: str | None = None):
+    """Findings of every check on the export at `path`, read by the reader that recognises it."""
+    from ecrf.readers import read_export
+
+    m = load_model()
+    return validate(m, read_export(path, m, input_format)).findings
+
+
+def assert_same_findings(reference: Path, other: Path, input_format: str | None = None) -> int:
+    """The export at `other` (any format) gives exactly the findings of `reference` (CSV); returns the count."""
+    a = findings_of(reference).select(AGREEING).sort(AGREEING, nulls_last=True)
+    b = findings_of(other, input_format).select(AGREEING).sort(AGREEING, nulls_last=True)
+    missing = a.join(b, on=AGREEING, how="anti", nulls_equal=True)
+    extra = b.join(a, on=AGREEING, how="anti", nulls_equal=True)
+    assert missing.is_empty() and extra.is_empty(), (
+        f"only in {reference.name}:\n{missing}\nonly in {other.name}:\n{extra}")
+    assert a.height == b.height
+    return a.height

@@ -17,22 +17,53 @@ from ecrf.errors import InputError
 MANIFEST = "seeded_errors.json"
 
 
-def write_example(directory, subjects: int | None = None, seed: int = 20251203, clean: bool = False) -> int:
-    """Write an example export to `directory` (new or empty, so nothing is overwritten); return files written."""
+def write_example(directory, subjects: int | None = None, seed: int = 20251203, clean: bool = False,
+                  fmt: str = "csv") -> int:
+    """Write an example export to `directory` (new or empty, so nothing is overwritten) in the export format
+    `fmt` (a reader's name); return the files written."""
     directory = Path(directory)
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise InputError(directory, "exists and is not empty; choose a new or empty folder")
-    if subjects is None:
+    if subjects is None and fmt == "csv":
         return _copy_bundled(directory)
-    from ecrf.example.generator import generate
+    if subjects is None:
+        tables, manifest = bundled_tables()
+    else:
+        from ecrf.example.generator import generate
 
-    tables = generate(subjects, seed)
-    manifest: list = []
-    if not clean:
-        from ecrf.example.seeding import seed_errors
+        tables = generate(subjects, seed)
+        manifest: list = []
+        if not clean:
+            from ecrf.example.seeding import seed_errors
 
-        tables, manifest = seed_errors(tables, seed)
-    return write_tables(directory, tables, manifest)
+            tables, manifest = seed_errors(tables, seed)
+    if fmt == "csv":
+        return write_tables(directory, tables, manifest)
+    return write_in_format(directory, tables, manifest, fmt)
+
+
+def write_in_format(directory: Path, tables: dict[str, pl.DataFrame], manifest: list, fmt: str) -> int:
+    """The export in another format (the reader of that name writes it), plus the manifest."""
+    from ecrf.model import load_model
+    from ecrf.readers import readers
+
+    known = {n: r for n, r in readers().items() if r.write is not None}
+    if fmt not in known:
+        raise InputError(directory, f"cannot write format {fmt}; one of csv, {', '.join(n for n in known if n != 'csv')}")
+    directory.mkdir(parents=True, exist_ok=True)
+    known[fmt].write(directory, tables, load_model())
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return sum(1 for _ in directory.iterdir())
+
+
+def bundled_tables() -> tuple[dict[str, pl.DataFrame], list]:
+    """The bundled export as text frames (columns as exported, null for empty cells) and its manifest."""
+    bundled = files("ecrf.example") / "bundled"
+    tables = {}
+    for p in sorted(bundled.iterdir(), key=lambda p: p.name):
+        if p.name.endswith(".csv"):
+            tables[p.name[:-4]] = pl.read_csv(p.read_bytes(), infer_schema=False)
+    return tables, json.loads((bundled / MANIFEST).read_text(encoding="utf-8"))
 
 
 def write_tables(directory: Path, tables: dict[str, pl.DataFrame], manifest: list) -> int:

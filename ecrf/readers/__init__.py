@@ -63,6 +63,9 @@ class Reader:
     read: Callable[[Path, StudyModel], Export]
     order: int = 50
     suffixes: tuple[str, ...] = ()
+    # Writes an export of this format into an empty folder from {domain: text frame, columns titled as
+    # exported, '' or null for missing}; used by `ecrf example --format` to prove the reader round-trips.
+    write: Callable[[Path, dict, StudyModel], None] | None = None
 
 
 def readers() -> dict[str, Reader]:
