@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
+from ecrf.reports import FORMATS as REPORT_FORMATS
 from ecrf.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, InputError
 
 FAIL_ON = {"error": {"error", "important"}, "warning": {"error", "important", "warning", "non-important"},
@@ -53,16 +55,19 @@ def main():
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--input-format", help="Read PATH as this format instead of detecting it from the content "
               "(see `ecrf formats`).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(list(REPORT_FORMATS)), default="table", show_default=True,
               help="Report format.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the report to this file instead of the terminal.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True,
-              help="Exit with 1 when a finding of this severity or worse is found.")
+              help="Exit with 1 when a finding of this severity or worse is found (accepted findings never fail).")
 @click.option("--category", multiple=True,
               type=click.Choice(["structure", "range", "consistency", "deviation"]),
               help="Run only checks of this category (repeatable).")
-def validate(path, input_format, fmt, output, fail_on, category):
+@click.option("--ledger", type=click.Path(path_type=Path, dir_okay=False),
+              help="Record this run in the ledger FILE (SQLite, created if absent) and give each finding its "
+                   "status: new, open, reopened, accepted; findings gone since the last run are resolved.")
+def validate(path, input_format, fmt, output, fail_on, category, ledger):
     """Validate the export at PATH (a folder with one CSV file per form, e.g. dm.csv, ae.csv).
 
     Every row read is checked; the report shows rows read and rows checked per form, then one finding per
@@ -73,32 +78,42 @@ def validate(path, input_format, fmt, output, fail_on, category):
       ecrf validate export/
       ecrf validate export/ --format json --output findings.json
       ecrf validate export/ --fail-on warning      # for CI: warnings fail too
+      ecrf validate export/ --ledger study.ledger  # new / open / resolved against the last delivery
     """
-    from ecrf.engine import validate as run
+    from ecrf.audit import Run
+    from ecrf.engine import validate as run_checks
     from ecrf.model import load_model
     from ecrf.readers import read_export
     from ecrf.registry import all_checks
-    from ecrf.reports import machine, terminal
-    from ecrf.writer import protect, write_text
+    from ecrf.reports import BINARY, render
+    from ecrf.writer import check_target, protect, write_bytes, write_text
 
     model = load_model()
     protect(path)
+    if ledger:
+        check_target(ledger)  # refuse a ledger over or inside the export before doing any work
+    if output:
+        check_target(output)
+    options = {"format": fmt, "fail_on": fail_on, "category": sorted(category), "input_format": input_format,
+               "ledger": str(ledger) if ledger else None, "output": str(output) if output else None}
+    started = datetime.now(timezone.utc)
     export = read_export(path, model, input_format)
     checks = [c for c in all_checks() if not category or c.category in category]
-    result = run(model, export, checks)
-    if fmt == "json":
-        text = machine.to_json(result, str(path))
-    elif fmt == "csv":
-        text = machine.to_csv(result)
-    else:
-        text = terminal.render(result, str(path))
+    run = Run(source=path, result=run_checks(model, export, checks), options=options, started=started,
+              input_format=export.format)
+    if ledger:
+        from ecrf import ledger as L
+
+        L.record(ledger, run)
+    if fmt in BINARY and not output:
+        raise click.UsageError(f"--format {fmt} needs --output FILE")
+    report = render(fmt, run)
     if output:
-        write_text(output, text)
-        click.echo(f"{result.findings.height} findings written to {output}", err=True)
+        (write_bytes if isinstance(report, bytes) else write_text)(output, report)
+        click.echo(f"{run.findings.height} findings written to {output}", err=True)
     else:
-        click.echo(text, nl=False)
-    hit = result.findings.filter(result.findings["severity"].is_in(list(FAIL_ON[fail_on])))
-    sys.exit(EXIT_FINDINGS if hit.height else EXIT_CLEAN)
+        click.echo(report, nl=False)
+    sys.exit(EXIT_FINDINGS if run.failing(FAIL_ON[fail_on]).height else EXIT_CLEAN)
 
 
 @main.command()
@@ -163,7 +178,10 @@ def formats():
 
 from ecrf.cli.catalogue import checks_command  # noqa: E402
 
+from ecrf.cli.ledger import ledger_command  # noqa: E402
+
 main.add_command(checks_command)
+main.add_command(ledger_command)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,12 @@ def _refuse_input(target: Path, allow_inside: bool) -> None:
                                       "(or pass --output-inside-export)")
 
 
+def check_target(target: Path | str, allow_inside_input: bool = False) -> None:
+    """Refuse (OutputError) a target that is an input of this run or inside the export folder; for outputs
+    written in place rather than by rename, such as the ledger database."""
+    _refuse_input(Path(target), allow_inside_input)
+
+
 def write_bytes(target: Path | str, data: bytes, allow_inside_input: bool = False) -> Path:
     """Write `data` to `target` atomically; raise OutputError (exit 2) with one line on any failure."""
     target = Path(target)

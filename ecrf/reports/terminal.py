@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from ecrf.engine import Result
+from ecrf.audit import Run
 from ecrf.writer import terminal
 
 
-def render(result: Result, source: str) -> str:
-    f, rows = result.findings, result.rows
-    lines = [f"ecrf validate {terminal(source)}", ""]
+def render(run: Run) -> str:
+    f, rows = run.findings, run.rows
+    lines = [f"ecrf validate {terminal(str(run.source))}", ""]
     by = f.group_by(["form", "severity"]).len() if not f.is_empty() else None
     count = {}
     if by is not None:
