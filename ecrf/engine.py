@@ -9,6 +9,7 @@ import polars as pl
 from ecrf import findings as F
 from ecrf.model import StudyModel
 from ecrf.readers import Export
+from ecrf.readers.order import in_record_key_order
 from ecrf.registry import REGISTRY, RUNNERS, Check, all_checks
 from ecrf.table import Table
 
@@ -44,6 +45,9 @@ class Result:
 
 
 def validate(model: StudyModel, export: Export, checks: list[Check] | None = None) -> Result:
+    """Run `checks` (default: all) over the export's tables, handed to the checks in record-key order so
+    that a check picking "the first" of several rows picks the same record however the rows were delivered."""
+    export = in_record_key_order(export)
     ctx = Context(model, export)
     checks = checks if checks is not None else all_checks()
     wanted = {c.id for c in checks}

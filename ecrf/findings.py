@@ -134,7 +134,8 @@ def finalize(findings: list[pl.DataFrame]) -> pl.DataFrame:
     """One sorted table with fingerprints that stay the same across runs for the same problem.
 
     The fingerprint hashes check, form, record key and field (not the row number, which moves when rows
-    are added); identical problems on one record are told apart by their order of appearance.
+    are added); identical problems on one record are told apart by an ordinal in the order of their value,
+    expected value and message.
     """
     f = pl.concat([x for x in findings if not x.is_empty()] or [empty()], how="vertical")
     if f.is_empty():
@@ -142,7 +143,10 @@ def finalize(findings: list[pl.DataFrame]) -> pl.DataFrame:
     f = f.with_columns(pl.col("severity").replace_strict(SEVERITY_ORDER, default=2).alias("_sev"))
     f = f.sort(["_sev", "form", "source_row", "check_id", "field"], nulls_last=True).drop("_sev")
     ident = ["check_id", "form", "record_key", "field", "subject"]
-    f = f.with_columns(pl.int_range(pl.len()).over(ident).alias("_occ"))
+    # The ordinal follows the problems' content, not their rows, so it survives reordered rows.
+    content = ["value", "expected", "message", "source_file", "source_row"]
+    f = f.with_columns(pl.int_range(pl.len()).over(ident, order_by=content, descending=False, nulls_last=True)
+                       .alias("_occ"))
     base = f.select(pl.concat_str([pl.col(c).fill_null("") for c in ident] + [pl.col("_occ").cast(pl.Utf8)],
                                   separator="\x1f")).to_series().to_list()
     fps = [hashlib.sha1(s.encode()).hexdigest()[:16] for s in base]
