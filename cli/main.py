@@ -12,8 +12,6 @@ import click
 from ecrf.reports import FORMATS as REPORT_FORMATS
 from ecrf.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, InputError
 
-FAIL_ON = {"error": {"error", "important"}, "warning": {"error", "important", "warning", "non-important"},
-           "never": set()}
 
 
 class EcrfGroup(click.Group):
@@ -113,7 +111,7 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger):
         click.echo(f"{run.findings.height} findings written to {output}", err=True)
     else:
         click.echo(report, nl=False)
-    sys.exit(EXIT_FINDINGS if run.failing(FAIL_ON[fail_on]).height else EXIT_CLEAN)
+    sys.exit(EXIT_FINDINGS if run.failing().height else EXIT_CLEAN)
 
 
 @main.command()

@@ -25,6 +25,9 @@ from ecrf.engine import Result
 LEDGER_COLUMNS = {"status": pl.Utf8, "first_seen": pl.Utf8, "runs_open": pl.Int64, "accepted_by": pl.Utf8,
                   "accepted_reason": pl.Utf8}
 STATUSES = ("new", "open", "reopened", "accepted", "resolved")
+# The severities that fail a run at each --fail-on level (deviations count as their importance).
+FAIL_ON = {"error": {"error", "important"}, "warning": {"error", "important", "warning", "non-important"},
+           "never": set()}
 
 
 @dataclass
@@ -56,8 +59,11 @@ class Run:
     def checks_run(self):
         return self.result.checks_run
 
-    def failing(self, severities: set[str]) -> pl.DataFrame:
-        """Findings at these severities that are not accepted in the ledger (what makes --fail-on fail)."""
+    def failing(self, severities: set[str] | None = None) -> pl.DataFrame:
+        """Findings at these severities (default: the run's --fail-on) that are not accepted in the ledger:
+        what makes the run fail."""
+        if severities is None:
+            severities = FAIL_ON[self.options.get("fail_on", "error")]
         f = self.findings
         return f.filter(pl.col("severity").is_in(list(severities)) & (pl.col("status").fill_null("") != "accepted"))
 

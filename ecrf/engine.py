@@ -63,7 +63,7 @@ def validate(model: StudyModel, export: Export, checks: list[Check] | None = Non
         for domain, rawf in (func(ctx) or {}).items():
             rawf = rawf.filter(pl.col("check_id").is_in(list(wanted)))
             out.extend(_enrich(rawf, None, ctx, domain))
-    return Result(F.finalize(out), row_counts(export), checks)
+    return Result(F.fill_sites(F.finalize(out), export.tables), row_counts(export), checks)
 
 
 def _enrich(rawf: pl.DataFrame, chk: Check, ctx: Context, domain: str | None) -> list[pl.DataFrame]:

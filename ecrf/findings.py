@@ -13,10 +13,11 @@ import polars as pl
 from ecrf.table import FILE, REF, ROW, Table
 
 # The fixed columns of a finding, in report order (shared/design.md, "A finding").
-COLUMNS = ["fingerprint", "check_id", "severity", "category", "dvcat", "subject", "visit", "form", "record_key",
+COLUMNS = ["fingerprint", "check_id", "severity", "category", "dvcat", "site", "subject", "visit", "form", "record_key",
            "field", "value", "expected", "message", "source_file", "source_row", "source_ref"]
 # source_ref: where the finding sits in the export format's own terms (an Excel cell, an ODM path, a REDCap
 # record/event/instrument/field); null for a CSV export, where source_file and source_row say it all.
+# site: the record's SITEID, else the subject's site from the other forms (null for export-level findings).
 # dvcat: the protocol-deviation category of a deviation finding (informed consent, eligibility, ...), else null.
 SCHEMA = {c: pl.Utf8 for c in COLUMNS} | {"source_row": pl.Int64}
 
@@ -72,6 +73,7 @@ def enrich(rawf: pl.DataFrame, check, table: Table | None, form_domain: str | No
             if keys else pl.lit(None, pl.Utf8)
         ctx = df.select(
             "_idx",
+            (pl.col("siteid") if "siteid" in df.columns else pl.lit(None, pl.Utf8)).alias("site"),
             (pl.col("subjid") if "subjid" in df.columns else pl.lit(None, pl.Utf8)).alias("subject"),
             (pl.col("visit") if "visit" in df.columns else pl.lit(None, pl.Utf8)).alias("visit"),
             key_expr.alias("record_key"),
@@ -86,7 +88,7 @@ def enrich(rawf: pl.DataFrame, check, table: Table | None, form_domain: str | No
         if table.cell_ref is not None:
             f = _cell_refs(f, table, df)
     else:
-        f = f.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in ("subject", "visit", "record_key"))
+        f = f.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in ("site", "subject", "visit", "record_key"))
         f = f.with_columns(pl.lit(None, pl.Int64).alias("source_row"))
         if "source_ref" not in f.columns:
             f = f.with_columns(pl.lit(None, pl.Utf8).alias("source_ref"))
@@ -151,3 +153,18 @@ def finalize(findings: list[pl.DataFrame]) -> pl.DataFrame:
                                   separator="\x1f")).to_series().to_list()
     fps = [hashlib.sha1(s.encode()).hexdigest()[:16] for s in base]
     return f.drop("_occ").with_columns(pl.Series("fingerprint", fps, dtype=pl.Utf8))
+
+
+def fill_sites(f: pl.DataFrame, tables) -> pl.DataFrame:
+    """Give findings on forms without SITEID the subject's site as the other forms record it (Demographics
+    first); a subject recorded at two sites keeps the site of the record itself, or the first one seen."""
+    if f.is_empty() or f["site"].is_not_null().all():
+        return f
+    pairs = [t.df.select(pl.col("subjid").alias("subject"), pl.col("siteid").alias("_site"))
+             for d, t in sorted(tables.items(), key=lambda kv: kv[0] != "dm")
+             if {"subjid", "siteid"} <= set(t.df.columns)]
+    if not pairs:
+        return f
+    sites = pl.concat(pairs).drop_nulls().unique("subject", keep="first", maintain_order=True)
+    return f.join(sites, on="subject", how="left").with_columns(pl.coalesce("site", "_site").alias("site")) \
+        .drop("_site").select(f.columns)

@@ -64,6 +64,7 @@ def test_json_and_csv_reports_have_the_fixed_columns(cli, export_with_one_error,
     assert list(rows[0]) == COLUMNS + list(LEDGER_COLUMNS)
     assert rows[0]["fingerprint"] == doc["findings"][0]["fingerprint"]
     assert (rows[0]["check_id"], rows[0]["field"], rows[0]["value"]) == ("COL-CODELIST", "SEX", "X")
+    assert (rows[0]["site"], rows[0]["subject"]) == ("01", "01-001")
 
 
 def test_usage_error_exits_2(cli, export_with_one_error):

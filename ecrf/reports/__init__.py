@@ -13,6 +13,7 @@ FORMATS = {
     "table": "ecrf.reports.terminal:render",
     "json": "ecrf.reports.machine:to_json",
     "csv": "ecrf.reports.machine:to_csv",
+    "junit": "ecrf.reports.junit:to_junit",
 }
 # Formats written as bytes that need --output (never dumped on a terminal).
 BINARY = set()

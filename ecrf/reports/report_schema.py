@@ -21,7 +21,7 @@ FINDING_DOC = {
     "severity": "error or warning; important or non-important for protocol deviations.",
     "category": "structure, range, consistency or deviation.",
     "dvcat": "Protocol-deviation category of a deviation finding, else null.",
-    "subject": "Subject id (SUBJID).", "visit": "Visit code.", "form": "Form domain (dm, lb, ...).",
+    "site": "Site id (SITEID) of the record, else of the subject.", "subject": "Subject id (SUBJID).", "visit": "Visit code.", "form": "Form domain (dm, lb, ...).",
     "record_key": "The record's key as KEY=value pairs joined by |.", "field": "Item name as exported.",
     "value": "Value seen.", "expected": "Value expected.", "message": "What is wrong, for the query text.",
     "source_file": "File of the export.", "source_row": "Row in that file as a spreadsheet numbers it (header 1).",
