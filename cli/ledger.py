@@ -77,8 +77,14 @@ def show(statuses, path, fmt, output):
     f = L.show(path)
     if statuses:
         f = f.filter(pl.col("status").is_in(list(statuses)))
-    _emit(f, fmt, output, ["fingerprint", "status", "first_seen", "last_seen", "runs_open", "accepted_by",
-                           "accepted_reason", "check_id", "subject", "form", "field", "message"])
+    if fmt == "table":  # compact: dates only, acceptance in front of the message
+        f = f.with_columns(pl.col("first_seen").str.slice(0, 10).alias("first"),
+                           pl.col("last_seen").str.slice(0, 10).alias("last"), pl.col("runs_open").alias("runs"),
+                           pl.col("check_id").alias("check"),
+                           pl.when(pl.col("accepted_by").is_not_null())
+                           .then(pl.format("[accepted by {}: {}] {}", "accepted_by", "accepted_reason", "message"))
+                           .otherwise(pl.col("message")).alias("message"))
+    _emit(f, fmt, output, ["fingerprint", "status", "first", "last", "runs", "check", "subject", "field", "message"])
 
 
 @ledger_command.command("history")
@@ -113,6 +119,7 @@ def runs(path, fmt, output):
 
 
 def _emit(df, fmt, output, table_cols):
+    from ecrf.reports.console import width
     from ecrf.reports.tabular import csv_text, grid
     from ecrf.writer import write_text
 
@@ -121,7 +128,9 @@ def _emit(df, fmt, output, table_cols):
     elif fmt == "csv":
         text = csv_text(df)
     else:
-        text = "\n".join(grid(df.select(table_cols))) + "\n" if df.height else "(nothing recorded)\n"
+        wrap = next((c for c in ("message", "detail") if c in table_cols), None)
+        lines = grid(df.select(table_cols), width(None, bool(output)), wrap=wrap, keep=("fingerprint", "event", "status", "check"))
+        text = "\n".join(lines) + "\n" if df.height else "(nothing recorded)\n"
     if output:
         write_text(output, text)
         click.echo(f"{df.height} rows written to {output}", err=True)

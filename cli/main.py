@@ -65,7 +65,14 @@ def main():
 @click.option("--ledger", type=click.Path(path_type=Path, dir_okay=False),
               help="Record this run in the ledger FILE (SQLite, created if absent) and give each finding its "
                    "status: new, open, reopened, accepted; findings gone since the last run are resolved.")
-def validate(path, input_format, fmt, output, fail_on, category, ledger):
+@click.option("--group-by", type=click.Choice(["check", "subject", "form"]),
+              help="Terminal report: list the findings under one heading per check, subject or form.")
+@click.option("--color/--no-color", default=None,
+              help="Colour severities in the terminal report (default: on a terminal, unless NO_COLOR is set).")
+@click.option("--width", type=click.IntRange(0), help="Fit the terminal report to this many columns (0: no "
+              "limit; default: the terminal's width, $COLUMNS, or no limit in a pipe or a file).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary; the exit code says the rest.")
+def validate(path, input_format, fmt, output, fail_on, category, ledger, group_by, color, width, quiet):
     """Validate the export at PATH (a folder with one CSV file per form, e.g. dm.csv, ae.csv).
 
     Every row read is checked; the report shows rows read and rows checked per form, then one finding per
@@ -77,13 +84,16 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger):
       ecrf validate export/ --format json --output findings.json
       ecrf validate export/ --fail-on warning      # for CI: warnings fail too
       ecrf validate export/ --ledger study.ledger  # new / open / resolved against the last delivery
+      ecrf validate export/ --group-by subject
+      ecrf validate export/ --format junit -o ecrf-junit.xml   # for the CI server
     """
     from ecrf.audit import Run
     from ecrf.engine import validate as run_checks
     from ecrf.model import load_model
     from ecrf.readers import read_export
     from ecrf.registry import all_checks
-    from ecrf.reports import BINARY, render
+    from ecrf.reports import BINARY, console, render
+    from ecrf.reports.console import Progress
     from ecrf.writer import check_target, protect, write_bytes, write_text
 
     model = load_model()
@@ -93,24 +103,35 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger):
     if output:
         check_target(output)
     options = {"format": fmt, "fail_on": fail_on, "category": sorted(category), "input_format": input_format,
-               "ledger": str(ledger) if ledger else None, "output": str(output) if output else None}
+               "ledger": str(ledger) if ledger else None, "output": str(output) if output else None,
+               "group_by": group_by}
     started = datetime.now(timezone.utc)
     export = read_export(path, model, input_format)
     checks = [c for c in all_checks() if not category or c.category in category]
-    run = Run(source=path, result=run_checks(model, export, checks), options=options, started=started,
-              input_format=export.format)
+    progress = Progress()
+    try:
+        result = run_checks(model, export, checks, progress=progress)
+    finally:
+        progress.close()
+    run = Run(source=path, result=result, options=options, started=started, input_format=export.format)
     if ledger:
         from ecrf import ledger as L
 
         L.record(ledger, run)
     if fmt in BINARY and not output:
         raise click.UsageError(f"--format {fmt} needs --output FILE")
-    report = render(fmt, run)
+    if quiet and not output:
+        fmt = "table"  # -q prints the summary only; a report file is still written in full
+    view = {}
+    if fmt == "table":
+        view = {"width": console.width(width, bool(output)), "group_by": group_by,
+                   "color": console.use_color(color, bool(output)), "quiet": quiet}
+    report = render(fmt, run, **view)
     if output:
         (write_bytes if isinstance(report, bytes) else write_text)(output, report)
         click.echo(f"{run.findings.height} findings written to {output}", err=True)
     else:
-        click.echo(report, nl=False)
+        click.echo(report, nl=False, color=bool(view.get("color")))
     sys.exit(EXIT_FINDINGS if run.failing().height else EXIT_CLEAN)
 
 

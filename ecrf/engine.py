@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import polars as pl
 
@@ -44,7 +45,8 @@ class Result:
     checks_run: list[Check]
 
 
-def validate(model: StudyModel, export: Export, checks: list[Check] | None = None) -> Result:
+def validate(model: StudyModel, export: Export, checks: list[Check] | None = None,
+             progress: Callable[[int, int, str], None] | None = None) -> Result:
     """Run `checks` (default: all) over the export's tables, handed to the checks in record-key order so
     that a check picking "the first" of several rows picks the same record however the rows were delivered."""
     export = in_record_key_order(export)
@@ -52,17 +54,22 @@ def validate(model: StudyModel, export: Export, checks: list[Check] | None = Non
     checks = checks if checks is not None else all_checks()
     wanted = {c.id for c in checks}
     out: list[pl.DataFrame] = []
-    for chk in checks:
-        if chk.func is None:
-            continue  # emitted by its runner
+    runners = [(name, func) for name, func in RUNNERS.items() if any(c.runner == name for c in checks)]
+    steps = [c for c in checks if c.func is not None]
+    total, done = len(steps) + len(runners), 0
+    for chk in steps:
         for domain, rawf in (chk.func(ctx) or {}).items():
             out.extend(_enrich(rawf, chk, ctx, domain))
-    for name, func in RUNNERS.items():
-        if not any(c.runner == name for c in checks):
-            continue
+        done += 1
+        if progress:
+            progress(done, total, chk.id)
+    for name, func in runners:
         for domain, rawf in (func(ctx) or {}).items():
             rawf = rawf.filter(pl.col("check_id").is_in(list(wanted)))
             out.extend(_enrich(rawf, None, ctx, domain))
+        done += 1
+        if progress:
+            progress(done, total, name)
     return Result(F.fill_sites(F.finalize(out), export.tables), row_counts(export), checks)
 
 
