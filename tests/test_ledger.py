@@ -150,3 +150,11 @@ def test_two_processes_recording_at_once_do_not_corrupt_the_ledger(tmp_path):
     assert con.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2
     assert con.execute("SELECT COUNT(*) FROM observations").fetchone()[0] == 2 * n
     con.close()
+
+
+def test_a_report_that_cannot_be_written_records_no_run(cli, tmp_path):
+    ledger = tmp_path / "study.ledger"
+    export = _export(tmp_path, "d1", sex="X")
+    res = cli("validate", export, "--ledger", ledger, "--format", "json", "-o", tmp_path / "missing" / "r.json")
+    assert res.exit_code == 2 and "does not exist" in res.output
+    assert not ledger.exists()
