@@ -102,6 +102,8 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger, group_b
         check_target(ledger)  # refuse a ledger over or inside the export before doing any work
     if output:
         check_target(output)
+        if ledger and output.resolve() == ledger.resolve():
+            raise click.UsageError("--output and --ledger name the same file")
     options = {"format": fmt, "fail_on": fail_on, "category": sorted(category), "input_format": input_format,
                "ledger": str(ledger) if ledger else None, "output": str(output) if output else None,
                "group_by": group_by}

@@ -104,12 +104,13 @@ def sha256_file(path: Path) -> str:
 
 
 def input_files(source: Path) -> list[Path]:
-    """The files an export consists of: the file itself, or every visible file directly in the folder."""
+    """The files an export consists of: the file itself, or every file directly in the folder (hidden ones
+    too: a reader may have read them)."""
     source = Path(source)
     if source.is_file():
         return [source]
     if source.is_dir():
-        return sorted(p for p in source.iterdir() if p.is_file() and not p.name.startswith("."))
+        return sorted(p for p in source.iterdir() if p.is_file())
     return []
 
 

@@ -158,3 +158,17 @@ def test_a_report_that_cannot_be_written_records_no_run(cli, tmp_path):
     res = cli("validate", export, "--ledger", ledger, "--format", "json", "-o", tmp_path / "missing" / "r.json")
     assert res.exit_code == 2 and "does not exist" in res.output
     assert not ledger.exists()
+
+
+def test_terminal_report_with_a_ledger(cli, tmp_path):
+    ledger = tmp_path / "study.ledger"
+    cli("validate", _export(tmp_path, "d1", sex="X"), "--ledger", ledger)
+    res = cli("validate", _export(tmp_path, "d2"), "--ledger", ledger, "--width", 300)
+    out = res.output
+    assert f"ledger {ledger}: 0 new, 0 open, 0 reopened, 0 accepted, 1 resolved" in out
+    assert "Resolved since the last run:" in out and "COL-CODELIST" in out
+    res = cli("validate", _export(tmp_path, "d3", sex="X"), "--ledger", ledger, "--width", 300)
+    assert "1 reopened" in res.output and "reopened" in next(x for x in res.output.splitlines() if "COL-CODELIST" in x
+                                                            and "SEX" in x)
+    same = cli("validate", _export(tmp_path, "d4"), "--ledger", ledger, "-o", ledger)
+    assert same.exit_code == 2 and "same file" in same.output
