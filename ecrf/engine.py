@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Callable
 
 import polars as pl
@@ -43,6 +44,7 @@ class Result:
     findings: pl.DataFrame
     rows: pl.DataFrame  # per form: file, rows read, rows checked
     checks_run: list[Check]
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per check id (a runner's shared equally)
 
 
 def validate(model: StudyModel, export: Export, checks: list[Check] | None = None,
@@ -57,20 +59,27 @@ def validate(model: StudyModel, export: Export, checks: list[Check] | None = Non
     runners = [(name, func) for name, func in RUNNERS.items() if any(c.runner == name for c in checks)]
     steps = [c for c in checks if c.func is not None]
     total, done = len(steps) + len(runners), 0
+    seconds: dict[str, float] = {}
     for chk in steps:
+        t0 = time.perf_counter()
         for domain, rawf in (chk.func(ctx) or {}).items():
             out.extend(_enrich(rawf, chk, ctx, domain))
+        seconds[chk.id] = time.perf_counter() - t0
         done += 1
         if progress:
             progress(done, total, chk.id)
     for name, func in runners:
+        t0 = time.perf_counter()
         for domain, rawf in (func(ctx) or {}).items():
             rawf = rawf.filter(pl.col("check_id").is_in(list(wanted)))
             out.extend(_enrich(rawf, None, ctx, domain))
+        mine = [c.id for c in checks if c.runner == name]
+        for cid in mine:
+            seconds[cid] = (time.perf_counter() - t0) / len(mine)
         done += 1
         if progress:
             progress(done, total, name)
-    return Result(F.fill_sites(F.finalize(out), export.tables), row_counts(export), checks)
+    return Result(F.fill_sites(F.finalize(out), export.tables), row_counts(export), checks, seconds)
 
 
 def _enrich(rawf: pl.DataFrame, chk: Check, ctx: Context, domain: str | None) -> list[pl.DataFrame]:

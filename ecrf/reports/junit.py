@@ -48,9 +48,12 @@ def to_junit(run: Run) -> str:
             continue
         suite = ET.SubElement(root, "testsuite", name=cat, timestamp=head["run_time"][:19])
         _properties(suite, head)
-        n_fail = 0
+        n_fail, spent = 0, 0.0
         for chk in checks:
-            case = ET.SubElement(suite, "testcase", classname=f"ecrf.{cat}", name=f"{chk.id}: {chk.title}", time="0")
+            secs = run.result.seconds.get(chk.id, 0.0)
+            spent += secs
+            case = ET.SubElement(suite, "testcase", classname=f"ecrf.{cat}", name=f"{chk.id}: {chk.title}",
+                                 time=f"{secs:.3f}")
             mine = f.filter(pl.col("check_id") == chk.id)
             failing = mine.filter(pl.col("fingerprint").is_in(list(bad_ids)))
             if failing.height:
@@ -70,7 +73,7 @@ def to_junit(run: Run) -> str:
         suite.set("failures", str(n_fail))
         suite.set("errors", "0")
         suite.set("skipped", "0")
-        suite.set("time", "0")
+        suite.set("time", f"{spent:.3f}")
         total += len(checks)
         fails += n_fail
     root.set("tests", str(total))
