@@ -24,6 +24,7 @@ def export(tmp_path):
     forms = minimal_subject()
     forms["dm"][0]["SEX"] = "X\x1b[31m"  # an escape sequence from the export must not break the XML
     forms["dm"][0]["AGE"] = "99"
+    forms["dm"][0]["HEIGHT"] = "140\ufffe"  # a non-character XML 1.0 cannot carry
     return write_export(tmp_path / "e", forms)
 
 

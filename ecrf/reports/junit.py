@@ -9,6 +9,7 @@ header as <properties>.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import polars as pl
@@ -18,6 +19,13 @@ from ecrf.registry import CATEGORIES
 from ecrf.writer import terminal
 
 FIRST = 10  # findings quoted in a failure; the count says how many there are
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")  # not allowed in XML 1.0 even as references
+
+
+def _safe(text) -> str:
+    """Text for an XML attribute or element: control characters escaped (as on a terminal), non-characters
+    replaced, so no value from the export can make the report unreadable."""
+    return _NOT_XML.sub("\ufffd", terminal(text if isinstance(text, str) or text is None else str(text)))
 
 
 def _line(r: dict) -> str:
@@ -25,14 +33,14 @@ def _line(r: dict) -> str:
     row = f" {r['source_file']}:{r['source_row']}" if r["source_row"] else ""
     exp = f"; expected {r['expected']}" if r["expected"] else ""
     status = f" [{r['status']}]" if r.get("status") else ""
-    return terminal(f"{r['severity']} {where}{row} {r['field'] or ''}: {r['message']} (seen {r['value']}{exp})"
+    return _safe(f"{r['severity']} {where}{row} {r['field'] or ''}: {r['message']} (seen {r['value']}{exp})"
                     f" fp={r['fingerprint']}{status}")
 
 
 def _properties(parent: ET.Element, head: dict) -> None:
     props = ET.SubElement(parent, "properties")
     for k, v in head.items():
-        ET.SubElement(props, "property", name=k, value=terminal(v if isinstance(v, str) else json.dumps(v)))
+        ET.SubElement(props, "property", name=k, value=_safe(v if isinstance(v, str) else json.dumps(v)))
 
 
 def to_junit(run: Run) -> str:
@@ -40,7 +48,7 @@ def to_junit(run: Run) -> str:
     f = run.findings
     bad = run.failing()
     bad_ids = set(bad["fingerprint"].to_list())
-    root = ET.Element("testsuites", name=f"ecrf validate {terminal(str(run.source))}")
+    root = ET.Element("testsuites", name=_safe(f"ecrf validate {run.source}"))
     total = fails = 0
     for cat in CATEGORIES:
         checks = sorted((c for c in run.checks_run if c.category == cat), key=lambda c: c.id)

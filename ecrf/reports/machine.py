@@ -13,8 +13,12 @@ JSON_SCHEMA_ID = "https://w3id.org/ecrf/report.schema.json"
 
 def summary(run: Run) -> dict:
     f = run.findings
-    count = lambda col: {k: n for k, n in f.group_by(col).len().sort(col, nulls_last=True).iter_rows()  # noqa: E731
-                         if k is not None} if f.height else {}
+
+    def count(col: str) -> dict:
+        if not f.height:
+            return {}
+        return {k: n for k, n in f.group_by(col).len().sort(col, nulls_last=True).iter_rows() if k is not None}
+
     return {
         "rows_read": int(run.rows["rows_read"].sum() or 0),
         "rows_checked": int(run.rows["rows_checked"].sum() or 0),
