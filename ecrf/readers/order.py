@@ -3,7 +3,8 @@
 Checks that report "the first" or "the earliest" of several rows break ties by row position (`_idx`). With
 the rows in file order, shuffling a file, or a format that orders records differently, would move such a
 finding to another record and change its fingerprint. Sorting every table by its record key (typed: numbers
-as numbers, dates as dates), then by every item, makes the position a function of the content alone.
+as numbers, dates as dates) makes the position a function of the content; only duplicates of one key keep
+their file order among themselves.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ def _permutation(table: Table) -> list[int] | None:
     if df.height < 2:
         return None
     keys = [k for k in table.form.keys if k in typed.columns]
-    items = [i.name for i in table.form.items if i.name in df.columns]
+    # Rows sharing a key are duplicates (FORM-DUPKEY): they keep their file order, so "the earlier record"
+    # stays the earlier row. A form without a key is ordered by all its items.
+    items = [] if keys else [i.name for i in table.form.items if i.name in df.columns]
     frame = pl.DataFrame({"_pos": pl.int_range(df.height, eager=True)}) \
         .with_columns([typed[k].alias(f"_k{n}") for n, k in enumerate(keys)]) \
         .with_columns([df[c].alias(f"_t{n}") for n, c in enumerate(items)]) \
