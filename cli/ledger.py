@@ -129,7 +129,8 @@ def _emit(df, fmt, output, table_cols):
         text = csv_text(df)
     else:
         wrap = next((c for c in ("message", "detail") if c in table_cols), None)
-        lines = grid(df.select(table_cols), width(None, bool(output)), wrap=wrap, keep=("fingerprint", "event", "status", "check"))
+        lines = grid(df.select(table_cols), width(None, bool(output)), wrap=wrap,
+                     keep=("fingerprint", "event", "status", "check"))
         text = "\n".join(lines) + "\n" if df.height else "(nothing recorded)\n"
     if output:
         write_text(output, text)

@@ -70,7 +70,8 @@ def test_accepted_findings_stay_listed_and_do_not_fail(cli, tmp_path):
     assert (row["status"], row["accepted_reason"], row["runs_open"]) == (
         "accepted", "site confirmed: data entry of an agreed code", 2)
     # Revoking is a new row too: the finding fails again, and the history keeps both decisions.
-    assert cli("ledger", "revoke", fp, "--reason", "waiver withdrawn", "--by", "A. Lee", "--ledger", ledger).exit_code == 0
+    res = cli("ledger", "revoke", fp, "--reason", "waiver withdrawn", "--by", "A. Lee", "--ledger", ledger)
+    assert res.exit_code == 0
     code, doc = _run(cli, export, ledger)
     assert code == 1 and _by_check(doc)["COL-CODELIST"]["status"] == "open"
     hist = json.loads(cli("ledger", "history", fp, "--ledger", ledger, "--format", "json").output)

@@ -72,8 +72,8 @@ def record(path: Path | str, run: Run) -> Run:
              json.dumps(head["inputs"]), json.dumps(checks))).lastrowid
         rows = [(seq, *r) for r in cur.select(_OBS).iter_rows()] + \
                [(seq, *r) for r in gone_rows.select(_OBS).iter_rows()]
-        con.executemany(f"INSERT INTO observations (run_seq, {', '.join(_OBS)}) VALUES ({', '.join('?' * (len(_OBS) + 1))})",
-                        rows)
+        marks = ", ".join("?" * (len(_OBS) + 1))
+        con.executemany(f"INSERT INTO observations (run_seq, {', '.join(_OBS)}) VALUES ({marks})", rows)
         stats = _stats(con)
         history = _history(con)
     extra = stats.join(acc, on="fingerprint", how="left")

@@ -20,8 +20,8 @@ VERSION = "1"
 BUSY_TIMEOUT_S = 60
 
 # Columns of a finding kept with each observation (enough to list it without the export at hand).
-FINDING_COLUMNS = ("check_id", "severity", "category", "dvcat", "site", "subject", "visit", "form", "record_key", "field",
-                   "value", "expected", "message", "source_file", "source_row")
+FINDING_COLUMNS = ("check_id", "severity", "category", "dvcat", "site", "subject", "visit", "form", "record_key",
+                   "field", "value", "expected", "message", "source_file", "source_row")
 
 _TABLES = ("meta", "runs", "observations", "decisions")
 

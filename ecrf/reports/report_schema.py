@@ -12,6 +12,7 @@ from ecrf.reports.machine import JSON_SCHEMA_ID
 
 SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 COUNT = {"type": "integer", "minimum": 0}
+SCHEMA_HASH = "sha256 over every schema file, name and bytes, in name order"
 COUNTS = {"type": "object", "additionalProperties": COUNT}
 TEXT = {"type": ["string", "null"]}
 
@@ -21,7 +22,8 @@ FINDING_DOC = {
     "severity": "error or warning; important or non-important for protocol deviations.",
     "category": "structure, range, consistency or deviation.",
     "dvcat": "Protocol-deviation category of a deviation finding, else null.",
-    "site": "Site id (SITEID) of the record, else of the subject.", "subject": "Subject id (SUBJID).", "visit": "Visit code.", "form": "Form domain (dm, lb, ...).",
+    "site": "Site id (SITEID) of the record, else of the subject.", "subject": "Subject id (SUBJID).",
+    "visit": "Visit code.", "form": "Form domain (dm, lb, ...).",
     "record_key": "The record's key as KEY=value pairs joined by |.", "field": "Item name as exported.",
     "value": "Value seen.", "expected": "Value expected.", "message": "What is wrong, for the query text.",
     "source_file": "File of the export.", "source_row": "Row in that file as a spreadsheet numbers it (header 1).",
@@ -62,8 +64,7 @@ def report_schema() -> dict:
             "schema": {"type": "object", "required": ["name", "id", "version", "sha256"],
                        "additionalProperties": False,
                        "properties": {"name": {"type": "string"}, "id": {"type": "string"},
-                                      "version": TEXT, "sha256": SHA256 | {
-                                          "description": "sha256 over every schema file, name and bytes, in name order"}}},
+                                      "version": TEXT, "sha256": SHA256 | {"description": SCHEMA_HASH}}},
             "run_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
             "run_time": {"type": "string", "format": "date-time"},
             "source": {"type": "string", "description": "The export as given on the command line."},
