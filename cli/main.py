@@ -72,7 +72,11 @@ def main():
 @click.option("--width", type=click.IntRange(0), help="Fit the terminal report to this many columns (0: no "
               "limit; default: the terminal's width, $COLUMNS, or no limit in a pipe or a file).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary; the exit code says the rest.")
-def validate(path, input_format, fmt, output, fail_on, category, ledger, group_by, color, width, quiet):
+@click.option("--output-inside-export", is_flag=True,
+              help="Allow --output inside the export folder (never over one of its files). A later run of the "
+                   "same folder will list the report as an unknown file.")
+def validate(path, input_format, fmt, output, fail_on, category, ledger, group_by, color, width, quiet,
+             output_inside_export):
     """Validate the export at PATH (a folder with one CSV file per form, e.g. dm.csv, ae.csv).
 
     Every row read is checked; the report shows rows read and rows checked per form, then one finding per
@@ -101,7 +105,7 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger, group_b
     if ledger:
         check_target(ledger)  # refuse a ledger over or inside the export before doing any work
     if output:
-        check_target(output)
+        check_target(output, allow_inside_input=output_inside_export)
         if ledger and output.resolve() == ledger.resolve():
             raise click.UsageError("--output and --ledger name the same file")
     options = {"format": fmt, "fail_on": fail_on, "category": sorted(category), "input_format": input_format,
@@ -109,6 +113,11 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger, group_b
                "group_by": group_by}
     started = datetime.now(timezone.utc)
     export = read_export(path, model, input_format)
+    # Every file a reader took is an input: never written over, even with --output-inside-export.
+    protect(*(t.path for t in export.tables.values()),
+            *(Path(path) / n for n in export.unknown_files if Path(path).is_dir()))
+    if output:
+        check_target(output, allow_inside_input=output_inside_export)
     checks = [c for c in all_checks() if not category or c.category in category]
     progress = Progress()
     try:
@@ -130,7 +139,7 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger, group_b
                    "color": console.use_color(color, bool(output)), "quiet": quiet}
     report = render(fmt, run, **view)
     if output:
-        (write_bytes if isinstance(report, bytes) else write_text)(output, report)
+        (write_bytes if isinstance(report, bytes) else write_text)(output, report, output_inside_export)
         click.echo(f"{run.findings.height} findings written to {output}", err=True)
     else:
         click.echo(report, nl=False, color=bool(view.get("color")))

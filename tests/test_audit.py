@@ -39,3 +39,17 @@ def test_csv_report_audit_lines_are_skipped_by_csv_readers(cli, tmp_path):
     assert {x.split(":")[0] for x in head} >= {"# tool", "# tool_version", "# schema", "# inputs", "# options"}
     df = pl.read_csv(out, comment_prefix="#", infer_schema=False)
     assert df.filter(pl.col("field") == "SEX")["value"].to_list() == ["'=HYPERLINK(\"http://x\")"]
+
+
+def test_reports_go_inside_the_export_only_when_asked(cli, tmp_path):
+    export = write_export(tmp_path / "e", minimal_subject())
+    res = cli("validate", export, "--format", "json", "-o", export / "report.json")
+    assert res.exit_code == 2 and "--output-inside-export" in res.output
+    assert not (export / "report.json").exists()
+    res = cli("validate", export, "--format", "json", "-o", export / "report.json", "--output-inside-export")
+    assert res.exit_code == 0 and (export / "report.json").exists()
+    res = cli("validate", export, "--format", "csv", "-o", export / "dm.csv", "--output-inside-export")
+    assert res.exit_code == 2 and "over an input" in res.output
+    assert (export / "dm.csv").read_text().startswith("STUDYID")
+    res = cli("validate", export, "--ledger", export / "s.ledger", "--output-inside-export")
+    assert res.exit_code == 2 and not (export / "s.ledger").exists()
