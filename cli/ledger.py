@@ -115,7 +115,10 @@ def runs(path, fmt, output):
 
     rows = L.runs(path)
     cols = ["run_id", "time", "source", "new", "open", "reopened", "accepted", "resolved"]
-    _emit(pl.DataFrame(rows, schema={c: (pl.Int64 if c not in cols[:3] else pl.Utf8) for c in cols}), fmt, output, cols)
+    if fmt == "json":  # everything the run was recorded with
+        return _write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", output, len(rows))
+    _emit(pl.DataFrame([{c: r[c] for c in cols} for r in rows],
+                       schema={c: (pl.Int64 if c not in cols[:3] else pl.Utf8) for c in cols}), fmt, output, cols)
 
 
 def _emit(df, fmt, output, table_cols):
@@ -130,10 +133,16 @@ def _emit(df, fmt, output, table_cols):
     else:
         wrap = next((c for c in ("message", "detail") if c in table_cols), None)
         lines = grid(df.select(table_cols), width(None, bool(output)), wrap=wrap,
-                     keep=("fingerprint", "event", "status", "check"))
+                     keep=("fingerprint", "event", "status", "check", "run_id", "time"))
         text = "\n".join(lines) + "\n" if df.height else "(nothing recorded)\n"
+    _write(text, output, df.height)
+
+
+def _write(text, output, n):
+    from ecrf.writer import write_text
+
     if output:
         write_text(output, text)
-        click.echo(f"{df.height} rows written to {output}", err=True)
+        click.echo(f"{n} rows written to {output}", err=True)
     else:
         click.echo(text, nl=False)

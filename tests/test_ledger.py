@@ -46,7 +46,11 @@ def test_status_new_open_resolved_reopened(cli, tmp_path):
     _, fourth = _run(cli, bad_sex, ledger)
     assert _by_check(fourth)["COL-CODELIST"]["status"] == "reopened"
     runs = cli("ledger", "runs", "--ledger", ledger, "--format", "json")
-    counts = [(r["new"], r["open"], r["resolved"], r["reopened"]) for r in json.loads(runs.output)]
+    recorded = json.loads(runs.output)
+    assert recorded[0]["inputs"] == first["audit"]["inputs"]
+    assert recorded[0]["schema_sha256"] == first["audit"]["schema"]["sha256"]
+    assert recorded[0]["options"]["ledger"] == str(ledger)
+    counts = [(r["new"], r["open"], r["resolved"], r["reopened"]) for r in recorded]
     n = len(first["findings"])
     assert counts[0][0] == n and counts[1][1] == n and counts[2][2] >= 1 and counts[3][3] == 1
 

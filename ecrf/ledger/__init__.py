@@ -195,6 +195,13 @@ def history(path: Path | str, fingerprint: str) -> list[dict]:
 
 
 def runs(path: Path | str) -> list[dict]:
-    """Every run recorded, oldest first, with its counts per status."""
+    """Every run recorded, oldest first: its counts per status, and what it was run with (tool and schema
+    version, schema hash, options, each input file's name, rows read and sha256)."""
     with opened(path) as con:
-        return _history(con)
+        counts = _history(con)
+        meta = con.execute("SELECT tool_version, schema_version, schema_sha256, options, inputs, checks FROM runs "
+                           "ORDER BY seq").fetchall()
+    return [c | {"tool_version": m["tool_version"], "schema_version": m["schema_version"],
+                 "schema_sha256": m["schema_sha256"], "options": json.loads(m["options"]),
+                 "inputs": json.loads(m["inputs"]), "checks": len(json.loads(m["checks"]))}
+            for c, m in zip(counts, meta)]
