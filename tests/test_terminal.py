@@ -69,9 +69,11 @@ def test_colour_on_request_and_never_with_no_color(cli, export, monkeypatch):
     assert use_color(False, False, TTY(), env={}) is False
 
 
+@pytest.mark.parametrize("width", [300, 70])
 @pytest.mark.parametrize("group", ["check", "subject", "form"])
-def test_group_by(cli, export, group):
-    res = cli("validate", export, "--group-by", group, "--width", 300)
+def test_group_by(cli, export, group, width):
+    res = cli("validate", export, "--group-by", group, "--width", width)
+    assert res.exit_code == 1
     heading = {"check": "COL-CODELIST:", "subject": "01-001:", "form": "dm:"}[group]
     assert f"Findings by {group}:" in res.output
     assert any(x.strip().startswith(heading) and "finding" in x for x in res.output.splitlines())

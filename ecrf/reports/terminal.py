@@ -141,7 +141,7 @@ def _listing(body: pl.DataFrame, width: int | None, pnt, indent: str) -> list[st
     out = []
     room = max(width - len(indent) - 4, 20)
     for r in body.iter_rows(named=True):
-        where = [r["check"], r.get("status", ""), f"site {r['site']}" if r.get("site") else "",
+        where = [r.get("check", ""), r.get("status", ""), f"site {r['site']}" if r.get("site") else "",
                  f"subject {r['subject']}" if r.get("subject") else "", f"visit {r['visit']}" if r["visit"] else "",
                  f"{r['form']} row {r['row']}" if r.get("form") and r["row"] else r.get("form", ""), r["field"]]
         head = "  ".join(terminal(x) for x in where if x)
