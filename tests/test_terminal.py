@@ -114,3 +114,28 @@ def test_the_engine_reports_progress_for_every_check(model, export):
     seen = []
     validate(model, read_export(export, model), progress=lambda d, t, label: seen.append((d, t)))
     assert seen and seen[-1][0] == seen[-1][1] and [d for d, _ in seen] == list(range(1, len(seen) + 1))
+
+
+@pytest.fixture(scope="module")
+def bundled_run():
+    from pathlib import Path
+
+    from ecrf.audit import Run
+    from ecrf.engine import validate
+    from ecrf.model import load_model
+    from ecrf.readers import read_export
+
+    m = load_model()
+    src = Path(__file__).resolve().parents[1] / "ecrf" / "example" / "bundled"
+    return Run(source=src, result=validate(m, read_export(src, m)))
+
+
+@pytest.mark.parametrize("group", [None, "check", "subject", "form"])
+def test_the_bundled_export_fits_every_width(bundled_run, group):
+    from ecrf.reports.terminal import render
+
+    ids = set(bundled_run.findings["check_id"].to_list())
+    for width in (50, 64, 80, 101, 132, 180, 250):
+        text = ANSI.sub("", render(bundled_run, width=width, group_by=group, color=True))
+        assert [x for x in text.splitlines() if len(x) > width] == [], width
+        assert all(i in text for i in ids)  # every check named, however narrow

@@ -124,8 +124,9 @@ def _findings(f: pl.DataFrame, width: int | None, group_by: str | None, pnt) -> 
     for value in keys.unique(maintain_order=False).sort().to_list():
         part = body.filter(keys == value)
         errs = f.filter(keys == value)["severity"].is_in(ERRORS).sum()
-        out += ["", f"  {terminal(value)}: {_n(part.height, 'finding')} ({_n(errs, 'error')}, "
-                    f"{_n(part.height - errs, 'warning')})"]
+        head = f"  {terminal(value)}: {_n(part.height, 'finding')} ({_n(errs, 'error')}, " \
+               f"{_n(part.height - errs, 'warning')})"
+        out += ["", *(textwrap.wrap(head, width, subsequent_indent="    ") if width else [head])]
         out += _listing(part, width, pnt, "    ")
     return out
 
