@@ -100,6 +100,8 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger, group_b
     from ecrf.reports.console import Progress
     from ecrf.writer import check_target, protect, write_bytes, write_text
 
+    if fmt in BINARY and not output and not quiet:
+        raise click.UsageError(f"--format {fmt} needs --output FILE")
     model = load_model()
     protect(path)
     if ledger:
@@ -129,14 +131,12 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger, group_b
         from ecrf import ledger as L
 
         L.record(ledger, run)
-    if fmt in BINARY and not output:
-        raise click.UsageError(f"--format {fmt} needs --output FILE")
     if quiet and not output:
         fmt = "table"  # -q prints the summary only; a report file is still written in full
     view = {}
     if fmt == "table":
         view = {"width": console.width(width, bool(output)), "group_by": group_by,
-                   "color": console.use_color(color, bool(output)), "quiet": quiet}
+                "color": console.use_color(color, bool(output)), "quiet": quiet}
     report = render(fmt, run, **view)
     if output:
         (write_bytes if isinstance(report, bytes) else write_text)(output, report, output_inside_export)
