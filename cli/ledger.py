@@ -65,18 +65,21 @@ def revoke(fingerprints, reason, by, path):
 @click.option("--status", "statuses", multiple=True,
               type=click.Choice(["new", "open", "reopened", "accepted", "resolved"]),
               help="Only findings in this status (repeatable).")
+@click.option("--check", "check_ids", multiple=True, help="Only findings of this check id (repeatable).")
+@click.option("--subject", "subjects", multiple=True, help="Only findings of this subject (repeatable).")
 @LEDGER
 @FORMAT
 @OUTPUT
-def show(statuses, path, fmt, output):
+def show(statuses, check_ids, subjects, path, fmt, output):
     """Every finding the ledger knows: status, first seen, last seen, runs open, accepted by and why."""
     import polars as pl
 
     from ecrf import ledger as L
 
     f = L.show(path)
-    if statuses:
-        f = f.filter(pl.col("status").is_in(list(statuses)))
+    for col, wanted in (("status", statuses), ("check_id", check_ids), ("subject", subjects)):
+        if wanted:
+            f = f.filter(pl.col(col).is_in(list(wanted)))
     if fmt == "table":  # compact: dates only, acceptance in front of the message
         f = f.with_columns(pl.col("first_seen").str.slice(0, 10).alias("first"),
                            pl.col("last_seen").str.slice(0, 10).alias("last"), pl.col("runs_open").alias("runs"),

@@ -71,6 +71,9 @@ def test_accepted_findings_stay_listed_and_do_not_fail(cli, tmp_path):
     assert doc["summary"]["by_status"].get("new", 0) == 0
     shown = json.loads(cli("ledger", "show", "--ledger", ledger, "--format", "json").output)
     row = next(r for r in shown if r["fingerprint"] == fp)
+    only = json.loads(cli("ledger", "show", "--ledger", ledger, "--format", "json", "--status", "accepted",
+                          "--check", "COL-CODELIST", "--subject", "01-001").output)
+    assert [r["fingerprint"] for r in only] == [fp]
     assert (row["status"], row["accepted_reason"], row["runs_open"]) == (
         "accepted", "site confirmed: data entry of an agreed code", 2)
     # Revoking is a new row too: the finding fails again, and the history keeps both decisions.
