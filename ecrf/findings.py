@@ -166,5 +166,5 @@ def fill_sites(f: pl.DataFrame, tables) -> pl.DataFrame:
     if not pairs:
         return f
     sites = pl.concat(pairs).drop_nulls().unique("subject", keep="first", maintain_order=True)
-    return f.join(sites, on="subject", how="left").with_columns(pl.coalesce("site", "_site").alias("site")) \
-        .drop("_site").select(f.columns)
+    return f.join(sites, on="subject", how="left", maintain_order="left") \
+        .with_columns(pl.coalesce("site", "_site").alias("site")).drop("_site").select(f.columns)

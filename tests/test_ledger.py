@@ -180,3 +180,13 @@ def test_terminal_report_with_a_ledger(cli, tmp_path):
                                                             and "SEX" in x)
     same = cli("validate", _export(tmp_path, "d4"), "--ledger", ledger, "-o", ledger)
     assert same.exit_code == 2 and "same file" in same.output
+
+
+def test_the_ledger_keeps_the_report_order(cli, tmp_path):
+    ledger = tmp_path / "study.ledger"
+    export = _export(tmp_path, "d1", sex="X", age="99")
+    plain = json.loads(cli("validate", export, "--format", "json").output)["findings"]
+    _, doc = _run(cli, export, ledger)
+    _, again = _run(cli, export, ledger)
+    order = [f["fingerprint"] for f in plain]
+    assert [f["fingerprint"] for f in doc["findings"]] == order == [f["fingerprint"] for f in again["findings"]]

@@ -55,7 +55,7 @@ def record(path: Path | str, run: Run) -> Run:
             "(SELECT fingerprint, MAX(run_seq) AS s FROM observations GROUP BY fingerprint) m "
             "ON o.fingerprint = m.fingerprint AND o.run_seq = m.s").fetchall(), ["fingerprint", "last"])
         acc = _accepted(con)
-        cur = run.result.findings.join(last, on="fingerprint", how="left")
+        cur = run.result.findings.join(last, on="fingerprint", how="left", maintain_order="left")
         cur = cur.with_columns(
             pl.when(pl.col("fingerprint").is_in(acc["fingerprint"].implode())).then(pl.lit("accepted"))
             .when(pl.col("last").is_null()).then(pl.lit("new"))
@@ -77,11 +77,10 @@ def record(path: Path | str, run: Run) -> Run:
         stats = _stats(con)
         history = _history(con)
     extra = stats.join(acc, on="fingerprint", how="left")
-    run.findings = cur.join(extra, on="fingerprint", how="left").select(
+    run.findings = cur.join(extra, on="fingerprint", how="left", maintain_order="left").select(
         [*run.result.findings.columns, *LEDGER_COLUMNS])
-    run.resolved = gone_rows.join(extra, on="fingerprint", how="left").with_columns(
-        pl.lit(None, pl.Utf8).alias("source_ref")) \
-        .select([pl.col(c).cast(t) for c, t in (FINDING_SCHEMA | LEDGER_COLUMNS).items()])
+    run.resolved = gone_rows.join(extra, on="fingerprint", how="left", maintain_order="left") \
+        .with_columns(pl.lit(None, pl.Utf8).alias("source_ref")).select([pl.col(c).cast(t) for c, t in (FINDING_SCHEMA | LEDGER_COLUMNS).items()])
     run.history = history
     return run
 
