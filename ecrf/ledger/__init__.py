@@ -80,7 +80,8 @@ def record(path: Path | str, run: Run) -> Run:
     run.findings = cur.join(extra, on="fingerprint", how="left", maintain_order="left").select(
         [*run.result.findings.columns, *LEDGER_COLUMNS])
     run.resolved = gone_rows.join(extra, on="fingerprint", how="left", maintain_order="left") \
-        .with_columns(pl.lit(None, pl.Utf8).alias("source_ref")).select([pl.col(c).cast(t) for c, t in (FINDING_SCHEMA | LEDGER_COLUMNS).items()])
+        .with_columns(pl.lit(None, pl.Utf8).alias("source_ref")) \
+        .select([pl.col(c).cast(t) for c, t in (FINDING_SCHEMA | LEDGER_COLUMNS).items()])
     run.history = history
     return run
 
