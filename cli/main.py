@@ -72,11 +72,13 @@ def main():
 @click.option("--width", type=click.IntRange(0), help="Fit the terminal report to this many columns (0: no "
               "limit; default: the terminal's width, $COLUMNS, or no limit in a pipe or a file).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary; the exit code says the rest.")
+@click.option("--split-by", type=click.Choice(["site"]),
+              help="xlsx report: one findings sheet per site (to send each site its own queries).")
 @click.option("--output-inside-export", is_flag=True,
               help="Allow --output inside the export folder (never over one of its files). A later run of the "
                    "same folder will list the report as an unknown file.")
 def validate(path, input_format, fmt, output, fail_on, category, ledger, group_by, color, width, quiet,
-             output_inside_export):
+             split_by, output_inside_export):
     """Validate the export at PATH (a folder with one CSV file per form, e.g. dm.csv, ae.csv).
 
     Every row read is checked; the report shows rows read and rows checked per form, then one finding per
@@ -90,6 +92,8 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger, group_b
       ecrf validate export/ --ledger study.ledger  # new / open / resolved against the last delivery
       ecrf validate export/ --group-by subject
       ecrf validate export/ --format junit -o ecrf-junit.xml   # for the CI server
+      ecrf validate export/ --ledger study.ledger --format xlsx -o queries.xlsx --split-by site
+      ecrf validate export/ --ledger study.ledger --format html -o review.html
     """
     from ecrf.audit import Run
     from ecrf.engine import validate as run_checks
@@ -102,6 +106,8 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger, group_b
 
     if fmt in BINARY and not output and not quiet:
         raise click.UsageError(f"--format {fmt} needs --output FILE")
+    if split_by and fmt != "xlsx":
+        raise click.UsageError("--split-by applies to --format xlsx")
     model = load_model()
     protect(path)
     if ledger:
@@ -112,7 +118,7 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger, group_b
             raise click.UsageError("--output and --ledger name the same file")
     options = {"format": fmt, "fail_on": fail_on, "category": sorted(category), "input_format": input_format,
                "ledger": str(ledger) if ledger else None, "output": str(output) if output else None,
-               "group_by": group_by}
+               "group_by": group_by, "split_by": split_by}
     started = datetime.now(timezone.utc)
     export = read_export(path, model, input_format)
     # Every file a reader took is an input: never written over, even with --output-inside-export.
@@ -137,6 +143,8 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger, group_b
     if fmt == "table":
         view = {"width": console.width(width, bool(output)), "group_by": group_by,
                 "color": console.use_color(color, bool(output)), "quiet": quiet}
+    elif fmt == "xlsx":
+        view = {"split_by": split_by}
     report = render(fmt, run, **view)
     if output:
         (write_bytes if isinstance(report, bytes) else write_text)(output, report, output_inside_export)

@@ -14,9 +14,11 @@ FORMATS = {
     "json": "ecrf.reports.machine:to_json",
     "csv": "ecrf.reports.machine:to_csv",
     "junit": "ecrf.reports.junit:to_junit",
+    "xlsx": "ecrf.reports.xlsx:to_xlsx",
+    "html": "ecrf.reports.html:to_html",
 }
 # Formats written as bytes that need --output (never dumped on a terminal).
-BINARY = set()
+BINARY = {"xlsx"}
 
 
 def render(fmt: str, run, **options):
