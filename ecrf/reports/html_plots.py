@@ -72,10 +72,10 @@ def history(runs: list[dict]) -> str | None:
             ax.plot(x, [r.get(status, 0) for r in runs], marker="o", color=colour, label=status)
         ax.set_xticks(x, [_label(str(r.get("time", ""))[:16].replace("T", " ")) for r in runs],
                       rotation=30, ha="right")
-        ax.set_title("Findings by status over the ledger's runs", loc="left")
+        ax.set_title("Findings by status over the ledger's runs", loc="left", pad=22)
         ax.set_ylabel("findings")
         ax.yaxis.get_major_locator().set_params(integer=True)
-        ax.legend(frameon=False, ncol=5, fontsize=8)
+        ax.legend(frameon=False, ncol=5, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0))
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         return _uri(fig)
