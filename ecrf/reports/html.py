@@ -74,6 +74,8 @@ def _plots(run: Run, current: list[dict]) -> str:
 
 
 def _subjects(current: list[dict]) -> str:
+    """Per subject: its site and, per check, how many findings on which form fields (the table, filtered on
+    the subject through its link, has every detail; listing each finding twice would double the file)."""
     by: dict[str, list[dict]] = {}
     for r in current:
         by.setdefault(r.get("Subject") or "(no subject)", []).append(r)
@@ -83,13 +85,16 @@ def _subjects(current: list[dict]) -> str:
     for subject in sorted(by):
         items = by[subject]
         site = next((r["Site"] for r in items if r.get("Site")), None)
+        checks: dict[str, list[dict]] = {}
+        for r in items:
+            checks.setdefault(r.get("Check") or "", []).append(r)
         lines = "".join(
-            f'<li><span class="sev-{e(r.get("Severity"))}">{e(r.get("Check"))}</span> '
-            f'{e(" / ".join(str(r[k]) for k in ("Visit", "Form", "Field") if r.get(k)))}: {e(r.get("Message"))}</li>'
-            for r in items)
-        link = f'<a href="#q={e(_hash(subject))}">show in table</a>' if subject != "(no subject)" else ""
+            f'<li><span class="sev-{e(rs[0].get("Severity"))}">{e(check)}</span> ({len(rs)}): '
+            f'{e(", ".join(sorted({".".join(str(r[k]) for k in ("Form", "Field") if r.get(k)) for r in rs})))}</li>'
+            for check, rs in sorted(checks.items()))
+        link = f' <a href="#q={e(_hash(subject))}">show in table</a>' if subject != "(no subject)" else ""
         out.append(f'<details class="subject"><summary>{e(subject)}{" (site " + e(site) + ")" if site else ""}: '
-                   f"{len(items)} finding{'s' if len(items) != 1 else ''} {link}</summary><ul>{lines}</ul></details>")
+                   f"{len(items)} finding{'s' if len(items) != 1 else ''}{link}</summary><ul>{lines}</ul></details>")
     return "".join(out)
 
 
