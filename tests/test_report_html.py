@@ -121,3 +121,12 @@ def test_renders_in_chromium_and_filters(cli, tmp_path):
     body = dom.split('id="findings"')[1].split("</table>")[0]
     visible = re.findall(r"<tr>(.*?)</tr>", body)[1:]  # after the header row
     assert all(subject in row for row in visible) and len(visible) == n
+
+
+def test_clean_export(cli, tmp_path):
+    clean = tmp_path / "clean"
+    assert cli("example", clean, "--subjects", 3, "--clean").exit_code == 0
+    res = cli("validate", clean, "--format", "html", "-o", tmp_path / "r.html")
+    assert res.exit_code == 0, res.output
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "No findings: nothing to chart." in page and '<b id="shown">0</b>' in page

@@ -148,3 +148,20 @@ def test_opens_in_libreoffice(cli, tmp_path):
     # LibreOffice shows the planted formula as text, never evaluates it
     assert any(HOSTILE in cell for r in rows for cell in r)
     assert not any(cell == "click" for r in rows for cell in r)
+
+
+def test_clean_export_and_long_values(cli, tmp_path):
+    from ecrf.reports.xlsx import MAX_CELL
+
+    clean = tmp_path / "clean"
+    assert cli("example", clean, "--subjects", 3, "--clean").exit_code == 0
+    res = cli("validate", clean, "--format", "xlsx", "-o", tmp_path / "c.xlsx")
+    assert res.exit_code == 0, res.output
+    head, rows = _rows(openpyxl.load_workbook(tmp_path / "c.xlsx")["Findings"])
+    assert head[0] == "Site" and rows == []
+    long = "9" * 40000  # longer than an Excel cell holds: cut, never a broken file
+    export = example(cli, tmp_path / "e", cm_date=long)
+    wb = _xlsx(cli, export, tmp_path / "q.xlsx")
+    values = [c.value for row in wb["Findings"].iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
+    cut = [v for v in values if v.startswith("9999")]
+    assert cut and all(len(v) == MAX_CELL and v.endswith("…") for v in cut)

@@ -21,6 +21,7 @@ from ecrf.writer import cell
 # Column widths in characters: the rest are sized to their content, within these bounds.
 MIN_WIDTH, MAX_WIDTH = 8, 40
 WRAPPED = {"Message": 60, "Expected": 30, "Site response": 40}  # columns that wrap at this width
+MAX_CELL = 32767  # characters an Excel cell holds
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -76,7 +77,10 @@ def _put(ws, r: int, c: int, value, style) -> None:
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         ws.write_number(r, c, value, style)
     else:
-        ws.write_string(r, c, cell(str(value)), style)
+        text = cell(str(value))
+        if len(text) > MAX_CELL:  # Excel's limit; the JSON and CSV reports keep the full text
+            text = text[: MAX_CELL - 1] + "…"
+        ws.write_string(r, c, text, style)
 
 
 def _findings_sheet(wb, fmt, name: str, columns: list[str], rows: list[dict]) -> None:
