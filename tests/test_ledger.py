@@ -190,3 +190,15 @@ def test_the_ledger_keeps_the_report_order(cli, tmp_path):
     _, again = _run(cli, export, ledger)
     order = [f["fingerprint"] for f in plain]
     assert [f["fingerprint"] for f in doc["findings"]] == order == [f["fingerprint"] for f in again["findings"]]
+
+
+def test_csv_report_lists_the_resolved_findings_to_close(cli, tmp_path):
+    import polars as pl
+
+    ledger = tmp_path / "study.ledger"
+    _run(cli, _export(tmp_path, "d1", sex="X"), ledger)
+    out = tmp_path / "r.csv"
+    cli("validate", _export(tmp_path, "d2"), "--ledger", ledger, "--format", "csv", "-o", out)
+    rows = pl.read_csv(out, comment_prefix="#", infer_schema=False)
+    closed = rows.filter(pl.col("status") == "resolved")
+    assert closed["check_id"].to_list() == ["COL-CODELIST"] and closed["value"].to_list() == ["X"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import polars as pl
+
 from ecrf.audit import Run, audit_header
 from ecrf.reports.tabular import csv_text
 
@@ -57,6 +59,8 @@ def audit_lines(run: Run) -> list[str]:
 
 
 def to_csv(run: Run) -> str:
-    """`#` audit lines, then the findings as CSV, every text cell defused against formula injection.
+    """`#` audit lines, then the findings as CSV, every text cell defused against formula injection; with a
+    ledger, the findings resolved since the last run follow with status `resolved` (the queries to close).
     Readers skip the audit with a comment prefix (pandas `comment='#'`, polars `comment_prefix='#'`)."""
-    return "\n".join(audit_lines(run)) + "\n" + csv_text(run.findings)
+    rows = pl.concat([run.findings, run.resolved.select(run.findings.columns)], how="vertical")
+    return "\n".join(audit_lines(run)) + "\n" + csv_text(rows)
