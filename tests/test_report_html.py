@@ -130,3 +130,24 @@ def test_clean_export(cli, tmp_path):
     assert res.exit_code == 0, res.output
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "No findings: nothing to chart." in page and '<b id="shown">0</b>' in page
+
+
+@needs_chromium
+def test_sorts_in_chromium(cli, tmp_path):
+    export = example(cli, tmp_path / "e")
+    out = tmp_path / "r.html"
+    _html(cli, export, out)
+    page = out.read_text(encoding="utf-8")
+    head = re.findall(r"<th[^>]*>(.*?)</th>", page.split('id="findings"')[1])
+    col = head.index("Subject")
+
+    def subjects(dom):
+        body = dom.split('id="findings"')[1].split("</table>")[0]
+        return [re.findall(r"<td[^>]*>(.*?)</td>", r)[col] for r in re.findall(r"<tr>(.*?)</tr>", body)[1:]]
+
+    original = subjects(page)
+    dom, console = _chromium(tmp_path, out.as_uri() + "#sort=Subject", "--dump-dom")
+    assert console == [] and 'aria-sort="ascending"' in dom
+    assert subjects(dom) == sorted(original) != original
+    dom, console = _chromium(tmp_path, out.as_uri() + "#sort=-Subject", "--dump-dom")
+    assert console == [] and subjects(dom) == sorted(original, reverse=True)

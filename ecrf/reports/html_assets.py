@@ -1,7 +1,8 @@
 """The style and the script inlined in every HTML review report (no CDN: the file works offline).
 
 The script only sorts and hides table rows and reads cell text through `textContent`; it never turns text
-into markup. `#q=TEXT` in the address pre-fills the filter, so a link can point at one subject's findings.
+into markup. `#q=TEXT` in the address pre-fills the filter, so a link can point at one subject's findings, and
+`#sort=Column` (`#sort=-Column`: descending) sorts the table as a click on the column heading does.
 """
 
 CSS = """
@@ -44,27 +45,33 @@ JS = """
     });
     shown.textContent = String(n);
   }
-  Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, col) {
-    th.classList.add('sortable');
-    th.addEventListener('click', function () {
-      var asc = th.getAttribute('aria-sort') !== 'ascending';
-      Array.prototype.forEach.call(table.tHead.rows[0].cells, function (h) { h.removeAttribute('aria-sort'); });
-      th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
-      var numeric = th.dataset.type === 'number';
-      rows.sort(function (a, b) {
-        var x = cellText(a, col), y = cellText(b, col);
-        var r = numeric ? (parseFloat(x) || 0) - (parseFloat(y) || 0)
-                        : x.localeCompare(y, undefined, {numeric: true});
-        return asc ? r : -r;
-      });
-      rows.forEach(function (row) { body.appendChild(row); });
+  var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
+  function sortBy(col, asc) {
+    heads.forEach(function (h) { h.removeAttribute('aria-sort'); });
+    heads[col].setAttribute('aria-sort', asc ? 'ascending' : 'descending');
+    var numeric = heads[col].dataset.type === 'number';
+    rows.sort(function (a, b) {
+      var x = cellText(a, col), y = cellText(b, col);
+      var r = numeric ? (parseFloat(x) || 0) - (parseFloat(y) || 0)
+                      : x.localeCompare(y, undefined, {numeric: true});
+      return asc ? r : -r;
     });
+    rows.forEach(function (row) { body.appendChild(row); });
+  }
+  heads.forEach(function (th, col) {
+    th.classList.add('sortable');
+    th.addEventListener('click', function () { sortBy(col, th.getAttribute('aria-sort') !== 'ascending'); });
   });
   text.addEventListener('input', apply);
   selects.forEach(function (s) { s.addEventListener('change', apply); });
   function fromHash() {
     var m = /[#&]q=([^&]*)/.exec(location.hash);
     if (m) { text.value = decodeURIComponent(m[1].replace(/\\+/g, ' ')); }
+    var o = /[#&]sort=(-?)([^&]*)/.exec(location.hash);
+    if (o) {
+      var name = decodeURIComponent(o[2]);
+      heads.forEach(function (h, col) { if (h.textContent === name) { sortBy(col, o[1] !== '-'); } });
+    }
     apply();
   }
   window.addEventListener('hashchange', fromHash);
