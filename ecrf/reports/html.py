@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from html import escape
+from urllib.parse import quote
 
 from ecrf.audit import Run, audit_header
 from ecrf.reports import html_plots
@@ -92,16 +93,10 @@ def _subjects(current: list[dict]) -> str:
             f'<li><span class="sev-{e(rs[0].get("Severity"))}">{e(check)}</span> ({len(rs)}): '
             f'{e(", ".join(sorted({".".join(str(r[k]) for k in ("Form", "Field") if r.get(k)) for r in rs})))}</li>'
             for check, rs in sorted(checks.items()))
-        link = f' <a href="#q={e(_hash(subject))}">show in table</a>' if subject != "(no subject)" else ""
+        link = f' <a href="#q={e(quote(subject, safe=""))}">show in table</a>' if subject != "(no subject)" else ""
         out.append(f'<details class="subject"><summary>{e(subject)}{" (site " + e(site) + ")" if site else ""}: '
                    f"{len(items)} finding{'s' if len(items) != 1 else ''}{link}</summary><ul>{lines}</ul></details>")
     return "".join(out)
-
-
-def _hash(text: str) -> str:
-    from urllib.parse import quote
-
-    return quote(text, safe="")
 
 
 def _table(columns: list[str], rows: list[dict]) -> str:
