@@ -136,6 +136,18 @@ def _summary_sheet(wb, fmt, run: Run, rows: list[dict]) -> None:
             if key == "Check":
                 _put(ws, r, 2, titles.get(value), fmt["text"])
             r += 1
+    if run.history:  # with a ledger: the findings per status of every run, oldest first
+        r += 1
+        ws.write_string(r, 0, "Ledger runs", fmt["title"])
+        r += 1
+        head = ["Run time", "new", "open", "reopened", "accepted", "resolved"]
+        for c, h in enumerate(head):
+            ws.write_string(r, c, h, fmt["head"])
+        for item in run.history:
+            r += 1
+            _put(ws, r, 0, item.get("time"), fmt["text"])
+            for c, h in enumerate(head[1:], start=1):
+                ws.write_number(r, c, item.get(h, 0))
     ws.set_column(0, 0, 34)
     ws.set_column(1, 1, 10)
     ws.set_column(2, 2, 70)
