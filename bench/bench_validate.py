@@ -112,7 +112,10 @@ def main(argv=None) -> None:
                 print(f"{n:>6} subjects {r['export']:>7}: {r['rows']:>9,} rows, {r['seconds']:6.1f} s, "
                       f"{r['peak_mib']:,.0f} MiB, {r['findings']} findings", flush=True)
                 results.append(r)
-    a.out.write_text(render(results), encoding="utf-8")
+    # Sections other benchmarks keep in the same file (between <!-- bench:NAME --> markers) stay as they are.
+    old = a.out.read_text(encoding="utf-8") if a.out.exists() else ""
+    kept = old[old.index("<!-- bench:"):] if "<!-- bench:" in old else ""
+    a.out.write_text(render(results) + ("\n" + kept if kept else ""), encoding="utf-8")
     print(f"wrote {a.out}")
 
 

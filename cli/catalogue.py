@@ -21,18 +21,23 @@ def checks_command(fmt, output):
       ecrf checks --format md -o docs/checks.md
       ecrf checks --format xlsx -o checks.xlsx     # for data management sign-off
     """
+    import io
+
     from ecrf import catalogue as C
+    from ecrf.writer import write_bytes, write_text
 
     df = C.catalogue()
     if fmt == "xlsx":
         if output is None:
             raise click.UsageError("--format xlsx needs --output FILE")
-        C.to_xlsx(df, output)
+        buf = io.BytesIO()
+        C.to_xlsx(df, buf)
+        write_bytes(output, buf.getvalue())  # atomic, like every other output
         click.echo(f"{df.height} checks written to {output}", err=True)
         return
     text = {"md": C.to_markdown, "csv": C.to_csv, "table": C.to_table}[fmt](df)
     if output:
-        output.write_text(text, encoding="utf-8")
+        write_text(output, text)
         click.echo(f"{df.height} checks written to {output}", err=True)
     else:
         click.echo(text, nl=False)

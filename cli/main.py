@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
+from ecrf.reports import FORMATS as REPORT_FORMATS
 from ecrf.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, InputError
 
-FAIL_ON = {"error": {"error", "important"}, "warning": {"error", "important", "warning", "non-important"},
-           "never": set()}
 
 
 class EcrfGroup(click.Group):
@@ -53,16 +53,32 @@ def main():
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--input-format", help="Read PATH as this format instead of detecting it from the content "
               "(see `ecrf formats`).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(list(REPORT_FORMATS)), default="table", show_default=True,
               help="Report format.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the report to this file instead of the terminal.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True,
-              help="Exit with 1 when a finding of this severity or worse is found.")
+              help="Exit with 1 when a finding of this severity or worse is found (accepted findings never fail).")
 @click.option("--category", multiple=True,
               type=click.Choice(["structure", "range", "consistency", "deviation"]),
               help="Run only checks of this category (repeatable).")
-def validate(path, input_format, fmt, output, fail_on, category):
+@click.option("--ledger", type=click.Path(path_type=Path, dir_okay=False),
+              help="Record this run in the ledger FILE (SQLite, created if absent) and give each finding its "
+                   "status: new, open, reopened, accepted; findings gone since the last run are resolved.")
+@click.option("--group-by", type=click.Choice(["check", "subject", "form"]),
+              help="Terminal report: list the findings under one heading per check, subject or form.")
+@click.option("--color/--no-color", default=None,
+              help="Colour severities in the terminal report (default: on a terminal, unless NO_COLOR is set).")
+@click.option("--width", type=click.IntRange(0), help="Fit the terminal report to this many columns (0: no "
+              "limit; default: the terminal's width, $COLUMNS, or no limit in a pipe or a file).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary; the exit code says the rest.")
+@click.option("--split-by", type=click.Choice(["site"]),
+              help="xlsx report: one findings sheet per site (to send each site its own queries).")
+@click.option("--output-inside-export", is_flag=True,
+              help="Allow --output inside the export folder (never over one of its files). A later run of the "
+                   "same folder will list the report as an unknown file.")
+def validate(path, input_format, fmt, output, fail_on, category, ledger, group_by, color, width, quiet,
+             split_by, output_inside_export):
     """Validate the export at PATH (a folder with one CSV file per form, e.g. dm.csv, ae.csv).
 
     Every row read is checked; the report shows rows read and rows checked per form, then one finding per
@@ -73,32 +89,69 @@ def validate(path, input_format, fmt, output, fail_on, category):
       ecrf validate export/
       ecrf validate export/ --format json --output findings.json
       ecrf validate export/ --fail-on warning      # for CI: warnings fail too
+      ecrf validate export/ --ledger study.ledger  # new / open / resolved against the last delivery
+      ecrf validate export/ --group-by subject
+      ecrf validate export/ --format junit -o ecrf-junit.xml   # for the CI server
+      ecrf validate export/ --ledger study.ledger --format xlsx -o queries.xlsx --split-by site
+      ecrf validate export/ --ledger study.ledger --format html -o review.html
     """
-    from ecrf.engine import validate as run
+    from ecrf.audit import Run
+    from ecrf.engine import validate as run_checks
     from ecrf.model import load_model
     from ecrf.readers import read_export
     from ecrf.registry import all_checks
-    from ecrf.reports import machine, terminal
-    from ecrf.writer import protect, write_text
+    from ecrf.reports import BINARY, console, render
+    from ecrf.reports.console import Progress
+    from ecrf.writer import check_target, protect, write_bytes, write_text
 
+    if fmt in BINARY and not output and not quiet:
+        raise click.UsageError(f"--format {fmt} needs --output FILE")
+    if split_by and fmt != "xlsx":
+        raise click.UsageError("--split-by applies to --format xlsx")
     model = load_model()
     protect(path)
-    export = read_export(path, model, input_format)
-    checks = [c for c in all_checks() if not category or c.category in category]
-    result = run(model, export, checks)
-    if fmt == "json":
-        text = machine.to_json(result, str(path))
-    elif fmt == "csv":
-        text = machine.to_csv(result)
-    else:
-        text = terminal.render(result, str(path))
+    if ledger:
+        check_target(ledger)  # refuse a ledger over or inside the export before doing any work
     if output:
-        write_text(output, text)
-        click.echo(f"{result.findings.height} findings written to {output}", err=True)
+        check_target(output, allow_inside_input=output_inside_export)
+        if ledger and output.resolve() == ledger.resolve():
+            raise click.UsageError("--output and --ledger name the same file")
+    options = {"format": fmt, "fail_on": fail_on, "category": sorted(category), "input_format": input_format,
+               "ledger": str(ledger) if ledger else None, "output": str(output) if output else None,
+               "group_by": group_by, "split_by": split_by}
+    started = datetime.now(timezone.utc)
+    export = read_export(path, model, input_format)
+    # Every file a reader took is an input: never written over, even with --output-inside-export.
+    protect(*(t.path for t in export.tables.values()),
+            *(Path(path) / n for n in export.unknown_files if Path(path).is_dir()))
+    if output:
+        check_target(output, allow_inside_input=output_inside_export)
+    checks = [c for c in all_checks() if not category or c.category in category]
+    progress = Progress()
+    try:
+        result = run_checks(model, export, checks, progress=progress)
+    finally:
+        progress.close()
+    run = Run(source=path, result=result, options=options, started=started, input_format=export.format)
+    if ledger:
+        from ecrf import ledger as L
+
+        L.record(ledger, run)
+    if quiet and not output:
+        fmt = "table"  # -q prints the summary only; a report file is still written in full
+    view = {}
+    if fmt == "table":
+        view = {"width": console.width(width, bool(output)), "group_by": group_by,
+                "color": console.use_color(color, bool(output)), "quiet": quiet}
+    elif fmt == "xlsx":
+        view = {"split_by": split_by}
+    report = render(fmt, run, **view)
+    if output:
+        (write_bytes if isinstance(report, bytes) else write_text)(output, report, output_inside_export)
+        click.echo(f"{run.findings.height} findings written to {output}", err=True)
     else:
-        click.echo(text, nl=False)
-    hit = result.findings.filter(result.findings["severity"].is_in(list(FAIL_ON[fail_on])))
-    sys.exit(EXIT_FINDINGS if hit.height else EXIT_CLEAN)
+        click.echo(report, nl=False, color=bool(view.get("color")))
+    sys.exit(EXIT_FINDINGS if run.failing().height else EXIT_CLEAN)
 
 
 @main.command()
@@ -163,7 +216,10 @@ def formats():
 
 from ecrf.cli.catalogue import checks_command  # noqa: E402
 
+from ecrf.cli.ledger import ledger_command  # noqa: E402
+
 main.add_command(checks_command)
+main.add_command(ledger_command)
 
 
 if __name__ == "__main__":

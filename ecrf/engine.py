@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+from typing import Callable
 
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.model import StudyModel
 from ecrf.readers import Export
+from ecrf.readers.order import in_record_key_order
 from ecrf.registry import REGISTRY, RUNNERS, Check, all_checks
 from ecrf.table import Table
 
@@ -41,25 +44,42 @@ class Result:
     findings: pl.DataFrame
     rows: pl.DataFrame  # per form: file, rows read, rows checked
     checks_run: list[Check]
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per check id (a runner's shared equally)
 
 
-def validate(model: StudyModel, export: Export, checks: list[Check] | None = None) -> Result:
+def validate(model: StudyModel, export: Export, checks: list[Check] | None = None,
+             progress: Callable[[int, int, str], None] | None = None) -> Result:
+    """Run `checks` (default: all) over the export's tables, handed to the checks in record-key order so
+    that a check picking "the first" of several rows picks the same record however the rows were delivered."""
+    export = in_record_key_order(export)
     ctx = Context(model, export)
     checks = checks if checks is not None else all_checks()
     wanted = {c.id for c in checks}
     out: list[pl.DataFrame] = []
-    for chk in checks:
-        if chk.func is None:
-            continue  # emitted by its runner
+    runners = [(name, func) for name, func in RUNNERS.items() if any(c.runner == name for c in checks)]
+    steps = [c for c in checks if c.func is not None]
+    total, done = len(steps) + len(runners), 0
+    seconds: dict[str, float] = {}
+    for chk in steps:
+        t0 = time.perf_counter()
         for domain, rawf in (chk.func(ctx) or {}).items():
             out.extend(_enrich(rawf, chk, ctx, domain))
-    for name, func in RUNNERS.items():
-        if not any(c.runner == name for c in checks):
-            continue
+        seconds[chk.id] = time.perf_counter() - t0
+        done += 1
+        if progress:
+            progress(done, total, chk.id)
+    for name, func in runners:
+        t0 = time.perf_counter()
         for domain, rawf in (func(ctx) or {}).items():
             rawf = rawf.filter(pl.col("check_id").is_in(list(wanted)))
             out.extend(_enrich(rawf, None, ctx, domain))
-    return Result(F.finalize(out), row_counts(export), checks)
+        mine = [c.id for c in checks if c.runner == name]
+        for cid in mine:
+            seconds[cid] = (time.perf_counter() - t0) / len(mine)
+        done += 1
+        if progress:
+            progress(done, total, name)
+    return Result(F.fill_sites(F.finalize(out), export.tables), row_counts(export), checks, seconds)
 
 
 def _enrich(rawf: pl.DataFrame, chk: Check, ctx: Context, domain: str | None) -> list[pl.DataFrame]:

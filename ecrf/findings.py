@@ -13,10 +13,11 @@ import polars as pl
 from ecrf.table import FILE, REF, ROW, Table
 
 # The fixed columns of a finding, in report order (shared/design.md, "A finding").
-COLUMNS = ["fingerprint", "check_id", "severity", "category", "dvcat", "subject", "visit", "form", "record_key",
+COLUMNS = ["fingerprint", "check_id", "severity", "category", "dvcat", "site", "subject", "visit", "form", "record_key",
            "field", "value", "expected", "message", "source_file", "source_row", "source_ref"]
 # source_ref: where the finding sits in the export format's own terms (an Excel cell, an ODM path, a REDCap
 # record/event/instrument/field); null for a CSV export, where source_file and source_row say it all.
+# site: the record's SITEID, else the subject's site from the other forms (null for export-level findings).
 # dvcat: the protocol-deviation category of a deviation finding (informed consent, eligibility, ...), else null.
 SCHEMA = {c: pl.Utf8 for c in COLUMNS} | {"source_row": pl.Int64}
 
@@ -72,6 +73,7 @@ def enrich(rawf: pl.DataFrame, check, table: Table | None, form_domain: str | No
             if keys else pl.lit(None, pl.Utf8)
         ctx = df.select(
             "_idx",
+            (pl.col("siteid") if "siteid" in df.columns else pl.lit(None, pl.Utf8)).alias("site"),
             (pl.col("subjid") if "subjid" in df.columns else pl.lit(None, pl.Utf8)).alias("subject"),
             (pl.col("visit") if "visit" in df.columns else pl.lit(None, pl.Utf8)).alias("visit"),
             key_expr.alias("record_key"),
@@ -86,7 +88,7 @@ def enrich(rawf: pl.DataFrame, check, table: Table | None, form_domain: str | No
         if table.cell_ref is not None:
             f = _cell_refs(f, table, df)
     else:
-        f = f.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in ("subject", "visit", "record_key"))
+        f = f.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in ("site", "subject", "visit", "record_key"))
         f = f.with_columns(pl.lit(None, pl.Int64).alias("source_row"))
         if "source_ref" not in f.columns:
             f = f.with_columns(pl.lit(None, pl.Utf8).alias("source_ref"))
@@ -134,7 +136,8 @@ def finalize(findings: list[pl.DataFrame]) -> pl.DataFrame:
     """One sorted table with fingerprints that stay the same across runs for the same problem.
 
     The fingerprint hashes check, form, record key and field (not the row number, which moves when rows
-    are added); identical problems on one record are told apart by their order of appearance.
+    are added); identical problems on one record are told apart by an ordinal in the order of their value,
+    expected value and message.
     """
     f = pl.concat([x for x in findings if not x.is_empty()] or [empty()], how="vertical")
     if f.is_empty():
@@ -142,8 +145,26 @@ def finalize(findings: list[pl.DataFrame]) -> pl.DataFrame:
     f = f.with_columns(pl.col("severity").replace_strict(SEVERITY_ORDER, default=2).alias("_sev"))
     f = f.sort(["_sev", "form", "source_row", "check_id", "field"], nulls_last=True).drop("_sev")
     ident = ["check_id", "form", "record_key", "field", "subject"]
-    f = f.with_columns(pl.int_range(pl.len()).over(ident).alias("_occ"))
+    # The ordinal follows the problems' content, not their rows, so it survives reordered rows.
+    content = ["value", "expected", "message", "source_file", "source_row"]
+    f = f.with_columns(pl.int_range(pl.len()).over(ident, order_by=content, descending=False, nulls_last=True)
+                       .alias("_occ"))
     base = f.select(pl.concat_str([pl.col(c).fill_null("") for c in ident] + [pl.col("_occ").cast(pl.Utf8)],
                                   separator="\x1f")).to_series().to_list()
     fps = [hashlib.sha1(s.encode()).hexdigest()[:16] for s in base]
     return f.drop("_occ").with_columns(pl.Series("fingerprint", fps, dtype=pl.Utf8))
+
+
+def fill_sites(f: pl.DataFrame, tables) -> pl.DataFrame:
+    """Give findings on forms without SITEID the subject's site as the other forms record it (Demographics
+    first); a subject recorded at two sites keeps the site of the record itself, or the first one seen."""
+    if f.is_empty() or f["site"].is_not_null().all():
+        return f
+    pairs = [t.df.select(pl.col("subjid").alias("subject"), pl.col("siteid").alias("_site"))
+             for d, t in sorted(tables.items(), key=lambda kv: kv[0] != "dm")
+             if {"subjid", "siteid"} <= set(t.df.columns)]
+    if not pairs:
+        return f
+    sites = pl.concat(pairs).drop_nulls().unique("subject", keep="first", maintain_order=True)
+    return f.join(sites, on="subject", how="left", maintain_order="left") \
+        .with_columns(pl.coalesce("site", "_site").alias("site")).drop("_site").select(f.columns)

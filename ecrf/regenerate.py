@@ -19,15 +19,18 @@ ARTIFACTS = {"jsonschema": DOCS / "artifacts" / "kn5601k.schema.json",
              "docs": DOCS / "data-dictionary.md",
              "assumptions": DOCS / "assumptions.md"}
 CATALOGUE = DOCS / "checks.md"
+REPORT_SCHEMA = DOCS / "report.schema.json"
 
 
 def rendered() -> dict[Path, str]:
     """Every generated text file of the repository, freshly rendered, by path."""
     from ecrf import catalogue as C
     from ecrf.generators import build
+    from ecrf.reports import report_schema
 
     out = {path: build(name) for name, path in ARTIFACTS.items()}
     out[CATALOGUE] = C.to_markdown(C.catalogue())
+    out[REPORT_SCHEMA] = report_schema.text()
     return out
 
 

@@ -44,6 +44,16 @@ def _refuse_input(target: Path, allow_inside: bool) -> None:
                                       "(or pass --output-inside-export)")
 
 
+def check_target(target: Path | str, allow_inside_input: bool = False) -> None:
+    """Refuse (OutputError) a target that is an input of this run, inside the export folder, or in a folder
+    that does not exist: checked before a run starts, and for outputs written in place (the ledger)."""
+    target = Path(target)
+    _refuse_input(target, allow_inside_input)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(target, f"folder {folder} does not exist")
+
+
 def write_bytes(target: Path | str, data: bytes, allow_inside_input: bool = False) -> Path:
     """Write `data` to `target` atomically; raise OutputError (exit 2) with one line on any failure."""
     target = Path(target)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
 from ecrf.cli.main import main
 from ecrf.model import load_model
+from helpers import assert_valid_report
 
 
 @pytest.fixture(scope="session")
@@ -16,6 +20,33 @@ def model():
 
 @pytest.fixture
 def cli():
+    runner = CliRunner()
+
+    def invoke(*args):
+        args = [str(a) for a in args]
+        res = runner.invoke(main, args, catch_exceptions=False)
+        if args[:1] == ["validate"] and res.exit_code in (0, 1) and _option(args, "--format") == "json":
+            out = _option(args, "--output", "-o")
+            assert_valid_report(json.loads(Path(out).read_text(encoding="utf-8") if out else res.stdout))
+        return res
+
+    return invoke
+
+
+def _option(args, *names):
+    for i, a in enumerate(args[:-1]):
+        if a in names:
+            return args[i + 1]
+    for a in args:
+        for n in names:
+            if a.startswith(n + "="):
+                return a.split("=", 1)[1]
+    return None
+
+
+@pytest.fixture
+def cli_raw():
+    """The CLI without the JSON report check (for tests that look at broken output on purpose)."""
     runner = CliRunner()
 
     def invoke(*args):

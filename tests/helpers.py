@@ -84,3 +84,14 @@ def assert_same_findings(reference: Path, other: Path, input_format: str | None 
         f"only in {reference.name}:\n{missing}\nonly in {other.name}:\n{extra}")
     assert a.height == b.height
     return a.height
+
+
+def assert_valid_report(doc: dict) -> None:
+    """A JSON report of `ecrf validate` valid against docs/report.schema.json (formats checked too)."""
+    import jsonschema
+
+    from ecrf.reports.report_schema import report_schema
+
+    v = jsonschema.Draft202012Validator(report_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    errors = sorted(v.iter_errors(doc), key=lambda e: list(e.path))
+    assert not errors, f"{'/'.join(map(str, errors[0].path))}: {errors[0].message}"

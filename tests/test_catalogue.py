@@ -129,3 +129,9 @@ def test_terminal_table_shows_every_column():
         assert f"{row['id']} {row['severity']} {row['category']}" in text
         for key in ("title", "reference", "description", "forms", "fields", "dvcat"):
             assert " ".join(row[key].split()) in text, (row["id"], key)
+
+
+def test_catalogue_output_errors_are_one_line(cli, tmp_path):
+    for fmt in ("md", "xlsx"):
+        res = cli("checks", "--format", fmt, "-o", tmp_path / "missing" / f"checks.{fmt}")
+        assert res.exit_code == 2 and "does not exist" in res.output and "Traceback" not in res.output

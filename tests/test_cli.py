@@ -49,18 +49,22 @@ def test_warning_only_export_passes_at_error_threshold(cli, tmp_path):
 
 
 def test_json_and_csv_reports_have_the_fixed_columns(cli, export_with_one_error, tmp_path):
+    from ecrf.audit import LEDGER_COLUMNS
     from ecrf.findings import COLUMNS
 
     out_json, out_csv = tmp_path / "f.json", tmp_path / "f.csv"
     cli("validate", export_with_one_error, "--format", "json", "--output", out_json)
     cli("validate", export_with_one_error, "--format", "csv", "--output", out_csv)
     doc = json.loads(out_json.read_text())
-    assert list(doc["findings"][0]) == COLUMNS
+    assert list(doc["findings"][0]) == COLUMNS + list(LEDGER_COLUMNS)
     assert doc["summary"]["rows_read"] == doc["summary"]["rows_checked"] == 4
-    rows = list(csv.DictReader(io.StringIO(out_csv.read_text())))
-    assert list(rows[0]) == COLUMNS
+    text = out_csv.read_text()
+    assert text.startswith("# tool: ")  # the audit header opens the report
+    rows = list(csv.DictReader(io.StringIO("".join(x for x in text.splitlines(True) if not x.startswith("#")))))
+    assert list(rows[0]) == COLUMNS + list(LEDGER_COLUMNS)
     assert rows[0]["fingerprint"] == doc["findings"][0]["fingerprint"]
     assert (rows[0]["check_id"], rows[0]["field"], rows[0]["value"]) == ("COL-CODELIST", "SEX", "X")
+    assert (rows[0]["site"], rows[0]["subject"]) == ("01", "01-001")
 
 
 def test_usage_error_exits_2(cli, export_with_one_error):
