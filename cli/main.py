@@ -63,7 +63,13 @@ def main():
               type=click.Choice(["structure", "range", "consistency", "deviation"]),
               help="Run only checks of this category (repeatable).")
 def validate(path, input_format, fmt, output, fail_on, category):
-    """Validate the export at PATH (a folder with one CSV file per form, e.g. dm.csv, ae.csv).
+    """Validate the export at PATH: a folder with one file per form (dm.csv, ae.csv, ...), one workbook, or a
+    folder mixing formats. The format is detected from the content; --input-format forces one.
+
+    \b
+    Formats (`ecrf formats` lists every reader):
+      CSV        a folder of dm.csv, ae.csv, ...
+      Excel      .xlsx, one sheet per form (dm, ae, ...)
 
     Every row read is checked; the report shows rows read and rows checked per form, then one finding per
     problem with its check id, subject, visit, field, value seen and value expected.

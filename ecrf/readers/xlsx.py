@@ -1,0 +1,212 @@
+"""Read an Excel workbook (.xlsx, one sheet per form) with openpyxl into canonical tables.
+
+Cells keep what the workbook holds: typed numbers and dates become CSV text (ecrf.readers.values), error
+cells (#N/A, #VALUE!) are read as empty and reported (XLSX-ERROR-CELL), formula cells are read as the value
+Excel last computed and reported (XLSX-FORMULA-CELL): a collected value should be typed, not derived.
+Provenance: `_row` is the sheet row, `_ref` the row (lb!17:17), findings on a field name the cell (lb!C17).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import polars as pl
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
+
+from ecrf.errors import InputError
+from ecrf.model import StudyModel
+from ecrf.readers import Export, Problem, Reader
+from ecrf.readers.canonical import canonical_table
+from ecrf.readers.values import value_text
+from ecrf.table import ROW
+from ecrf.writer import write_bytes
+
+ERROR_CELL = "XLSX-ERROR-CELL"
+FORMULA_CELL = "XLSX-FORMULA-CELL"
+_SUFFIXES = (".xlsx", ".xlsm")
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED = "EncryptionInfo".encode("utf-16-le")
+
+
+def is_workbook(path: Path) -> bool:
+    """An OOXML workbook by content; a file named .xlsx is claimed too, so a wrong one gets a clear error."""
+    if not path.is_file():
+        return False
+    if path.suffix.lower() in _SUFFIXES:
+        return True
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"PK\x03\x04":
+                return False
+        with zipfile.ZipFile(path) as z:
+            return "xl/workbook.xml" in z.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def read_workbook(path: Path, model: StudyModel) -> Export:
+    path = Path(path)
+    export = Export(path, format="xlsx")
+    read_workbook_into(path, model, export)
+    return export
+
+
+def read_workbook_into(path: Path, model: StudyModel, export: Export) -> None:
+    """Add the workbook's form sheets to `export` (also used for a workbook inside a folder or zip)."""
+    wb = _open(path)
+    try:
+        found = False
+        for ws in wb.worksheets:
+            grid = list(ws.iter_rows())
+            if not any(_has_value(c) for r in grid for c in r):
+                continue
+            found = True
+            _read_sheet(path, ws.title, grid, model, export)
+    finally:
+        wb.close()
+    if not found:
+        raise InputError(path, "the workbook is empty: expected one sheet per form with a header row")
+
+
+def _open(path: Path):
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise InputError(path, f"cannot read the workbook: {exc.strerror}") from None
+    if head.startswith(_OLE):
+        if _ENCRYPTED in path.read_bytes():
+            raise InputError(path, "the workbook is password-protected; save a copy without a password")
+        raise InputError(path, "an old Excel (.xls) or other OLE file: save it as .xlsx")
+    if not head.startswith(b"PK\x03\x04"):
+        what = "an HTML page" if head.lstrip()[:1] == b"<" else "not a ZIP container"
+        raise InputError(path, f"not an Excel workbook (.xlsx): the file is {what}")
+    try:
+        return load_workbook(path, read_only=True, data_only=False)
+    except zipfile.BadZipFile as exc:
+        raise InputError(path, f"the workbook is truncated or corrupt: {exc}") from None
+    except KeyError as exc:
+        raise InputError(path, f"not an Excel workbook: the ZIP lacks {exc}") from None
+    except Exception as exc:  # openpyxl raises many types for a damaged package
+        raise InputError(path, f"the workbook is corrupt: {type(exc).__name__}: {exc}") from None
+
+
+def _has_value(c) -> bool:
+    v = getattr(c, "value", None)
+    return v is not None and not (isinstance(v, str) and not v.strip())
+
+
+def _read_sheet(path: Path, sheet: str, grid, model: StudyModel, export: Export) -> None:
+    # The header is the first row with a value (a title row above a table is not supported: it would be read
+    # as the header and reported as a missing required column).
+    start = next(i for i, r in enumerate(grid) if any(_has_value(c) for c in r))
+    header_cells = grid[start]
+    header_row = start + 1
+    last = max(j for j, c in enumerate(header_cells) if _has_value(c))
+    header: list[str] = []
+    seen: set[str] = set()
+    for j in range(last + 1):
+        c = header_cells[j]
+        where = f"{sheet}!{get_column_letter(j + 1)}{header_row}"
+        if not _has_value(c):
+            raise InputError(path, f"header cell {where} is empty (merged header cells?): every column needs "
+                             "a name in one cell", row=header_row)
+        name = str(value_text(c.value)).strip()
+        if name.lower() in seen:
+            raise InputError(path, f"column {name} appears twice in the header of sheet {sheet}",
+                             row=header_row, column=name)
+        seen.add(name.lower())
+        header.append(name)
+    form = model.form_for_file(sheet)
+    data = grid[start + 1:]
+    if form is None:
+        export.unknown_files[sheet] = sum(1 for r in data if any(_has_value(c) for c in r))
+        return
+    cols: list[list[str | None]] = [[] for _ in header]
+    rows: list[int] = []
+    problems: list[Problem] = []
+    formulas: list[tuple[int, int, int]] = []  # (row index in table, column, sheet row)
+    for i, r in enumerate(data):
+        if not any(_has_value(c) for c in r):
+            continue
+        n = start + 2 + i
+        for j in range(last + 1, len(r)):
+            if _has_value(r[j]):
+                raise InputError(path, f"cell {sheet}!{get_column_letter(j + 1)}{n} has a value but no header",
+                                 row=n)
+        idx = len(rows)
+        rows.append(n)
+        for j in range(len(header)):
+            c = r[j] if j < len(r) else None
+            v, dtype = (c.value, getattr(c, "data_type", None)) if c is not None else (None, None)
+            if dtype == "e":
+                problems.append(_problem(ERROR_CELL, path, form.domain, idx, header[j], str(v), sheet, j, n,
+                                         f"error value {v} in {sheet}!{get_column_letter(j + 1)}{n}; "
+                                         "read as empty", "a value"))
+                v = None
+            elif dtype == "f" or (isinstance(v, str) and v.startswith("=") and dtype != "s"):
+                formulas.append((idx, j, n))
+            cols[j].append(value_text(v))
+    if formulas:
+        _resolve_formulas(path, sheet, form.domain, header, cols, formulas, problems)
+    df = pl.DataFrame({h: cols[j] for j, h in enumerate(header)}, schema={h: pl.Utf8 for h in header})
+    refs = [f"{sheet}!{n}:{n}" for n in rows]
+    table = canonical_table(path, df, form, rows, refs=refs)
+    letters = {h.lower(): get_column_letter(j + 1) for j, h in enumerate(header)}
+    table.cell_ref = lambda field, _l=letters, _s=sheet: pl.lit(f"{_s}!{_l.get(field, 'A')}") + pl.col(ROW).cast(pl.Utf8)
+    export.add(table)
+    export.problems.extend(problems)
+
+
+def _problem(kind, path, domain, idx, field, value, sheet, j, n, message, expected) -> Problem:
+    return Problem(kind, message, path.name, form=domain, idx=idx, field=field, value=value, expected=expected,
+                   ref=f"{sheet}!{get_column_letter(j + 1)}{n}")
+
+
+def _resolve_formulas(path, sheet, domain, header, cols, formulas, problems) -> None:
+    """Formula cells take the value Excel cached when the file was saved (a second, values-only pass)."""
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        grid = list(wb[sheet].iter_rows())
+    finally:
+        wb.close()
+    for idx, j, n in formulas:
+        formula = cols[j][idx]
+        c = grid[n - 1][j] if n - 1 < len(grid) and j < len(grid[n - 1]) else None
+        cached = c.value if c is not None else None
+        if getattr(c, "data_type", None) == "e":
+            cached = None
+        cols[j][idx] = value_text(cached)
+        where = f"{sheet}!{get_column_letter(j + 1)}{n}"
+        shown = "no saved value" if cached is None else f"saved value {value_text(cached)}"
+        problems.append(_problem(FORMULA_CELL, path, domain, idx, header[j], formula, sheet, j, n,
+                                 f"formula {formula} in {where}; read as its {shown}", "a typed value"))
+
+
+def write_workbook(directory: Path, tables: dict, model: StudyModel) -> None:
+    """One workbook, export.xlsx, one sheet per form; every cell written as text, so nothing is re-typed."""
+    wb = Workbook(write_only=True)
+    for domain, df in tables.items():
+        ws = wb.create_sheet(domain)
+        ws.append(list(df.columns))
+        for row in df.iter_rows():
+            cells = []
+            for v in row:
+                if v is None or v == "":
+                    cells.append(None)
+                    continue
+                c = WriteOnlyCell(ws, value=str(v))
+                c.data_type = "s"  # text that starts with '=' stays text, never a formula
+                cells.append(c)
+            ws.append(cells)
+    buf = io.BytesIO()
+    wb.save(buf)
+    write_bytes(Path(directory) / "export.xlsx", buf.getvalue())
+
+
+READER = Reader("xlsx", "an Excel workbook (.xlsx), one sheet per form named like its file (dm, ae, ...)",
+                is_workbook, read_workbook, order=20, suffixes=_SUFFIXES, write=write_workbook)
