@@ -70,6 +70,7 @@ def validate(path, input_format, fmt, output, fail_on, category):
     Formats (`ecrf formats` lists every reader):
       CSV        a folder of dm.csv, ae.csv, ...
       Excel      .xlsx, one sheet per form (dm, ae, ...)
+      SAS        transport .xpt (v5, v8), one dataset per form (dm.xpt, ...)
 
     Every row read is checked; the report shows rows read and rows checked per form, then one finding per
     problem with its check id, subject, visit, field, value seen and value expected.

@@ -49,3 +49,41 @@ def datetime_text(v: dt.datetime) -> str:
     if v.time() == dt.time(0):
         return v.date().isoformat()
     return v.strftime("%Y-%m-%dT%H:%M:%S" if v.second else "%Y-%m-%dT%H:%M")
+
+
+def frame_text(df, digits: int | None = None):
+    """A typed polars frame as text columns, vectorised, with the same rules as `value_text`.
+
+    digits: significant digits a float format truly holds (SAS transport keeps ~16.8 in IBM hex floats, so
+    0.1 comes back as 0.09999999999999999 unless rounded to 15) before the shortest text is taken."""
+    short = (lambda x: repr(float(f"{x:.{digits}g}"))) if digits else (lambda x: repr(float(x)))
+    import polars as pl
+
+    exprs = []
+    for name, dtype in df.schema.items():
+        c = pl.col(name)
+        if dtype == pl.Utf8:
+            exprs.append(c)
+        elif dtype.is_float():
+            whole = c.is_finite() & (c == c.round(0)) & (c.abs() < 1e16)
+            exprs.append(pl.when(c.is_nan() | c.is_null()).then(None)
+                         .when(whole).then(c.cast(pl.Int64, strict=False).cast(pl.Utf8))
+                         .otherwise(c.map_elements(short, return_dtype=pl.Utf8,
+                                                   skip_nulls=True)).alias(name))
+        elif dtype.is_integer():
+            exprs.append(c.cast(pl.Utf8))
+        elif dtype == pl.Boolean:
+            exprs.append(pl.when(c).then(pl.lit("TRUE")).when(~c).then(pl.lit("FALSE")).alias(name))
+        elif dtype == pl.Date:
+            exprs.append(c.dt.strftime("%Y-%m-%d"))
+        elif isinstance(dtype, pl.Datetime):
+            midnight = c.dt.time() == pl.time(0)
+            exprs.append(pl.when(midnight).then(c.dt.strftime("%Y-%m-%d"))
+                         .when(c.dt.second() == 0).then(c.dt.strftime("%Y-%m-%dT%H:%M"))
+                         .otherwise(c.dt.strftime("%Y-%m-%dT%H:%M:%S")).alias(name))
+        elif dtype == pl.Time:
+            exprs.append(pl.when(c.dt.second() == 0).then(c.dt.strftime("%H:%M"))
+                         .otherwise(c.dt.strftime("%H:%M:%S")).alias(name))
+        else:
+            exprs.append(c.map_elements(value_text, return_dtype=pl.Utf8, skip_nulls=True).alias(name))
+    return df.select(exprs) if exprs else df
