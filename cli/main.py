@@ -71,6 +71,8 @@ def validate(path, input_format, fmt, output, fail_on, category):
       CSV        a folder of dm.csv, ae.csv, ...
       Excel      .xlsx, one sheet per form (dm, ae, ...)
       SAS        transport .xpt (v5, v8), one dataset per form (dm.xpt, ...)
+      Dataset-JSON  CDISC Dataset-JSON 1.1 .json, .ndjson, .dsjc, one per form
+      Parquet    .parquet, one file per form
 
     Every row read is checked; the report shows rows read and rows checked per form, then one finding per
     problem with its check id, subject, visit, field, value seen and value expected.
