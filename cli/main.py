@@ -73,6 +73,7 @@ def validate(path, input_format, fmt, output, fail_on, category):
       SAS        transport .xpt (v5, v8), one dataset per form (dm.xpt, ...)
       Dataset-JSON  CDISC Dataset-JSON 1.1 .json, .ndjson, .dsjc, one per form
       Parquet    .parquet, one file per form
+      zip        a zip of any of these (unpack limits: ECRF_MAX_UNPACKED_MB, ECRF_MAX_PACK_RATIO)
 
     Every row read is checked; the report shows rows read and rows checked per form, then one finding per
     problem with its check id, subject, visit, field, value seen and value expected.

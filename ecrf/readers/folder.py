@@ -49,7 +49,9 @@ def read_folder(folder: Path, model: StudyModel) -> Export:
     return export
 
 
-def read_folder_into(folder: Path, model: StudyModel, export: Export, label: str = "") -> None:
+def read_folder_into(folder: Path, model: StudyModel, export: Export, label: str = "",
+                     nested: bool = True) -> None:
+    """Add every export file in `folder` to `export`; nested=False (inside a zip): a zip in it is refused."""
     candidates = file_readers()
     formats = set()
     for p in sorted(folder.iterdir(), key=lambda p: p.name):
@@ -65,6 +67,8 @@ def read_folder_into(folder: Path, model: StudyModel, export: Export, label: str
             formats.add("csv")
             continue
         r = _claim(p, candidates)
+        if r is not None and r.name == "zip" and not nested:
+            raise InputError(p, "a zip inside the zip: unzip the inner archive first")
         if r is None:
             continue  # not an export file (a manifest, a README): ignored, as the CSV reader does
         merge(export, r.read(p, model))

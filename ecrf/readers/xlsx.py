@@ -22,6 +22,7 @@ from ecrf.model import StudyModel
 from ecrf.readers import Export, Problem, Reader
 from ecrf.readers.canonical import canonical_table
 from ecrf.readers.values import value_text
+from ecrf.readers.zip_archive import check_members
 from ecrf.table import ROW
 from ecrf.writer import write_bytes
 
@@ -86,7 +87,14 @@ def _open(path: Path):
         what = "an HTML page" if head.lstrip()[:1] == b"<" else "not a ZIP container"
         raise InputError(path, f"not an Excel workbook (.xlsx): the file is {what}")
     try:
+        with zipfile.ZipFile(path) as z:
+            if "xl/workbook.xml" not in z.namelist():
+                raise InputError(path, "a ZIP archive, not an Excel workbook: name it .zip or pass "
+                                 "--input-format zip")
+            check_members(path, z.infolist())  # a workbook is a zip too: no bombs
         return load_workbook(path, read_only=True, data_only=False)
+    except InputError:
+        raise
     except zipfile.BadZipFile as exc:
         raise InputError(path, f"the workbook is truncated or corrupt: {exc}") from None
     except KeyError as exc:
