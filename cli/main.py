@@ -70,7 +70,7 @@ def validate(path, input_format, fmt, output, fail_on, category):
     Formats (`ecrf formats` lists every reader):
       CSV        a folder of dm.csv, ae.csv, ...
       Excel      .xlsx, one sheet per form (dm, ae, ...)
-      SAS        transport .xpt (v5, v8), one dataset per form (dm.xpt, ...)
+      SAS        transport .xpt (v5, v8) or .sas7bdat, one dataset per form (dm.xpt, ...)
       Dataset-JSON  CDISC Dataset-JSON 1.1 .json, .ndjson, .dsjc, one per form
       Parquet    .parquet, one file per form
       zip        a zip of any of these (unpack limits: ECRF_MAX_UNPACKED_MB, ECRF_MAX_PACK_RATIO)
