@@ -25,7 +25,7 @@ _SUFFIXES = (".json", ".ndjson", ".dsjc")
 _TYPES = ["string", "integer", "float", "double", "decimal", "boolean", "datetime", "date", "time", "URI"]
 
 # The attributes the Dataset-JSON 1.1 specification requires of a dataset and of each column; `rows` itself is
-# checked by a fast loop below (a schema walk over every cell would dominate the read time).
+# checked by fast loops below (a schema walk over every cell would dominate the read time).
 METADATA_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
@@ -86,10 +86,22 @@ def read_dataset_json(path: Path, model: StudyModel) -> Export:
     export = Export(path, format="dataset-json")
     meta, rows = load(path)
     names = [_column_name(c) for c in meta["columns"]]
-    text = {n: [value_text(r[j]) for r in rows] for j, n in enumerate(names)}
+    columns = list(zip(*rows)) if rows else [() for _ in names]
+    text = {n: _column_text(path, n, col) for n, col in zip(names, columns)}
     df = pl.DataFrame(text, schema={n: pl.Utf8 for n in names})
     add_dataset(export, path, df, model, "row", (meta["name"],))
     return export
+
+
+def _column_text(path: Path, name: str, col: tuple) -> list:
+    """One column as CSV text; a column of text and nulls (the common case) is taken as it is."""
+    if all(type(v) is str or v is None for v in col):
+        return list(col)
+    for i, v in enumerate(col):
+        if not isinstance(v, _CELL):
+            raise InputError(path, f"$.rows[{i}]: the value of {name} must be text, a number, a boolean or null",
+                             column=name)
+    return [value_text(v) for v in col]
 
 
 def _column_name(col: dict) -> str:
@@ -164,15 +176,13 @@ def _check_rows(path: Path, meta: dict, rows, where: str) -> None:
         raise InputError(path, "$.rows: is not an array")
     width = len(meta["columns"])
     for i, r in enumerate(rows):
+        if type(r) is list and len(r) == width:
+            continue
         loc = f"$.rows[{i}]" if where == "rows" else f"line {i + 2}"
         if not isinstance(r, list):
             raise InputError(path, f"{loc}: a row must be an array of values in column order")
         if len(r) != width:
             raise InputError(path, f"{loc}: {len(r)} values where columns defines {width}")
-        for j, v in enumerate(r):
-            if not isinstance(v, _CELL):
-                raise InputError(path, f"{loc}[{j}]: a value must be text, a number, a boolean or null",
-                                 column=_column_name(meta["columns"][j]))
     if meta["records"] != len(rows):
         raise InputError(path, f"$.records says {meta['records']} but the file holds {len(rows)} rows "
                          "(truncated?)")

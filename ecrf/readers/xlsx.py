@@ -1,4 +1,5 @@
-"""Read an Excel workbook (.xlsx, one sheet per form) with openpyxl into canonical tables.
+"""Read an Excel workbook (.xlsx, one sheet per form) into canonical tables: values with python-calamine, and
+with openpyxl when the workbook holds formula or error cells (it tells them apart).
 
 Cells keep what the workbook holds: typed numbers and dates become CSV text (ecrf.readers.values), error
 cells (#N/A, #VALUE!) are read as empty and reported (XLSX-ERROR-CELL), formula cells are read as the value
@@ -9,6 +10,7 @@ Provenance: `_row` is the sheet row, `_ref` the row (lb!17:17), findings on a fi
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -57,20 +59,81 @@ def read_workbook(path: Path, model: StudyModel) -> Export:
 
 
 def read_workbook_into(path: Path, model: StudyModel, export: Export) -> None:
-    """Add the workbook's form sheets to `export` (also used for a workbook inside a folder or zip)."""
-    wb = _open(path)
-    try:
-        found = False
-        for ws in wb.worksheets:
-            grid = list(ws.iter_rows())
-            if not any(_has_value(c) for r in grid for c in r):
-                continue
-            found = True
-            _read_sheet(path, ws.title, grid, model, export)
-    finally:
-        wb.close()
+    """Add the workbook's form sheets to `export` (also used for a workbook inside a folder or zip).
+
+    Values come from python-calamine (fast); a workbook whose sheets hold formula or error cells is read with
+    openpyxl instead, which tells those cells apart (calamine shows an error cell as text)."""
+    _open(path)
+    sheets = _special_sheets(path)
+    found = False
+    for sheet, grid, special in (_openpyxl_grids(path) if sheets else _calamine_grids(path)):
+        if not any(_has_value(v) for r in grid for v in r):
+            continue
+        found = True
+        _read_sheet(path, sheet, grid, special, model, export)
     if not found:
         raise InputError(path, "the workbook is empty: expected one sheet per form with a header row")
+
+
+_SPECIAL = re.compile(rb'<(?:\w+:)?f[\s>/]|\st="e"')
+
+
+def _special_sheets(path: Path) -> bool:
+    """Whether any worksheet part holds a formula (<f>) or an error cell (t="e"): a byte scan of the parts,
+    streamed, so the common workbook without them takes the fast path."""
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                with z.open(name) as fh:
+                    tail = b""
+                    while chunk := fh.read(1 << 20):
+                        if _SPECIAL.search(tail + chunk):
+                            return True
+                        tail = chunk[-16:]
+    return False
+
+
+def _calamine_grids(path: Path):
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except CalamineError as exc:
+        raise InputError(path, f"the workbook is corrupt: {exc}") from None
+    try:
+        for name in wb.sheet_names:
+            try:
+                grid = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            except CalamineError as exc:
+                raise InputError(path, f"sheet {name} is corrupt: {exc}") from None
+            yield name, grid, {}
+    finally:
+        wb.close()
+
+
+def _openpyxl_grids(path: Path):
+    """Cached values (data_only) plus, from a second pass, which cells are formulas or errors."""
+    try:
+        values = load_workbook(path, read_only=True, data_only=True)
+        formulas = load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many types for a damaged package
+        raise InputError(path, f"the workbook is corrupt: {type(exc).__name__}: {exc}") from None
+    try:
+        for ws in formulas.worksheets:
+            special = {}
+            for i, row in enumerate(ws.iter_rows()):
+                for j, c in enumerate(row):
+                    dtype = getattr(c, "data_type", None)
+                    if dtype == "e":
+                        special[(i, j)] = ("e", str(c.value))
+                    elif dtype == "f":
+                        special[(i, j)] = ("f", str(c.value))
+            grid = [[None if getattr(c, "data_type", None) == "e" else c.value for c in row]
+                    for row in values[ws.title].iter_rows()]
+            yield ws.title, grid, special
+    finally:
+        values.close()
+        formulas.close()
 
 
 def _open(path: Path):
@@ -92,7 +155,6 @@ def _open(path: Path):
                 raise InputError(path, "a ZIP archive, not an Excel workbook: name it .zip or pass "
                                  "--input-format zip")
             check_members(path, z.infolist())  # a workbook is a zip too: no bombs
-        return load_workbook(path, read_only=True, data_only=False)
     except InputError:
         raise
     except zipfile.BadZipFile as exc:
@@ -103,27 +165,26 @@ def _open(path: Path):
         raise InputError(path, f"the workbook is corrupt: {type(exc).__name__}: {exc}") from None
 
 
-def _has_value(c) -> bool:
-    v = getattr(c, "value", None)
+def _has_value(v) -> bool:
     return v is not None and not (isinstance(v, str) and not v.strip())
 
 
-def _read_sheet(path: Path, sheet: str, grid, model: StudyModel, export: Export) -> None:
+def _read_sheet(path: Path, sheet: str, grid, special: dict, model: StudyModel, export: Export) -> None:
     # The header is the first row with a value (a title row above a table is not supported: it would be read
     # as the header and reported as a missing required column).
-    start = next(i for i, r in enumerate(grid) if any(_has_value(c) for c in r))
+    start = next(i for i, r in enumerate(grid) if any(_has_value(v) for v in r))
     header_cells = grid[start]
     header_row = start + 1
-    last = max(j for j, c in enumerate(header_cells) if _has_value(c))
+    last = max(j for j, v in enumerate(header_cells) if _has_value(v))
     header: list[str] = []
     seen: set[str] = set()
     for j in range(last + 1):
-        c = header_cells[j]
+        v = header_cells[j]
         where = f"{sheet}!{get_column_letter(j + 1)}{header_row}"
-        if not _has_value(c):
+        if not _has_value(v):
             raise InputError(path, f"header cell {where} is empty (merged header cells?): every column needs "
                              "a name in one cell", row=header_row)
-        name = str(value_text(c.value)).strip()
+        name = str(value_text(v)).strip()
         if name.lower() in seen:
             raise InputError(path, f"column {name} appears twice in the header of sheet {sheet}",
                              row=header_row, column=name)
@@ -132,35 +193,36 @@ def _read_sheet(path: Path, sheet: str, grid, model: StudyModel, export: Export)
     form = model.form_for_file(sheet)
     data = grid[start + 1:]
     if form is None:
-        export.unknown_files[sheet] = sum(1 for r in data if any(_has_value(c) for c in r))
+        export.unknown_files[sheet] = sum(1 for r in data if any(_has_value(v) for v in r))
         return
+    width = len(header)
     cols: list[list[str | None]] = [[] for _ in header]
     rows: list[int] = []
     problems: list[Problem] = []
-    formulas: list[tuple[int, int, int]] = []  # (row index in table, column, sheet row)
     for i, r in enumerate(data):
-        if not any(_has_value(c) for c in r):
+        if not any(_has_value(v) for v in r):
             continue
         n = start + 2 + i
-        for j in range(last + 1, len(r)):
+        for j in range(width, len(r)):
             if _has_value(r[j]):
                 raise InputError(path, f"cell {sheet}!{get_column_letter(j + 1)}{n} has a value but no header",
                                  row=n)
         idx = len(rows)
         rows.append(n)
-        for j in range(len(header)):
-            c = r[j] if j < len(r) else None
-            v, dtype = (c.value, getattr(c, "data_type", None)) if c is not None else (None, None)
-            if dtype == "e":
-                problems.append(_problem(ERROR_CELL, path, form.domain, idx, header[j], str(v), sheet, j, n,
-                                         f"error value {v} in {sheet}!{get_column_letter(j + 1)}{n}; "
-                                         "read as empty", "a value"))
-                v = None
-            elif dtype == "f" or (isinstance(v, str) and v.startswith("=") and dtype != "s"):
-                formulas.append((idx, j, n))
-            cols[j].append(value_text(v))
-    if formulas:
-        _resolve_formulas(path, sheet, form.domain, header, cols, formulas, problems)
+        for j in range(width):
+            v = r[j] if j < len(r) else None
+            cols[j].append(value_text(v) if v != "" else None)
+            kind = special.get((n - 1, j)) if special else None
+            if kind is None:
+                continue
+            cell = f"{sheet}!{get_column_letter(j + 1)}{n}"
+            if kind[0] == "e":
+                problems.append(_problem(ERROR_CELL, path, form.domain, idx, header[j], kind[1], cell,
+                                         f"error value {kind[1]} in {cell}; read as empty", "a value"))
+            else:
+                shown = "no saved value" if v is None else f"saved value {value_text(v)}"
+                problems.append(_problem(FORMULA_CELL, path, form.domain, idx, header[j], kind[1], cell,
+                                         f"formula {kind[1]} in {cell}; read as its {shown}", "a typed value"))
     df = pl.DataFrame({h: cols[j] for j, h in enumerate(header)}, schema={h: pl.Utf8 for h in header})
     refs = [f"{sheet}!{n}:{n}" for n in rows]
     table = canonical_table(path, df, form, rows, refs=refs)
@@ -170,29 +232,9 @@ def _read_sheet(path: Path, sheet: str, grid, model: StudyModel, export: Export)
     export.problems.extend(problems)
 
 
-def _problem(kind, path, domain, idx, field, value, sheet, j, n, message, expected) -> Problem:
+def _problem(kind, path, domain, idx, field, value, cell, message, expected) -> Problem:
     return Problem(kind, message, path.name, form=domain, idx=idx, field=field, value=value, expected=expected,
-                   ref=f"{sheet}!{get_column_letter(j + 1)}{n}")
-
-
-def _resolve_formulas(path, sheet, domain, header, cols, formulas, problems) -> None:
-    """Formula cells take the value Excel cached when the file was saved (a second, values-only pass)."""
-    wb = load_workbook(path, read_only=True, data_only=True)
-    try:
-        grid = list(wb[sheet].iter_rows())
-    finally:
-        wb.close()
-    for idx, j, n in formulas:
-        formula = cols[j][idx]
-        c = grid[n - 1][j] if n - 1 < len(grid) and j < len(grid[n - 1]) else None
-        cached = c.value if c is not None else None
-        if getattr(c, "data_type", None) == "e":
-            cached = None
-        cols[j][idx] = value_text(cached)
-        where = f"{sheet}!{get_column_letter(j + 1)}{n}"
-        shown = "no saved value" if cached is None else f"saved value {value_text(cached)}"
-        problems.append(_problem(FORMULA_CELL, path, domain, idx, header[j], formula, sheet, j, n,
-                                 f"formula {formula} in {where}; read as its {shown}", "a typed value"))
+                   ref=cell)
 
 
 def write_workbook(directory: Path, tables: dict, model: StudyModel) -> None:
