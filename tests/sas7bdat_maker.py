@@ -24,11 +24,19 @@ _LIB.readstat_begin_writing_sas7bdat.argtypes = [ctypes.c_void_p, ctypes.c_void_
 _LIB.readstat_insert_string_value.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_char_p]
 _LIB.readstat_insert_double_value.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_double]
 _LIB.readstat_insert_missing_value.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+_LIB.readstat_insert_tagged_missing_value.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_char]
 _LIB.readstat_variable_set_format.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
 _LIB.readstat_writer_set_table_name.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
 for f in ("readstat_begin_row", "readstat_end_row", "readstat_end_writing", "readstat_writer_free"):
     getattr(_LIB, f).argtypes = [ctypes.c_void_p]
 _LIB.readstat_error_message.restype = ctypes.c_char_p
+
+
+class SpecialMissing:
+    """A SAS special missing value (.A-.Z, ._) for a numeric column."""
+
+    def __init__(self, tag: str):
+        self.tag = tag
 
 
 def _ok(code: int) -> None:
@@ -38,7 +46,8 @@ def _ok(code: int) -> None:
 
 def write_sas7bdat(path: Path, columns: dict[str, list], formats: dict[str, str] | None = None,
                    table: str = "DATA") -> Path:
-    """columns: name -> values (str/None for text; float/int/date/None for numbers, None as SAS missing)."""
+    """columns: name -> values (str/None for text; float/int/date/None for numbers, None as SAS missing,
+    SpecialMissing("A") as the special missing value .A)."""
     out = bytearray()
 
     @_WRITE
@@ -52,7 +61,7 @@ def write_sas7bdat(path: Path, columns: dict[str, list], formats: dict[str, str]
         _ok(_LIB.readstat_writer_set_table_name(w, table.encode()))
         kinds, handles = {}, {}
         for name, values in columns.items():
-            text = any(isinstance(v, str) for v in values)
+            text = any(isinstance(v, str) for v in values)  # SpecialMissing keeps a column numeric
             width = max([len(v.encode()) for v in values if isinstance(v, str)] + [1]) if text else 8
             kinds[name] = text
             handles[name] = _LIB.readstat_add_variable(w, name.encode(), _STRING if text else _DOUBLE, width)
@@ -66,6 +75,8 @@ def write_sas7bdat(path: Path, columns: dict[str, list], formats: dict[str, str]
                 v = values[i]
                 if v is None or (isinstance(v, float) and math.isnan(v)):
                     _ok(_LIB.readstat_insert_missing_value(w, handles[name]))
+                elif isinstance(v, SpecialMissing):
+                    _ok(_LIB.readstat_insert_tagged_missing_value(w, handles[name], v.tag.encode()))
                 elif kinds[name]:
                     _ok(_LIB.readstat_insert_string_value(w, handles[name], str(v).encode()))
                 else:

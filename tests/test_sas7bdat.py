@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 from helpers import assert_same_findings, findings_of, minimal_subject, write_export
-from sas7bdat_maker import write_sas7bdat
+from sas7bdat_maker import SpecialMissing, write_sas7bdat
 
 from ecrf.errors import InputError
 from ecrf.example import write_example
@@ -59,3 +59,11 @@ def test_damaged_dataset_is_one_line(tmp_path, model, damage):
     with pytest.raises(InputError) as e:
         read_export(p, model)
     assert "dm.sas7bdat" in str(e.value)
+
+
+@pytest.mark.parametrize("tag", ["A", "Z", "_"])
+def test_special_missing_values_are_empty(tmp_path, model, tag):
+    csv = write_export(tmp_path / "csv", minimal_subject())
+    out = _sas_export(tmp_path, csv, {("dm", "WEIGHT"): [SpecialMissing(tag)], ("dm", "HEIGHT"): [140.0]})
+    dm = read_export(out, model).tables["dm"].df.row(0, named=True)
+    assert dm["weight"] is None and dm["height"] == "140"
