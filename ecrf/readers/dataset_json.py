@@ -87,19 +87,21 @@ def read_dataset_json(path: Path, model: StudyModel) -> Export:
     meta, rows = load(path)
     names = [_column_name(c) for c in meta["columns"]]
     columns = list(zip(*rows)) if rows else [() for _ in names]
-    text = {n: _column_text(path, n, col) for n, col in zip(names, columns)}
+    ndjson = path.suffix.lower() in (".ndjson", ".dsjc")
+    text = {n: _column_text(path, n, col, ndjson) for n, col in zip(names, columns)}
     df = pl.DataFrame(text, schema={n: pl.Utf8 for n in names})
     add_dataset(export, path, df, model, "row", (meta["name"],))
     return export
 
 
-def _column_text(path: Path, name: str, col: tuple) -> list:
+def _column_text(path: Path, name: str, col: tuple, ndjson: bool = False) -> list:
     """One column as CSV text; a column of text and nulls (the common case) is taken as it is."""
     if all(type(v) is str or v is None for v in col):
         return list(col)
     for i, v in enumerate(col):
         if not isinstance(v, _CELL):
-            raise InputError(path, f"$.rows[{i}]: the value of {name} must be text, a number, a boolean or null",
+            loc = f"line {i + 2}" if ndjson else f"$.rows[{i}]"
+            raise InputError(path, f"{loc}: the value of {name} must be text, a number, a boolean or null",
                              column=name)
     return [value_text(v) for v in col]
 
