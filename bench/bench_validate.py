@@ -24,6 +24,9 @@ import polars as pl
 
 from ecrf.example import write_example
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sections import write_section  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 ECRF = Path(sys.executable).with_name("ecrf")
 REPEATS_UP_TO = 1000  # small exports are timed best of 3; the largest once
@@ -112,10 +115,7 @@ def main(argv=None) -> None:
                 print(f"{n:>6} subjects {r['export']:>7}: {r['rows']:>9,} rows, {r['seconds']:6.1f} s, "
                       f"{r['peak_mib']:,.0f} MiB, {r['findings']} findings", flush=True)
                 results.append(r)
-    # Sections other benchmarks keep in the same file (between <!-- bench:NAME --> markers) stay as they are.
-    old = a.out.read_text(encoding="utf-8") if a.out.exists() else ""
-    kept = old[old.index("<!-- bench:"):] if "<!-- bench:" in old else ""
-    a.out.write_text(render(results) + ("\n" + kept if kept else ""), encoding="utf-8")
+    write_section(a.out, "validate", render(results))  # other benchmarks' sections stay
     print(f"wrote {a.out}")
 
 

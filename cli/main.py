@@ -79,7 +79,17 @@ def main():
                    "same folder will list the report as an unknown file.")
 def validate(path, input_format, fmt, output, fail_on, category, ledger, group_by, color, width, quiet,
              split_by, output_inside_export):
-    """Validate the export at PATH (a folder with one CSV file per form, e.g. dm.csv, ae.csv).
+    """Validate the export at PATH: a folder with one file per form (dm.csv, ae.csv, ...), one workbook, or a
+    folder mixing formats. The format is detected from the content; --input-format forces one.
+
+    \b
+    Formats (`ecrf formats` lists every reader):
+      CSV        a folder of dm.csv, ae.csv, ...
+      Excel      .xlsx, one sheet per form (dm, ae, ...)
+      SAS        transport .xpt (v5, v8) or .sas7bdat, one dataset per form (dm.xpt, ...)
+      Dataset-JSON  CDISC Dataset-JSON 1.1 .json, .ndjson, .dsjc, one per form
+      Parquet    .parquet, one file per form
+      zip        a zip of any of these (unpack limits: ECRF_MAX_UNPACKED_MB, ECRF_MAX_PACK_RATIO)
 
     Every row read is checked; the report shows rows read and rows checked per form, then one finding per
     problem with its check id, subject, visit, field, value seen and value expected.

@@ -97,6 +97,8 @@ NOT_SEEDED = {
     "STRUCT-MISSING-COLUMN": "would drop a column from a form",
     "STRUCT-UNKNOWN-COLUMN": "would add a column the eCRF does not have",
     "STRUCT-UNKNOWN-FORM": "would add a file that is not a form",
+    "XLSX-ERROR-CELL": "only a workbook has error cells (seeded in test_xlsx.py)",
+    "XLSX-FORMULA-CELL": "only a workbook has formula cells (seeded in test_xlsx.py)",
 }
 
 

@@ -34,3 +34,17 @@ def test_bundled_example_same_findings_in_every_format(bundled_csv, tmp_path, fm
     out = tmp_path / fmt
     write_example(out, fmt=fmt)
     assert assert_same_findings(bundled_csv, out) > 0
+
+
+@pytest.fixture(scope="module")
+def generated_csv(tmp_path_factory):
+    d = tmp_path_factory.mktemp("gen") / "export"
+    write_example(d, subjects=100)
+    return d
+
+
+@pytest.mark.parametrize("fmt", WRITABLE)
+def test_generated_export_same_findings_in_every_format(generated_csv, tmp_path, fmt):
+    out = tmp_path / fmt
+    write_example(out, subjects=100, fmt=fmt)
+    assert assert_same_findings(generated_csv, out) > 0
