@@ -97,6 +97,7 @@ NOT_SEEDED = {
     "STRUCT-MISSING-COLUMN": "would drop a column from a form",
     "STRUCT-UNKNOWN-COLUMN": "would add a column the eCRF does not have",
     "STRUCT-UNKNOWN-FORM": "would add a file that is not a form",
+    "ODM-UNKNOWN-OID": "concerns an ODM file's OIDs, which the example writes from the study build",
 }
 
 

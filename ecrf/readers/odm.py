@@ -22,6 +22,7 @@ from ecrf.odm.clinical import Record, check_root, parse, records
 from ecrf.readers import Export, Problem, Reader
 from ecrf.readers.canonical import canonical_table
 from ecrf.table import REF
+from ecrf.writer import write_bytes
 
 UNKNOWN_OID = "ODM-UNKNOWN-OID"
 EXPORT_NAME = "export.xml"
@@ -189,8 +190,8 @@ def write_odm(directory: Path, tables: dict, model: StudyModel) -> None:
         cd.append(sd)
     odm.append(cd)
     check_root(directory, odm)
-    (Path(directory) / EXPORT_NAME).write_bytes(
-        etree.tostring(odm, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+    write_bytes(Path(directory) / EXPORT_NAME,
+                etree.tostring(odm, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
 def _get(values: dict, cols: dict, name: str) -> str | None:
