@@ -104,8 +104,7 @@ def test_keys_come_from_the_tree_when_no_item_gives_them(tmp_path):
     path = small_export(tmp_path)
     text = path.read_text(encoding="utf-8")
     text = re.sub(r'\s*<ItemData ItemOID="IT\.SV\.(STUDYID|SITEID|SUBJID|VISIT)"[^>]*/>', "", text)
-    text = text.replace('<SubjectData SubjectKey="01-001">',
-                        '<SubjectData SubjectKey="01-001"><SiteRef LocationOID="01"/>')
+    text = re.sub(r'(<SubjectData[^>]*SubjectKey="01-001">)', r'\1<SiteRef LocationOID="01"/>', text)
     path.write_text(text, encoding="utf-8")
     sv = read(path).tables["sv"].df
     assert sv.select("studyid", "siteid", "subjid", "visit").row(0) == ("KN5601-K", "01", "01-001", "SCR")
@@ -164,10 +163,12 @@ def test_vendor_extensions_are_tolerated(tmp_path):
     text = text.replace('<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3"',
                         '<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3" xmlns:mdsol="http://www.mdsol.com/ns/odm/metadata"'
                         ' xmlns:OpenClinica="http://www.openclinica.org/ns/odm_ext_v130/v3.1"')
-    text = text.replace('<SubjectData SubjectKey="01-001">',
-                        '<SubjectData SubjectKey="01-001" OpenClinica:Status="signed" mdsol:SubjectKeyType="SubjectName">'
-                        '<mdsol:AuditRecord mdsol:Source="x"/>', 1)
+    text = re.sub(r'<SubjectData([^>]*)SubjectKey="01-001">',
+                  r'<SubjectData\1SubjectKey="01-001" OpenClinica:Status="signed" mdsol:SubjectKeyType="SubjectName">'
+                  r'<mdsol:AuditRecord mdsol:Source="x"/>', text, count=1)
+    assert "mdsol:AuditRecord" in text
     text = text.replace('<ItemGroupData ItemGroupOID="IG.DM">', '<ItemGroupData ItemGroupOID="IG.DM" mdsol:Submission="SpecifiedItemsOnly">')
+    assert "mdsol:Submission" in text
     path.write_text(text, encoding="utf-8")
     assert read(path).tables["dm"].df["sex"].to_list() == ["F"]
 

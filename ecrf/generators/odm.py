@@ -24,7 +24,9 @@ def render(model: StudyModel) -> str:
 
 
 def E(tag: str, attrs: dict | None = None, *children, text: str | None = None):
-    el = etree.Element(f"{{{NS}}}{tag}", {k: v for k, v in (attrs or {}).items() if v is not None})
+    # every element declares the ODM namespace as the default one, so a subtree serialises without prefixes
+    el = etree.Element(f"{{{NS}}}{tag}", {k: v for k, v in (attrs or {}).items() if v is not None},
+                       nsmap={None: NS})
     if text is not None:
         el.text = text
     el.extend(c for c in children if c is not None)

@@ -19,6 +19,7 @@ from ecrf.odm import NS
 ODM2_NS = "http://www.cdisc.org/ns/odm/v2.0"
 _Q = "{" + NS + "}"
 DTD_REFUSED = "the document declares a DTD (entities); an ODM export has none, and it is not read, for safety"
+_ITEM = _Q + "ItemData"
 MERGING = {"Update", "Upsert", "Context"}  # a second occurrence of a record changes the first
 
 
@@ -52,14 +53,12 @@ class Record:
                 self.group_rk)
 
 
-def parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                           dtd_validation=False, remove_comments=True, remove_pis=True)
+_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, dtd_validation=False,
+                remove_comments=True, remove_pis=True)
 
 
-def parse(path: Path) -> etree._Element:
-    """The ODM 1.3 root element of the file, or an InputError in one line."""
-    path = Path(path)
+def _precheck(path: Path) -> None:
+    """Empty files and DTDs are refused before any parser sees them."""
     if not path.is_file():
         raise InputError(path, "expected an ODM XML file")
     with path.open("rb") as fh:
@@ -68,21 +67,9 @@ def parse(path: Path) -> etree._Element:
         raise InputError(path, "file is empty: expected an ODM 1.3.2 XML document", row=1)
     # A DTD can only come before the root element: refuse it before the parser sees its entities.
     root_at = re.search(rb"<[A-Za-z_]", head)
-    prolog = head[: root_at.start()] if root_at else head
-    if b"<!DOCTYPE" in prolog.upper():
-        raise InputError(path, DTD_REFUSED, row=prolog.count(b"\n", 0, prolog.upper().index(b"<!DOCTYPE")) + 1)
-    try:
-        tree = etree.parse(str(path), parser())
-    except etree.XMLSyntaxError as exc:
-        line = exc.position[0] if exc.position else exc.lineno
-        raise InputError(path, f"not well-formed XML: {exc.msg}", row=line) from None
-    except (OSError, ValueError) as exc:
-        raise InputError(path, f"cannot read the XML: {exc}") from None
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise InputError(path, DTD_REFUSED, row=1)
-    root = tree.getroot()
-    check_root(path, root)
-    return root
+    prolog = (head[: root_at.start()] if root_at else head).upper()
+    if b"<!DOCTYPE" in prolog:
+        raise InputError(path, DTD_REFUSED, row=prolog.count(b"\n", 0, prolog.index(b"<!DOCTYPE")) + 1)
 
 
 def check_root(path: Path, root) -> None:
@@ -97,46 +84,86 @@ def check_root(path: Path, root) -> None:
                          row=root.sourceline)
 
 
-def records(path: Path, root=None) -> list[Record]:
+def records(path: Path) -> list[Record]:
+    return scan(path)[0]
+
+
+_LEVELS = {_Q + "SubjectData": ("subject", "SubjectKey", None),
+           _Q + "StudyEventData": ("event", "StudyEventOID", "StudyEventRepeatKey"),
+           _Q + "FormData": ("form", "FormOID", "FormRepeatKey")}
+
+
+_STREAMED = [_Q + t for t in ("ClinicalData", "SubjectData", "SiteRef", "StudyEventData", "FormData",
+                              "ItemGroupData")]
+
+
+def _first_element(path: Path) -> None:
+    """The root must be an ODM 1.3 <ODM>; said before anything is read."""
+    parsing = etree.iterparse(str(path), events=("start",), **_OPTIONS)
+    for _, el in parsing:
+        # libxml2 reports a broken root (an undeclared prefix) after handing it over
+        errors = [e for e in parsing.error_log if e.level >= etree.ErrorLevels.ERROR]
+        if errors:
+            raise InputError(path, f"not well-formed XML: {errors[0].message}", row=errors[0].line)
+        check_root(path, el)
+        return
+
+
+def scan(path: Path) -> tuple[list[Record], bool]:
     """Every ItemGroupData of every ClinicalData block, merged as ODM says: a record met again with
     TransactionType Update/Upsert/Context changes the first, Remove (at any level) drops what it names, and
-    the same record twice otherwise is an input error (a duplicate repeat key)."""
-    root = parse(path) if root is None else root
+    the same record twice otherwise is an input error (a duplicate repeat key). Also: whether the file has
+    ClinicalData at all. Streamed: memory holds the records, not the document."""
+    path = Path(path)
+    _precheck(path)
     out: dict[tuple, Record] = {}
-    for cd in root.iterchildren(_Q + "ClinicalData"):
-        study = cd.get("StudyOID")
-        ctx = dict(study=study, subject=None, site=None, event=None, event_rk=None, form=None, form_rk=None)
-        _walk(path, cd, ctx, None, out)
-    return list(out.values())
-
-
-_LEVELS = {"SubjectData": ("subject", "SubjectKey", None), "StudyEventData": ("event", "StudyEventOID",
-                                                                          "StudyEventRepeatKey"),
-           "FormData": ("form", "FormOID", "FormRepeatKey")}
-
-
-def _walk(path: Path, el, ctx: dict, tx: str | None, out: dict) -> None:
-    for child in el.iterchildren(tag=etree.Element):
-        qn = etree.QName(child)
-        if qn.namespace != NS:
-            continue  # vendor extensions (mdsol:, OpenClinica:, redcap:) carry nothing the checks read
-        name = qn.localname
-        ctx_tx = child.get("TransactionType") or tx
-        if name in _LEVELS:
-            level, oid_attr, rk_attr = _LEVELS[name]
-            sub = dict(ctx)
-            sub[level] = _need(path, child, oid_attr)
-            if rk_attr:
-                sub[f"{level}_rk"] = child.get(rk_attr)
-            if name == "SubjectData":
-                site = child.find(_Q + "SiteRef")
-                sub["site"] = site.get("LocationOID") if site is not None else None
-            if child.get("TransactionType") == "Remove":
-                _remove(out, sub, level)
+    clinical = False
+    stack: list[tuple[dict, str | None]] = []  # (context, TransactionType in force) per open level
+    ctx: dict = {}
+    tx: str | None = None
+    try:
+        _first_element(path)
+        # Only the elements that place a record are handed over (ItemData are read from their group).
+        for event, el in etree.iterparse(str(path), events=("start", "end"), tag=_STREAMED, **_OPTIONS):
+            tag = el.tag
+            if event == "start":
+                if tag == _Q + "ClinicalData":
+                    clinical = True
+                    stack.append((ctx, tx))
+                    ctx = dict(study=el.get("StudyOID"), subject=None, site=None, event=None, event_rk=None,
+                               form=None, form_rk=None)
+                    tx = None
+                elif tag in _LEVELS and ctx:
+                    level, oid_attr, rk_attr = _LEVELS[tag]
+                    stack.append((ctx, tx))
+                    ctx = dict(ctx, **{level: _need(path, el, oid_attr)})
+                    if rk_attr:
+                        ctx[f"{level}_rk"] = el.get(rk_attr)
+                    tx = el.get("TransactionType") or tx
+                    if el.get("TransactionType") == "Remove":
+                        _remove(out, ctx, level)
                 continue
-            _walk(path, child, sub, ctx_tx, out)
-        elif name == "ItemGroupData":
-            _group(path, child, ctx, ctx_tx, out)
+            if tag == _Q + "SiteRef" and ctx.get("subject"):
+                ctx["site"] = el.get("LocationOID")
+            elif tag == _Q + "ItemGroupData" and ctx:
+                _group(path, el, ctx, el.get("TransactionType") or tx, out)
+            elif tag in _LEVELS or tag == _Q + "ClinicalData":
+                if stack:
+                    ctx, tx = stack.pop()
+            else:
+                continue
+            if tag != _Q + "SiteRef":
+                # done with this subtree: free it and what came before it
+                el.clear(keep_tail=False)
+                parent = el.getparent()
+                while parent is not None and el.getprevious() is not None:
+                    del parent[0]
+    except etree.XMLSyntaxError as exc:
+        line = exc.position[0] if exc.position else exc.lineno
+        raise InputError(path, f"not well-formed XML: {exc.msg}", row=line) from None
+    except (OSError, ValueError) as exc:
+        raise InputError(path, f"cannot read the XML: {exc}") from None
+    return list(out.values()), clinical
 
 
 def _need(path: Path, el, attr: str) -> str:
@@ -160,20 +187,21 @@ def _group(path: Path, el, ctx: dict, tx: str | None, out: dict) -> None:
     rec = Record(**ctx, group=_need(path, el, "ItemGroupOID"), group_rk=el.get("ItemGroupRepeatKey"),
                  line=el.sourceline or 0)
     removed: set[str] = set()
-    for item in el.iterchildren(tag=etree.Element):
-        qn = etree.QName(item)
-        if qn.namespace != NS or not qn.localname.startswith("ItemData"):
+    items = rec.items
+    for item in el:
+        tag = item.tag
+        if tag != _ITEM and not (isinstance(tag, str) and tag.startswith(_ITEM)):
             continue
-        oid = _need(path, item, "ItemOID")
-        if item.get("TransactionType") == "Remove":
+        get = item.get
+        oid = get("ItemOID") or _need(path, item, "ItemOID")
+        if get("TransactionType") == "Remove":
             removed.add(oid)
-            continue
-        if item.get("IsNull") == "Yes":
-            rec.items[oid] = None
-        elif qn.localname == "ItemData":
-            rec.items[oid] = item.get("Value")
+        elif get("IsNull") == "Yes":
+            items[oid] = None
+        elif tag == _ITEM:
+            items[oid] = get("Value")
         else:  # ItemDataString, ItemDataInteger, ...: the value is the element's text
-            rec.items[oid] = item.text or ""
+            items[oid] = item.text or ""
     k = rec.key()
     if rec.subject is None:
         # CDISC Dataset-XML: ItemGroupData right under ClinicalData, one per dataset row (numbered by

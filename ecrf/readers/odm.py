@@ -9,6 +9,7 @@ records of unknown item groups are counted, reported and not checked.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import polars as pl
@@ -18,7 +19,7 @@ from ecrf.errors import InputError
 from ecrf.model import Form, StudyModel
 from ecrf.odm import (NS, SUBJECT_EVENT, UNSCHEDULED, event_oid, form_oid, group_oid, is_repeating,
                       is_visit_form, item_oid, mdv_oid, study_oid)
-from ecrf.odm.clinical import Record, check_root, parse, records
+from ecrf.odm.clinical import Record, check_root, scan
 from ecrf.readers import Export, Problem, Reader
 from ecrf.readers.canonical import canonical_table
 from ecrf.table import REF
@@ -34,9 +35,12 @@ def read_odm(path: Path, model: StudyModel) -> Export:
     path = Path(path)
     files = _odm_files(path) if path.is_dir() else [path]
     recs: list[tuple[Path, Record]] = []
+    clinical = False
     for f in files:
-        recs += [(f, r) for r in records(f)]
-    if not recs and not any(_has_clinical_data(f) for f in files):
+        got, has_data = scan(f)
+        clinical = clinical or has_data
+        recs += [(f, r) for r in got]
+    if not clinical:
         raise InputError(files[0], "no ClinicalData in the file: it holds study metadata only (a study build), "
                          "not an export of collected data")
     export = Export(path, format="odm")
@@ -104,10 +108,6 @@ def _visit(event: str | None, visits: set[str]) -> str | None:
     return None
 
 
-def _has_clinical_data(path: Path) -> bool:
-    return parse(path).find(f"{{{NS}}}ClinicalData") is not None
-
-
 def _odm_files(folder: Path) -> list[Path]:
     found = sorted(p for p in folder.iterdir() if p.is_file() and _is_odm_file(p))
     if not found:
@@ -144,7 +144,7 @@ def write_odm(directory: Path, tables: dict, model: StudyModel) -> None:
 
     Every cell is written as it is, so what the CSV export says wrong stays wrong: a missing key item is an
     ItemData with IsNull="Yes" (not filled from the tree), records are in the CSV order within each form."""
-    from ecrf.generators.odm import E, root, study
+    from ecrf.generators.odm import root, study
 
     visits = set(model.view.get_enum("VisitCode").permissible_values)
     tree: dict = {}  # subject -> (event, repeat key) -> form domain -> [row]
@@ -163,35 +163,46 @@ def write_odm(directory: Path, tables: dict, model: StudyModel) -> None:
             else:
                 ev = (SUBJECT_EVENT, None)
             tree.setdefault(subj, {}).setdefault(ev, {}).setdefault(domain, []).append((values, cols))
-    odm = root(model, granularity="All")
-    odm.append(study(model))
-    cd = E("ClinicalData", {"StudyOID": study_oid(model), "MetaDataVersionOID": mdv_oid(model)})
-    for subj, events in tree.items():
-        sd = E("SubjectData", {"SubjectKey": subj})
-        for (ev, rk), forms in events.items():
-            se = E("StudyEventData", {"StudyEventOID": ev, "StudyEventRepeatKey": rk})
-            for domain, rows in forms.items():
-                form = model.forms[domain]
-                fd = E("FormData", {"FormOID": form_oid(form)})
-                numbered = is_repeating(form) or len(rows) > 1
-                for n, (values, cols) in enumerate(rows, 1):
-                    ig = E("ItemGroupData", {"ItemGroupOID": group_oid(form),
-                                             "ItemGroupRepeatKey": str(n) if numbered else None})
-                    for c, v in values.items():
-                        item = cols[c]
-                        oid = item_oid(form, item) if item else f"IT.{domain.upper()}.{c.upper()}"
-                        if v is not None:
-                            ig.append(E("ItemData", {"ItemOID": oid, "Value": v}))
-                        elif item is not None and item.name in _CONTEXT_KEYS:
-                            ig.append(E("ItemData", {"ItemOID": oid, "IsNull": "Yes"}))
-                    fd.append(ig)
-                se.append(fd)
-            sd.append(se)
-        cd.append(sd)
-    odm.append(cd)
-    check_root(directory, odm)
-    write_bytes(Path(directory) / EXPORT_NAME,
-                etree.tostring(odm, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+    head = root(model, granularity="All")
+    buf = io.BytesIO()
+    # Streamed subject by subject: the document is never a tree in memory as a whole.
+    with etree.xmlfile(buf, encoding="UTF-8") as xf:
+        xf.write_declaration()
+        with xf.element(head.tag, dict(head.attrib), nsmap=head.nsmap):
+            xf.write("\n")
+            xf.write(study(model), pretty_print=True)
+            with xf.element(f"{{{NS}}}ClinicalData", {"StudyOID": study_oid(model), "MetaDataVersionOID": mdv_oid(model)}):
+                xf.write("\n")
+                for subj, events in tree.items():
+                    xf.write(_subject(model, subj, events), pretty_print=True)
+            xf.write("\n")
+    write_bytes(Path(directory) / EXPORT_NAME, buf.getvalue())
+
+
+def _subject(model: StudyModel, subj: str, events: dict):
+    from ecrf.generators.odm import E
+
+    sd = E("SubjectData", {"SubjectKey": subj})
+    for (ev, rk), forms in events.items():
+        se = E("StudyEventData", {"StudyEventOID": ev, "StudyEventRepeatKey": rk})
+        for domain, rows in forms.items():
+            form = model.forms[domain]
+            fd = E("FormData", {"FormOID": form_oid(form)})
+            numbered = is_repeating(form) or len(rows) > 1
+            for n, (values, cols) in enumerate(rows, 1):
+                ig = E("ItemGroupData", {"ItemGroupOID": group_oid(form),
+                                         "ItemGroupRepeatKey": str(n) if numbered else None})
+                for c, v in values.items():
+                    item = cols[c]
+                    oid = item_oid(form, item) if item else f"IT.{domain.upper()}.{c.upper()}"
+                    if v is not None:
+                        ig.append(E("ItemData", {"ItemOID": oid, "Value": v}))
+                    elif item is not None and item.name in _CONTEXT_KEYS:
+                        ig.append(E("ItemData", {"ItemOID": oid, "IsNull": "Yes"}))
+                fd.append(ig)
+            se.append(fd)
+        sd.append(se)
+    return sd
 
 
 def _get(values: dict, cols: dict, name: str) -> str | None:
