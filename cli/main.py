@@ -63,7 +63,8 @@ def main():
               type=click.Choice(["structure", "range", "consistency", "deviation"]),
               help="Run only checks of this category (repeatable).")
 def validate(path, input_format, fmt, output, fail_on, category):
-    """Validate the export at PATH (a folder with one CSV file per form, e.g. dm.csv, ae.csv).
+    """Validate the export at PATH (a folder with one CSV file per form, e.g. dm.csv, ae.csv, or another
+    format of `ecrf formats`, e.g. an ODM 1.3.2 file export.xml).
 
     Every row read is checked; the report shows rows read and rows checked per form, then one finding per
     problem with its check id, subject, visit, field, value seen and value expected.
