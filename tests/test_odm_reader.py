@@ -151,10 +151,28 @@ def test_removing_a_subject_drops_all_its_records(tmp_path):
 
 def test_several_clinical_data_blocks_are_merged(tmp_path):
     one = small_export(tmp_path, minimal_subject("01-001"))
-    two = small_export(tmp_path / "b" if (tmp_path / "b").mkdir() is None else None, minimal_subject("01-002"))
+    (tmp_path / "b").mkdir()
+    two = small_export(tmp_path / "b", minimal_subject("01-002"))
     block = re.search(r"<ClinicalData.*</ClinicalData>", two.read_text(encoding="utf-8"), re.S).group(0)
     one.write_text(one.read_text(encoding="utf-8").replace("</ODM>", block + "\n</ODM>"), encoding="utf-8")
     assert read(one).tables["dm"].df["subjid"].to_list() == ["01-001", "01-002"]
+
+
+def test_a_folder_of_odm_files_is_merged_and_each_record_names_its_file(tmp_path):
+    one = small_export(tmp_path, minimal_subject("01-001"))
+    (tmp_path / "b").mkdir()
+    two = small_export(tmp_path / "b", minimal_subject("01-002"))
+    two.rename(one.parent / "second.xml")
+    dm = read(one.parent).tables["dm"].df
+    assert dm.select("subjid", "_file").rows() == [("01-001", "export.xml"), ("01-002", "second.xml")]
+
+
+def test_medidata_environment_suffix_of_the_study_oid_is_not_part_of_studyid(tmp_path):
+    path = small_export(tmp_path)
+    text = re.sub(r'\s*<ItemData ItemOID="IT\.DM\.STUDYID"[^>]*/>', "", path.read_text(encoding="utf-8"))
+    path.write_text(text.replace('<ClinicalData StudyOID="KN5601-K"', '<ClinicalData StudyOID="KN5601-K(Prod)"'),
+                    encoding="utf-8")
+    assert read(path).tables["dm"].df["studyid"].to_list() == ["KN5601-K"]
 
 
 def test_vendor_extensions_are_tolerated(tmp_path):

@@ -10,6 +10,7 @@ records of unknown item groups are counted, reported and not checked.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import polars as pl
@@ -80,7 +81,7 @@ def _table(path: Path, form: Form, recs: list[tuple[Path, Record]], visits: set[
                 unknown[oid] = (n + 1, first, fr, ff)
                 continue
             given[item.name] = value
-        context = {"studyid": r.study, "siteid": r.site, "subjid": r.subject,
+        context = {"studyid": _study(r.study), "siteid": r.site, "subjid": r.subject,
                    "visit": _visit(r.event, visits)}
         for i in form.items:
             if i.name in given:
@@ -100,6 +101,12 @@ def _table(path: Path, form: Form, recs: list[tuple[Path, Record]], visits: set[
     by_name = {i.name: item_oid(form, i) for i in form.items}
     t.cell_ref = lambda field: pl.col(REF) + pl.lit("/" + by_name.get(field, field.upper()))
     return t
+
+
+def _study(oid: str | None) -> str | None:
+    """STUDYID from the StudyOID; Medidata Rave appends the environment in brackets (KN5601-K(Prod))."""
+    m = re.fullmatch(r"(.+?)\s*\([A-Za-z0-9 _-]+\)", oid or "")
+    return m.group(1) if m else oid
 
 
 def _visit(event: str | None, visits: set[str]) -> str | None:
