@@ -78,6 +78,19 @@ def test_clean_subject_reads_clean_with_keys_from_items(tmp_path):
     assert not findings_of(path).filter(pl.col("category") == "structure").height
 
 
+def test_cli_end_to_end_example_then_validate(cli, tmp_path):
+    r = cli("example", tmp_path / "demo", "--format", "odm")
+    assert r.exit_code == 0
+    r = cli("validate", tmp_path / "demo" / "export.xml", "--format", "json", "-o", tmp_path / "f.json")
+    assert r.exit_code == 1  # the example's seeded errors
+    import json
+
+    data = json.loads((tmp_path / "f.json").read_text(encoding="utf-8"))
+    seeded = json.loads((tmp_path / "demo" / "seeded_errors.json").read_text(encoding="utf-8"))
+    assert data["summary"]["findings"] == len(seeded)
+    assert all(f["source_file"] == "export.xml" and f["source_ref"] for f in data["findings"] if f["form"])
+
+
 # --- provenance -------------------------------------------------------------------------------------------
 
 def test_findings_name_the_odm_path_item_oid_and_line(tmp_path):
@@ -180,7 +193,8 @@ def test_vendor_extensions_are_tolerated(tmp_path):
     text = path.read_text(encoding="utf-8")
     text = text.replace('<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3"',
                         '<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3" xmlns:mdsol="http://www.mdsol.com/ns/odm/metadata"'
-                        ' xmlns:OpenClinica="http://www.openclinica.org/ns/odm_ext_v130/v3.1"')
+                        ' xmlns:OpenClinica="http://www.openclinica.org/ns/odm_ext_v130/v3.1"'
+                        ' xmlns:redcap="https://projectredcap.org" redcap:Variable="x"')
     text = re.sub(r'<SubjectData([^>]*)SubjectKey="01-001">',
                   r'<SubjectData\1SubjectKey="01-001" OpenClinica:Status="signed" mdsol:SubjectKeyType="SubjectName">'
                   r'<mdsol:AuditRecord mdsol:Source="x"/>', text, count=1)
