@@ -357,3 +357,24 @@ def test_rave_is_null_and_double_byte_values():
     (rec,) = records(SAMPLES / "rave-rwslib" / "test_double_byte_chars.xml")
     assert rec.items == {"SURGERY.SURGERYDATE": None, "SURGERY.DEVICETYPE": None, "SURGERY.DEVICE": "日本語のテスト"}
     assert rec.site == "0001" and rec.path == "0001-MH-01 JAN 2000/SUBJECT/SURGERY[1]/SURGERY_LOG_LINE"
+
+
+_ONE = ('<?xml version="1.0" encoding="UTF-8"?><ODM xmlns="http://www.cdisc.org/ns/odm/v1.3"><ClinicalData '
+        'StudyOID="KN5601-K" MetaDataVersionOID="MDV.0.1.0"><SubjectData SubjectKey="01-001"><StudyEventData '
+        'StudyEventOID="SE.SUBJECT"><FormData FormOID="F.DM"><ItemGroupData ItemGroupOID="IG.DM">{item}'
+        '</ItemGroupData></FormData></StudyEventData></SubjectData></ClinicalData></ODM>')
+
+
+@pytest.mark.parametrize("data, message", [
+    (_ONE.format(item='<ItemData ItemOID="IT.DM.SEX" Value="\xe9"/>').encode("latin-1"), "not well-formed XML"),
+    (_ONE.format(item='<ItemData Value="F"/>').encode(), "<ItemData> without ItemOID"),
+    (_ONE.replace(' ItemGroupOID="IG.DM"', "").format(item="").encode(), "<ItemGroupData> without ItemGroupOID"),
+    (b'<?xml version="1.0"?><ODM xmlns="http://www.cdisc.org/ns/odm/v1.3">' + b"<a>" * 5000 + b"</a>" * 5000
+     + b"</ODM>", "not well-formed XML"),
+    (b"\x00\x01garbage" * 100, "not well-formed XML"),
+], ids=["bad-encoding", "item-without-oid", "group-without-oid", "too-deep", "binary"])
+def test_malformed_content_is_one_line_with_the_line(cli, tmp_path, data, message):
+    p = tmp_path / "bad.xml"
+    p.write_bytes(data)
+    msg = _cli_error(cli, p, "--input-format", "odm")
+    assert message in msg and "row" in msg
