@@ -114,3 +114,46 @@ def test_oids_are_unique(doc):
     for tag in ("StudyEventDef", "FormDef", "ItemGroupDef", "ItemDef", "CodeList", "MeasurementUnit"):
         oids = [e.get("OID") for e in doc.iterfind(f".//o:{tag}", N)]
         assert len(oids) == len(set(oids)), tag
+
+
+OTHER_STUDY = """
+id: https://example.org/tiny
+name: tiny
+title: Tiny study
+version: 2.0.0
+prefixes:
+  linkml: https://w3id.org/linkml/
+default_prefix: tiny
+default_range: string
+imports:
+  - linkml:types
+enums:
+  Yn:
+    permissible_values: {Y: {}, N: {}}
+slots:
+  studyid: {title: STUDYID, required: true, equals_string: TINY-1}
+  subjid: {title: SUBJID, required: true}
+  hrseq: {title: HRSEQ, range: integer, required: true}
+  hr: {title: HR, range: integer, minimum_value: 20, maximum_value: 250}
+  hrdone: {title: HRDONE, range: Yn}
+classes:
+  HeartRate:
+    annotations: {domain: hr}
+    slots: [studyid, subjid, hrseq, hr, hrdone]
+    unique_keys:
+      key: {unique_key_slots: [subjid, hrseq]}
+"""
+
+
+def test_a_study_model_without_visits_or_schedule_gives_valid_metadata(odm_schema, tmp_path):
+    from ecrf.generators.odm import render
+    from ecrf.model import load_model
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text(OTHER_STUDY, encoding="utf-8")
+    text = render(load_model(str(path)))
+    assert not list(odm_schema.iter_errors(text))
+    doc = etree.fromstring(text.encode("utf-8"))
+    assert [e.get("OID") for e in doc.iterfind(".//o:StudyEventDef", N)] == ["SE.SUBJECT"]
+    assert doc.find(".//o:Study", N).get("OID") == "TINY-1"
+    assert doc.find(".//o:ItemGroupDef[@OID='IG.HR']", N).get("Repeating") == "Yes"

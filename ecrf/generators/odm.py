@@ -8,7 +8,9 @@ from lxml import etree
 
 from ecrf.model import NUMERIC_KINDS, Form, Item, StudyModel, _num
 from ecrf.odm import (NS, ODM_VERSION, SUBJECT_EVENT, UNSCHEDULED, codelist_oid, event_oid, form_oid,
-                      group_oid, is_repeating, is_visit_form, item_oid, mdv_oid, study_oid, studyid, unit_oid)
+                      group_oid, is_repeating, is_visit_form, item_oid, mdv_oid, study_oid, studyid, unit_oid,
+                      visit_codes)
+from ecrf.params import ParameterError
 from ecrf.protocol import protocol
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -60,7 +62,7 @@ def metadata_document(model: StudyModel):
 
 
 def visits(model: StudyModel) -> list[str]:
-    return list(model.view.get_enum("VisitCode").permissible_values)
+    return visit_codes(model)
 
 
 def event_forms(model: StudyModel) -> dict[str, list[Form]]:
@@ -68,9 +70,11 @@ def event_forms(model: StudyModel) -> dict[str, list[Form]]:
     form and the forms the schedule of assessments lists there; every visit form in the unscheduled one."""
     vforms = [f for f in model.forms.values() if is_visit_form(f)]
     due: dict[str, set[str]] = {}
-    for a in protocol(model).schedule():
+    for a in _schedule(model):
         for v in a.visits:
             due.setdefault(v, set()).add(a.form)
+    if not visits(model):  # a study model without visit codes: every form is a subject-level one
+        return {SUBJECT_EVENT: list(model.forms.values())}
     out = {SUBJECT_EVENT: [f for f in model.forms.values() if not is_visit_form(f)]}
     for v in visits(model):
         if v == UNSCHEDULED:
@@ -79,6 +83,14 @@ def event_forms(model: StudyModel) -> dict[str, list[Form]]:
             # sv records whether each visit took place, so it is in every visit
             out[event_oid(v)] = [f for f in vforms if f.required_form or f.domain in due.get(v, ())]
     return out
+
+
+def _schedule(model: StudyModel):
+    """The schedule of assessments; a study model without one puts only the visit form in each visit."""
+    try:
+        return protocol(model).schedule()
+    except ParameterError:
+        return []
 
 
 def study(model: StudyModel):

@@ -61,6 +61,12 @@ def unit_oid(ucum: str) -> str:
     return "MU." + re.sub(r"[^A-Za-z0-9]", "_", ucum)
 
 
+def visit_codes(model: StudyModel) -> list[str]:
+    """The planned and unscheduled visits (the VisitCode enum); none for a study model without one."""
+    enum = model.view.get_enum("VisitCode")
+    return list(enum.permissible_values) if enum is not None else []
+
+
 def is_visit_form(form: Form) -> bool:
     return any(i.name == "visit" for i in form.items)
 

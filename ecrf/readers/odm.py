@@ -19,7 +19,7 @@ from lxml import etree
 from ecrf.errors import InputError
 from ecrf.model import Form, StudyModel
 from ecrf.odm import (NS, SUBJECT_EVENT, UNSCHEDULED, event_oid, form_oid, group_oid, is_repeating,
-                      is_visit_form, item_oid, mdv_oid, study_oid)
+                      is_visit_form, item_oid, mdv_oid, study_oid, visit_codes)
 from ecrf.odm.clinical import Record, check_root, scan
 from ecrf.readers import Export, Problem, Reader
 from ecrf.readers.canonical import canonical_table
@@ -60,7 +60,7 @@ def read_odm(path: Path, model: StudyModel) -> Export:
         export.problems.append(Problem(UNKNOWN_OID, f"{n} records not checked: ItemGroupOID {oid} is not in the "
                                        "study build (ecrf generate odm)", fname, value=oid,
                                        expected="an ItemGroupOID IG.<DOMAIN> of the study build", ref=name))
-    visits = set(model.view.get_enum("VisitCode").permissible_values)
+    visits = set(visit_codes(model))
     for domain, recs_of_form in rows.items():
         export.add(_table(path if not path.is_dir() else files[0], model.forms[domain], recs_of_form, visits,
                           export))
@@ -153,7 +153,7 @@ def write_odm(directory: Path, tables: dict, model: StudyModel) -> None:
     ItemData with IsNull="Yes" (not filled from the tree), records are in the CSV order within each form."""
     from ecrf.generators.odm import root, study
 
-    visits = set(model.view.get_enum("VisitCode").permissible_values)
+    visits = set(visit_codes(model))
     tree: dict = {}  # subject -> (event, repeat key) -> form domain -> [row]
     for domain, df in tables.items():
         form = model.forms[domain]
@@ -161,7 +161,7 @@ def write_odm(directory: Path, tables: dict, model: StudyModel) -> None:
         for row in df.iter_rows(named=True):
             values = {c: (None if v is None or str(v) == "" else str(v)) for c, v in row.items()}
             subj = _get(values, cols, "subjid") or "NO-SUBJID"
-            if is_visit_form(form):
+            if is_visit_form(form) and visits:
                 v = _get(values, cols, "visit")
                 if v in visits and v != UNSCHEDULED:
                     ev = (event_oid(v), None)
