@@ -18,6 +18,8 @@ _DATATYPE = {"integer": "integer", "decimal": "float", "full_date": "date", "par
              "string": "text", "enum": "text"}
 # The schema gives no maximum length for free text; this is what the ODM ItemDef declares for it.
 FREE_TEXT_LENGTH = 200
+# Fixed so the artifact is byte-for-byte reproducible; the MetaDataVersion OID carries the schema version.
+CREATION_TIME = "2025-01-01T00:00:00"
 
 
 def render(model: StudyModel) -> str:
@@ -40,7 +42,7 @@ def translated(tag: str, text: str):
 
 
 def root(model: StudyModel, file_type: str = "Snapshot", granularity: str | None = "Metadata"):
-    """The ODM root; deterministic (the creation time is the schema version's, not the clock's)."""
+    """The ODM root; deterministic (a fixed creation time, not the clock's)."""
     el = etree.Element(f"{{{NS}}}ODM", nsmap={None: NS})
     for k, v in {"FileType": file_type, "Granularity": granularity,
                  "FileOID": f"{study_oid(model)}.{mdv_oid(model)}",
@@ -49,10 +51,6 @@ def root(model: StudyModel, file_type: str = "Snapshot", granularity: str | None
         if v is not None:
             el.set(k, v)
     return el
-
-
-# Fixed so the artifact is byte-for-byte reproducible; the MetaDataVersion OID carries the schema version.
-CREATION_TIME = "2025-01-01T00:00:00"
 
 
 def metadata_document(model: StudyModel):
