@@ -165,17 +165,18 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger, group_b
 
 
 @main.command()
-@click.argument("artifact", type=click.Choice(["jsonschema", "pandera", "docs", "assumptions"]))
+@click.argument("artifact", type=click.Choice(["jsonschema", "pandera", "odm", "docs", "assumptions"]))
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="File to write (default: standard output).")
 def generate(artifact, output):
-    """Generate ARTIFACT from the schema: jsonschema, pandera (a Python module), docs (data dictionary) or
-    assumptions (the register of [CONV] defaults the study team must confirm).
+    """Generate ARTIFACT from the schema: jsonschema, pandera (a Python module), odm (CDISC ODM 1.3.2 study
+    metadata for building the study in an EDC), docs (data dictionary) or assumptions (the register of [CONV] defaults the study team must confirm).
 
     \b
     Examples:
       ecrf generate jsonschema -o kn5601k.schema.json
       ecrf generate pandera -o kn5601k_pandera.py
+      ecrf generate odm -o kn5601k-odm.xml
       ecrf generate docs -o docs/data-dictionary.md
       ecrf generate assumptions -o docs/assumptions.md
     """

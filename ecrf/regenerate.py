@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 ARTIFACTS = {"jsonschema": DOCS / "artifacts" / "kn5601k.schema.json",
              "pandera": DOCS / "artifacts" / "kn5601k_pandera.py",
+             "odm": DOCS / "artifacts" / "kn5601k-odm.xml",
              "docs": DOCS / "data-dictionary.md",
              "assumptions": DOCS / "assumptions.md"}
 CATALOGUE = DOCS / "checks.md"

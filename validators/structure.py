@@ -9,7 +9,9 @@ from ecrf.registry import check
 @check("STRUCT-UNKNOWN-FORM", "File is not a form of the eCRF", "structure", "warning", (),
        "A CSV file whose name matches no form of the schema; its rows are counted but not checked.")
 def unknown_form(ctx):
-    files = ctx.export.unknown_files
+    # a reader that reported an unknown part itself (its Problem names it) is not reported twice
+    told = {p.ref for p in ctx.export.problems}
+    files = {n: c for n, c in ctx.export.unknown_files.items() if n not in told}
     if not files:
         return {}
     names = ", ".join(f"{d}.csv" for d in ctx.model.forms)

@@ -13,6 +13,8 @@ def build(artifact: str) -> str:
         from ecrf.generators.pandera_module import render
     elif artifact == "docs":
         from ecrf.generators.dictionary import render
+    elif artifact == "odm":
+        from ecrf.generators.odm import render
     elif artifact == "assumptions":
         from ecrf.generators.assumptions import render
     else:
