@@ -102,12 +102,16 @@ def validate(path, input_format, fmt, output, fail_on, category):
 
 
 @main.command()
-@click.argument("artifact", type=click.Choice(["jsonschema", "pandera", "docs", "assumptions"]))
+@click.argument("artifact", type=click.Choice(["jsonschema", "pandera", "docs", "assumptions", "redcap",
+                                              "redcap-arms", "redcap-events", "redcap-mapping",
+                                              "redcap-repeating"]))
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="File to write (default: standard output).")
 def generate(artifact, output):
     """Generate ARTIFACT from the schema: jsonschema, pandera (a Python module), docs (data dictionary) or
-    assumptions (the register of [CONV] defaults the study team must confirm).
+    assumptions (the register of [CONV] defaults the study team must confirm), redcap (REDCap data
+    dictionary) and redcap-arms, redcap-events, redcap-mapping, redcap-repeating (the longitudinal set-up of
+    the REDCap project; docs/redcap.md).
 
     \b
     Examples:
@@ -115,6 +119,8 @@ def generate(artifact, output):
       ecrf generate pandera -o kn5601k_pandera.py
       ecrf generate docs -o docs/data-dictionary.md
       ecrf generate assumptions -o docs/assumptions.md
+      ecrf generate redcap -o kn5601k-redcap.csv
+      ecrf generate redcap-mapping -o kn5601k-mapping.csv
     """
     from ecrf.generators import build
 
