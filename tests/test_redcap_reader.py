@@ -196,3 +196,11 @@ def test_input_never_modified(exported):
     before = {p.name: p.read_bytes() for p in exported.iterdir()}
     _cli(exported)
     assert {p.name: p.read_bytes() for p in exported.iterdir()} == before
+
+
+def test_another_projects_instrument_is_not_read_as_ours():
+    # The longitudinal sample has an instrument named demographics, with other fields than ours.
+    export = read_export(SAMPLES / "longitudinal", load_model(), input_format="redcap")
+    assert export.tables == {}
+    (name, rows), = export.unknown_files.items()
+    assert "demographics" in name and rows > 0

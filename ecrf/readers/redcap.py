@@ -234,7 +234,17 @@ def read_redcap(folder: Path, model: StudyModel) -> Export:
     data = folder / DATA
     export = Export(folder, format="redcap")
     ours = {f.name: f for f in fields(model)}
-    forms = {instrument(f): f for f in model.forms.values()}
+    # An instrument is one of ours when its name and every one of its fields are (a project built from
+    # this schema); another project's "demographics" is counted as unchecked, not read as our form.
+    theirs: dict[str, set[str]] = {}
+    for name, df in d.fields.items():
+        if name != d.record_id and df.ftype not in NO_COLUMN:
+            theirs.setdefault(df.form, set()).add(name)
+    forms = {}
+    for f in model.forms.values():
+        mine = {x.name for x in ours.values() if x.form.domain == f.domain and x.name != d.record_id}
+        if instrument(f) in theirs and theirs[instrument(f)] <= mine:
+            forms[instrument(f)] = f
     grouped: dict[str, list[Record]] = {}
     for r in records:
         grouped.setdefault(r.instrument, []).append(r)
