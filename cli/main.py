@@ -165,12 +165,16 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger, group_b
 
 
 @main.command()
-@click.argument("artifact", type=click.Choice(["jsonschema", "pandera", "odm", "docs", "assumptions"]))
+@click.argument("artifact", type=click.Choice(["jsonschema", "pandera", "odm", "docs", "assumptions", "redcap",
+                                              "redcap-arms", "redcap-events", "redcap-mapping",
+                                              "redcap-repeating"]))
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="File to write (default: standard output).")
 def generate(artifact, output):
     """Generate ARTIFACT from the schema: jsonschema, pandera (a Python module), odm (CDISC ODM 1.3.2 study
-    metadata for building the study in an EDC), docs (data dictionary) or assumptions (the register of [CONV] defaults the study team must confirm).
+    metadata for building the study in an EDC), docs (data dictionary), assumptions (the register of [CONV]
+    defaults the study team must confirm), redcap (REDCap data dictionary) and redcap-arms, redcap-events,
+    redcap-mapping, redcap-repeating (the longitudinal set-up of the REDCap project; docs/redcap.md).
 
     \b
     Examples:
@@ -179,6 +183,8 @@ def generate(artifact, output):
       ecrf generate odm -o kn5601k-odm.xml
       ecrf generate docs -o docs/data-dictionary.md
       ecrf generate assumptions -o docs/assumptions.md
+      ecrf generate redcap -o kn5601k-redcap.csv
+      ecrf generate redcap-mapping -o kn5601k-mapping.csv
     """
     from ecrf.generators import build
 

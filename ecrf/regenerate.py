@@ -18,7 +18,12 @@ ARTIFACTS = {"jsonschema": DOCS / "artifacts" / "kn5601k.schema.json",
              "pandera": DOCS / "artifacts" / "kn5601k_pandera.py",
              "odm": DOCS / "artifacts" / "kn5601k-odm.xml",
              "docs": DOCS / "data-dictionary.md",
-             "assumptions": DOCS / "assumptions.md"}
+             "assumptions": DOCS / "assumptions.md",
+             "redcap": DOCS / "artifacts" / "redcap" / "kn5601k-redcap.csv",
+             "redcap-arms": DOCS / "artifacts" / "redcap" / "kn5601k-arms.csv",
+             "redcap-events": DOCS / "artifacts" / "redcap" / "kn5601k-events.csv",
+             "redcap-mapping": DOCS / "artifacts" / "redcap" / "kn5601k-mapping.csv",
+             "redcap-repeating": DOCS / "artifacts" / "redcap" / "kn5601k-repeating.csv"}
 CATALOGUE = DOCS / "checks.md"
 REPORT_SCHEMA = DOCS / "report.schema.json"
 
@@ -66,6 +71,7 @@ def main(argv=None) -> int:
     # The bundle first: the data dictionary and catalogue do not read it, but its seeds read the schema.
     rebuild_bundled()
     for path, text in rendered().items():
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         print(f"wrote {path.relative_to(ROOT)}")
     print("wrote ecrf/example/bundled/")

@@ -43,6 +43,7 @@ def _records(table) -> list[dict]:
     """The table as JSON records: numbers where the item is numeric and the text parses, else the text."""
     out = []
     kinds = {i.name: i.kind for i in table.form.items}
+    titles = {i.name: i.title for i in table.form.items}
     for row in table.df.drop("_row", "_file").iter_rows(named=True):
         rec = {}
         for k, v in row.items():
@@ -52,7 +53,7 @@ def _records(table) -> list[dict]:
                 v = int(v)
             elif kinds[k] == "decimal" and re.match(NUMBER_RE, v):
                 v = float(v)
-            rec[k] = v
+            rec[titles[k]] = v  # the JSON record carries the export's column names
         out.append(rec)
     return out
 
@@ -70,7 +71,7 @@ def _json_schema_rejections(folder) -> set[tuple[str, int, str]]:
         for i, rec in enumerate(_records(table)):
             for err in v.iter_errors(rec):
                 field = err.path[0] if err.path else re.match(r"'(\w+)' is a required", err.message).group(1)
-                got.add((domain, rows[i], table.form.item(field).title))
+                got.add((domain, rows[i], field))
     return got
 
 

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+# REDCap project files: the data dictionary and the longitudinal set-up, each its own CSV.
+REDCAP = {"redcap": "render", "redcap-arms": "render_arms", "redcap-events": "render_events",
+          "redcap-mapping": "render_mapping", "redcap-repeating": "render_repeating"}
+
+
 def build(artifact: str) -> str:
     from ecrf.model import load_model
 
@@ -17,6 +22,10 @@ def build(artifact: str) -> str:
         from ecrf.generators.odm import render
     elif artifact == "assumptions":
         from ecrf.generators.assumptions import render
+    elif artifact in REDCAP:
+        from ecrf.generators import redcap
+
+        return getattr(redcap, REDCAP[artifact])(model)
     else:
         raise ValueError(artifact)
     return render(model)

@@ -1,4 +1,11 @@
-"""JSON Schema of the eCRF, built by LinkML's own generator."""
+"""JSON Schema of the eCRF, built by LinkML's own generator, for an export mapped to JSON (docs/json-schema.md):
+
+    {"dm": [{"STUDYID": "KN5601-K", "SUBJID": "01-001", "AGE": 10, ...}, ...], "ae": [...], ...}
+
+one array per form, named after its file (dm.csv -> "dm"); one object per row, with the column names as
+exported (CDASH, upper case); integer and number items as JSON numbers; empty cells left out. The forms every
+subject has are required and not empty, so `{}` is not a valid export.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,21 @@ from ecrf.model import StudyModel, schema_path
 
 
 def render(model: StudyModel) -> str:
-    text = JsonSchemaGenerator(str(schema_path()), top_class="Export").serialize()
+    schema = json.loads(JsonSchemaGenerator(str(schema_path()), top_class="Export").serialize())
+    for form in model.forms.values():
+        _export_names(schema["$defs"][form.name], form)
+    required = [f.domain for f in model.forms.values() if f.required_form]
+    schema["required"] = required
+    for d in required:
+        schema["properties"][d]["minItems"] = 1
+        schema["properties"][d]["type"] = "array"
     # Re-serialise with sorted keys so that the output is byte-for-byte deterministic.
-    return json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _export_names(cls: dict, form) -> None:
+    """Property names as the export's column headers (the CDASH titles)."""
+    title = {i.name: i.title for i in form.items}
+    cls["properties"] = {title.get(k, k): v for k, v in cls.get("properties", {}).items()}
+    if "required" in cls:
+        cls["required"] = [title.get(k, k) for k in cls["required"]]
