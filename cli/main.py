@@ -62,7 +62,12 @@ def main():
 @click.option("--category", multiple=True,
               type=click.Choice(["structure", "range", "consistency", "deviation"]),
               help="Run only checks of this category (repeatable).")
-def validate(path, input_format, fmt, output, fail_on, category):
+@click.option("--max-file-size", callback=lambda c, p, v: _size(p, v), metavar="SIZE",
+              help="Refuse an input file larger than this (bytes, or e.g. 512M, 2G; default 512M, "
+                   "or ECRF_MAX_FILE_SIZE).")
+@click.option("--max-cell-length", callback=lambda c, p, v: _size(p, v), metavar="N",
+              help="Refuse a cell longer than this many characters (default 131072, or ECRF_MAX_CELL_LENGTH).")
+def validate(path, input_format, fmt, output, fail_on, category, max_file_size, max_cell_length):
     """Validate the export at PATH (a folder with one CSV file per form, e.g. dm.csv, ae.csv).
 
     Every row read is checked; the report shows rows read and rows checked per form, then one finding per
@@ -81,6 +86,10 @@ def validate(path, input_format, fmt, output, fail_on, category):
     from ecrf.reports import machine, terminal
     from ecrf.writer import protect, write_text
 
+    from ecrf import limits
+
+    limits.reset()
+    limits.set_limits(max_file_size, max_cell_length)
     model = load_model()
     protect(path)
     export = read_export(path, model, input_format)
@@ -99,6 +108,17 @@ def validate(path, input_format, fmt, output, fail_on, category):
         click.echo(text, nl=False)
     hit = result.findings.filter(result.findings["severity"].is_in(list(FAIL_ON[fail_on])))
     sys.exit(EXIT_FINDINGS if hit.height else EXIT_CLEAN)
+
+
+def _size(param, value):
+    if value is None:
+        return None
+    from ecrf.limits import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param=param) from None
 
 
 @main.command()
