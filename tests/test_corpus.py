@@ -124,3 +124,96 @@ def test_corpus_is_large_and_covers_every_group():
     groups = {c.group for c in CASES}
     assert len(CASES) >= 80
     assert {"structure", "encoding", "filesystem", "values", "injection", "scale"} <= groups
+
+
+# ---- command-line misuse: exit 2 with one line, the input and any previous output untouched -------------
+def _cli_cases(folder: Path, tmp: Path) -> dict:
+    (tmp / "a_file.txt").write_text("x")
+    (tmp / "full").mkdir()
+    (tmp / "nonempty").mkdir()
+    (tmp / "nonempty" / "keep.txt").write_text("keep")
+    v = ["validate", str(folder)]
+    cases = {
+        "output_over_input_file": (v + ["-o", str(folder / "lb.csv")], "refusing"),
+        "output_inside_export": (v + ["-o", str(folder / "report.json")], "inside the export"),
+        "output_in_missing_folder": (v + ["-o", str(tmp / "missing" / "dir" / "f.json")], "does not exist"),
+        "output_is_a_folder": (v + ["-o", str(tmp / "full")], "directory"),
+        "generate_into_missing_folder": (["generate", "jsonschema", "-o", str(tmp / "missing" / "s.json")],
+                                         "does not exist"),
+        "example_into_nonempty_folder": (["example", str(tmp / "nonempty")], "not empty"),
+        "example_under_a_file": (["example", str(tmp / "a_file.txt" / "sub")], ""),
+        "unknown_input_format": (v + ["--input-format", "nope"], "unknown input format"),
+        "path_does_not_exist": (["validate", str(tmp / "nowhere")], "no such file"),
+        "path_is_a_plain_file": (["validate", str(tmp / "a_file.txt")], ""),
+        "bad_max_file_size": (v + ["--max-file-size", "lots"], "positive size"),
+    }
+    if Path("/dev/full").exists():
+        cases["output_to_dev_full"] = (v + ["-o", "/dev/full"], "not a regular file")
+    return cases
+
+
+CLI_CASES = ["output_over_input_file", "output_inside_export", "output_in_missing_folder", "output_is_a_folder",
+             "generate_into_missing_folder", "example_into_nonempty_folder", "example_under_a_file",
+             "unknown_input_format", "path_does_not_exist", "path_is_a_plain_file", "bad_max_file_size",
+             "output_to_dev_full"]
+
+
+@pytest.mark.parametrize("name", CLI_CASES)
+def test_cli_misuse(name, bundled, tmp_path):
+    folder = tmp_path / "export"
+    shutil.copytree(bundled, folder)
+    cases = _cli_cases(folder, tmp_path)
+    if name not in cases:
+        pytest.skip("no /dev/full here")
+    args, words = cases[name]
+    before, outside = snapshot(folder), snapshot(tmp_path / "nonempty")
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2, res.output
+    assert snapshot(folder) == before and snapshot(tmp_path / "nonempty") == outside
+    lines = res.stderr.strip().splitlines()
+    # ecrf's own errors are one line; click's usage errors end in one "Error:" line after the usage hint
+    assert lines[-1].startswith(("ecrf: error: ", "Error: ")) and words in lines[-1], res.stderr
+    assert len(lines) == 1 or lines[0].startswith("Usage:"), res.stderr
+    assert "Traceback" not in res.output and not (tmp_path / "missing").exists()
+    assert not [p for p in tmp_path.rglob(".*.tmp")], "temporary file left behind"
+
+
+def test_env_limit_that_is_not_a_size(bundled):
+    res = CliRunner().invoke(main, ["validate", str(bundled)], env={"ECRF_MAX_FILE_SIZE": "lots"})
+    assert res.exit_code == 2 and "ECRF_MAX_FILE_SIZE" in res.stderr, res.output
+
+
+def test_csv_report_neutralises_formulas(bundled, tmp_path):
+    folder = tmp_path / "export"
+    shutil.copytree(bundled, folder)
+    hostile = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3"]
+    for k, h in enumerate(hostile):
+        _set(folder, "vs", 3 + k, "TEMP", h)
+    report = tmp_path / "f.csv"
+    res = CliRunner().invoke(main, ["validate", str(folder), "--format", "csv", "-o", str(report)])
+    assert res.exit_code == 1, res.output
+    cells = [c for r in csv.reader(io.StringIO(report.read_text(), newline="")) for c in r]
+    for h in hostile:
+        assert "'" + h in cells
+    assert not [c for c in cells if c[:1] in ("=", "+", "@") or (c[:1] == "-" and not _number(c))]
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _set(folder: Path, domain: str, row: int, column: str, value: str) -> None:
+    from corpus.cases import set_cell
+    set_cell(folder, domain, row, column, value)
+
+
+def test_example_clean_without_subjects_has_no_seeded_errors(tmp_path):
+    res = CliRunner().invoke(main, ["example", str(tmp_path / "ex"), "--clean"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "ex" / "seeded_errors.json").read_text()) == []
+    out = CliRunner().invoke(main, ["validate", str(tmp_path / "ex"), "--format", "json"])
+    assert out.exit_code == 0 and json.loads(out.stdout)["findings"] == []
