@@ -46,13 +46,79 @@ def read_csv_folder(folder: Path, model: StudyModel) -> Export:
     _refuse_forms_in_other_files(entries, csvs, model)
     for path in csvs:
         _check_entry(folder, path)
-        header, rows = read_csv_file(path)
+        df, numbers = read_csv_frame(path)
         form = model.form_for_file(path.stem)
         if form is None:
-            export.unknown_files[path.name] = len(rows)
+            export.unknown_files[path.name] = df.height
             continue
-        export.add(_to_table(path, header, rows, form))
+        export.add(canonical_table(path, df, form, numbers))
     return export
+
+
+def read_csv_frame(path: Path) -> tuple[pl.DataFrame, pl.Series]:
+    """One CSV file as a text frame (header as written, trimmed) and each record's row number.
+
+    A UTF-8 file whose records each sit on one line (quotes closing on their own line, no bare CR line ends)
+    is read by polars' own CSV reader, after counting the fields of every line to catch ragged rows, which
+    polars would null-fill in silence. Anything else, and any file polars reads differently, goes through the
+    csv module, which words input errors precisely (unbalanced quotes, cells over the limit)."""
+    fast = _read_fast(path)
+    if fast is not None:
+        return fast
+    header, rows = read_csv_file(path)
+    numbered = [(i + 2, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
+    df = pl.DataFrame({h: [r[j] for _, r in numbered] for j, h in enumerate(header)},
+                      schema={h: pl.Utf8 for h in header})
+    return df, pl.Series("_row", [n for n, _ in numbered], dtype=pl.Int64)
+
+
+def _read_fast(path: Path) -> tuple[pl.DataFrame, pl.Series] | None:
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None  # the slow path words the error
+    while raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if (b"\x00" in raw or raw.count(b"\r") != raw.count(b"\r\n") or not raw.strip()
+            or any(raw.startswith(m) for m in _BINARY_MAGIC)):
+        return None
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    lines = pl.Series("l", [raw]).cast(pl.Binary).cast(pl.Utf8).str.split("\n").explode().str.strip_chars_end("\r")
+    header = [h.strip() for h in lines[0].split(",")]
+    _check_header(path, header)
+    width, limit = len(header), limits.max_cell_length()
+    if len(raw) > limit and lines.str.len_chars().max() > limit:
+        return None  # a line longer than the cell limit may hold a cell over it: let the slow path name it
+    fields = lines.str.count_matches(",", literal=True) + 1
+    quoted = lines.str.contains('"', literal=True)
+    if quoted.any():
+        # quoted cells (a comma inside a comment): every quote closes on its own line, each such line parsed
+        # strictly by the csv module; a cell over several lines or a stray quote takes the slow path
+        if ((lines.filter(quoted).str.count_matches('"', literal=True) % 2) == 1).any():
+            return None
+        idx = quoted.arg_true()
+        try:
+            counts = [len(next(csv.reader([line], strict=True))) for line in lines.gather(idx)]
+        except csv.Error:
+            return None
+        fields = fields.scatter(idx, counts)
+        if '"' in lines[0]:
+            return None
+    info = pl.DataFrame({"n": pl.int_range(1, lines.len() + 1, eager=True), "fields": fields,
+                         "blank": lines.str.strip_chars() == ""}).slice(1)
+    ragged = info.filter(~pl.col("blank") & (pl.col("fields") != width))
+    if ragged.height:
+        n, k = ragged.row(0)[:2]
+        col = header[-1] if k > width else header[k]
+        raise InputError(path, f"ragged row: {k} fields where the header has {width}", row=n, column=col)
+    numbers = info.filter(~pl.col("blank"))["n"].cast(pl.Int64).alias("_row")
+    df = pl.read_csv(raw, has_header=True, infer_schema=False, quote_char='"' if quoted.any() else None)
+    if df.height != numbers.len() or df.width != width:
+        return None  # polars saw the file differently (e.g. whitespace-only lines): take the careful path
+    return df.rename(dict(zip(df.columns, header))), numbers
 
 
 def _refuse_forms_in_other_files(entries: list[Path], csvs: list[Path], model: StudyModel) -> None:
@@ -260,13 +326,6 @@ def _check_header(path: Path, header: list[str]) -> None:
         if key in seen:
             raise InputError(path, f"column {h} appears twice in the header", row=1, column=h)
         seen[key] = i
-
-
-def _to_table(path: Path, header: list[str], rows: list[list[str]], form) -> Table:
-    numbered = [(i + 2, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
-    df = pl.DataFrame({h: [r[j] for _, r in numbered] for j, h in enumerate(header)},
-                      schema={h: pl.Utf8 for h in header})
-    return canonical_table(path, df, form, [n for n, _ in numbered])
 
 
 def _is_folder(path: Path) -> bool:
