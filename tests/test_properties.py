@@ -72,8 +72,9 @@ def test_single_corrupted_cell_is_found_or_named(clean, data, value):
         j = data.draw(st.sampled_from(columns))
         body[r][j] = value
         buf = io.StringIO()
-        csv.writer(buf, lineterminator="\n").writerows([header, *body])
-        path.write_text(buf.getvalue(), encoding="utf-8")
+        # CRLF terminator: the writer then quotes any cell holding a CR or LF, so the record stays one record
+        csv.writer(buf, lineterminator="\r\n").writerows([header, *body])
+        path.write_bytes(buf.getvalue().encode("utf-8"))
 
         res, report = _validate(folder)
         assert res.exit_code != 3, res.output
