@@ -77,8 +77,13 @@ def main():
 @click.option("--output-inside-export", is_flag=True,
               help="Allow --output inside the export folder (never over one of its files). A later run of the "
                    "same folder will list the report as an unknown file.")
+@click.option("--max-file-size", callback=lambda c, p, v: _size(p, v), metavar="SIZE",
+              help="Refuse an input file larger than this (bytes, or e.g. 512M, 2G; default 512M, "
+                   "or ECRF_MAX_FILE_SIZE).")
+@click.option("--max-cell-length", callback=lambda c, p, v: _size(p, v), metavar="N",
+              help="Refuse a cell longer than this many characters (default 131072, or ECRF_MAX_CELL_LENGTH).")
 def validate(path, input_format, fmt, output, fail_on, category, ledger, group_by, color, width, quiet,
-             split_by, output_inside_export):
+             split_by, output_inside_export, max_file_size, max_cell_length):
     """Validate the export at PATH: a folder with one file per form (dm.csv, ae.csv, ...), one workbook, or a
     folder mixing formats. The format is detected from the content; --input-format forces one.
 
@@ -118,6 +123,10 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger, group_b
         raise click.UsageError(f"--format {fmt} needs --output FILE")
     if split_by and fmt != "xlsx":
         raise click.UsageError("--split-by applies to --format xlsx")
+    from ecrf import limits
+
+    limits.reset()
+    limits.set_limits(max_file_size, max_cell_length)
     model = load_model()
     protect(path)
     if ledger:
@@ -162,6 +171,17 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger, group_b
     else:
         click.echo(report, nl=False, color=bool(view.get("color")))
     sys.exit(EXIT_FINDINGS if run.failing().height else EXIT_CLEAN)
+
+
+def _size(param, value):
+    if value is None:
+        return None
+    from ecrf.limits import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param=param) from None
 
 
 @main.command()

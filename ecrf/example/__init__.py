@@ -24,6 +24,10 @@ def write_example(directory, subjects: int | None = None, seed: int = 20251203, 
     directory = Path(directory)
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise InputError(directory, "exists and is not empty; choose a new or empty folder")
+    if subjects is None and clean:  # the bundled subjects, as generated before the errors were seeded
+        from ecrf.example.generator import BUNDLED_SEED, BUNDLED_SUBJECTS
+
+        subjects, seed = BUNDLED_SUBJECTS, BUNDLED_SEED
     if subjects is None and fmt == "csv":
         return _copy_bundled(directory)
     if subjects is None:
@@ -50,7 +54,7 @@ def write_in_format(directory: Path, tables: dict[str, pl.DataFrame], manifest: 
     known = {n: r for n, r in readers().items() if r.write is not None}
     if fmt not in known:
         raise InputError(directory, f"cannot write format {fmt}; one of csv, {', '.join(n for n in known if n != 'csv')}")
-    directory.mkdir(parents=True, exist_ok=True)
+    _make_folder(directory)
     known[fmt].write(directory, tables, load_model())
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return sum(1 for _ in directory.iterdir())
@@ -68,7 +72,7 @@ def bundled_tables() -> tuple[dict[str, pl.DataFrame], list]:
 
 def write_tables(directory: Path, tables: dict[str, pl.DataFrame], manifest: list) -> int:
     """One UTF-8 CSV per form (<domain>.csv), missing values as empty fields, plus the manifest."""
-    directory.mkdir(parents=True, exist_ok=True)
+    _make_folder(directory)
     for domain, df in tables.items():
         df.with_columns(pl.all().replace("", None)).write_csv(directory / f"{domain}.csv")
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -80,7 +84,17 @@ def _copy_bundled(directory: Path) -> int:
     names = sorted(p.name for p in bundled.iterdir() if p.name.endswith((".csv", ".json")))
     if not names:
         raise InputError(str(bundled), "the bundled example is missing from this installation")
-    directory.mkdir(parents=True, exist_ok=True)
+    _make_folder(directory)
     for name in names:
         (directory / name).write_bytes((bundled / name).read_bytes())
     return len(names)
+
+
+def _make_folder(directory: Path) -> None:
+    """Create the target folder; a parent that is a file or not writable is the user's problem (exit 2)."""
+    from ecrf.writer import OutputError
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(directory, f"cannot create the folder: {exc.strerror or exc}") from None

@@ -63,6 +63,16 @@ SEEDS = (
          "a lab result exported twice"),
 )
 
+# Seeds of value checks added later; applied after the clinical seeds so the earlier choices stay as they were.
+LATE_SEEDS = (
+    Seed("LAB-RESULT-NOT-NUMBER", "lb", "lborres", (pl.col("VISIT") != "SCR") & (pl.col("LBTESTCD") == "WBC")
+         & pl.col("LBORRES").str.contains(r"^[0-9]+\.[0-9]+$"), lambda v: v.replace(".", ","),
+         "white cell count written with a decimal comma"),
+    Seed("DATE-IMPLAUSIBLE", "cm", "cmendat", (pl.col("CMCAT") == "CONCOMITANT") & pl.col("CMENDAT").is_not_null()
+         & (pl.col("CMONGO").fill_null("") != "Y") & (pl.col("CMENDAT") != ""),
+         lambda v: "9999-12-31", "medication end date 9999-12-31, an EDC placeholder for unknown"),
+)
+
 
 def seed_errors(tables: dict[str, pl.DataFrame], seed: int) -> tuple[dict[str, pl.DataFrame], list[dict]]:
     """A copy of `tables` with the SEEDS applied on randomly chosen records, and the manifest.
@@ -77,30 +87,7 @@ def seed_errors(tables: dict[str, pl.DataFrame], seed: int) -> tuple[dict[str, p
     hosted: dict[str, list[tuple[frozenset, frozenset]]] = {}  # subject -> (forms changed, forms read) per seed
     manifest = []
     for s in SEEDS:
-        form = model.forms[s.form]
-        df = out[s.form].with_row_index("_i")
-        pool = df.filter(s.where & ~pl.col("SUBJID").is_in(list(used)))
-        if pool.is_empty():  # a very small export: share a subject, never a record
-            pool = df.filter(s.where)
-        if pool.is_empty():  # too small to carry this error cleanly: leave it out, and out of the manifest
-            continue
-        row = pool.row(rng.randrange(pool.height), named=True)
-        used.add(row["SUBJID"])
-        i = row["_i"]
-        if s.item is None:
-            keys = [form.item(k).title for k in form.keys]
-            field, value = "|".join(keys), "|".join(row[k] for k in keys)
-            base = out[s.form]
-            out[s.form] = pl.concat([base[: i + 1], base[i: i + 1], base[i + 1:]])
-        else:
-            field = title = form.item(s.item).title
-            value = s.change(row[title])
-            out[s.form] = out[s.form].with_columns(
-                pl.when(pl.int_range(pl.len()) == i).then(pl.lit(value)).otherwise(pl.col(title)).alias(title))
-        manifest.append({"check_id": s.check_id, "subject": row["SUBJID"], "form": s.form, "field": field,
-                         "value": value, "description": s.description})
-        part = f"{s.form}:{row['VISIT']}" if row.get("VISIT") else s.form
-        hosted.setdefault(row["SUBJID"], []).append((frozenset({part}), frozenset()))
+        out = _apply(s, out, model, used, hosted, manifest, rng)
     ex = _Export(out, model)
     visits = frozenset(enum_annotations(model, "VisitCode"))
     for c in all_clinical():
@@ -112,7 +99,41 @@ def seed_errors(tables: dict[str, pl.DataFrame], seed: int) -> tuple[dict[str, p
         manifest += [{"check_id": cid, "subject": subject, "form": form, "field": field, "value": value,
                       "description": _CONTRADICTS if cid == "ELIG-IE-CONTRADICTS" else c.description}
                      for cid, form, field, value in entries]
-    return ex.tables, manifest
+    used |= set(hosted)
+    out = ex.tables
+    for s in LATE_SEEDS:  # after the clinical seeds, on subjects none of them hosts, so nothing else moves
+        out = _apply(s, out, model, used, hosted, manifest, rng)
+    return out, manifest
+
+
+def _apply(s: Seed, out: dict, model, used: set, hosted: dict, manifest: list, rng) -> dict:
+    """Apply one column-level seed on a randomly chosen record; returns the tables (unchanged if no record fits)."""
+    out = dict(out)
+    form = model.forms[s.form]
+    df = out[s.form].with_row_index("_i")
+    pool = df.filter(s.where & ~pl.col("SUBJID").is_in(list(used)))
+    if pool.is_empty():  # a very small export: share a subject, never a record
+        pool = df.filter(s.where)
+    if pool.is_empty():  # too small to carry this error cleanly: leave it out, and out of the manifest
+        return out
+    row = pool.row(rng.randrange(pool.height), named=True)
+    used.add(row["SUBJID"])
+    i = row["_i"]
+    if s.item is None:
+        keys = [form.item(k).title for k in form.keys]
+        field, value = "|".join(keys), "|".join(row[k] for k in keys)
+        base = out[s.form]
+        out[s.form] = pl.concat([base[: i + 1], base[i: i + 1], base[i + 1:]])
+    else:
+        field = title = form.item(s.item).title
+        value = s.change(row[title])
+        out[s.form] = out[s.form].with_columns(
+            pl.when(pl.int_range(pl.len()) == i).then(pl.lit(value)).otherwise(pl.col(title)).alias(title))
+    manifest.append({"check_id": s.check_id, "subject": row["SUBJID"], "form": s.form, "field": field,
+                     "value": value, "description": s.description})
+    part = f"{s.form}:{row['VISIT']}" if row.get("VISIT") else s.form
+    hosted.setdefault(row["SUBJID"], []).append((frozenset({part}), frozenset()))
+    return out
 
 
 # --- clinical seeds ---------------------------------------------------------------------------------------

@@ -1,17 +1,25 @@
 """Read a folder of CSV files, one per form, into canonical tables.
 
 Readers know formats, not clinical rules: they report what cannot be read as an InputError and hand
-every readable row on, so rows read always equal rows checked.
+every readable row on, so rows read always equal rows checked. What this reader refuses, and why:
+a form's name on something that is not a regular file (folder, FIFO, dangling link), a link out of the
+export (its target is never opened), a file or cell over the limits of `ecrf.limits`, ragged rows, an
+unbalanced quote (named at the row where it opens), a delimiter other than a comma, and header names that
+start with `_` (reserved for the columns ecrf adds).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
+import stat
+import sys
 from pathlib import Path
 
 import polars as pl
 
+from ecrf import limits
 from ecrf.errors import InputError
 from ecrf.model import StudyModel
 from ecrf.readers import Export, Reader
@@ -20,6 +28,8 @@ from ecrf.table import Table
 
 _BINARY_MAGIC = {b"PK\x03\x04": "a ZIP or Excel workbook", b"\xd0\xcf\x11\xe0": "an old Excel/OLE file",
                  b"%PDF": "a PDF", b"\x1f\x8b": "a gzip archive", b"<?xml": "an XML document"}
+_BOM = "\ufeff"
+_OTHER_DELIMITERS = (";", "\t", "|")
 
 
 def read_csv_folder(folder: Path, model: StudyModel) -> Export:
@@ -29,36 +39,146 @@ def read_csv_folder(folder: Path, model: StudyModel) -> Export:
     if not folder.is_dir():
         raise InputError(folder, "expected a folder with one CSV file per form")
     export = Export(folder)
-    csvs = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
+    entries = sorted(folder.iterdir())
+    csvs = [p for p in entries if p.suffix.lower() == ".csv" and not p.name.startswith(".")]
     if not csvs:
         raise InputError(folder, "no CSV files found (expected one file per form, e.g. dm.csv)")
+    _refuse_forms_in_other_files(entries, csvs, model)
     for path in csvs:
-        header, rows = read_csv_file(path)
+        _check_entry(folder, path)
+        df, numbers = read_csv_frame(path)
         form = model.form_for_file(path.stem)
         if form is None:
-            export.unknown_files[path.name] = len(rows)
+            export.unknown_files[path.name] = df.height
             continue
-        export.add(_to_table(path, header, rows, form))
+        export.add(canonical_table(path, df, form, numbers))
     return export
+
+
+def read_csv_frame(path: Path) -> tuple[pl.DataFrame, pl.Series]:
+    """One CSV file as a text frame (header as written, trimmed) and each record's row number.
+
+    A UTF-8 file whose records each sit on one line (quotes closing on their own line, no bare CR line ends)
+    is read by polars' own CSV reader, after counting the fields of every line to catch ragged rows, which
+    polars would null-fill in silence. Anything else, and any file polars reads differently, goes through the
+    csv module, which words input errors precisely (unbalanced quotes, cells over the limit)."""
+    fast = _read_fast(path)
+    if fast is not None:
+        return fast
+    header, rows = read_csv_file(path)
+    numbered = [(i + 2, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
+    df = pl.DataFrame({h: [r[j] for _, r in numbered] for j, h in enumerate(header)},
+                      schema={h: pl.Utf8 for h in header})
+    return df, pl.Series("_row", [n for n, _ in numbered], dtype=pl.Int64)
+
+
+def _read_fast(path: Path) -> tuple[pl.DataFrame, pl.Series] | None:
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None  # the slow path words the error
+    while raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if (b"\x00" in raw or raw.count(b"\r") != raw.count(b"\r\n") or not raw.strip()
+            or any(raw.startswith(m) for m in _BINARY_MAGIC)):
+        return None
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    lines = pl.Series("l", [raw]).cast(pl.Binary).cast(pl.Utf8).str.split("\n").explode().str.strip_chars_end("\r")
+    header = [h.strip() for h in lines[0].split(",")]
+    _check_header(path, header)
+    width, limit = len(header), limits.max_cell_length()
+    if len(raw) > limit and lines.str.len_chars().max() > limit:
+        return None  # a line longer than the cell limit may hold a cell over it: let the slow path name it
+    fields = lines.str.count_matches(",", literal=True) + 1
+    quoted = lines.str.contains('"', literal=True)
+    if quoted.any():
+        # quoted cells (a comma inside a comment): every quote closes on its own line, each such line parsed
+        # strictly by the csv module; a cell over several lines or a stray quote takes the slow path
+        if ((lines.filter(quoted).str.count_matches('"', literal=True) % 2) == 1).any():
+            return None
+        idx = quoted.arg_true()
+        try:
+            counts = [len(next(csv.reader([line], strict=True))) for line in lines.gather(idx)]
+        except csv.Error:
+            return None
+        fields = fields.scatter(idx, counts)
+        if '"' in lines[0]:
+            return None
+    info = pl.DataFrame({"n": pl.int_range(1, lines.len() + 1, eager=True), "fields": fields,
+                         "blank": lines.str.strip_chars() == ""}).slice(1)
+    ragged = info.filter(~pl.col("blank") & (pl.col("fields") != width))
+    if ragged.height:
+        n, k = ragged.row(0)[:2]
+        col = header[-1] if k > width else header[k]
+        raise InputError(path, f"ragged row: {k} fields where the header has {width}", row=n, column=col)
+    numbers = info.filter(~pl.col("blank"))["n"].cast(pl.Int64).alias("_row")
+    df = pl.read_csv(raw, has_header=True, infer_schema=False, quote_char='"' if quoted.any() else None)
+    if df.height != numbers.len() or df.width != width:
+        return None  # polars saw the file differently (e.g. whitespace-only lines): take the careful path
+    return df.rename(dict(zip(df.columns, header))), numbers
+
+
+def _refuse_forms_in_other_files(entries: list[Path], csvs: list[Path], model: StudyModel) -> None:
+    """lb.txt or lb.xlsx beside the CSV files: a form that would otherwise be skipped in silence."""
+    have = {p.stem.lower() for p in csvs}
+    for p in entries:
+        if p.name.startswith(".") or p.suffix.lower() == ".csv" or p.stem.lower() in have:
+            continue
+        if model.form_for_file(p.stem) is not None:
+            raise InputError(p, f"the {p.stem} form is here as a {p.suffix or 'suffix-less'} file, not as "
+                                f"{p.stem}.csv; export it as CSV (or use --input-format)")
+
+
+def _check_entry(folder: Path, path: Path) -> None:
+    """A regular file inside the export, or an InputError; never opens a FIFO or follows a link out."""
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except FileNotFoundError:
+            raise InputError(path, "is a dangling symbolic link (its target does not exist)") from None
+        except (RuntimeError, OSError):
+            raise InputError(path, "is a symbolic link that cannot be resolved (a link loop?)") from None
+        root = folder.resolve()
+        if root not in target.parents:
+            raise InputError(path, "is a symbolic link to a file outside the export; refused "
+                                   "(copy the file into the export instead)")
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise InputError(path, f"cannot be read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(path, "is a folder, not a CSV file")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(path, "is not a regular file (a FIFO, socket or device); refused")
+    if st.st_size > limits.max_file_size():
+        raise InputError(path, f"file is {limits.human(st.st_size)}, over the limit of "
+                               f"{limits.human(limits.max_file_size())}; raise it with --max-file-size or "
+                               f"{limits.FILE_SIZE_ENV} if this is expected")
+    if not os.access(path, os.R_OK):
+        raise InputError(path, "cannot be read: permission denied")
 
 
 def read_csv_file(path: Path) -> tuple[list[str], list[list[str]]]:
     """Header and data rows of one CSV file, or an InputError naming the file, row and column."""
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(path, f"cannot be read: {exc.strerror or exc}") from None
     if not raw.strip():
         raise InputError(path, "file is empty: expected a header row naming the columns", row=1)
     for magic, what in _BINARY_MAGIC.items():
         if raw.startswith(magic):
             raise InputError(path, f"not a CSV text file: it looks like {what}")
-    if b"\x00" in raw[:65536]:
+    if b"\x00" in raw[:65536] and raw.count(b"\x00") > 8:
         raise InputError(path, "not a CSV text file: it contains NUL bytes (UTF-16 or binary?)")
-    text = _decode(path, raw)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader)
-        rows = list(reader)
-    except csv.Error as exc:
-        raise InputError(path, f"malformed CSV: {exc}", row=reader.line_num) from None
+    text = _decode(path, raw).lstrip(_BOM)
+    if "\x00" in text:
+        row, col = _locate(text, text.index("\x00"))
+        raise InputError(path, "a cell contains a NUL byte; remove it or re-export", row=row, column=col)  # one BOM or several: none is part of the first column's name
+    header, rows = _parse(path, text)
     header = [h.strip() for h in header]
     _check_header(path, header)
     width = len(header)
@@ -66,10 +186,108 @@ def read_csv_file(path: Path) -> tuple[list[str], list[list[str]]]:
         if len(r) != width:
             if not any(c.strip() for c in r):
                 continue  # blank line: no data, filtered below
-            col = header[width - 1] if len(r) > width else header[len(r)] if len(r) < width else None
+            col = header[width - 1] if len(r) > width else header[len(r)]
             raise InputError(path, f"ragged row: {len(r)} fields where the header has {width}",
                              row=i + 2, column=col)
+        _check_swallowed(path, header, r, i + 2)
     return header, rows
+
+
+def _parse(path: Path, text: str) -> tuple[list[str], list[list[str]]]:
+    limit = limits.max_cell_length()
+    csv.field_size_limit(limit)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[list[str]] = []
+    last_line = 0
+    try:
+        for rec in reader:
+            records.append(rec)
+            last_line = reader.line_num
+    except csv.Error as exc:
+        row = len(records) + 1  # the record that failed, header = row 1
+        msg = str(exc)
+        if "field larger than field limit" in msg:
+            raise _cell_too_long(path, text, limit) from None
+        if "unexpected end of data" in msg or "EOF" in msg or reader.line_num > last_line + 1:
+            # the failing record runs over several lines: a quote opened in its first line is not closed there
+            raise InputError(path, f"unbalanced quote: a quoted cell opened in this row (line {last_line + 1}) "
+                                   f"is not closed on its line ({msg})", row=row, column=_column_at(records, text, last_line)) from None
+        raise InputError(path, f"malformed CSV: {msg}", row=row,
+                         column=_column_at(records, text, last_line)) from None
+    finally:
+        csv.field_size_limit(131072)  # the module default, for other users of csv
+    if not records:
+        raise InputError(path, "file is empty: expected a header row naming the columns", row=1)
+    return records[0], records[1:]
+
+
+def _locate(text: str, offset: int) -> tuple[int, str | None]:
+    """Row (record number, header = 1) and column of the character at `offset`, by parsing up to it."""
+    head = text[:offset].replace("\x00", "")
+    try:
+        recs = list(csv.reader(io.StringIO(head, newline="")))
+    except csv.Error:
+        return head.count("\n") + 1, None
+    if not recs:
+        return 1, None
+    header = [h.strip() for h in recs[0]]
+    k = len(recs[-1]) - 1
+    return len(recs), (header[k] if 0 <= k < len(header) else None)
+
+
+def _column_at(records: list[list[str]], text: str, last_line: int) -> str | None:
+    """The column where the failing record goes wrong: the shortest prefix of it that the strict parser
+    refuses ends in that column."""
+    if not records:
+        return None
+    header = [h.strip() for h in records[0]]
+    rest = "".join(text.splitlines(keepends=True)[last_line:last_line + 50])[:20000]
+    def fails(k: int) -> bool:
+        try:
+            next(csv.reader(io.StringIO(rest[:k], newline=""), strict=True), None)
+        except csv.Error:
+            return True
+        return False
+
+    lo, hi = 0, len(rest)  # once a prefix fails every longer one does: bisect for the first that fails
+    if fails(hi):
+        while lo + 1 < hi:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if fails(mid) else (mid, hi)
+    end = hi
+    fields = next(csv.reader(io.StringIO(rest[:end], newline="")), [""])
+    i = len(fields) - 1
+    return header[i] if 0 <= i < len(header) else None
+
+
+def _cell_too_long(path: Path, text: str, limit: int) -> InputError:
+    """Name the row and column of the first cell over the limit (the file itself is under the size limit)."""
+    csv.field_size_limit(sys.maxsize)
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = [h.strip() for h in next(reader)]
+        for n, rec in enumerate(reader, start=2):
+            for j, c in enumerate(rec):
+                if len(c) > limit:
+                    col = header[j] if j < len(header) else None
+                    return InputError(path, f"cell of {len(c)} characters, over the limit of {limit}; raise it "
+                                            f"with --max-cell-length or {limits.CELL_LENGTH_ENV} if this is "
+                                            "expected", row=n, column=col)
+    except csv.Error:
+        pass
+    return InputError(path, f"a cell is over the limit of {limit} characters (or a quote is unbalanced)")
+
+
+def _check_swallowed(path: Path, header: list[str], rec: list[str], row: int) -> None:
+    """A stray quote makes the csv module merge the following lines into one cell; a cell holding a line
+    that looks like a whole record is that, not a multi-line comment."""
+    width = len(header)
+    for j, c in enumerate(rec):
+        if "\n" in c or "\r" in c:
+            lines = c.splitlines()[1:]
+            if width > 2 and any(line.count(",") >= width - 1 for line in lines):
+                raise InputError(path, f"unbalanced quote: the cell that opens here swallows {len(lines)} "
+                                       "following lines that look like records", row=row, column=header[j])
 
 
 def _decode(path: Path, raw: bytes) -> str:
@@ -78,31 +296,36 @@ def _decode(path: Path, raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        start = raw.rfind(b"\n", 0, exc.start) + 1
-        header = raw.split(b"\n", 1)[0].decode("utf-8", "replace").strip().split(",")
+        before = raw[:exc.start]
+        # lines end in \n, \r\n or \r alone (old Mac exports): count each kind once
+        line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
+        start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
+        first = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n", 1)[0]
+        header = first.decode("utf-8", "replace").split(",")
         col_idx = raw.count(b",", start, exc.start)
-        col = header[col_idx].strip() if col_idx < len(header) else None
+        col = header[col_idx].strip() if line > 1 and col_idx < len(header) else None
         raise InputError(path, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); re-export as UTF-8",
                          row=line, column=col) from None
 
 
 def _check_header(path: Path, header: list[str]) -> None:
+    if len(header) == 1:
+        for d in _OTHER_DELIMITERS:
+            if d in header[0]:
+                shown = "tab" if d == "\t" else f"'{d}'"
+                raise InputError(path, f"the header is one column: the delimiter looks like {shown}, not ','; "
+                                       "re-export with commas", row=1)
     seen: dict[str, int] = {}
     for i, h in enumerate(header):
         if not h:
             raise InputError(path, f"header column {i + 1} has no name", row=1)
+        if h.startswith("_"):
+            raise InputError(path, "column names starting with _ are reserved for the columns ecrf adds; "
+                                   "rename the column", row=1, column=h)
         key = h.lower()
         if key in seen:
             raise InputError(path, f"column {h} appears twice in the header", row=1, column=h)
         seen[key] = i
-
-
-def _to_table(path: Path, header: list[str], rows: list[list[str]], form) -> Table:
-    numbered = [(i + 2, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
-    df = pl.DataFrame({h: [r[j] for _, r in numbered] for j, h in enumerate(header)},
-                      schema={h: pl.Utf8 for h in header})
-    return canonical_table(path, df, form, [n for n, _ in numbered])
 
 
 def _is_folder(path: Path) -> bool:
