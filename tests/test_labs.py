@@ -161,8 +161,8 @@ CLEAN = [
     lb("HGB", "9.5", "g/dL", "11", "15", "LOW", "2"),     # 95 g/L: anaemia grade 2
     lb("LYM", "300", "/uL", "1000", "5000", "LOW", "3"),  # 0.3 x 10^9/L: grade 3
     lb("HBSAG", "NEGATIVE", "", ind="NORMAL"),
-    lb("ALT", "ND", "U/L", stat="NOT_DONE"),
-    lb("ALT", "", "", stat="NOT_DONE"),
+    lb("ALT", "ND", "U/L", stat="NOT DONE"),
+    lb("ALT", "", "", stat="NOT DONE"),
     lb("K", "5.0", "mmol/L", "3.5", "5.0", "NORMAL", "0"),  # on the ULN: normal, grade 0
 ]
 

@@ -13,7 +13,7 @@ def rows_of(f):
     return sorted(f.select("subject", "field", "value").rows())
 
 
-def ae(subjid, seq, grade, cat="OTHER", start="2026-01-02", end="", out="RECOVERED"):
+def ae(subjid, seq, grade, cat="OTHER", start="2026-01-02", end="", out="RECOVERED/RESOLVED"):
     return KEY | {"SUBJID": subjid, "AESEQ": str(seq), "AETERM": cat, "AECAT": cat, "AESTDAT": start,
                   "AEENDAT": end, "AETOXGR": str(grade), "AEOUT": out}
 

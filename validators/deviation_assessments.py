@@ -64,7 +64,7 @@ def visit_missing(ctx):
 @check("SCHED-ASSESSMENT-MISSING", "Scheduled assessment missing at a visit that took place", "deviation", None,
        ("sv", "dm", "vs", "lb", "echo", "sledai", "mrss", "vas", "prot"),
        "A visit recorded as done (SVOCCUR Y) lacks a form, or a lab test, that the schedule of assessments "
-       "(ScheduledAssessment: form, tests, visits, cohorts) makes due there; a lab result with LBSTAT NOT_DONE counts "
+       "(ScheduledAssessment: form, tests, visits, cohorts) makes due there; a lab result with LBSTAT NOT DONE counts "
        "as missing. Reported on the visit record, once per assessment. A form absent from the export is skipped.",
        reference=f"ScheduledAssessment annotations; {CONV}", fields=("VISIT",))
 def assessment_missing(ctx):
@@ -85,7 +85,7 @@ def assessment_missing(ctx):
             due = due.join(cohort, on="subjid").filter(pl.col("cohort").is_in(list(a.cohorts))).drop("cohort")
         if a.tests:
             done = pl.DataFrame(schema={"subjid": pl.Utf8, "visit": pl.Utf8, "lbtestcd": pl.Utf8}) if form is None else \
-                form.filter(pl.col("lbstat").is_null() | (pl.col("lbstat").cast(pl.Utf8) != "NOT_DONE")) \
+                form.filter(pl.col("lbstat").is_null() | (pl.col("lbstat").cast(pl.Utf8) != "NOT DONE")) \
                     .select("subjid", "visit", "lbtestcd").unique()
             need = due.join(pl.DataFrame({"lbtestcd": list(a.tests)}), how="cross") \
                 .join(done, on=["subjid", "visit", "lbtestcd"], how="anti")

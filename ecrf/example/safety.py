@@ -19,7 +19,7 @@ def add_safety(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) -> No
     def add_ae(**kw) -> str:
         nonlocal seq
         seq += 1
-        ae.add(**s.keys, aeseq=str(seq), aeongo="N", aeout="RECOVERED", aeacn="NOT_APPLICABLE", **kw)
+        ae.add(**s.keys, aeseq=str(seq), aeongo="N", aeout="RECOVERED/RESOLVED", aeacn="NOT APPLICABLE", **kw)
         return str(seq)
 
     if s.withdrawn is not None:
@@ -78,5 +78,5 @@ def _withdrawal(out: dict, s: Subject, rng: random.Random, add_ae) -> None:
            aestdat=start.isoformat(), aeendat=(s.withdrawn + timedelta(days=rng.randint(2, 9))).isoformat(),
            aetoxgr="1", aeser="N", aerel="NOT_RELATED")
     ds = out["ds"]
-    ds.add(**s.keys, dsdecod=ds.code("dsdecod", "WITHDRAWAL_BY_PARENT_GUARDIAN"), dsstdat=s.withdrawn.isoformat(),
+    ds.add(**s.keys, dsdecod=ds.code("dsdecod", "WITHDRAWAL BY PARENT/GUARDIAN"), dsstdat=s.withdrawn.isoformat(),
            dsterm="Family moved abroad")

@@ -206,7 +206,7 @@ class _Export:
 
     def day0(self, subject: str) -> date:
         ex = self.rows("ex", (pl.col("SUBJID") == subject) & (pl.col("EXNUM") == "1"))
-        return date.fromisoformat(ex["EXDAT"][0])
+        return date.fromisoformat(ex["EXSTDAT"][0])
 
     def screening(self, subject: str) -> date:
         sv = self.rows("sv", (pl.col("SUBJID") == subject) & (pl.col("VISIT") == self.protocol.screening_visit))
@@ -246,7 +246,7 @@ def _screening_value(form: str, title: str, value: Callable, check_id: str, wher
 
 
 # Procedures whose dates are compared with the consent date, and the date item each records.
-_PROCEDURE_DATES = {"sv": "SVSTDAT", "vs": "VSDAT", "lb": "LBDAT", "echo": "ECHODAT", "ld": "LDDAT", "ex": "EXDAT"}
+_PROCEDURE_DATES = {"sv": "SVSTDAT", "vs": "VSDAT", "lb": "LBDAT", "echo": "ECHODAT", "ld": "LDDAT", "ex": "EXSTDAT"}
 _FULL_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
@@ -315,8 +315,8 @@ def _ld_day(ex, subject, rng):
 def _ld_missing(ex, subject, rng):
     row = ex.pick("ld", subject, rng, pl.col("LDTRT") == "CYCLOPHOSPHAMIDE")
     ex.drop("ld", row["_i"])
-    exdat = ex.rows("ex", (pl.col("SUBJID") == subject) & (pl.col("EXNUM") == "1"))["EXDAT"][0]
-    return [("SCHED-EX-NO-LD", "ex", "EXDAT", exdat)]
+    exstdat = ex.rows("ex", (pl.col("SUBJID") == subject) & (pl.col("EXNUM") == "1"))["EXSTDAT"][0]
+    return [("SCHED-EX-NO-LD", "ex", "EXSTDAT", exstdat)]
 
 
 def _ex_tenfold(ex, subject, rng):
