@@ -8,8 +8,7 @@ from datetime import timedelta
 from ecrf.example.plan import StudyPlan
 from ecrf.example.score_items import capd_scores, ice_tasks
 from ecrf.example.subjects import Subject
-
-ICE_FROM_AGE = 12  # ICE needs a cooperative child of 12 or over; younger children are assessed with CAPD
+from ecrf.params import class_parameter
 
 
 def add_safety(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) -> None:
@@ -56,7 +55,7 @@ def add_safety(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) -> No
                    aetoxgr="1", aeser="N", aerel="RELATED")
     for k in range(n):
         when = icans_start + timedelta(days=k)
-        if s.age_on(when) >= ICE_FROM_AGE:  # ICE 7-9 and CAPD 1-8 both give grade 1 with nothing else abnormal
+        if s.age_on(when) >= class_parameter(plan.model, "IcansGrading", "ice_min_age"):  # ICE 7-9 and CAPD 1-8 both give grade 1 with nothing else abnormal
             ice = rng.randint(7, 9)
             items = {"icanstool": "ICE", "icescore": str(ice), **_text(ice_tasks(plan.model, ice, rng))}
         else:
