@@ -195,6 +195,15 @@ def test_lab_hard_limit_after_conversion(tmp_path):
                                                               ("LBORRES", ">700")]
 
 
+def test_undetectable_c4_is_accepted(tmp_path):
+    """C4 can be truly undetectable: a censored or zero result is no hard-limit finding, a negative one is."""
+    rows = [lb("C4", "<0.01", "g/L", "0.1", "0.4", "LOW"),
+            lb("C4", "0", "g/L", "0.1", "0.4", "LOW"),
+            lb("C4", "<1", "mg/dL", "10", "40", "LOW"),
+            lb("C4", "-0.02", "g/L", "0.1", "0.4", "LOW")]
+    assert _one(tmp_path, "LAB-HARD-LIMIT", rows) == [("LBORRES", "-0.02")]
+
+
 def test_lab_soft_band_apart_from_hard_limits(tmp_path):
     rows = [lb("HGB", "4.5", "g/dL", "11", "15", "LOW"),   # 45 g/L: below the query band of 50
             lb("HGB", "1.5", "g/dL", "11", "15", "LOW"),   # 15 g/L: below the hard limit, not a soft finding
