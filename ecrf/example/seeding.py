@@ -531,7 +531,7 @@ CLINICAL = (
 
 def all_clinical() -> tuple[Clinical, ...]:
     """The clinical seeds of every area, most constrained first (each area's module lists its own)."""
-    from ecrf.example import seeds_consistency, seeds_labs, seeds_protocol, seeds_safety, seeds_scores
+    from ecrf.example import seeds_consistency, seeds_labs, seeds_pairs, seeds_protocol, seeds_safety, seeds_scores
 
-    return (CLINICAL + seeds_safety.CLINICAL + seeds_protocol.CLINICAL + seeds_consistency.CLINICAL
+    return (CLINICAL + seeds_safety.CLINICAL + seeds_pairs.CLINICAL + seeds_protocol.CLINICAL + seeds_consistency.CLINICAL
             + seeds_scores.CLINICAL + seeds_labs.CLINICAL)
