@@ -111,6 +111,9 @@ def test_proteinuria_below_both_thresholds(tmp_path):
     ([("HBCAB", "POSITIVE", "")], True),                            # no DNA result: eligibility not shown
     ([("HBCAB", "POSITIVE", ""), ("HBVDNA", "500", "")], True),     # a DNA number without a range is not negative
     ([("HCVAB", "POSITIVE", ""), ("HCVRNA", "NOT DETECTED", "")], False),
+    ([("HBSAG", "POSITIVE", ""), ("HBVDNA", "<20", "")], False),    # below the quantification limit
+    ([("HCVAB", "POSITIVE", ""), ("HCVRNA", "<15", "")], False),
+    ([("HBSAG", "POSITIVE", ""), ("HBVDNA", "<500", "20")], True),  # censored above the ULN: not shown negative
     ([("CMVDNA", "DETECTED", "")], True),
 ])
 def test_infection_serology(tmp_path, labs, fires):
