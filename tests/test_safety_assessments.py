@@ -35,3 +35,23 @@ def test_tool_for_age_seeded(tmp_path):
     f = check_findings(folder, "SAFE-ICANS-TOOL")
     assert rows_of(f) == [("01-001", "ICANSTOOL", "ICE", "CAPD"), ("01-002", "ICANSTOOL", "CAPD", "ICE")]
     assert "at age 7" in f.filter(f["subject"] == "01-001")["message"][0]
+
+
+def crs(subjid, day, fever, tmax):
+    return KEY | {"SUBJID": subjid, "AESEQ": "1", "CRSDAT": day, "CRSGR": "1", "CRSFEVER": fever, "CRSTMAX": tmax,
+                  "CRSHYPO": "N", "CRSVASO": "0", "CRSVSPRS": "N", "CRSOXY": "NONE"}
+
+
+def test_crs_fever_clean(tmp_path):
+    folder = write_export(tmp_path, {"crs": [crs("01-001", "2026-01-02", "Y", "38.0"),
+                                             crs("01-001", "2026-01-03", "N", "37.9"),
+                                             crs("01-001", "2026-01-04", "Y", "")]})  # no temperature: not judged
+    assert check_findings(folder, "SAFE-CRS-FEVER").is_empty()
+
+
+def test_crs_fever_contradicts_temperature(tmp_path):
+    folder = write_export(tmp_path, {"crs": [crs("01-001", "2026-01-02", "Y", "37.6"),
+                                             crs("01-002", "2026-01-02", "N", "38.5")]})
+    f = check_findings(folder, "SAFE-CRS-FEVER")
+    assert sorted(f.select("subject", "field", "value", "expected").rows()) == [
+        ("01-001", "CRSFEVER", "Y", "N, or a fever masked by treatment"), ("01-002", "CRSFEVER", "N", "Y (fever)")]

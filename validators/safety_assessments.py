@@ -1,4 +1,4 @@
-"""Safety assessments done with the instrument the subject's age calls for (ASTCT 2019 ICANS: CAPD in children)."""
+"""Safety assessments read as ASTCT 2019 defines them: the ICANS tool for the child's age, fever by temperature."""
 
 from __future__ import annotations
 
@@ -52,3 +52,25 @@ def icans_tool(ctx):
                      pl.col("_tool").alias("e"), message.alias("m"))
     return {"icans": F.raw(_idx=out["_idx"].to_list(), field="ICANSTOOL", value=out["v"].to_list(),
                            expected=out["e"].to_list(), message=out["m"].to_list())}
+
+
+@check("SAFE-CRS-FEVER", "CRS fever flag contradicts the maximum temperature", "consistency", "warning", ("crs",),
+       "ASTCT 2019 fever is a temperature of {CrsGrading.fever_min_c} C or more: CRSFEVER N with a maximum "
+       "temperature (CRSTMAX) at or above it contradicts itself; CRSFEVER Y with a maximum below it is queried, as it "
+       "holds only when antipyretics or anti-cytokine therapy masked the fever.",
+       reference=ASTCT, fields=("CRSFEVER", "CRSTMAX"))
+def crs_fever(ctx):
+    t = ctx.table("crs")
+    if t is None or t.n_rows == 0 or not {"crsfever", "crstmax"} <= set(t.df.columns):
+        return {}
+    fever_min = float(class_parameter(ctx.model, "CrsGrading", "fever_min_c"))
+    d = t.typed.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64),
+                                                     pl.col("crstmax").cast(pl.Float64).alias("_tmax"))
+    hot = pl.col("_tmax") >= fever_min
+    bad = d.filter(pl.col("_tmax").is_not_null() & (((pl.col("crsfever") == "N") & hot)
+                                                   | ((pl.col("crsfever") == "Y") & ~hot)))
+    expected = pl.when(hot).then(pl.lit("Y (fever)")).otherwise(pl.lit("N, or a fever masked by treatment"))
+    message = pl.format("CRSFEVER {} with a maximum temperature of {} C (fever from {} C)", pl.col("crsfever"),
+                        pl.col("_tmax"), pl.lit(fever_min))
+    f = F.from_frame(bad, "CRSFEVER", pl.col("crsfever"), expected, message)
+    return {} if f is None else {"crs": f}

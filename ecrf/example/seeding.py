@@ -535,4 +535,4 @@ def all_clinical() -> tuple[Clinical, ...]:
                               seeds_scores)
 
     return (CLINICAL + seeds_safety.CLINICAL + seeds_pairs.CLINICAL + seeds_protocol.CLINICAL + seeds_consistency.CLINICAL
-            + seeds_scores.CLINICAL + seeds_labs.CLINICAL + seeds_panel.CLINICAL)
+            + seeds_scores.CLINICAL + seeds_labs.CLINICAL + seeds_panel.CLINICAL + seeds_safety.LATE)

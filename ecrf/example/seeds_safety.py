@@ -22,7 +22,19 @@ def _icans_other_tool(ex, subject, rng):
     return [("SAFE-ICANS-TOOL", "icans", "ICANSTOOL", tool)]
 
 
+def _crs_fever_cool(ex, subject, rng):
+    row = ex.pick("crs", subject, rng, pl.col("CRSFEVER") == "Y")
+    ex.set("crs", row["_i"], CRSTMAX="37.6")
+    return [("SAFE-CRS-FEVER", "crs", "CRSFEVER", "Y")]
+
+
 CLINICAL = (
     Clinical("SAFE-ICANS-TOOL", _f("icans"), _f("dm:BRTHDAT"), lambda ex: ex.subjects("icans", pl.col("ICANSGR") == "1"),
              _icans_other_tool, "ICANS graded with the encephalopathy tool of the other age group"),
+)
+
+# Placed last: any CRS day carries it, so it takes a subject the more constrained seeds left.
+LATE = (
+    Clinical("SAFE-CRS-FEVER", _f("crs"), _f(), lambda ex: ex.subjects("crs", pl.col("CRSFEVER") == "Y"),
+             _crs_fever_cool, "CRS day recorded with fever but a maximum temperature of 37.6 C"),
 )
