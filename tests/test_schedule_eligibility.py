@@ -145,3 +145,17 @@ def test_other_trial_intervention_before_screening(tmp_path, start, end, ongoing
     assert f.height == int(fires)
     if fires:
         assert f.select("form", "field", "value", "dvcat").rows() == [("cm", "CMTRT", "ABC-123", "eligibility")]
+
+
+@pytest.mark.parametrize("ds,dosed,fires", [
+    ("SCREEN FAILURE", False, False),   # a screen failure is listed, not a deviation
+    ("SCREEN FAILURE", True, True),     # dosed despite the disposition: a deviation
+    ("COMPLETED", False, True),
+])
+def test_screen_failure_is_not_an_eligibility_deviation(tmp_path, ds, dosed, fires):
+    data = export()
+    data["ie"] = [KEY | {"IETESTCD": "IN04", "IECAT": "INCLUSION", "IEORRES": "N"}]
+    data["ds"] = [KEY | {"DSDECOD": ds, "DSSTDAT": "2026-01-05"}]
+    if dosed:
+        data["ld"] = [KEY | {"LDTRT": "FLUDARABINE", "LDDAT": "2026-01-10", "LDDOSE": "25", "LDDOSU": "mg/m2"}]
+    assert run(tmp_path, data, "ELIG-NOT-MET").height == int(fires)
