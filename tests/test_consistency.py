@@ -144,7 +144,7 @@ def test_after_death(tmp_path):
 
 
 def test_after_end_allows_follow_up(tmp_path):
-    gone = subject("01-001", ds=[{"DSDECOD": "WITHDRAWAL_BY_PARENT_GUARDIAN", "DSSTDAT": "2026-02-10"}],
+    gone = subject("01-001", ds=[{"DSDECOD": "WITHDRAWAL BY PARENT/GUARDIAN", "DSSTDAT": "2026-02-10"}],
                    ae=[ae(1, "2026-02-01", "2026-02-25"),       # followed up to resolution: allowed
                        ae(2, "2026-02-20", "2026-02-22")],      # started after withdrawal
                    cm=[cm(1, "CONCOMITANT", "2026-02-01", "2026-03-01")],  # end of a medication: allowed
@@ -215,7 +215,7 @@ def test_larger_example_exercises_follow_up_after_withdrawal():
 
     t = generate(30, 5)
     ds = t["ds"]
-    assert ds.height == 1 and ds["DSDECOD"][0] == "WITHDRAWAL_BY_PARENT_GUARDIAN"
+    assert ds.height == 1 and ds["DSDECOD"][0] == "WITHDRAWAL BY PARENT/GUARDIAN"
     ae = t["ae"].filter(t["ae"]["SUBJID"] == ds["SUBJID"][0])
     assert (ae["AEENDAT"] > ds["DSSTDAT"][0]).any()
     assert generate(12, 5)["ds"].is_empty()

@@ -55,7 +55,7 @@ def subject(sid: str, cohort: str, age: int) -> dict[str, list[dict]]:
             rows["ld"].append({**key, "ldseq": str(n * 10 + k + 1), "ldtrt": drug, "lddat": day(d),
                                "lddose": str(dose.mg_per_m2_per_day * 1.0), "ldbsa": "1.0"})
     cpk = P.dose_levels()["DL1"].cells_per_kg
-    rows["ex"].append({**key, "exnum": str(P.param("day0_infusion_number")), "exdat": day(0), "exdoselv": "DL1",
+    rows["ex"].append({**key, "exnum": str(P.param("day0_infusion_number")), "exstdat": day(0), "exdoselv": "DL1",
                        "exdose": str(cpk * 30), "exdosu": "cells", "exwt": "30"})
     for code, w in list(P.visit_windows().items())[:4]:
         rows["sv"].append({**key, "visit": code, "visitnum": str(10 + w.target_day), "svstdat": day(w.target_day),
@@ -119,7 +119,7 @@ def _add(domain, row):
 
 def _shift_ex(data):  # first infusion a day late relative to the planned lymphodepletion days
     for r in rows_of(data, "ex", "01-001"):
-        r["exdat"] = day(1)
+        r["exstdat"] = day(1)
 
 
 def _drop_ld(data):
@@ -150,7 +150,7 @@ CASES = [
     ("SCHED-LD-DAY", _shift_ex, "01-001", "ld", "LDDAT"),
     ("SCHED-LD-DOSE", _set("ld", "01-001", {"lddose": "100"}, ldtrt="FLUDARABINE"), "01-001", "ld", "LDDOSE"),
     ("SCHED-EX-DOSE", _set("ex", "01-001", {"exdoselv": "DL3"}), "01-001", "ex", "EXDOSE"),
-    ("SCHED-EX-NO-LD", _drop_ld, "01-001", "ex", "EXDAT"),
+    ("SCHED-EX-NO-LD", _drop_ld, "01-001", "ex", "EXSTDAT"),
     ("IC-PROCEDURE-BEFORE-CONSENT", _set("ic", "01-001", {"icdat": day(-10)}), "01-001", "sv", "SVSTDAT"),
 ]
 

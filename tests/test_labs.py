@@ -161,8 +161,8 @@ CLEAN = [
     lb("HGB", "9.5", "g/dL", "11", "15", "LOW", "2"),     # 95 g/L: anaemia grade 2
     lb("LYM", "300", "/uL", "1000", "5000", "LOW", "3"),  # 0.3 x 10^9/L: grade 3
     lb("HBSAG", "NEGATIVE", "", ind="NORMAL"),
-    lb("ALT", "ND", "U/L", stat="NOT_DONE"),
-    lb("ALT", "", "", stat="NOT_DONE"),
+    lb("ALT", "ND", "U/L", stat="NOT DONE"),
+    lb("ALT", "", "", stat="NOT DONE"),
     lb("K", "5.0", "mmol/L", "3.5", "5.0", "NORMAL", "0"),  # on the ULN: normal, grade 0
 ]
 
@@ -193,6 +193,15 @@ def test_lab_hard_limit_after_conversion(tmp_path):
             lb("ALB", "-1", "g/L", "35", "50", "LOW")]           # below 5
     assert sorted(_one(tmp_path, "LAB-HARD-LIMIT", rows)) == [("LBORRES", "-1"), ("LBORRES", "30"),
                                                               ("LBORRES", ">700")]
+
+
+def test_undetectable_c4_is_accepted(tmp_path):
+    """C4 can be truly undetectable: a censored or zero result is no hard-limit finding, a negative one is."""
+    rows = [lb("C4", "<0.01", "g/L", "0.1", "0.4", "LOW"),
+            lb("C4", "0", "g/L", "0.1", "0.4", "LOW"),
+            lb("C4", "<1", "mg/dL", "10", "40", "LOW"),
+            lb("C4", "-0.02", "g/L", "0.1", "0.4", "LOW")]
+    assert _one(tmp_path, "LAB-HARD-LIMIT", rows) == [("LBORRES", "-0.02")]
 
 
 def test_lab_soft_band_apart_from_hard_limits(tmp_path):

@@ -13,7 +13,7 @@ def rows_of(f):
     return sorted(f.select("subject", "field", "value").rows())
 
 
-def ae(subjid, seq, grade, cat="OTHER", start="2026-01-02", end="", out="RECOVERED"):
+def ae(subjid, seq, grade, cat="OTHER", start="2026-01-02", end="", out="RECOVERED/RESOLVED"):
     return KEY | {"SUBJID": subjid, "AESEQ": str(seq), "AETERM": cat, "AECAT": cat, "AESTDAT": start,
                   "AEENDAT": end, "AETOXGR": str(grade), "AEOUT": out}
 
@@ -22,9 +22,9 @@ def dd(subjid):
     return KEY | {"SUBJID": subjid, "DTHDAT": "2026-02-01", "DTHCAUS": "CRS"}
 
 
-def crs(subjid, day, grade, fever="Y", hypo="N", vaso="0", vsprs="N", oxy="NONE", seq=1):
+def crs(subjid, day, grade, fever="Y", hypo="N", vaso="0", vsprs="N", oxy="NONE", seq=1, flow=""):
     return KEY | {"SUBJID": subjid, "AESEQ": str(seq), "CRSDAT": f"2026-01-{day:02d}", "CRSGR": str(grade),
-                  "CRSFEVER": fever, "CRSHYPO": hypo, "CRSVASO": vaso, "CRSVSPRS": vsprs, "CRSOXY": oxy}
+                  "CRSFEVER": fever, "CRSHYPO": hypo, "CRSVASO": vaso, "CRSVSPRS": vsprs, "CRSOXY": oxy, "CRSFLOW": flow}
 
 
 CRS_CLEAN = [
@@ -41,6 +41,20 @@ CRS_CLEAN = [
 def test_crs_grade_clean(tmp_path):
     folder = write_export(tmp_path, {"crs": CRS_CLEAN, "dd": [dd("01-002")]})
     assert findings(folder, "SAFE-CRS-GRADE").is_empty()
+
+
+def test_crs_grade_reads_the_cannula_flow(tmp_path):
+    """ASTCT 2019: a nasal cannula above 6 L/min is high-flow (grade 3), whichever cannula box was ticked."""
+    folder = write_export(tmp_path, {"crs": [
+        crs("01-001", 1, 2, oxy="LOW_FLOW_CANNULA", flow="6"),       # low-flow at the limit: clean
+        crs("01-001", 2, 3, oxy="LOW_FLOW_CANNULA", flow="8"),       # 8 L/min is high-flow: clean
+        crs("01-001", 3, 3, oxy="HIGH_FLOW_CANNULA", flow="40"),     # clean
+        crs("01-002", 1, 2, oxy="LOW_FLOW_CANNULA", flow="8"),       # 8 L/min recorded as grade 2
+        crs("01-003", 1, 3, oxy="HIGH_FLOW_CANNULA", flow="4"),      # 4 L/min is low-flow: grade 2
+    ]})
+    f = findings(folder, "SAFE-CRS-GRADE")
+    assert rows_of(f) == [("01-002", "CRSGR", "2"), ("01-003", "CRSGR", "3")]
+    assert "at 8.0 L/min" in f["message"][0] or "at 8 L/min" in f["message"][0]
 
 
 def test_crs_grade_seeded(tmp_path):

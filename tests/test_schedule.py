@@ -49,7 +49,7 @@ def export(cohort="SLE", chbrpot="Y") -> dict[str, list[dict]]:
                              "LBORRES": "NEGATIVE"})
     data["ld"] = [KEY | {"LDSEQ": str(i + 1), "LDTRT": "FLUDARABINE", "LDDAT": day(d), "LDDOSE": "25"}
                   for i, d in enumerate((-5, -4, -3))]
-    data["ex"] = [KEY | {"EXNUM": "1", "EXDAT": day(0), "EXDOSE": "1e6", "EXDOSU": "cells/kg"}]
+    data["ex"] = [KEY | {"EXNUM": "1", "EXSTDAT": day(0), "EXDOSE": "1e6", "EXDOSU": "cells/kg"}]
     data["cm"] = [KEY | {"CMSEQ": "1", "CMCAT": "VACCINE", "CMTRT": "MMR", "CMSTDAT": day(-200), "CMLIVE": "Y"}]
     return data
 
@@ -116,7 +116,7 @@ def test_missing_form_at_a_visit_is_reported(tmp_path):
 def test_missing_and_not_done_lab_tests_are_reported(tmp_path):
     data = export()
     data["lb"] = [r for r in data["lb"] if not (r["VISIT"] == "D4" and r["LBTESTCD"] == "ALT")]
-    rows(data, "lb", VISIT="D4", LBTESTCD="AST")[0].update(LBORRES="", LBSTAT="NOT_DONE", LBREASND="haemolysed")
+    rows(data, "lb", VISIT="D4", LBTESTCD="AST")[0].update(LBORRES="", LBSTAT="NOT DONE", LBREASND="haemolysed")
     f = run(tmp_path, data, "SCHED-ASSESSMENT-MISSING")
     assert f.select("visit", "expected").rows() == [("D4", "lb ALT, AST")]
 

@@ -111,6 +111,9 @@ def test_proteinuria_below_both_thresholds(tmp_path):
     ([("HBCAB", "POSITIVE", "")], True),                            # no DNA result: eligibility not shown
     ([("HBCAB", "POSITIVE", ""), ("HBVDNA", "500", "")], True),     # a DNA number without a range is not negative
     ([("HCVAB", "POSITIVE", ""), ("HCVRNA", "NOT DETECTED", "")], False),
+    ([("HBSAG", "POSITIVE", ""), ("HBVDNA", "<20", "")], False),    # below the quantification limit
+    ([("HCVAB", "POSITIVE", ""), ("HCVRNA", "<15", "")], False),
+    ([("HBSAG", "POSITIVE", ""), ("HBVDNA", "<500", "20")], True),  # censored above the ULN: not shown negative
     ([("CMVDNA", "DETECTED", "")], True),
 ])
 def test_infection_serology(tmp_path, labs, fires):
@@ -142,3 +145,17 @@ def test_other_trial_intervention_before_screening(tmp_path, start, end, ongoing
     assert f.height == int(fires)
     if fires:
         assert f.select("form", "field", "value", "dvcat").rows() == [("cm", "CMTRT", "ABC-123", "eligibility")]
+
+
+@pytest.mark.parametrize("ds,dosed,fires", [
+    ("SCREEN FAILURE", False, False),   # a screen failure is listed, not a deviation
+    ("SCREEN FAILURE", True, True),     # dosed despite the disposition: a deviation
+    ("COMPLETED", False, True),
+])
+def test_screen_failure_is_not_an_eligibility_deviation(tmp_path, ds, dosed, fires):
+    data = export()
+    data["ie"] = [KEY | {"IETESTCD": "IN04", "IECAT": "INCLUSION", "IEORRES": "N"}]
+    data["ds"] = [KEY | {"DSDECOD": ds, "DSSTDAT": "2026-01-05"}]
+    if dosed:
+        data["ld"] = [KEY | {"LDTRT": "FLUDARABINE", "LDDAT": "2026-01-10", "LDDOSE": "25", "LDDOSU": "mg/m2"}]
+    assert run(tmp_path, data, "ELIG-NOT-MET").height == int(fires)

@@ -64,7 +64,7 @@ def visit_missing(ctx):
 @check("SCHED-ASSESSMENT-MISSING", "Scheduled assessment missing at a visit that took place", "deviation", None,
        ("sv", "dm", "vs", "lb", "echo", "sledai", "mrss", "vas", "prot"),
        "A visit recorded as done (SVOCCUR Y) lacks a form, or a lab test, that the schedule of assessments "
-       "(ScheduledAssessment: form, tests, visits, cohorts) makes due there; a lab result with LBSTAT NOT_DONE counts "
+       "(ScheduledAssessment: form, tests, visits, cohorts) makes due there; a lab result with LBSTAT NOT DONE counts "
        "as missing. Reported on the visit record, once per assessment. A form absent from the export is skipped.",
        reference=f"ScheduledAssessment annotations; {CONV}", fields=("VISIT",))
 def assessment_missing(ctx):
@@ -85,7 +85,7 @@ def assessment_missing(ctx):
             due = due.join(cohort, on="subjid").filter(pl.col("cohort").is_in(list(a.cohorts))).drop("cohort")
         if a.tests:
             done = pl.DataFrame(schema={"subjid": pl.Utf8, "visit": pl.Utf8, "lbtestcd": pl.Utf8}) if form is None else \
-                form.filter(pl.col("lbstat").is_null() | (pl.col("lbstat").cast(pl.Utf8) != "NOT_DONE")) \
+                form.filter(pl.col("lbstat").is_null() | (pl.col("lbstat").cast(pl.Utf8) != "NOT DONE")) \
                     .select("subjid", "visit", "lbtestcd").unique()
             need = due.join(pl.DataFrame({"lbtestcd": list(a.tests)}), how="cross") \
                 .join(done, on=["subjid", "visit", "lbtestcd"], how="anti")
@@ -108,13 +108,21 @@ def assessment_missing(ctx):
 
 
 def _result_is(texts_key: str, negative: bool, ctx) -> pl.Expr:
-    """A qualitative result text from ProtocolParameters, or a number compared with the result's ULN."""
+    """A qualitative result text from ProtocolParameters, or a number compared with the result's ULN; for a negative
+    result also a censored one below a limit not above the ULN."""
     texts = [t.upper() for t in protocol(ctx.model).param_list(texts_key)]
     res = pl.col("lborres").cast(pl.Utf8)
     num = pl.when(res.str.contains(NUM_RE)).then(res).otherwise(None).cast(pl.Float64, strict=False)
     has = num.is_not_null() & pl.col("lbornrhi").is_not_null()
     by_number = (num <= pl.col("lbornrhi")) if negative else (num > pl.col("lbornrhi"))
-    return res.str.to_uppercase().is_in(texts) | (has & by_number)
+    result = res.str.to_uppercase().is_in(texts) | (has & by_number)
+    if not negative:
+        return result
+    # Censored below a limit ("<20" IU/mL: below the assay's quantification limit) is negative, unless the limit
+    # itself is above the result's ULN.
+    limit = res.str.extract(r"^\s*<=?\s*([0-9]+\.?[0-9]*)\s*$", 1).cast(pl.Float64, strict=False)
+    below = limit.is_not_null() & (pl.col("lbornrhi").is_null() | (limit <= pl.col("lbornrhi")))
+    return result | below.fill_null(False)
 
 
 def negative(ctx) -> pl.Expr:

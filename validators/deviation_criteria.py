@@ -206,7 +206,8 @@ def v_serology(ctx):
        "A screening test of InfectionExclusion is positive (a result text in ProtocolParameters positive_results or a "
        "number above the ULN): HBsAg or HBcAb with HBV DNA positive, HCV antibody with HCV RNA positive, HIV antibody, "
        "syphilis, CMV DNA. A positive HBV or HCV screen whose PCR result is missing or not shown negative (a negative "
-       "text, or a number within its range) is reported too: eligibility is not shown.",
+       "text, a number within its range, or a result censored below the quantification limit such as <20) is reported "
+       "too: eligibility is not shown.",
        reference=f"{REG} exclusion 5", fields=("LBORRES",))
 def serology(ctx):
     return _report(v_serology(ctx), "LBORRES")

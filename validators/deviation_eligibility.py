@@ -13,6 +13,7 @@ from datetime import timedelta
 import polars as pl
 
 from ecrf import findings as F
+from ecrf.params import enum_annotations
 from ecrf.protocol import protocol
 from ecrf.registry import check
 
@@ -306,18 +307,34 @@ def ie_contradicts(ctx):
                                                      pl.col("message"))).to_series().to_list())}
 
 
+def _screen_failures(ctx) -> list[str]:
+    """Subjects with a screen-failure disposition (DispositionReason screen_failure) who were never dosed."""
+    ds = ctx.indexed("ds")
+    if ds is None:
+        return []
+    codes = [c for c, a in enum_annotations(ctx.model, "DispositionReason").items() if a.get("screen_failure")]
+    failed = set(ds.filter(pl.col("dsdecod").cast(pl.Utf8).is_in(codes))["subjid"].drop_nulls().to_list())
+    for form in ("ld", "ex"):
+        dosed = ctx.indexed(form)
+        if dosed is not None:
+            failed -= set(dosed["subjid"].drop_nulls().to_list())
+    return sorted(failed)
+
+
 def _not_met(ctx):
     ie = ctx.indexed("ie")
     if ie is None:
         return None
     crit = protocol(ctx.model).criteria().unique("ietestcd").select("ietestcd", "waiver_allowed")
-    return ie.filter(pl.col("ieorres") == "N").join(crit, on="ietestcd", how="left") \
+    # A screen failure's unmet criterion is why it was not enrolled: listed, not a deviation.
+    return ie.filter((pl.col("ieorres") == "N") & ~pl.col("subjid").is_in(_screen_failures(ctx))).join(crit, on="ietestcd", how="left") \
         .with_columns(pl.col("waiver_allowed").fill_null(False), (pl.col("iewaiv") == "Y").fill_null(False).alias("_w"))
 
 
-@check("ELIG-NOT-MET", "Criterion not met and no valid waiver", "deviation", None, ("ie",),
+@check("ELIG-NOT-MET", "Criterion not met and no valid waiver", "deviation", None, ("ie", "ds", "ld", "ex"),
        "A subject was enrolled with a criterion recorded as not met (IEORRES N) without a waiver, or with a waiver "
-       "for a criterion whose registration text allows none (EligibilityCriterion waiver_allowed).",
+       "for a criterion whose registration text allows none (EligibilityCriterion waiver_allowed). A screen failure "
+       "(disposition DispositionReason screen_failure, never dosed) is not a deviation and is left out.",
        reference=f"{REG} eligibility criteria", fields=("IEORRES", "IEWAIV"))
 def not_met(ctx):
     d = _not_met(ctx)
@@ -333,7 +350,8 @@ def not_met(ctx):
                         expected="Y", message=bad.select(msg).to_series().to_list())}
 
 
-@check("ELIG-NOT-MET-WAIVED", "Criterion not met, enrolled on an allowed waiver", "deviation", None, ("ie",),
+@check("ELIG-NOT-MET-WAIVED", "Criterion not met, enrolled on an allowed waiver", "deviation", None,
+       ("ie", "ds", "ld", "ex"),
        "A criterion recorded as not met (IEORRES N) with an investigator waiver (IEWAIV Y) where the registration "
        "allows one (EligibilityCriterion waiver_allowed): documented, not important.",
        reference=f"{REG} general inclusion 4; cohort adequate-treatment criteria", fields=("IEORRES", "IEWAIV"))

@@ -21,8 +21,8 @@ def _day0(ctx):
     if ex is None:
         return None
     n = protocol(ctx.model).param("day0_infusion_number")
-    return ex.filter((pl.col("exnum") == n) & pl.col("exdat").is_not_null()) \
-        .group_by("subjid").agg(pl.col("exdat").min().alias("_d0"))
+    return ex.filter((pl.col("exnum") == n) & pl.col("exstdat").is_not_null()) \
+        .group_by("subjid").agg(pl.col("exstdat").min().alias("_d0"))
 
 
 def _only(domain, r):
@@ -128,35 +128,35 @@ def ex_dose(ctx):
 @check("SCHED-EX-NO-LD", "Infusion without completed lymphodepletion", "deviation", None, ("ex", "ld"),
        "The first KN5601-K infusion is not preceded by every planned lymphodepletion administration (each "
        "LymphodepletionDrug on as many dates before day 0 as it has planned days).",
-       reference=f"{REG} intervention (Flu/Cy lymphodepletion, then KN5601-K)", fields=("EXDAT",))
+       reference=f"{REG} intervention (Flu/Cy lymphodepletion, then KN5601-K)", fields=("EXSTDAT",))
 def ex_without_ld(ctx):
     ex = ctx.indexed("ex")
     if ex is None:
         return {}
     n = protocol(ctx.model).param("day0_infusion_number")
     drugs = protocol(ctx.model).lymphodepletion()
-    first = ex.filter((pl.col("exnum") == n) & pl.col("exdat").is_not_null())
+    first = ex.filter((pl.col("exnum") == n) & pl.col("exstdat").is_not_null())
     need = pl.DataFrame({"ldtrt": list(drugs), "_need": [len(x.days) for x in drugs.values()]})
-    pairs = first.select("_idx", "subjid", "exdat").join(need, how="cross")
+    pairs = first.select("_idx", "subjid", "exstdat").join(need, how="cross")
     ld = ctx.indexed("ld")
     if ld is not None:
         got = pairs.join(ld.select("subjid", "ldtrt", "lddat"), on=["subjid", "ldtrt"], how="left") \
-            .filter(pl.col("lddat") < pl.col("exdat")).group_by("_idx", "ldtrt").agg(pl.col("lddat").n_unique().alias("_got"))
+            .filter(pl.col("lddat") < pl.col("exstdat")).group_by("_idx", "ldtrt").agg(pl.col("lddat").n_unique().alias("_got"))
         pairs = pairs.join(got, on=["_idx", "ldtrt"], how="left")
     else:
         pairs = pairs.with_columns(pl.lit(None, pl.UInt32).alias("_got"))
     short = pairs.with_columns(pl.col("_got").fill_null(0)).filter(pl.col("_got") < pl.col("_need"))
-    bad = short.group_by("_idx", "exdat").agg(
+    bad = short.group_by("_idx", "exstdat").agg(
         pl.format("{} {}/{}", pl.col("ldtrt"), pl.col("_got"), pl.col("_need")).sort().str.join(", ").alias("_what")) \
         .sort("_idx")
-    return _only("ex", F.from_frame(bad, "EXDAT", pl.col("exdat"), pl.lit("all planned lymphodepletion days before"),
+    return _only("ex", F.from_frame(bad, "EXSTDAT", pl.col("exstdat"), pl.lit("all planned lymphodepletion days before"),
                                     pl.format("first infusion without completed lymphodepletion (given/planned: {})",
                                               pl.col("_what"))))
 
 
 # Study procedures whose dates must not precede the first informed consent.
 PROCEDURES = {"sv": ("svstdat", "SVSTDAT"), "vs": ("vsdat", "VSDAT"), "lb": ("lbdat", "LBDAT"),
-              "echo": ("echodat", "ECHODAT"), "ld": ("lddat", "LDDAT"), "ex": ("exdat", "EXDAT")}
+              "echo": ("echodat", "ECHODAT"), "ld": ("lddat", "LDDAT"), "ex": ("exstdat", "EXSTDAT")}
 
 
 @check("IC-PROCEDURE-BEFORE-CONSENT", "Study procedure before informed consent", "deviation", None,

@@ -42,7 +42,7 @@ def _read_results(ctx, lb) -> pl.DataFrame:
         [pl.col(c).cast(pl.Utf8) for c in ("subjid", "visit", "lbtestcd", "lborres", "lborresu", "lbnrind", "lbstat")]
         + [pl.col(c).cast(pl.Float64) for c in ("lbornrlo", "lbornrhi")] + [pl.col("lbtoxgr").cast(pl.Int64)])
     d = with_parsed(typed.with_row_index("_idx"), "lborres", "_r", ctx.model)
-    not_done = pl.col("lbstat").fill_null("") == "NOT_DONE"
+    not_done = pl.col("lbstat").fill_null("") == "NOT DONE"
     d = d.filter(~not_done & (pl.col("_r_status") != NOT_DONE) & pl.col("lbtestcd").is_not_null())
     return (d.join(units_frame(ctx.model), on=["lbtestcd", "lborresu"], how="left")
             .join(limits_frame(ctx.model), on="lbtestcd", how="left"))

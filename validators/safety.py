@@ -61,9 +61,11 @@ def _txt(col: str) -> pl.Expr:
        "vasopressors {CrsGrading.hypotension_no_vasopressor_grade}, one vasopressor with or without vasopressin "
        "{CrsGrading.hypotension_one_vasopressor_grade}, several vasopressors "
        "{CrsGrading.hypotension_multiple_vasopressors_grade}) and the hypoxia grade of the oxygen support "
-       "(OxygenSupport crs_hypoxia_grade); fever alone is grade {CrsGrading.fever_only_grade}. Grade "
+       "(OxygenSupport crs_hypoxia_grade; for a nasal cannula the recorded flow CRSFLOW decides: up to "
+       "{CrsGrading.low_flow_max_l_min} L/min grade {CrsGrading.low_flow_grade}, above it grade "
+       "{CrsGrading.high_flow_grade}); fever alone is grade {CrsGrading.fever_only_grade}. Grade "
        "{CrsGrading.death_grade} (death) needs a death record.",
-       reference=ASTCT, fields=("CRSGR", "CRSFEVER", "CRSHYPO", "CRSVASO", "CRSVSPRS", "CRSOXY"))
+       reference=ASTCT, fields=("CRSGR", "CRSFEVER", "CRSHYPO", "CRSVASO", "CRSVSPRS", "CRSOXY", "CRSFLOW"))
 def crs_grade(ctx):
     t = ctx.table("crs")
     if t is None or t.n_rows == 0:
@@ -79,7 +81,12 @@ def crs_grade(ctx):
               .when(hy == "Y").then(none_).otherwise(0))
     hyp_hi = (pl.when(v >= multi).then(top).when(v >= single).then(one).when(v.is_null()).then(top)
               .when((vp == "Y") | vp.is_null()).then(one).when(hy == "N").then(0).otherwise(none_))
-    ox = pl.col("crsoxy").replace_strict(oxy, default=None, return_dtype=pl.Int64)
+    cannulas = [c for c, a in enum_annotations(ctx.model, "OxygenSupport").items() if a.get("cannula")]
+    flow = pl.col("crsflow").cast(pl.Float64)
+    # A nasal cannula is low- or high-flow by its flow, whichever box was ticked (ASTCT 2019).
+    ox = (pl.when(pl.col("crsoxy").is_in(cannulas) & flow.is_not_null())
+          .then(pl.when(flow > p("low_flow_max_l_min")).then(p("high_flow_grade")).otherwise(p("low_flow_grade")))
+          .otherwise(pl.col("crsoxy").replace_strict(oxy, default=None, return_dtype=pl.Int64)))
     ox_lo, ox_hi = ox.fill_null(0), ox.fill_null(max(oxy.values()))
     fev_lo = pl.when(fever == "Y").then(p("fever_only_grade")).otherwise(0)
     fev_hi = pl.when(fever == "N").then(0).otherwise(p("fever_only_grade"))
@@ -87,7 +94,7 @@ def crs_grade(ctx):
         pl.max_horizontal(fev_lo, hyp_lo, ox_lo).alias("_lo"), pl.max_horizontal(fev_hi, hyp_hi, ox_hi).alias("_hi"))
     detail = pl.concat_str([pl.lit("fever "), _txt("crsfever"), pl.lit(", hypotension "), _txt("crshypo"),
                             pl.lit(", vasopressors "), _txt("crsvaso"), pl.lit(", vasopressin "), _txt("crsvsprs"),
-                            pl.lit(", oxygen "), _txt("crsoxy")])
+                            pl.lit(", oxygen "), _txt("crsoxy"), pl.lit(" at "), _txt("crsflow"), pl.lit(" L/min")])
     f = _grade_findings(d, "crsgr", "CRSGR", p("death_grade"), _dead(ctx), "CRS", detail)
     return {} if f is None else {"crs": f}
 

@@ -8,8 +8,7 @@ from datetime import timedelta
 from ecrf.example.plan import StudyPlan
 from ecrf.example.score_items import capd_scores, ice_tasks
 from ecrf.example.subjects import Subject
-
-ICE_FROM_AGE = 12  # ICE needs a cooperative child of 12 or over; younger children are assessed with CAPD
+from ecrf.params import class_parameter
 
 
 def add_safety(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) -> None:
@@ -19,7 +18,7 @@ def add_safety(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) -> No
     def add_ae(**kw) -> str:
         nonlocal seq
         seq += 1
-        ae.add(**s.keys, aeseq=str(seq), aeongo="N", aeout="RECOVERED", aeacn="NOT_APPLICABLE", **kw)
+        ae.add(**s.keys, aeseq=str(seq), aeongo="N", aeout="RECOVERED/RESOLVED", aeacn="NOT APPLICABLE", **kw)
         return str(seq)
 
     if s.withdrawn is not None:
@@ -56,7 +55,7 @@ def add_safety(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) -> No
                    aetoxgr="1", aeser="N", aerel="RELATED")
     for k in range(n):
         when = icans_start + timedelta(days=k)
-        if s.age_on(when) >= ICE_FROM_AGE:  # ICE 7-9 and CAPD 1-8 both give grade 1 with nothing else abnormal
+        if s.age_on(when) >= class_parameter(plan.model, "IcansGrading", "ice_min_age"):  # ICE 7-9 and CAPD 1-8 both give grade 1 with nothing else abnormal
             ice = rng.randint(7, 9)
             items = {"icanstool": "ICE", "icescore": str(ice), **_text(ice_tasks(plan.model, ice, rng))}
         else:
@@ -78,5 +77,5 @@ def _withdrawal(out: dict, s: Subject, rng: random.Random, add_ae) -> None:
            aestdat=start.isoformat(), aeendat=(s.withdrawn + timedelta(days=rng.randint(2, 9))).isoformat(),
            aetoxgr="1", aeser="N", aerel="NOT_RELATED")
     ds = out["ds"]
-    ds.add(**s.keys, dsdecod=ds.code("dsdecod", "WITHDRAWAL_BY_PARENT_GUARDIAN"), dsstdat=s.withdrawn.isoformat(),
+    ds.add(**s.keys, dsdecod=ds.code("dsdecod", "WITHDRAWAL BY PARENT/GUARDIAN"), dsstdat=s.withdrawn.isoformat(),
            dsterm="Family moved abroad")

@@ -227,7 +227,7 @@ class _Export:
 
     def day0(self, subject: str) -> date:
         ex = self.rows("ex", (pl.col("SUBJID") == subject) & (pl.col("EXNUM") == "1"))
-        return date.fromisoformat(ex["EXDAT"][0])
+        return date.fromisoformat(ex["EXSTDAT"][0])
 
     def screening(self, subject: str) -> date:
         sv = self.rows("sv", (pl.col("SUBJID") == subject) & (pl.col("VISIT") == self.protocol.screening_visit))
@@ -267,7 +267,7 @@ def _screening_value(form: str, title: str, value: Callable, check_id: str, wher
 
 
 # Procedures whose dates are compared with the consent date, and the date item each records.
-_PROCEDURE_DATES = {"sv": "SVSTDAT", "vs": "VSDAT", "lb": "LBDAT", "echo": "ECHODAT", "ld": "LDDAT", "ex": "EXDAT"}
+_PROCEDURE_DATES = {"sv": "SVSTDAT", "vs": "VSDAT", "lb": "LBDAT", "echo": "ECHODAT", "ld": "LDDAT", "ex": "EXSTDAT"}
 _FULL_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
@@ -336,8 +336,8 @@ def _ld_day(ex, subject, rng):
 def _ld_missing(ex, subject, rng):
     row = ex.pick("ld", subject, rng, pl.col("LDTRT") == "CYCLOPHOSPHAMIDE")
     ex.drop("ld", row["_i"])
-    exdat = ex.rows("ex", (pl.col("SUBJID") == subject) & (pl.col("EXNUM") == "1"))["EXDAT"][0]
-    return [("SCHED-EX-NO-LD", "ex", "EXDAT", exdat)]
+    exstdat = ex.rows("ex", (pl.col("SUBJID") == subject) & (pl.col("EXNUM") == "1"))["EXSTDAT"][0]
+    return [("SCHED-EX-NO-LD", "ex", "EXSTDAT", exstdat)]
 
 
 def _ex_tenfold(ex, subject, rng):
@@ -552,6 +552,8 @@ CLINICAL = (
 
 def all_clinical() -> tuple[Clinical, ...]:
     """The clinical seeds of every area, most constrained first (each area's module lists its own)."""
-    from ecrf.example import seeds_consistency, seeds_labs, seeds_protocol, seeds_scores
+    from ecrf.example import (seeds_consistency, seeds_labs, seeds_pairs, seeds_panel, seeds_protocol, seeds_safety,
+                              seeds_scores)
 
-    return CLINICAL + seeds_protocol.CLINICAL + seeds_consistency.CLINICAL + seeds_scores.CLINICAL + seeds_labs.CLINICAL
+    return (CLINICAL + seeds_safety.CLINICAL + seeds_pairs.CLINICAL + seeds_protocol.CLINICAL + seeds_consistency.CLINICAL
+            + seeds_scores.CLINICAL + seeds_labs.CLINICAL + seeds_panel.CLINICAL + seeds_safety.LATE)

@@ -50,7 +50,7 @@ def _ae(ex, subject, term, start: date, end: date, grade: str, serious: str, out
     _append(ex, "ae", subject, {"AESEQ": _next_aeseq(ex, subject), "AETERM": term, "AEDECOD": term, "AECAT": "OTHER",
                                 "AESTDAT": start.isoformat(), "AEENDAT": end.isoformat(), "AEONGO": "N",
                                 "AETOXGR": grade, "AESER": serious, "AEREL": "NOT_RELATED",
-                                "AEACN": "NOT_APPLICABLE", "AEOUT": outcome} | sae)
+                                "AEACN": "NOT APPLICABLE", "AEOUT": outcome} | sae)
 
 
 def _dx_after_consent(ex, subject, rng):
@@ -88,11 +88,11 @@ def _disposition_after_death(ex, subject, rng):
 
 def _ae_after_withdrawal(ex, subject, rng):
     end = _last_date(ex, subject) + timedelta(days=1)
-    _append(ex, "ds", subject, {"DSDECOD": "WITHDRAWAL_BY_PARENT_GUARDIAN", "DSSTDAT": end.isoformat(),
+    _append(ex, "ds", subject, {"DSDECOD": "WITHDRAWAL BY PARENT/GUARDIAN", "DSSTDAT": end.isoformat(),
                                 "DSTERM": "Family moved away"})
     start = end + timedelta(days=10)
     # Its end date after withdrawal is allowed follow-up; its start is not.
-    _ae(ex, subject, "Upper respiratory tract infection", start, start + timedelta(days=4), "1", "N", "RECOVERED")
+    _ae(ex, subject, "Upper respiratory tract infection", start, start + timedelta(days=4), "1", "N", "RECOVERED/RESOLVED")
     return [("XF-AFTER-END", "ae", "AESTDAT", start.isoformat())]
 
 

@@ -20,6 +20,6 @@ def add_treatment(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) ->
                lddose=f"{mg_per_m2 * bsa:.1f}", ldplan=f"{mg_per_m2:g}", ldbsa=f"{bsa:.2f}",
                ldbsamth=ld.code("ldbsamth", "MOSTELLER"))
     ex = out["ex"]
-    ex.add(**s.keys, exnum="1", exdat=s.d0.isoformat(), exdoselv=s.doselvl,
+    ex.add(**s.keys, exnum="1", exstdat=s.d0.isoformat(), exdoselv=s.doselvl,
            exdose=f"{plan.cells_per_kg[s.doselvl]:.1e}".replace("e+0", "e"), exdosu=ex.code("exdosu", "cells/kg"),
            exwt=f"{s.weight:.1f}", excomp="Y")

@@ -31,6 +31,8 @@ LAB_PANEL = {
     "ALB": ("SERUM", "g/L", 35, 50, 1),
     "CRP": ("SERUM", "mg/L", 0, 8, 1),
 }
+# Differential counts as shares of the leukocytes drawn for the same panel, so that they never exceed it.
+PART_SHARE = {"NEUT": (0.45, 0.65), "LYM": (0.2, 0.33)}
 # A made-up CRP assay reporting results below its detection limit as censored text, as many labs do.
 CRP_DETECTION_LIMIT = "0.5"
 CRP_CENSORED_SHARE = 0.25
@@ -92,16 +94,19 @@ def _labs(lb, s: Subject, rng: random.Random, keys: dict, when: str, baseline: d
     """The visit's lab panel with consistent indicators and CTCAE grades; returns the creatinine result and
     unit, for the eGFR. Panel units are the SI units of the catalogue, so values grade as written."""
     visit = keys["visit"]
+    drawn: dict[str, float] = {}
     for test, (spec, unit, lo, hi, dec) in LAB_PANEL.items():
         value = rng.uniform(lo, hi)
         if test == "CREAT":  # creatinine follows body size, for a healthy eGFR of about 100-130
             value = 31 * s.height / 100 * rng.uniform(0.85, 1.15)
-        elif visit in NADIR_VISITS and test in ("LYM", "WBC"):
+        elif test in PART_SHARE:  # a share of this panel's leukocytes, low when they are low
+            value = drawn["WBC"] * rng.uniform(*PART_SHARE[test])
+        elif visit in NADIR_VISITS and test == "WBC":
             value = lo * rng.uniform(0.1, 0.7)
         elif rng.random() < 0.08:  # now and then a result just outside the range
             value = rng.choice((lo * 0.85, hi * 1.15))
         text = f"{value:.{dec}f}"
-        v = float(text)  # judge the rounded value, as the reader of the export will
+        v = drawn[test] = float(text)  # judge the rounded value, as the reader of the export will
         ind = "LOW" if v < lo else "HIGH" if v > hi else "NORMAL"
         if test == "CRP" and ind == "NORMAL" and rng.random() < CRP_CENSORED_SHARE:
             text = "<" + CRP_DETECTION_LIMIT

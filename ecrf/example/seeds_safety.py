@@ -1,0 +1,40 @@
+"""Clinical seeds for the safety assessment checks (see ecrf.example.seeding for how seeds are placed)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ecrf.example.score_items import capd_scores, ice_tasks, titled
+from ecrf.example.seeding import Clinical, _f
+
+
+def _icans_other_tool(ex, subject, rng):
+    # The other tool with a score of the same grade (1), so only the tool disagrees with the age.
+    row = ex.pick("icans", subject, rng, pl.col("ICANSGR") == "1")
+    if row["ICANSTOOL"] == "ICE":
+        ex.set("icans", row["_i"], ICANSTOOL="CAPD", ICESCORE="", CAPDSCORE="4",
+               **titled({k: "" for k in ice_tasks(ex.model, 9, rng)}), **titled(capd_scores(ex.model, 4, rng)))
+        tool = "CAPD"
+    else:
+        ex.set("icans", row["_i"], ICANSTOOL="ICE", CAPDSCORE="", ICESCORE="8",
+               **titled({k: "" for k in capd_scores(ex.model, 4, rng)}), **titled(ice_tasks(ex.model, 8, rng)))
+        tool = "ICE"
+    return [("SAFE-ICANS-TOOL", "icans", "ICANSTOOL", tool)]
+
+
+def _crs_fever_cool(ex, subject, rng):
+    row = ex.pick("crs", subject, rng, pl.col("CRSFEVER") == "Y")
+    ex.set("crs", row["_i"], CRSTMAX="37.6")
+    return [("SAFE-CRS-FEVER", "crs", "CRSFEVER", "Y")]
+
+
+CLINICAL = (
+    Clinical("SAFE-ICANS-TOOL", _f("icans"), _f("dm:BRTHDAT"), lambda ex: ex.subjects("icans", pl.col("ICANSGR") == "1"),
+             _icans_other_tool, "ICANS graded with the encephalopathy tool of the other age group"),
+)
+
+# Placed last: any CRS day carries it, so it takes a subject the more constrained seeds left.
+LATE = (
+    Clinical("SAFE-CRS-FEVER", _f("crs"), _f(), lambda ex: ex.subjects("crs", pl.col("CRSFEVER") == "Y"),
+             _crs_fever_cool, "CRS day recorded with fever but a maximum temperature of 37.6 C"),
+)

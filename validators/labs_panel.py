@@ -1,0 +1,38 @@
+"""Results of one panel against each other: a differential count cannot exceed the total it is part of."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ecrf import findings as F
+from ecrf.params import enum_annotations
+from ecrf.registry import check
+from ecrf.validators.labs import _p, _results
+
+
+@check("LAB-PART-TOTAL", "Differential count above its total", "consistency", "error", ("lb",),
+       "A count that is part of a total (LabTestCode part_of: neutrophils and lymphocytes of the leukocytes) is "
+       "above the total measured in the same panel (subject, visit and date), after conversion to SI units; "
+       "censored results are judged on every value they stand for.",
+       reference="Haematology: the differential counts are fractions of the total leukocyte count",
+       fields=("LBORRES",))
+def part_above_total(ctx):
+    d = _results(ctx)
+    if d is None:
+        return {}
+    parts = {c: a["part_of"] for c, a in enum_annotations(ctx.model, "LabTestCode").items() if a.get("part_of")}
+    tol = _p(ctx, "relative_tolerance")
+    si = d.filter(pl.col("_factor").is_not_null() & pl.col("_r_num").is_not_null()).with_columns(
+        (pl.col("_r_lo") * pl.col("_factor")).alias("_si_lo"), (pl.col("_r_hi") * pl.col("_factor")).alias("_si_hi"))
+    keys = ["subjid", "visitnum", "lbdat"]
+    part = si.filter(pl.col("lbtestcd").is_in(list(parts))).with_columns(
+        pl.col("lbtestcd").replace_strict(parts, default=None).alias("_total_code"))
+    total = si.select(*keys, pl.col("lbtestcd").alias("_total_code"), pl.col("_si_hi").alias("_total_hi"),
+                      pl.col("lborres").alias("_total_res"), pl.col("lborresu").alias("_total_unit"))
+    j = part.join(total, on=[*keys, "_total_code"], how="inner")
+    bad = j.filter(pl.col("_si_lo") > pl.col("_total_hi") * (1 + tol)).unique("_idx").sort("_idx")
+    expected = pl.format("at most {} {} ({})", pl.col("_total_res"), pl.col("_total_unit"), pl.col("_total_code"))
+    message = pl.format("{} {} {} is above the {} {} {} of the same panel", pl.col("lbtestcd"), pl.col("lborres"),
+                        pl.col("lborresu"), pl.col("_total_code"), pl.col("_total_res"), pl.col("_total_unit"))
+    f = F.from_frame(bad, "LBORRES", pl.col("lborres"), expected, message)
+    return {} if f is None else {"lb": f}

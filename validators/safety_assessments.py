@@ -1,0 +1,76 @@
+"""Safety assessments read as ASTCT 2019 defines them: the ICANS tool for the child's age, fever by temperature."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ecrf import findings as F
+from ecrf.params import class_parameter
+from ecrf.registry import check
+
+ASTCT = "Lee BBMT 2019;25:625 (ASTCT consensus)"
+
+
+def _birth_dates(ctx) -> pl.DataFrame | None:
+    dm = ctx.table("dm")
+    if dm is None:
+        return None
+    full_date = ctx.model.view.get_type("full_date").pattern  # a partial birth date gives no exact age
+    return (dm.typed.filter(pl.col("brthdat").str.contains(full_date))
+            .select("subjid", pl.col("brthdat").str.to_date("%Y-%m-%d", strict=False).alias("_birth"))
+            .drop_nulls().unique("subjid", keep="first"))
+
+
+def _age_on(day: pl.Expr, birth: pl.Expr) -> pl.Expr:
+    """Completed years on `day`."""
+    before_birthday = (day.dt.month() < birth.dt.month()) | (
+        (day.dt.month() == birth.dt.month()) & (day.dt.day() < birth.dt.day()))
+    return day.dt.year() - birth.dt.year() - before_birthday.cast(pl.Int32)
+
+
+@check("SAFE-ICANS-TOOL", "ICANS encephalopathy tool not the one for the child's age", "consistency", "warning",
+       ("icans", "dm"),
+       "ASTCT 2019 grades encephalopathy with the ICE score from age {IcansGrading.ice_min_age} and with CAPD below "
+       "it: ICANSTOOL must be CAPD when the subject is under {IcansGrading.ice_min_age} on ICANSDAT (age from the "
+       "full birth date) and ICE from that age. Rows without a full birth date or assessment date are not judged.",
+       reference=ASTCT, fields=("ICANSTOOL", "ICANSDAT", "BRTHDAT"))
+def icans_tool(ctx):
+    t, births = ctx.table("icans"), _birth_dates(ctx)
+    if t is None or t.n_rows == 0 or births is None:
+        return {}
+    ice_age = class_parameter(ctx.model, "IcansGrading", "ice_min_age")
+    d = (t.typed.with_row_index("_idx").join(births, on="subjid", how="inner")
+         .filter(pl.col("icansdat").is_not_null() & pl.col("icanstool").is_not_null())
+         .with_columns(_age_on(pl.col("icansdat"), pl.col("_birth")).alias("_age")))
+    d = d.with_columns(pl.when(pl.col("_age") >= ice_age).then(pl.lit("ICE")).otherwise(pl.lit("CAPD")).alias("_tool"))
+    bad = d.filter(pl.col("icanstool").cast(pl.Utf8) != pl.col("_tool")).sort("_idx")
+    if bad.is_empty():
+        return {}
+    message = pl.concat_str([pl.lit("ICANS assessed with "), pl.col("icanstool").cast(pl.Utf8), pl.lit(" at age "),
+                             pl.col("_age").cast(pl.Utf8), pl.lit(f" (ICE from {ice_age} years, CAPD below)")])
+    out = bad.select(pl.col("_idx").cast(pl.Int64), pl.col("icanstool").cast(pl.Utf8).alias("v"),
+                     pl.col("_tool").alias("e"), message.alias("m"))
+    return {"icans": F.raw(_idx=out["_idx"].to_list(), field="ICANSTOOL", value=out["v"].to_list(),
+                           expected=out["e"].to_list(), message=out["m"].to_list())}
+
+
+@check("SAFE-CRS-FEVER", "CRS fever flag contradicts the maximum temperature", "consistency", "warning", ("crs",),
+       "ASTCT 2019 fever is a temperature of {CrsGrading.fever_min_c} C or more: CRSFEVER N with a maximum "
+       "temperature (CRSTMAX) at or above it contradicts itself; CRSFEVER Y with a maximum below it is queried, as it "
+       "holds only when antipyretics or anti-cytokine therapy masked the fever.",
+       reference=ASTCT, fields=("CRSFEVER", "CRSTMAX"))
+def crs_fever(ctx):
+    t = ctx.table("crs")
+    if t is None or t.n_rows == 0 or not {"crsfever", "crstmax"} <= set(t.df.columns):
+        return {}
+    fever_min = float(class_parameter(ctx.model, "CrsGrading", "fever_min_c"))
+    d = t.typed.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64),
+                                                     pl.col("crstmax").cast(pl.Float64).alias("_tmax"))
+    hot = pl.col("_tmax") >= fever_min
+    bad = d.filter(pl.col("_tmax").is_not_null() & (((pl.col("crsfever") == "N") & hot)
+                                                   | ((pl.col("crsfever") == "Y") & ~hot)))
+    expected = pl.when(hot).then(pl.lit("Y (fever)")).otherwise(pl.lit("N, or a fever masked by treatment"))
+    message = pl.format("CRSFEVER {} with a maximum temperature of {} C (fever from {} C)", pl.col("crsfever"),
+                        pl.col("_tmax"), pl.lit(fever_min))
+    f = F.from_frame(bad, "CRSFEVER", pl.col("crsfever"), expected, message)
+    return {} if f is None else {"crs": f}
