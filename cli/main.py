@@ -33,6 +33,13 @@ class EcrfGroup(click.Group):
             ctx.exit(EXIT_INTERNAL_ERROR)
 
 
+def schema_option(func):
+    """`--schema FILE` (or $ECRF_SCHEMA): the study's LinkML schema; the bundled KN5601-K schema by default."""
+    return click.option("--schema", "schema", envvar="ECRF_SCHEMA", type=click.Path(path_type=Path, dir_okay=False),
+                        help="The study's LinkML schema (default: $ECRF_SCHEMA, else the bundled KN5601-K "
+                             "schema).")(func)
+
+
 @click.group(cls=EcrfGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ecrf")
 def main():
@@ -62,7 +69,8 @@ def main():
 @click.option("--category", multiple=True,
               type=click.Choice(["structure", "range", "consistency", "deviation"]),
               help="Run only checks of this category (repeatable).")
-def validate(path, input_format, fmt, output, fail_on, category):
+@schema_option
+def validate(path, input_format, fmt, output, fail_on, category, schema):
     """Validate the export at PATH (a folder with one CSV file per form, e.g. dm.csv, ae.csv).
 
     Every row read is checked; the report shows rows read and rows checked per form, then one finding per
@@ -73,18 +81,22 @@ def validate(path, input_format, fmt, output, fail_on, category):
       ecrf validate export/
       ecrf validate export/ --format json --output findings.json
       ecrf validate export/ --fail-on warning      # for CI: warnings fail too
+      ecrf validate sdtm/ --schema studies/cdisc-msg2/msg2.yaml   # another study
+
+    Checks the study's model cannot support (a form, item, role or parameter it lacks) are listed as not
+    applicable in the report.
     """
     from ecrf.engine import validate as run
     from ecrf.model import load_model
     from ecrf.readers import read_export
-    from ecrf.registry import all_checks
+    from ecrf.registry import registered
     from ecrf.reports import machine, terminal
     from ecrf.writer import protect, write_text
 
-    model = load_model()
+    model = load_model(schema)
     protect(path)
     export = read_export(path, model, input_format)
-    checks = [c for c in all_checks() if not category or c.category in category]
+    checks = [c for c in registered() if not category or c.category in category]
     result = run(model, export, checks)
     if fmt == "json":
         text = machine.to_json(result, str(path))
@@ -105,7 +117,8 @@ def validate(path, input_format, fmt, output, fail_on, category):
 @click.argument("artifact", type=click.Choice(["jsonschema", "pandera", "docs", "assumptions"]))
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="File to write (default: standard output).")
-def generate(artifact, output):
+@schema_option
+def generate(artifact, output, schema):
     """Generate ARTIFACT from the schema: jsonschema, pandera (a Python module), docs (data dictionary) or
     assumptions (the register of [CONV] defaults the study team must confirm).
 
@@ -117,10 +130,10 @@ def generate(artifact, output):
       ecrf generate assumptions -o docs/assumptions.md
     """
     from ecrf.generators import build
-
+    from ecrf.model import load_model
     from ecrf.writer import write_text
 
-    text = build(artifact)
+    text = build(artifact, load_model(schema))
     if output:
         write_text(output, text)
         click.echo(f"wrote {output}", err=True)

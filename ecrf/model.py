@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from linkml_runtime.utils.schemaview import SchemaView
 
 SCHEMA_FILE = "kn5601k.yaml"
+# The study schema used when none is passed (`--schema` on the command line sets the same thing per run).
+SCHEMA_ENV = "ECRF_SCHEMA"
+
+
+class ModelLacks(KeyError):
+    """The study model has no such form, item or role: a check that needs it is not applicable to this study."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "the model lacks what the check needs"
+
+
+class Forms(dict):
+    """The model's forms by domain; a missing one raises ModelLacks (a KeyError), never a bare KeyError."""
+
+    def __missing__(self, domain: str):
+        raise ModelLacks(f"the study model has no form {domain!r}")
 
 # Python-side kinds of an item, from the LinkML range; the checks derive from these.
 NUMERIC_KINDS = {"integer", "decimal"}
@@ -27,6 +45,7 @@ class Item:
     description: str
     kind: str  # integer | decimal | string | enum | full_date | partial_date
     required: bool = False
+    role: str | None = None  # what the item means to the generic checks (subject, visit, start_date, ...)
     pattern: str | None = None
     minimum: float | None = None
     maximum: float | None = None
@@ -72,7 +91,26 @@ class Form:
     by_name: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def item(self, name: str) -> Item:
-        return self.by_name[name]
+        try:
+            return self.by_name[name]
+        except KeyError:
+            raise ModelLacks(f"form {self.domain} of the study model has no item {name!r}") from None
+
+    def has(self, name: str) -> bool:
+        return name in self.by_name
+
+    def role(self, role: str) -> str:
+        """The name of the item annotated with this role (schema annotation `role`); ModelLacks when none."""
+        found = self.find_role(role)
+        if found is None:
+            raise ModelLacks(f"form {self.domain} of the study model has no item with role {role!r}")
+        return found
+
+    def find_role(self, role: str) -> str | None:
+        for i in self.items:
+            if i.role == role:
+                return i.name
+        return None
 
     @property
     def required_items(self) -> tuple[str, ...]:
@@ -82,7 +120,8 @@ class Form:
 @dataclass(eq=False)  # hashable by identity, so derived artifacts can be cached per model
 class StudyModel:
     view: SchemaView
-    forms: dict[str, Form]  # by domain, in schema order
+    forms: Forms  # by domain, in schema order
+    path: str = ""
 
     def form_for_file(self, stem: str) -> Form | None:
         """A CSV file is named after the form's domain (dm.csv) or class (Demographics.csv), any case."""
@@ -99,13 +138,30 @@ class StudyModel:
 
 
 def schema_path() -> Path:
+    """The bundled KN5601-K schema."""
     return Path(str(files("ecrf.schema") / SCHEMA_FILE))
 
 
-@lru_cache(maxsize=4)
-def load_model(path: str | None = None) -> StudyModel:
-    view = SchemaView(str(path or schema_path()), merge_imports=True)
-    forms: dict[str, Form] = {}
+def resolve_schema(path: str | os.PathLike[str] | None = None) -> Path:
+    """The schema to use: `path`, else $ECRF_SCHEMA, else the bundled KN5601-K schema."""
+    chosen = path or os.environ.get(SCHEMA_ENV) or schema_path()
+    return Path(chosen).resolve()
+
+
+def load_model(path: str | os.PathLike[str] | None = None) -> StudyModel:
+    """The study model of the schema at `path` (default: see resolve_schema), loaded once per file and process."""
+    p = resolve_schema(path)
+    if not p.is_file():
+        from ecrf.errors import InputError
+
+        raise InputError(p, "no such schema file")
+    return _load(str(p))
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> StudyModel:
+    view = SchemaView(path, merge_imports=True)
+    forms = Forms()
     for cname, cls in view.all_classes(ordered_by=_schema_order()).items():
         ann = cls.annotations or {}
         if "domain" not in ann or cls.mixin:
@@ -122,7 +178,7 @@ def load_model(path: str | None = None) -> StudyModel:
         required_form = str(ann["required_form"].value).lower() == "true" if "required_form" in ann else False
         forms[domain] = Form(cname, domain, (cls.description or "").strip(), items, keys, required_form,
                              {i.name: i for i in items})
-    return StudyModel(view, forms)
+    return StudyModel(view, forms, path)
 
 
 def _schema_order():
@@ -156,6 +212,7 @@ def _item(view: SchemaView, slot) -> Item:
         description=(slot.description or "").strip(),
         kind=kind,
         required=bool(slot.required),
+        role=_annotation(slot, "role"),
         pattern=pattern,
         minimum=_f(slot.minimum_value),
         maximum=_f(slot.maximum_value),
@@ -168,3 +225,8 @@ def _item(view: SchemaView, slot) -> Item:
 
 def _f(v) -> float | None:
     return None if v is None else float(v)
+
+
+def _annotation(element: Any, key: str) -> str | None:
+    a = (getattr(element, "annotations", None) or {}).get(key)
+    return None if a is None else str(a.value)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from ecrf.model import StudyModel
 
 CATEGORIES = ("structure", "range", "consistency", "deviation")
 SEVERITIES = ("error", "warning", "important", "non-important")
@@ -15,7 +17,7 @@ class Check:
     id: str
     title: str
     category: str
-    severity: str
+    severity: str | None  # None: a deviation check whose importance the study schema gives (see bind)
     forms: tuple[str, ...]
     description: str
     reference: str = ""
@@ -27,7 +29,9 @@ class Check:
     def __post_init__(self):
         if self.category not in CATEGORIES:
             raise ValueError(f"{self.id}: unknown category {self.category}")
-        if self.severity not in SEVERITIES:
+        if self.severity is None and self.category != "deviation":
+            raise ValueError(f"{self.id}: severity missing")
+        if self.severity is not None and self.severity not in SEVERITIES:
             raise ValueError(f"{self.id}: unknown severity {self.severity}")
 
 
@@ -47,33 +51,61 @@ def register(check: Check) -> Check:
     return check
 
 
-@lru_cache(maxsize=1)
-def deviation_classes() -> dict[str, tuple[str, str]]:
-    """{check id: (importance, dvcat)} from the schema's DeviationCheck enum (schema/protocol.yaml)."""
+def deviation_classes(model: StudyModel | None = None) -> dict[str, tuple[str, str]]:
+    """{check id: (importance, dvcat)} from the model's DeviationCheck enum (schema/protocol.yaml); empty when the
+    study has none."""
     from ecrf.model import load_model
     from ecrf.params import enum_annotations
 
+    m = model or load_model()
+    if m.view.get_enum("DeviationCheck") is None:
+        return {}
     return {cid: (str(a.get("importance")), str(a.get("dvcat")))
-            for cid, a in enum_annotations(load_model(), "DeviationCheck").items()}
+            for cid, a in enum_annotations(m, "DeviationCheck").items()}
 
 
-def _classify(id: str, category: str, severity: str | None, dvcat: str | None) -> tuple[str, str | None]:
-    """A deviation check's importance and category come from the schema. A decorator may still state them (checks
-    written before the schema held them): they must then agree with the schema's entry, or stand alone until
-    an entry is added (tests/test_catalogue.py fails on a deviation check without one)."""
-    if category != "deviation":
-        if severity is None:
-            raise ValueError(f"{id}: severity missing")
-        return severity, dvcat
-    entry = deviation_classes().get(id)
+@dataclass(frozen=True)
+class NotApplicable:
+    """A check the study model cannot support, and why (a form, item, role or parameter it lacks)."""
+
+    check: Check
+    reason: str
+
+
+def bind(chk: Check, model: StudyModel) -> Check | NotApplicable:
+    """The check as it applies to `model`: a deviation check's importance and category come from the model's
+    schema (DeviationCheck); a check whose forms or fields the model lacks is NotApplicable.
+
+    A decorator may still state importance and category (checks written before the schema held them): they must
+    then agree with the schema's entry, or stand alone until an entry is added (tests/test_catalogue.py fails on
+    a deviation check of the default study without one)."""
+    missing = [f for f in chk.forms if f not in model.forms]
+    if missing:
+        return NotApplicable(chk, f"the study model has no form {', '.join(missing)}")
+    titles = {i.title.upper() for f in chk.forms for i in model.forms[f].items} | \
+        {i.name.upper() for f in chk.forms for i in model.forms[f].items}
+    lacking = [x for x in chk.fields if chk.forms and x.upper() not in titles]
+    if lacking:
+        return NotApplicable(chk, f"the study model has no item {', '.join(lacking)} on {', '.join(chk.forms)}")
+    if chk.category != "deviation":
+        return chk
+    entry = deviation_classes(model).get(chk.id)
     if entry is None:
-        if severity is None or dvcat is None:
-            raise ValueError(f"{id}: deviation check without a DeviationCheck entry in the schema")
-        return severity, dvcat
-    for given, want, what in ((severity, entry[0], "importance"), (dvcat, entry[1], "dvcat")):
+        if chk.severity is None or chk.dvcat is None:
+            return NotApplicable(chk, "no DeviationCheck entry in the study schema")
+        return chk
+    for given, want, what in ((chk.severity, entry[0], "importance"), (chk.dvcat, entry[1], "dvcat")):
         if given is not None and given != want:
-            raise ValueError(f"{id}: {what} {given!r} in the decorator, {want!r} in the schema (DeviationCheck)")
-    return entry
+            raise ValueError(f"{chk.id}: {what} {given!r} in the decorator, {want!r} in the schema (DeviationCheck)")
+    return replace(chk, severity=entry[0], dvcat=entry[1])
+
+
+def bind_all(model: StudyModel | None = None) -> list[Check | NotApplicable]:
+    """Every registered check bound to `model` (default: the default study), in catalogue order."""
+    from ecrf.model import load_model
+
+    m = model or load_model()
+    return [bind(c, m) for c in registered()]
 
 
 def check(id: str, title: str, category: str, severity: str | None, forms, description: str,
@@ -83,15 +115,20 @@ def check(id: str, title: str, category: str, severity: str | None, forms, descr
     For a deviation check pass severity=None and no dvcat: both are read from the schema (DeviationCheck)."""
 
     def wrap(func):
-        sev, cat = _classify(id, category, severity, dvcat)
-        register(Check(id, title, category, sev, tuple(forms), description, reference, tuple(fields), func,
-                       dvcat=cat))
+        register(Check(id, title, category, severity, tuple(forms), description, reference, tuple(fields), func,
+                       dvcat=dvcat))
         return func
 
     return wrap
 
 
-def all_checks() -> list[Check]:
+def registered() -> list[Check]:
+    """Every registered check as declared (a deviation check's importance unresolved), in catalogue order."""
     import ecrf.validators  # noqa: F401  (importing registers the checks)
 
     return sorted(REGISTRY.values(), key=lambda c: (CATEGORIES.index(c.category), c.id))
+
+
+def all_checks(model: StudyModel | None = None) -> list[Check]:
+    """The checks that apply to `model` (default: the default study), bound to it."""
+    return [c for c in bind_all(model) if isinstance(c, Check)]

@@ -10,13 +10,11 @@ from __future__ import annotations
 import polars as pl
 
 from ecrf import findings as F
-from ecrf.model import load_model
 from ecrf.params import class_parameter
 from ecrf.registry import check
 from ecrf.validators.consistency_dates import before, collect, date_items, dated
 
-# The forms with a date item, for the catalogue: both checks read them all.
-DATED_FORMS = tuple(d for d, f in load_model().forms.items() if date_items(f))
+# Both checks read every dated form of the study (whatever its model lists); they need only the anchor form.
 
 
 def _list(ctx, key: str) -> list[str]:
@@ -61,7 +59,7 @@ def _after(ctx, anchor: pl.DataFrame, skip: set[str], what: str, source: str,
     return collect(parts)
 
 
-@check("XF-AFTER-DEATH", "Record dated after death", "consistency", "error", DATED_FORMS,
+@check("XF-AFTER-DEATH", "Record dated after death", "consistency", "error", ("dd",),
        "No record of a subject may be dated after the death date (dd DTHDAT): any date item of any form "
        "certainly later than it (partial dates only when their whole interval is later).",
        reference="CDISC CDASHIG DD/DS", fields=("DTHDAT",))
@@ -72,7 +70,7 @@ def after_death(ctx):
     return _after(ctx, death, {"dd.dthdat"}, "the death", "dd DTHDAT")
 
 
-@check("XF-AFTER-END", "Record dated after early end of study", "consistency", "warning", DATED_FORMS,
+@check("XF-AFTER-END", "Record dated after early end of study", "consistency", "warning", ("ds",),
        "For a subject whose disposition (DSDECOD) is one of Disposition discontinuation_codes, no record may be "
        "dated after DSSTDAT, except the follow-up in Disposition follow_up_after_end (adverse event and "
        "medication end dates, death). Records also after the death date are left to XF-AFTER-DEATH.",

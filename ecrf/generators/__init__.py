@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 
-def build(artifact: str) -> str:
+def build(artifact: str, model=None) -> str:
+    """The artifact rendered from `model` (default: the default study)."""
     from ecrf.model import load_model
 
-    model = load_model()
+    model = model or load_model()
     if artifact == "jsonschema":
         from ecrf.generators.jsonschema import render
     elif artifact == "pandera":

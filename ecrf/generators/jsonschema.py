@@ -6,10 +6,11 @@ import json
 
 from linkml.generators.jsonschemagen import JsonSchemaGenerator
 
-from ecrf.model import StudyModel, schema_path
+from ecrf.model import StudyModel
 
 
 def render(model: StudyModel) -> str:
-    text = JsonSchemaGenerator(str(schema_path()), top_class="Export").serialize()
+    roots = [n for n, c in model.view.all_classes().items() if c.tree_root]
+    text = JsonSchemaGenerator(model.path, top_class=roots[0] if roots else None).serialize()
     # Re-serialise with sorted keys so that the output is byte-for-byte deterministic.
     return json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

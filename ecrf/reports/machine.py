@@ -22,6 +22,7 @@ def to_json(result: Result, source: str) -> str:
             "by_severity": {s: n for s, n in f.group_by("severity").len().iter_rows()} if f.height else {},
         },
         "forms": result.rows.to_dicts(),
+        "not_applicable": [{"check_id": n.check.id, "reason": n.reason} for n in result.not_applicable],
         "findings": f.to_dicts(),
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

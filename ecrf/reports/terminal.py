@@ -35,6 +35,9 @@ def render(result: Result, source: str) -> str:
     n_err = f.filter(pl.col("severity").is_in(["error", "important"])).height
     lines += ["", f"rows read {total_read}, rows checked {total_checked}; "
                   f"{f.height} findings ({n_err} errors, {f.height - n_err} warnings)"]
+    if result.not_applicable:
+        lines += ["", f"Not applicable to this study ({len(result.not_applicable)} checks):"]
+        lines += [f"  {n.check.id}: {terminal(n.reason)}" for n in result.not_applicable]
     if not f.is_empty():
         lines += ["", "Findings:"]
         # The deviation category column appears when there are deviation findings to classify.
