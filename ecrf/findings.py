@@ -70,10 +70,13 @@ def enrich(rawf: pl.DataFrame, check, table: Table | None, form_domain: str | No
         keys = [k for k in table.form.keys if k in df.columns]
         key_expr = pl.concat_str([pl.lit(f"{k.upper()}=") + pl.col(k).fill_null("") for k in keys], separator="|") \
             if keys else pl.lit(None, pl.Utf8)
+        # The subject and visit items are those the schema annotates with that role (KN5601-K: SUBJID, VISIT).
+        subject = table.form.find_role("subject") or "subjid"
+        visit = table.form.find_role("visit") or "visit"
         ctx = df.select(
             "_idx",
-            (pl.col("subjid") if "subjid" in df.columns else pl.lit(None, pl.Utf8)).alias("subject"),
-            (pl.col("visit") if "visit" in df.columns else pl.lit(None, pl.Utf8)).alias("visit"),
+            (pl.col(subject) if subject in df.columns else pl.lit(None, pl.Utf8)).alias("subject"),
+            (pl.col(visit) if visit in df.columns else pl.lit(None, pl.Utf8)).alias("visit"),
             key_expr.alias("record_key"),
             pl.col(FILE).alias("source_file"),
             pl.col(ROW).alias("source_row"),

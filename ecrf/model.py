@@ -228,5 +228,9 @@ def _f(v) -> float | None:
 
 
 def _annotation(element: Any, key: str) -> str | None:
-    a = (getattr(element, "annotations", None) or {}).get(key)
-    return None if a is None else str(a.value)
+    ann = getattr(element, "annotations", None) or {}
+    # Slots induced from class attributes carry their annotations as a JsonObj, not a dict.
+    a = ann.get(key) if isinstance(ann, dict) else getattr(ann, key, None)
+    if a is None:
+        return None
+    return str(getattr(a, "value", a))
