@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ecrf.registry import Check, bind_all
+from ecrf.registry import Check, bind_all, role_fields
 
 # {Class.parameter} or {Enum.VALUE.annotation} in a check's description: filled from the schema, so the catalogue
 # quotes the values in force and no threshold is written twice.
@@ -44,7 +44,7 @@ def catalogue(model=None) -> pl.DataFrame:
         c = b if isinstance(b, Check) else b.check
         text = " ".join(c.description.split())
         rows.append({"id": c.id, "title": c.title, "category": c.category, "severity": c.severity or "",
-                     "dvcat": c.dvcat or "", "forms": ", ".join(c.forms), "fields": ", ".join(c.fields),
+                     "dvcat": c.dvcat or "", "forms": ", ".join(c.forms), "fields": ", ".join(role_fields(c, model)),
                      "reference": c.reference, "description": resolve(text, model) if c is b else text,
                      "applies": "yes" if c is b else f"no: {b.reason}"})
     return pl.DataFrame(rows, schema={k: pl.Utf8 for k in COLUMNS})

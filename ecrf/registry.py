@@ -22,6 +22,9 @@ class Check:
     description: str
     reference: str = ""
     fields: tuple[str, ...] = ()
+    # Items found by meaning, "form:role" (schema annotation `role`), so the check runs on any study that
+    # annotates them.
+    roles: tuple[str, ...] = ()
     func: Callable | None = field(default=None, compare=False, repr=False)
     runner: str | None = None  # name of the runner that emits this check when it has no func of its own
     dvcat: str | None = None  # deviation category (informed consent, eligibility, ...) for deviation checks
@@ -87,6 +90,9 @@ def bind(chk: Check, model: StudyModel) -> Check | NotApplicable:
     lacking = [x for x in chk.fields if chk.forms and x.upper() not in titles]
     if lacking:
         return NotApplicable(chk, f"the study model has no item {', '.join(lacking)} on {', '.join(chk.forms)}")
+    unroled = [r for r in chk.roles if _role_item(model, r) is None]
+    if unroled:
+        return NotApplicable(chk, f"the study model has no item with role {', '.join(unroled)}")
     if chk.category != "deviation":
         return chk
     entry = deviation_classes(model).get(chk.id)
@@ -100,6 +106,22 @@ def bind(chk: Check, model: StudyModel) -> Check | NotApplicable:
     return replace(chk, severity=entry[0], dvcat=entry[1])
 
 
+def _role_item(model: StudyModel, form_role: str) -> str | None:
+    domain, _, role = form_role.partition(":")
+    form = model.forms.get(domain)
+    return None if form is None else form.find_role(role)
+
+
+def role_fields(chk: Check, model: StudyModel) -> tuple[str, ...]:
+    """The items the check reads in `model`: those it names, then those it finds by role (as titles)."""
+    found = []
+    for r in chk.roles:
+        name = _role_item(model, r)
+        if name is not None:
+            found.append(model.forms[r.partition(":")[0]].item(name).title)
+    return tuple(dict.fromkeys((*chk.fields, *found)))
+
+
 def bind_all(model: StudyModel | None = None) -> list[Check | NotApplicable]:
     """Every registered check bound to `model` (default: the default study), in catalogue order."""
     from ecrf.model import load_model
@@ -109,14 +131,14 @@ def bind_all(model: StudyModel | None = None) -> list[Check | NotApplicable]:
 
 
 def check(id: str, title: str, category: str, severity: str | None, forms, description: str,
-          reference: str = "", fields=(), dvcat: str | None = None):
+          reference: str = "", fields=(), dvcat: str | None = None, roles=()):
     """Decorator: register a function from a Context to {form domain: raw findings frame}.
 
     For a deviation check pass severity=None and no dvcat: both are read from the schema (DeviationCheck)."""
 
     def wrap(func):
-        register(Check(id, title, category, severity, tuple(forms), description, reference, tuple(fields), func,
-                       dvcat=dvcat))
+        register(Check(id, title, category, severity, tuple(forms), description, reference, tuple(fields),
+                       tuple(roles), func, dvcat=dvcat))
         return func
 
     return wrap

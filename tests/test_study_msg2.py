@@ -59,6 +59,7 @@ def test_validate_runs_every_applicable_check_and_each_finding_is_explained(expo
     assert {c.id for c in res.checks_run} | {n.check.id for n in res.not_applicable} == {c.id for c in registered()}
     ran = {c.id for c in res.checks_run}
     assert {"COL-REQUIRED", "COL-CODELIST", "COL-TYPE", "COL-PATTERN", "FORM-DUPKEY"} <= ran
+    assert "SAFE-AE-DATES" in ran  # a generic check, finding its items by role
     for n in res.not_applicable:  # each says what the study lacks
         assert n.reason.startswith(("the study model has no", "no DeviationCheck", "form ", "parameter ", "class ",
                                     "enum ")), (n.check.id, n.reason)
@@ -85,3 +86,22 @@ def test_the_default_study_schema_on_the_sample_is_an_input_error_not_a_crash(ex
     out = CliRunner().invoke(main, ["validate", str(export)])
     assert out.exit_code == 2
     assert "required column missing from the header" in out.output and "row 1, column" in out.output
+
+
+def test_a_generic_check_finds_its_items_by_role(export, tmp_path):
+    """An AE end date seeded before its start (AEENDTC, SDTM's name) is caught by SAFE-AE-DATES."""
+    import polars as pl
+
+    seeded = tmp_path / "seeded"
+    seeded.mkdir()
+    for f in export.iterdir():
+        (seeded / f.name).write_bytes(f.read_bytes())
+    ae = pl.read_csv(seeded / "ae.csv", infer_schema_length=0)
+    row = ae.with_row_index().filter(pl.col("AESTDTC").str.len_chars() == 10).row(0, named=True)
+    ae = ae.with_columns(pl.when(pl.int_range(pl.len()) == row["index"]).then(pl.lit("2000-01-01"))
+                         .otherwise(pl.col("AEENDTC")).alias("AEENDTC"))
+    ae.write_csv(seeded / "ae.csv")
+    m = load_model(SCHEMA)
+    f = validate(m, read_export(seeded, m, None)).findings.filter(pl.col("check_id") == "SAFE-AE-DATES")
+    assert f.select("subject", "field", "value", "source_row").rows() == \
+        [(row["USUBJID"], "AEENDTC", "2000-01-01", row["index"] + 2)]
