@@ -166,6 +166,22 @@ def example(directory, subjects, seed, clean, fmt):
 
 
 @main.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+def init(directory):
+    """Scaffold a new study in DIRECTORY: a schema skeleton (study.yaml) with the roles the generic checks read,
+    a config (ecrf.env, sets ECRF_SCHEMA), a README and a tiny example export.
+
+    \b
+    Examples:
+      ecrf init my-study && ecrf validate my-study/example_export --schema my-study/study.yaml
+    """
+    from ecrf.scaffold import init_study
+
+    written = init_study(directory)
+    click.echo(f"wrote {len(written)} files to {directory}; next: see {directory}/README.md", err=True)
+
+
+@main.command()
 def formats():
     """List the export formats `ecrf validate` reads (detected from the content; --input-format forces one)."""
     from ecrf.readers import readers

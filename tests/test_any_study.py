@@ -94,3 +94,39 @@ def test_generated_json_schema_follows_the_schema_passed(without_echo, cli):
     assert "Echocardiography" in doc["$defs"]  # still a class
     assert "echo" not in doc["properties"]
     assert "dm" in doc["properties"]
+
+
+def test_init_scaffolds_a_study_that_validates_and_catches_a_seeded_error(tmp_path, cli):
+    study = tmp_path / "new-study"
+    assert cli("init", study).exit_code == 0
+    assert {p.name for p in study.iterdir()} == {"study.yaml", "ecrf.env", "README.md", "example_export"}
+    schema = study / "study.yaml"
+    assert f"ECRF_SCHEMA={schema.resolve()}" in (study / "ecrf.env").read_text(encoding="utf-8")
+    clean = cli("validate", study / "example_export", "--schema", schema)
+    assert clean.exit_code == 0 and "0 findings" in clean.output, clean.output
+    ae = study / "example_export" / "ae.csv"
+    ae.write_text(ae.read_text(encoding="utf-8").replace("2026-01-12", "2025-12-31"), encoding="utf-8")
+    out = cli("validate", study / "example_export", "--schema", schema, "--format", "json")
+    assert [f["check_id"] for f in json.loads(out.output)["findings"]] == ["SAFE-AE-DATES"]
+    again = cli("init", study)
+    assert again.exit_code == 2  # never over an existing study
+
+
+def test_init_refuses_a_non_empty_folder(tmp_path):
+    from click.testing import CliRunner
+
+    from ecrf.cli.main import main
+
+    (tmp_path / "x").write_text("keep", encoding="utf-8")
+    r = CliRunner().invoke(main, ["init", str(tmp_path)])
+    assert r.exit_code == 2 and (tmp_path / "x").read_text(encoding="utf-8") == "keep"
+
+
+@pytest.mark.parametrize("schema", [None, "studies/cdisc-msg2/msg2.yaml"])
+def test_the_export_root_lists_every_form(schema):
+    """A new form left out of the Export class would be silently missing from the JSON Schema."""
+    m = load_model(Path(__file__).resolve().parents[1] / schema if schema else None)
+    roots = [c for c in m.view.all_classes().values() if c.tree_root]
+    assert len(roots) == 1
+    listed = {n: m.view.induced_slot(n, roots[0].name).range for n in m.view.class_slots(roots[0].name)}
+    assert listed == {d: f.name for d, f in m.forms.items()}
