@@ -160,7 +160,37 @@ def load_model(path: str | os.PathLike[str] | None = None) -> StudyModel:
 
 @lru_cache(maxsize=8)
 def _load(path: str) -> StudyModel:
+    from ecrf import model_cache
+
+    cached = model_cache.load(Path(path))
+    if cached is not None:
+        schema, forms = cached
+        return StudyModel(SchemaView(schema), Forms(forms), path)
     view = SchemaView(path, merge_imports=True)
+    model = StudyModel(view, _forms(view), path)
+    model_cache.store(Path(path), _sources(Path(path)), (view.schema, dict(model.forms)))
+    return model
+
+
+def _sources(root: Path) -> list[Path]:
+    """The files the schema is built from: the root and its local imports, followed recursively (a name is
+    relative to the importing file's folder, as LinkML resolves it)."""
+    import yaml
+
+    out: list[Path] = []
+    todo = [root]
+    while todo:
+        p = todo.pop()
+        if p in out or not p.is_file():
+            continue
+        out.append(p)
+        doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        todo += [p.parent / f"{name}.yaml" for name in doc.get("imports") or [] if ":" not in name]
+        # names with a prefix (linkml:types) come with linkml-runtime, whose version stamps the cache entry
+    return out
+
+
+def _forms(view: SchemaView) -> Forms:
     forms = Forms()
     for cname, cls in view.all_classes(ordered_by=_schema_order()).items():
         ann = cls.annotations or {}
@@ -178,7 +208,7 @@ def _load(path: str) -> StudyModel:
         required_form = str(ann["required_form"].value).lower() == "true" if "required_form" in ann else False
         forms[domain] = Form(cname, domain, (cls.description or "").strip(), items, keys, required_form,
                              {i.name: i for i in items})
-    return StudyModel(view, forms, path)
+    return forms
 
 
 def _schema_order():
