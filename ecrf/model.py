@@ -131,6 +131,13 @@ class StudyModel:
                 return f
         return None
 
+    def files_view(self) -> SchemaView:
+        """The schema as its separate files (schema_map by file), for generators that name the file an element
+        lives in; loaded on demand, off the validation path."""
+        view = SchemaView(self.path)
+        view.imports_closure()  # fills schema_map with every imported file
+        return view
+
     def annotation(self, element, key: str, default=None):
         ann = getattr(element, "annotations", None) or {}
         a = ann.get(key)
