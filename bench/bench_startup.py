@@ -42,9 +42,11 @@ def main() -> None:
         base = dict(os.environ)
         off, on = base | {"ECRF_CACHE_DIR": "off"}, base | {"ECRF_CACHE_DIR": str(cache)}
         subprocess.run(validate, env=on, capture_output=True)  # warm the cache entry
-        rows = [("`ecrf --help`", best([str(ECRF), "--help"], base, a.runs)),
-                ("`ecrf validate` bundled, model cache off (LinkML loads the schema)", best(validate, off, a.runs)),
-                ("`ecrf validate` bundled, model cache warm", best(validate, on, a.runs))]
+        rows = [
+            ("`ecrf --help`", best([str(ECRF), "--help"], base, a.runs)),
+            ("`ecrf validate` bundled, model cache off (LinkML loads the schema)", best(validate, off, a.runs)),
+            ("`ecrf validate` bundled, model cache warm", best(validate, on, a.runs)),
+        ]
     print(f"| command | best of {a.runs}, seconds |\n|---|---:|")
     for name, t in rows:
         print(f"| {name} | {t:.2f} |")

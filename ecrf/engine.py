@@ -79,14 +79,15 @@ def validate(model: StudyModel, export: Export, checks: list[Check] | None = Non
             skipped.extend(NotApplicable(c, str(err)) for c in mine)
             continue
         for domain, rawf in produced.items():
-            rawf = rawf.filter(pl.col("check_id").is_in(list(by_id)))
-            out.extend(_enrich(rawf, None, ctx, domain, by_id))
+            if rawf is not None:
+                out.extend(_enrich(rawf.filter(pl.col("check_id").is_in(list(by_id))), None, ctx, domain, by_id))
     gone = {n.check.id for n in skipped}
     return Result(F.finalize(out), row_counts(export), [c for c in run if c.id not in gone], skipped)
 
 
-def _enrich(rawf: pl.DataFrame, chk: Check | None, ctx: Context, domain: str | None,
-            by_id: dict[str, Check]) -> list[pl.DataFrame]:
+def _enrich(
+    rawf: pl.DataFrame | None, chk: Check | None, ctx: Context, domain: str | None, by_id: dict[str, Check]
+) -> list[pl.DataFrame]:
     if rawf is None or rawf.is_empty():
         return []
     table = ctx.table(domain) if domain else None
@@ -100,9 +101,12 @@ def _enrich(rawf: pl.DataFrame, chk: Check | None, ctx: Context, domain: str | N
 
 def row_counts(export: Export) -> pl.DataFrame:
     """Rows read and rows checked per file: every row read is checked, and the report says so."""
-    rows = [{"form": d, "file": t.path.name, "rows_read": t.n_rows, "rows_checked": t.n_rows}
-            for d, t in export.tables.items()]
-    rows += [{"form": None, "file": name, "rows_read": n, "rows_checked": 0}
-             for name, n in export.unknown_files.items()]
+    rows = [
+        {"form": d, "file": t.path.name, "rows_read": t.n_rows, "rows_checked": t.n_rows}
+        for d, t in export.tables.items()
+    ]
+    rows += [
+        {"form": None, "file": name, "rows_read": n, "rows_checked": 0} for name, n in export.unknown_files.items()
+    ]
     schema = {"form": pl.Utf8, "file": pl.Utf8, "rows_read": pl.Int64, "rows_checked": pl.Int64}
     return pl.DataFrame(rows, schema=schema)

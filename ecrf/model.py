@@ -23,17 +23,24 @@ class ModelLacks(KeyError):
         return str(self.args[0]) if self.args else "the model lacks what the check needs"
 
 
-class Forms(dict):
+class Forms(dict[str, "Form"]):
     """The model's forms by domain; a missing one raises ModelLacks (a KeyError), never a bare KeyError."""
 
-    def __missing__(self, domain: str):
+    def __missing__(self, domain: str) -> Form:
         raise ModelLacks(f"the study model has no form {domain!r}")
+
 
 # Python-side kinds of an item, from the LinkML range; the checks derive from these.
 NUMERIC_KINDS = {"integer", "decimal"}
 DATE_KINDS = {"full_date", "partial_date"}
-_TYPE_KINDS = {"integer": "integer", "decimal": "decimal", "float": "decimal", "double": "decimal",
-               "full_date": "full_date", "partial_date": "partial_date"}
+_TYPE_KINDS = {
+    "integer": "integer",
+    "decimal": "decimal",
+    "float": "decimal",
+    "double": "decimal",
+    "full_date": "full_date",
+    "partial_date": "partial_date",
+}
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,9 @@ class Item:
             lo = "" if self.minimum is None else _num(self.minimum)
             hi = "" if self.maximum is None else _num(self.maximum)
             rng = f" in {lo}..{hi}" if (lo or hi) else ""
-            return f"{'an integer' if self.kind == 'integer' else 'a number'}{rng}" + (f" {self.unit}" if self.unit else "")
+            return f"{'an integer' if self.kind == 'integer' else 'a number'}{rng}" + (
+                f" {self.unit}" if self.unit else ""
+            )
         if self.kind == "full_date":
             return "a calendar date YYYY-MM-DD"
         if self.kind == "partial_date":
@@ -88,7 +97,7 @@ class Form:
     items: tuple[Item, ...]
     keys: tuple[str, ...]
     required_form: bool = False
-    by_name: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+    by_name: dict[str, Item] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def item(self, name: str) -> Item:
         try:
@@ -138,7 +147,7 @@ class StudyModel:
         view.imports_closure()  # fills schema_map with every imported file
         return view
 
-    def annotation(self, element, key: str, default=None):
+    def annotation(self, element: Any, key: str, default: Any = None) -> Any:
         ann = getattr(element, "annotations", None) or {}
         a = ann.get(key)
         return default if a is None else a.value
@@ -213,18 +222,19 @@ def _forms(view: SchemaView) -> Forms:
             keys = tuple(uk.unique_key_slots)
         domain = ann["domain"].value
         required_form = str(ann["required_form"].value).lower() == "true" if "required_form" in ann else False
-        forms[domain] = Form(cname, domain, (cls.description or "").strip(), items, keys, required_form,
-                             {i.name: i for i in items})
+        forms[domain] = Form(
+            cname, domain, (cls.description or "").strip(), items, keys, required_form, {i.name: i for i in items}
+        )
     return forms
 
 
-def _schema_order():
+def _schema_order() -> Any:
     from linkml_runtime.utils.schemaview import OrderedBy
 
     return OrderedBy.PRESERVE
 
 
-def _item(view: SchemaView, slot) -> Item:
+def _item(view: SchemaView, slot: Any) -> Item:
     rng = slot.range or "string"
     kind, codes, pattern = "string", (), slot.pattern
     codelist = None
@@ -260,7 +270,7 @@ def _item(view: SchemaView, slot) -> Item:
     )
 
 
-def _f(v) -> float | None:
+def _f(v: Any) -> float | None:
     return None if v is None else float(v)
 
 

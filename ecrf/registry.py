@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import polars as pl
+
+    from ecrf.engine import Context
     from ecrf.model import StudyModel
+
+# The typed contract of a check: it reads the engine's Context (the model and the export's canonical tables) and
+# returns {form domain: raw findings frame} (see ecrf.findings.RAW_SCHEMA); a runner's frames also carry check_id.
+CheckFunc = Callable[["Context"], "Mapping[str, pl.DataFrame | None] | None"]
 
 CATEGORIES = ("structure", "range", "consistency", "deviation")
 SEVERITIES = ("error", "warning", "important", "non-important")
@@ -25,11 +33,11 @@ class Check:
     # Items found by meaning, "form:role" (schema annotation `role`), so the check runs on any study that
     # annotates them.
     roles: tuple[str, ...] = ()
-    func: Callable | None = field(default=None, compare=False, repr=False)
+    func: CheckFunc | None = field(default=None, compare=False, repr=False)
     runner: str | None = None  # name of the runner that emits this check when it has no func of its own
     dvcat: str | None = None  # deviation category (informed consent, eligibility, ...) for deviation checks
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
             raise ValueError(f"{self.id}: unknown category {self.category}")
         if self.severity is None and self.category != "deviation":
@@ -40,10 +48,10 @@ class Check:
 
 REGISTRY: dict[str, Check] = {}
 # Functions that emit findings for several registered checks at once (their raw frames carry check_id).
-RUNNERS: dict[str, Callable] = {}
+RUNNERS: dict[str, CheckFunc] = {}
 
 
-def register_runner(name: str, func: Callable) -> None:
+def register_runner(name: str, func: CheckFunc) -> None:
     RUNNERS[name] = func
 
 
@@ -63,8 +71,9 @@ def deviation_classes(model: StudyModel | None = None) -> dict[str, tuple[str, s
     m = model or load_model()
     if m.view.get_enum("DeviationCheck") is None:
         return {}
-    return {cid: (str(a.get("importance")), str(a.get("dvcat")))
-            for cid, a in enum_annotations(m, "DeviationCheck").items()}
+    return {
+        cid: (str(a.get("importance")), str(a.get("dvcat"))) for cid, a in enum_annotations(m, "DeviationCheck").items()
+    }
 
 
 @dataclass(frozen=True)
@@ -85,8 +94,9 @@ def bind(chk: Check, model: StudyModel) -> Check | NotApplicable:
     missing = [f for f in chk.forms if f not in model.forms]
     if missing:
         return NotApplicable(chk, f"the study model has no form {', '.join(missing)}")
-    titles = {i.title.upper() for f in chk.forms for i in model.forms[f].items} | \
-        {i.name.upper() for f in chk.forms for i in model.forms[f].items}
+    titles = {i.title.upper() for f in chk.forms for i in model.forms[f].items} | {
+        i.name.upper() for f in chk.forms for i in model.forms[f].items
+    }
     lacking = [x for x in chk.fields if chk.forms and x.upper() not in titles]
     if lacking:
         return NotApplicable(chk, f"the study model has no item {', '.join(lacking)} on {', '.join(chk.forms)}")
@@ -130,15 +140,38 @@ def bind_all(model: StudyModel | None = None) -> list[Check | NotApplicable]:
     return [bind(c, m) for c in registered()]
 
 
-def check(id: str, title: str, category: str, severity: str | None, forms, description: str,
-          reference: str = "", fields=(), dvcat: str | None = None, roles=()):
+def check(
+    id: str,
+    title: str,
+    category: str,
+    severity: str | None,
+    forms: Sequence[str],
+    description: str,
+    reference: str = "",
+    fields: Sequence[str] = (),
+    dvcat: str | None = None,
+    roles: Sequence[str] = (),
+) -> Callable[[CheckFunc], CheckFunc]:
     """Decorator: register a function from a Context to {form domain: raw findings frame}.
 
     For a deviation check pass severity=None and no dvcat: both are read from the schema (DeviationCheck)."""
 
-    def wrap(func):
-        register(Check(id, title, category, severity, tuple(forms), description, reference, tuple(fields),
-                       tuple(roles), func, dvcat=dvcat))
+    def wrap(func: CheckFunc) -> CheckFunc:
+        register(
+            Check(
+                id,
+                title,
+                category,
+                severity,
+                tuple(forms),
+                description,
+                reference,
+                tuple(fields),
+                tuple(roles),
+                func,
+                dvcat=dvcat,
+            )
+        )
         return func
 
     return wrap

@@ -105,8 +105,11 @@ def init_study(directory: Path) -> list[Path]:
         raise InputError(directory, "exists and is not empty; choose a new or empty folder")
     name = "".join(ch if ch.isalnum() else "_" for ch in directory.resolve().name).strip("_").lower() or "study"
     schema = directory / "study.yaml"
-    files = {schema: SCHEMA.format(name=name), directory / "ecrf.env": CONFIG.format(schema=schema.resolve()),
-             directory / "README.md": README.format(name=name)}
+    files = {
+        schema: SCHEMA.format(name=name),
+        directory / "ecrf.env": CONFIG.format(schema=schema.resolve()),
+        directory / "README.md": README.format(name=name),
+    }
     files |= {directory / "example_export" / n: text for n, text in EXPORT.items()}
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,9 @@ def without_echo(tmp_path_factory) -> Path:
     assert "    annotations: {domain: echo}\n" in text
     enrol.write_text(text.replace("    annotations: {domain: echo}\n", ""), encoding="utf-8")
     root = d / "kn5601k.yaml"
-    lines = [ln for ln in root.read_text(encoding="utf-8").splitlines(keepends=True) if not ln.startswith("      echo:")]
+    lines = [
+        ln for ln in root.read_text(encoding="utf-8").splitlines(keepends=True) if not ln.startswith("      echo:")
+    ]
     root.write_text("".join(lines), encoding="utf-8")
     return root
 

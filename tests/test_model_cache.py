@@ -23,8 +23,10 @@ def test_a_cached_model_equals_a_fresh_one(tmp_path, monkeypatch):
     assert model_cache.load(root) is not None
     cached = _load.__wrapped__(str(root))  # from the entry
     assert dict(cached.forms) == dict(fresh.forms)
-    assert cached.view.get_enum("DeviationCheck").permissible_values.keys() == \
-        fresh.view.get_enum("DeviationCheck").permissible_values.keys()
+    assert (
+        cached.view.get_enum("DeviationCheck").permissible_values.keys()
+        == fresh.view.get_enum("DeviationCheck").permissible_values.keys()
+    )
     assert dict(_forms(cached.view)) == dict(fresh.forms)  # the merged schema alone gives the same forms
 
 
@@ -34,8 +36,9 @@ def test_changing_an_imported_file_rebuilds(tmp_path, monkeypatch):
     fresh = _load.__wrapped__(str(root))
     assert len(_sources(root)) == len(list(root.parent.glob("*.yaml"))) and "ae" in fresh.forms
     safety = root.parent / "forms_safety.yaml"
-    safety.write_text(safety.read_text(encoding="utf-8").replace("Start date; partial", "Onset; partial"),
-                      encoding="utf-8")
+    safety.write_text(
+        safety.read_text(encoding="utf-8").replace("Start date; partial", "Onset; partial"), encoding="utf-8"
+    )
     assert model_cache.load(root) is None
     again = _load.__wrapped__(str(root))
     assert again.forms["ae"].item("aestdat").description.startswith("Onset")

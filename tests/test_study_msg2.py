@@ -22,8 +22,10 @@ SAMPLES = ROOT / ".." / "shared" / "samples" / "datasetjson" / "sdtm"
 # Each finding of the sample, by (check, form, field): how many, and why.
 EXPLAINED = {
     ("COL-REQUIRED", "ae", "AEDECOD"): (
-        74, "real data issue: define.xml marks AEDECOD (dictionary-derived term) Mandatory, but the sample "
-            "leaves it empty on every adverse event (the MSG sample was never MedDRA-coded)"),
+        74,
+        "real data issue: define.xml marks AEDECOD (dictionary-derived term) Mandatory, but the sample "
+        "leaves it empty on every adverse event (the MSG sample was never MedDRA-coded)",
+    ),
 }
 
 
@@ -61,8 +63,9 @@ def test_validate_runs_every_applicable_check_and_each_finding_is_explained(expo
     assert {"COL-REQUIRED", "COL-CODELIST", "COL-TYPE", "COL-PATTERN", "FORM-DUPKEY"} <= ran
     assert "SAFE-AE-DATES" in ran  # a generic check, finding its items by role
     for n in res.not_applicable:  # each says what the study lacks
-        assert n.reason.startswith(("the study model has no", "no DeviationCheck", "form ", "parameter ", "class ",
-                                    "enum ")), (n.check.id, n.reason)
+        assert n.reason.startswith(
+            ("the study model has no", "no DeviationCheck", "form ", "parameter ", "class ", "enum ")
+        ), (n.check.id, n.reason)
     got = {(c, f, fld): n for c, f, fld, n in res.findings.group_by("check_id", "form", "field").len().iter_rows()}
     assert got == {k: n for k, (n, _) in EXPLAINED.items()}
     assert res.findings["subject"].null_count() == 0  # the subject comes from the item annotated role: subject
@@ -98,10 +101,15 @@ def test_a_generic_check_finds_its_items_by_role(export, tmp_path):
         (seeded / f.name).write_bytes(f.read_bytes())
     ae = pl.read_csv(seeded / "ae.csv", infer_schema_length=0)
     row = ae.with_row_index().filter(pl.col("AESTDTC").str.len_chars() == 10).row(0, named=True)
-    ae = ae.with_columns(pl.when(pl.int_range(pl.len()) == row["index"]).then(pl.lit("2000-01-01"))
-                         .otherwise(pl.col("AEENDTC")).alias("AEENDTC"))
+    ae = ae.with_columns(
+        pl.when(pl.int_range(pl.len()) == row["index"])
+        .then(pl.lit("2000-01-01"))
+        .otherwise(pl.col("AEENDTC"))
+        .alias("AEENDTC")
+    )
     ae.write_csv(seeded / "ae.csv")
     m = load_model(SCHEMA)
     f = validate(m, read_export(seeded, m, None)).findings.filter(pl.col("check_id") == "SAFE-AE-DATES")
-    assert f.select("subject", "field", "value", "source_row").rows() == \
-        [(row["USUBJID"], "AEENDTC", "2000-01-01", row["index"] + 2)]
+    assert f.select("subject", "field", "value", "source_row").rows() == [
+        (row["USUBJID"], "AEENDTC", "2000-01-01", row["index"] + 2)
+    ]

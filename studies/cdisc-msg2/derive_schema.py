@@ -5,7 +5,10 @@
 Kept to show the derivation; the study is the YAML, which may be edited by hand from then on (ecrf needs no
 Python for a study).
 """
-import json, re, sys
+
+import json
+import re
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -17,21 +20,43 @@ items = {i.get("OID"): i for i in mdv.findall("o:ItemDef", NS)}
 cls_ = {c.get("OID"): c for c in mdv.findall("o:CodeList", NS)}
 groups = {g.get("Name"): g for g in mdv.findall("o:ItemGroupDef", NS)}
 DOMAINS = ["DM", "SUPPDM", "IE", "MH", "SV", "EX", "CM", "VS", "AE", "DS", "DD"]
-ROLES = {"USUBJID": "subject", "SITEID": "site", "VISIT": "visit", "VISITNUM": "visit_number",
-         "DTHDTC": "death_date", "BRTHDTC": "birth_date", "RFICDTC": "consent_date", "RFSTDTC": "reference_start_date",
-         "RFPENDTC": "end_of_participation_date", "DTHFL": "death_flag"}
+ROLES = {
+    "USUBJID": "subject",
+    "SITEID": "site",
+    "VISIT": "visit",
+    "VISITNUM": "visit_number",
+    "DTHDTC": "death_date",
+    "BRTHDTC": "birth_date",
+    "RFICDTC": "consent_date",
+    "RFSTDTC": "reference_start_date",
+    "RFPENDTC": "end_of_participation_date",
+    "DTHFL": "death_flag",
+}
+
+
 def role(name, dom):
-    if name in ROLES: return ROLES[name]
-    if name == f"{dom}STDTC": return "start_date"
-    if name == f"{dom}ENDTC": return "end_date"
-    if name == f"{dom}DTC": return "date"
-    if name == f"{dom}SEQ": return "sequence"
+    if name in ROLES:
+        return ROLES[name]
+    if name == f"{dom}STDTC":
+        return "start_date"
+    if name == f"{dom}ENDTC":
+        return "end_date"
+    if name == f"{dom}DTC":
+        return "date"
+    if name == f"{dom}SEQ":
+        return "sequence"
     return None
+
+
 def text(el):
     t = el.find(".//o:TranslatedText", NS) if el is not None else None
     return (t.text or "").strip() if t is not None else ""
+
+
 def q(s):
     return json.dumps(s, ensure_ascii=False)
+
+
 enums = {}
 out = []
 for dom in DOMAINS:
@@ -40,24 +65,37 @@ for dom in DOMAINS:
     cols = {c["name"]: c for c in meta["columns"]}
     refs = {ir.get("ItemOID"): ir for ir in g.findall("o:ItemRef", NS)} if g is not None else {}
     cname = "".join(w.capitalize() for w in re.findall(r"[A-Za-z]+", meta["label"])) or dom
-    keys = [c["name"] for c in sorted((c for c in meta["columns"] if c.get("keySequence")), key=lambda c: c["keySequence"])]
-    lines = [f"  {cname}:", f"    description: {q(meta['label'] + ' (SDTM ' + dom + '), ' + (g.get('{%s}Structure' % NS['def']) if g is not None else '') )}",
-             f"    annotations: {{domain: {dom.lower()}}}", "    attributes:"]
+    keys = [
+        c["name"] for c in sorted((c for c in meta["columns"] if c.get("keySequence")), key=lambda c: c["keySequence"])
+    ]
+    lines = [
+        f"  {cname}:",
+        f"    description: {q(meta['label'] + ' (SDTM ' + dom + '), ' + (g.get('{%s}Structure' % NS['def']) if g is not None else ''))}",
+        f"    annotations: {{domain: {dom.lower()}}}",
+        "    attributes:",
+    ]
     for c in meta["columns"]:
-        n = c["name"]; oid = c.get("itemOID") or f"IT.{dom}.{n}"
-        idef = items.get(oid); ref = refs.get(oid)
+        n = c["name"]
+        oid = c.get("itemOID") or f"IT.{dom}.{n}"
+        idef = items.get(oid)
+        ref = refs.get(oid)
         a = {"title": n, "description": c.get("label", n)}
         dt = c.get("dataType")
-        if dt in ("date", "datetime") or (idef is not None and idef.get("DataType") in ("date", "datetime", "partialDate", "partialDatetime")):
+        if dt in ("date", "datetime") or (
+            idef is not None and idef.get("DataType") in ("date", "datetime", "partialDate", "partialDatetime")
+        ):
             a["range"] = "iso8601"
-        elif dt == "integer": a["range"] = "integer"
-        elif dt in ("float", "double", "decimal"): a["range"] = "decimal"
+        elif dt == "integer":
+            a["range"] = "integer"
+        elif dt in ("float", "double", "decimal"):
+            a["range"] = "decimal"
         if idef is not None:
             cl = idef.find("o:CodeListRef", NS)
             if cl is not None and cl.get("CodeListOID") in cls_:
                 cdef = cls_[cl.get("CodeListOID")]
-                codes = [ci.get("CodedValue") for ci in cdef.findall("o:CodeListItem", NS)] + \
-                        [ci.get("CodedValue") for ci in cdef.findall("o:EnumeratedItem", NS)]
+                codes = [ci.get("CodedValue") for ci in cdef.findall("o:CodeListItem", NS)] + [
+                    ci.get("CodedValue") for ci in cdef.findall("o:EnumeratedItem", NS)
+                ]
                 if codes and "range" not in a:
                     en = re.sub(r"\W", "", cdef.get("OID").replace("CL.", "")) or "Codes"
                     en = "CL" + en if en[0].isdigit() else en
@@ -68,11 +106,18 @@ for dom in DOMAINS:
         if n == "DOMAIN":
             a["equals_string"] = dom
         r = role(n, dom)
-        if r: a["annotations"] = {"role": r}
-        body = ", ".join(f"{k}: {q(v) if isinstance(v, str) else (json.dumps(v) if not isinstance(v, dict) else '{' + ', '.join(f'{kk}: {vv}' for kk, vv in v.items()) + '}')}" for k, v in a.items())
+        if r:
+            a["annotations"] = {"role": r}
+        body = ", ".join(
+            f"{k}: {q(v) if isinstance(v, str) else (json.dumps(v) if not isinstance(v, dict) else '{' + ', '.join(f'{kk}: {vv}' for kk, vv in v.items()) + '}')}"
+            for k, v in a.items()
+        )
         lines.append(f"      {n.lower()}: {{{body}}}")
     if keys:
-        lines += ["    unique_keys:", f"      {dom.lower()}_key: {{unique_key_slots: [{', '.join(k.lower() for k in keys)}]}}"]
+        lines += [
+            "    unique_keys:",
+            f"      {dom.lower()}_key: {{unique_key_slots: [{', '.join(k.lower() for k in keys)}]}}",
+        ]
     out.append((dom, cname, "\n".join(lines)))
 print("""id: https://w3id.org/ecrf/studies/cdisc-msg2
 name: cdisc_msg2
@@ -107,7 +152,9 @@ classes:
     description: A whole submission, one list of records per dataset (used for the JSON Schema).
     attributes:""")
 for dom, cname, _ in out:
-    print(f"      {dom.lower()}: {{description: Records of {dom} ({dom.lower()}.json / .xpt)., range: {cname}, multivalued: true, inlined_as_list: true}}")
+    print(
+        f"      {dom.lower()}: {{description: Records of {dom} ({dom.lower()}.json / .xpt)., range: {cname}, multivalued: true, inlined_as_list: true}}"
+    )
 for _, _, body in out:
     print(body)
 print("\nenums:")
