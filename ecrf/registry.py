@@ -117,18 +117,21 @@ def bind(chk: Check, model: StudyModel) -> Check | NotApplicable:
 
 
 def _role_item(model: StudyModel, form_role: str) -> str | None:
+    """The item with that role on that form ("ae:start_date"), or on any form ("*:death_date")."""
+    return next(iter(_role_items(model, form_role)), (None, None))[1]
+
+
+def _role_items(model: StudyModel, form_role: str) -> list[tuple[str, str]]:
     domain, _, role = form_role.partition(":")
-    form = model.forms.get(domain)
-    return None if form is None else form.find_role(role)
+    forms = model.forms.values() if domain == "*" else [f for f in model.forms.values() if f.domain == domain]
+    return [(f.domain, name) for f in forms if (name := f.find_role(role)) is not None]
 
 
 def role_fields(chk: Check, model: StudyModel) -> tuple[str, ...]:
     """The items the check reads in `model`: those it names, then those it finds by role (as titles)."""
     found = []
     for r in chk.roles:
-        name = _role_item(model, r)
-        if name is not None:
-            found.append(model.forms[r.partition(":")[0]].item(name).title)
+        found += [model.forms[d].item(name).title for d, name in _role_items(model, r)[:1]]
     return tuple(dict.fromkeys((*chk.fields, *found)))
 
 

@@ -61,7 +61,7 @@ def test_validate_runs_every_applicable_check_and_each_finding_is_explained(expo
     assert {c.id for c in res.checks_run} | {n.check.id for n in res.not_applicable} == {c.id for c in registered()}
     ran = {c.id for c in res.checks_run}
     assert {"COL-REQUIRED", "COL-CODELIST", "COL-TYPE", "COL-PATTERN", "FORM-DUPKEY"} <= ran
-    assert "SAFE-AE-DATES" in ran  # a generic check, finding its items by role
+    assert {"SAFE-AE-DATES", "XF-AFTER-DEATH"} <= ran  # generic checks, finding their items by role
     for n in res.not_applicable:  # each says what the study lacks
         assert n.reason.startswith(
             ("the study model has no", "no DeviationCheck", "form ", "parameter ", "class ", "enum ")
@@ -113,3 +113,24 @@ def test_a_generic_check_finds_its_items_by_role(export, tmp_path):
     assert f.select("subject", "field", "value", "source_row").rows() == [
         (row["USUBJID"], "AEENDTC", "2000-01-01", row["index"] + 2)
     ]
+
+
+def test_a_record_after_death_is_found_through_the_death_date_role(export, tmp_path):
+    """SDTM keeps the death date on DM (DTHDTC, role death_date); a vital sign dated after it is caught."""
+    import polars as pl
+
+    seeded = tmp_path / "seeded"
+    seeded.mkdir()
+    for f in export.iterdir():
+        (seeded / f.name).write_bytes(f.read_bytes())
+    dm = pl.read_csv(seeded / "dm.csv", infer_schema_length=0)
+    dead = dm.filter(pl.col("DTHDTC").is_not_null()).row(0, named=True)
+    vs = pl.read_csv(seeded / "vs.csv", infer_schema_length=0).with_row_index()
+    row = vs.filter(pl.col("USUBJID") == dead["USUBJID"]).row(0, named=True)
+    vs = vs.with_columns(pl.when(pl.col("index") == row["index"]).then(pl.lit("2030-01-01"))
+                         .otherwise(pl.col("VSDTC")).alias("VSDTC")).drop("index")
+    vs.write_csv(seeded / "vs.csv")
+    m = load_model(SCHEMA)
+    f = validate(m, read_export(seeded, m, None)).findings.filter(pl.col("check_id") == "XF-AFTER-DEATH")
+    assert f.select("subject", "form", "field", "value", "expected").rows() == \
+        [(dead["USUBJID"], "vs", "VSDTC", "2030-01-01", f"on or before {dead['DTHDTC']}")]

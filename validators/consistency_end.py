@@ -10,6 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from ecrf import findings as F
+from ecrf.model import ModelLacks
 from ecrf.params import class_parameter
 from ecrf.registry import check
 from ecrf.validators.consistency_dates import before, collect, date_items, dated
@@ -21,11 +22,20 @@ def _list(ctx, key: str) -> list[str]:
     return [x.strip() for x in str(class_parameter(ctx.model, "Disposition", key)).split(",") if x.strip()]
 
 
+def _death_item(ctx) -> tuple[str, str]:
+    """(form, item) of the death date: the item annotated role death_date (KN5601-K: dd DTHDAT)."""
+    for domain, form in ctx.model.forms.items():
+        if (name := form.find_role("death_date")) is not None:
+            return domain, name
+    raise ModelLacks("the study model has no item with role death_date")
+
+
 def _death(ctx) -> pl.DataFrame | None:
-    dd = dated(ctx, "dd", "dthdat")
+    domain, name = _death_item(ctx)
+    dd = dated(ctx, domain, name)
     if dd is None:
         return None
-    return dd.filter(pl.col("dthdat").is_not_null()).group_by("subjid").agg(pl.col("dthdat").min().alias("_end"))
+    return dd.filter(pl.col(name).is_not_null()).group_by("subjid").agg(pl.col(name).min().alias("_end"))
 
 
 def _records(ctx, skip: set[str]):
@@ -59,15 +69,17 @@ def _after(ctx, anchor: pl.DataFrame, skip: set[str], what: str, source: str,
     return collect(parts)
 
 
-@check("XF-AFTER-DEATH", "Record dated after death", "consistency", "error", ("dd",),
-       "No record of a subject may be dated after the death date (dd DTHDAT): any date item of any form "
-       "certainly later than it (partial dates only when their whole interval is later).",
-       reference="CDISC CDASHIG DD/DS", fields=("DTHDAT",))
+@check("XF-AFTER-DEATH", "Record dated after death", "consistency", "error", (),
+       "No record of a subject may be dated after the death date (the item with role death_date; KN5601-K dd "
+       "DTHDAT): any date item of any form certainly later than it (partial dates only when their whole interval "
+       "is later).",
+       reference="CDISC CDASHIG DD/DS", roles=("*:death_date",))
 def after_death(ctx):
     death = _death(ctx)
     if death is None or death.is_empty():
         return {}
-    return _after(ctx, death, {"dd.dthdat"}, "the death", "dd DTHDAT")
+    domain, name = _death_item(ctx)
+    return _after(ctx, death, {f"{domain}.{name}"}, "the death", f"{domain} {ctx.model.forms[domain].item(name).title}")
 
 
 @check("XF-AFTER-END", "Record dated after early end of study", "consistency", "warning", ("ds",),

@@ -84,7 +84,7 @@ for dom in DOMAINS:
         if dt in ("date", "datetime") or (
             idef is not None and idef.get("DataType") in ("date", "datetime", "partialDate", "partialDatetime")
         ):
-            a["range"] = "iso8601"
+            a["range"] = "partial_date"
         elif dt == "integer":
             a["range"] = "integer"
         elif dt in ("float", "double", "decimal"):
@@ -141,10 +141,13 @@ imports:
   - linkml:types
 
 types:
-  iso8601:
+  partial_date:
     typeof: string
-    description: An ISO 8601 date or date-time, complete or partial (SDTM --DTC), e.g. 2013-01-14 or 2013-01-14T10:05.
-    pattern: "^[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9]{2}(:[0-9]{2}(:[0-9]{2})?)?)?)?)?$"
+    description: >-
+      An ISO 8601 calendar date, complete or partial (SDTM --DTC without a time part: YYYY, YYYY-MM,
+      YYYY-MM-DD). The sample records no times; a --DTC with a time part is reported by COL-DATE, since
+      ecrf's date checks work on calendar dates.
+    pattern: "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 
 classes:
   Export:
