@@ -10,8 +10,8 @@ import click
 
 from ecrf.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, InputError
 
-FAIL_ON = {"error": {"error", "important"}, "warning": {"error", "important", "warning", "non-important"},
-           "never": set()}
+# --fail-on: which severities fail the run (ecrf.findings.SEVERITY_ORDER ranks them; kept import-light for --help).
+FAIL_ON = {"error": 0, "warning": 1, "never": -1}
 
 
 class EcrfGroup(click.Group):
@@ -109,7 +109,10 @@ def validate(path, input_format, fmt, output, fail_on, category, schema):
         click.echo(f"{result.findings.height} findings written to {output}", err=True)
     else:
         click.echo(text, nl=False)
-    hit = result.findings.filter(result.findings["severity"].is_in(list(FAIL_ON[fail_on])))
+    from ecrf.findings import SEVERITY_ORDER
+
+    failing = [s for s, rank in SEVERITY_ORDER.items() if rank <= FAIL_ON[fail_on]]
+    hit = result.findings.filter(result.findings["severity"].is_in(failing))
     sys.exit(EXIT_FINDINGS if hit.height else EXIT_CLEAN)
 
 

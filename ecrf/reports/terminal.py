@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from ecrf.engine import Result
+from ecrf.findings import ERRORS, WARNINGS
 from ecrf.writer import terminal
 
 
@@ -23,16 +24,16 @@ def render(result: Result, source: str) -> str:
             continue
         # Deviation findings count as their importance: important with the errors, non-important with the warnings.
         table.append((form, file, str(read), str(checked),
-                      str(count.get((form, "error"), 0) + count.get((form, "important"), 0)),
-                      str(count.get((form, "warning"), 0) + count.get((form, "non-important"), 0))))
-    other_err = sum(n for (form, sev), n in count.items() if form is None and sev == "error")
-    other_warn = sum(n for (form, sev), n in count.items() if form is None and sev == "warning")
+                      str(sum(count.get((form, s), 0) for s in ERRORS)),
+                      str(sum(count.get((form, s), 0) for s in WARNINGS))))
+    other_err = sum(n for (form, sev), n in count.items() if form is None and sev in ERRORS)
+    other_warn = sum(n for (form, sev), n in count.items() if form is None and sev in WARNINGS)
     if other_err or other_warn:
         table.append(("(export)", "", "", "", str(other_err), str(other_warn)))
     lines += _grid(table)
     total_read = int(rows["rows_read"].sum() or 0)
     total_checked = int(rows["rows_checked"].sum() or 0)
-    n_err = f.filter(pl.col("severity").is_in(["error", "important"])).height
+    n_err = f.filter(pl.col("severity").is_in(list(ERRORS))).height
     lines += ["", f"rows read {total_read}, rows checked {total_checked}; "
                   f"{f.height} findings ({n_err} errors, {f.height - n_err} warnings)"]
     if result.not_applicable:
