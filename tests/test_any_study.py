@@ -132,3 +132,14 @@ def test_the_export_root_lists_every_form(schema):
     assert len(roots) == 1
     listed = {n: m.view.induced_slot(n, roots[0].name).range for n in m.view.class_slots(roots[0].name)}
     assert listed == {d: f.name for d, f in m.forms.items()}
+
+
+def test_the_default_study_annotates_the_roles_the_generic_checks_read():
+    m = load_model()
+    assert {f.role("subject") for f in m.forms.values()} == {"subjid"}
+    assert (m.forms["ae"].role("start_date"), m.forms["ae"].role("end_date")) == ("aestdat", "aeendat")
+    assert m.forms["dd"].role("death_date") == "dthdat" and m.forms["ic"].role("consent_date") == "icdat"
+    from ecrf.model import ModelLacks
+
+    with pytest.raises(ModelLacks, match="role 'death_date'"):
+        m.forms["ae"].role("death_date")
