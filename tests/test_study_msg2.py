@@ -134,3 +134,14 @@ def test_a_record_after_death_is_found_through_the_death_date_role(export, tmp_p
     f = validate(m, read_export(seeded, m, None)).findings.filter(pl.col("check_id") == "XF-AFTER-DEATH")
     assert f.select("subject", "form", "field", "value", "expected").rows() == \
         [(dead["USUBJID"], "vs", "VSDTC", "2030-01-01", f"on or before {dead['DTHDTC']}")]
+
+
+@pytest.mark.parametrize("artifact", ["jsonschema", "pandera", "docs", "assumptions"])
+def test_every_artifact_is_generated_from_the_study_schema(artifact, cli):
+    out = cli("generate", artifact, "--schema", SCHEMA)
+    assert out.exit_code == 0, out.output
+    if artifact == "jsonschema":
+        doc = json.loads(out.output)
+        assert set(doc["properties"]) == set(load_model(SCHEMA).forms)
+    if artifact == "docs":
+        assert "| USUBJID |" in out.output and "Lab test catalogue" not in out.output
