@@ -12,7 +12,10 @@ import click
               show_default=True, help="Catalogue format.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="File to write (default: standard output; required for xlsx).")
-def checks_command(fmt, output):
+@click.option("--schema", "schema", envvar="ECRF_SCHEMA", type=click.Path(path_type=Path, dir_okay=False),
+              help="The study's LinkML schema (default: $ECRF_SCHEMA, else the bundled KN5601-K schema); "
+                   "checks it cannot support are listed as not applicable.")
+def checks_command(fmt, output, schema):
     """List every registered check with its severity, deviation category, forms, fields and reference.
 
     \b
@@ -25,8 +28,10 @@ def checks_command(fmt, output):
 
     from ecrf import catalogue as C
     from ecrf.writer import write_bytes, write_text
+    from ecrf.model import load_model
 
-    df = C.catalogue()
+    model = load_model(schema)
+    df = C.catalogue(model)
     if fmt == "xlsx":
         if output is None:
             raise click.UsageError("--format xlsx needs --output FILE")
@@ -35,7 +40,7 @@ def checks_command(fmt, output):
         write_bytes(output, buf.getvalue())  # atomic, like every other output
         click.echo(f"{df.height} checks written to {output}", err=True)
         return
-    text = {"md": C.to_markdown, "csv": C.to_csv, "table": C.to_table}[fmt](df)
+    text = C.to_markdown(df, model) if fmt == "md" else {"csv": C.to_csv, "table": C.to_table}[fmt](df)
     if output:
         write_text(output, text)
         click.echo(f"{df.height} checks written to {output}", err=True)

@@ -127,7 +127,6 @@ def runs(path, fmt, output):
 def _emit(df, fmt, output, table_cols):
     from ecrf.reports.console import width
     from ecrf.reports.tabular import csv_text, grid
-    from ecrf.writer import write_text
 
     if fmt == "json":
         text = json.dumps(df.to_dicts(), indent=2, ensure_ascii=False) + "\n"

@@ -33,6 +33,13 @@ class EcrfGroup(click.Group):
             ctx.exit(EXIT_INTERNAL_ERROR)
 
 
+def schema_option(func):
+    """`--schema FILE` (or $ECRF_SCHEMA): the study's LinkML schema; the bundled KN5601-K schema by default."""
+    return click.option("--schema", "schema", envvar="ECRF_SCHEMA", type=click.Path(path_type=Path, dir_okay=False),
+                        help="The study's LinkML schema (default: $ECRF_SCHEMA, else the bundled KN5601-K "
+                             "schema).")(func)
+
+
 @click.group(cls=EcrfGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ecrf")
 def main():
@@ -82,8 +89,9 @@ def main():
                    "or ECRF_MAX_FILE_SIZE).")
 @click.option("--max-cell-length", callback=lambda c, p, v: _size(p, v), metavar="N",
               help="Refuse a cell longer than this many characters (default 131072, or ECRF_MAX_CELL_LENGTH).")
+@schema_option
 def validate(path, input_format, fmt, output, fail_on, category, ledger, group_by, color, width, quiet,
-             split_by, output_inside_export, max_file_size, max_cell_length):
+             split_by, output_inside_export, max_file_size, max_cell_length, schema):
     """Validate the export at PATH: a folder with one file per form (dm.csv, ae.csv, ...), one workbook, or a
     folder mixing formats. The format is detected from the content; --input-format forces one.
 
@@ -109,12 +117,16 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger, group_b
       ecrf validate export/ --format junit -o ecrf-junit.xml   # for the CI server
       ecrf validate export/ --ledger study.ledger --format xlsx -o queries.xlsx --split-by site
       ecrf validate export/ --ledger study.ledger --format html -o review.html
+      ecrf validate sdtm/ --schema studies/cdisc-msg2/msg2.yaml   # another study
+
+    Checks the study's model cannot support (a form, item, role or parameter it lacks) are listed as not
+    applicable in the report.
     """
     from ecrf.audit import Run
     from ecrf.engine import validate as run_checks
     from ecrf.model import load_model
     from ecrf.readers import read_export
-    from ecrf.registry import all_checks
+    from ecrf.registry import registered
     from ecrf.reports import BINARY, console, render
     from ecrf.reports.console import Progress
     from ecrf.writer import check_target, protect, write_bytes, write_text
@@ -127,7 +139,7 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger, group_b
 
     limits.reset()
     limits.set_limits(max_file_size, max_cell_length)
-    model = load_model()
+    model = load_model(schema)
     protect(path)
     if ledger:
         check_target(ledger)  # refuse a ledger over or inside the export before doing any work
@@ -145,7 +157,7 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger, group_b
             *(Path(path) / n for n in export.unknown_files if Path(path).is_dir()))
     if output:
         check_target(output, allow_inside_input=output_inside_export)
-    checks = [c for c in all_checks() if not category or c.category in category]
+    checks = [c for c in registered() if not category or c.category in category]
     progress = Progress()
     try:
         result = run_checks(model, export, checks, progress=progress)
@@ -190,7 +202,8 @@ def _size(param, value):
                                               "redcap-repeating"]))
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="File to write (default: standard output).")
-def generate(artifact, output):
+@schema_option
+def generate(artifact, output, schema):
     """Generate ARTIFACT from the schema: jsonschema, pandera (a Python module), odm (CDISC ODM 1.3.2 study
     metadata for building the study in an EDC), docs (data dictionary), assumptions (the register of [CONV]
     defaults the study team must confirm), redcap (REDCap data dictionary) and redcap-arms, redcap-events,
@@ -207,10 +220,10 @@ def generate(artifact, output):
       ecrf generate redcap-mapping -o kn5601k-mapping.csv
     """
     from ecrf.generators import build
-
+    from ecrf.model import load_model
     from ecrf.writer import write_text
 
-    text = build(artifact)
+    text = build(artifact, load_model(schema))
     if output:
         write_text(output, text)
         click.echo(f"wrote {output}", err=True)
@@ -240,6 +253,22 @@ def example(directory, subjects, seed, clean, fmt):
 
     n = write_example(directory, subjects=subjects, seed=seed, clean=clean, fmt=fmt)
     click.echo(f"wrote {n} files to {directory}", err=True)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+def init(directory):
+    """Scaffold a new study in DIRECTORY: a schema skeleton (study.yaml) with the roles the generic checks read,
+    a config (ecrf.env, sets ECRF_SCHEMA), a README and a tiny example export.
+
+    \b
+    Examples:
+      ecrf init my-study && ecrf validate my-study/example_export --schema my-study/study.yaml
+    """
+    from ecrf.scaffold import init_study
+
+    written = init_study(directory)
+    click.echo(f"wrote {len(written)} files to {directory}; next: see {directory}/README.md", err=True)
 
 
 @main.command()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ecrf.registry import all_checks
+from ecrf.registry import Check, bind_all, role_fields
 
 # {Class.parameter} or {Enum.VALUE.annotation} in a check's description: filled from the schema, so the catalogue
 # quotes the values in force and no threshold is written twice.
@@ -20,7 +20,7 @@ PLACEHOLDER = re.compile(r"\{([A-Za-z]\w*)\.(\w+)(?:\.(\w+))?\}")
 
 COLUMNS = {"id": "Check", "title": "Title", "category": "Category", "severity": "Severity / importance",
            "dvcat": "Deviation category", "forms": "Forms", "fields": "Fields", "reference": "Reference",
-           "description": "Description"}
+           "description": "Description", "applies": "Applies to the study"}
 
 
 def resolve(text: str, model) -> str:
@@ -33,18 +33,24 @@ def resolve(text: str, model) -> str:
     return PLACEHOLDER.sub(value, text)
 
 
-def catalogue() -> pl.DataFrame:
-    """Every registered check, in registry order (category, then id)."""
+def catalogue(model=None) -> pl.DataFrame:
+    """Every registered check as it applies to `model` (default: the default study), in registry order (category,
+    then id); a check the model cannot support says why in `applies`, and its description is left unresolved."""
     from ecrf.model import load_model
 
-    model = load_model()
-    rows = [{"id": c.id, "title": c.title, "category": c.category, "severity": c.severity, "dvcat": c.dvcat or "",
-             "forms": ", ".join(c.forms), "fields": ", ".join(c.fields), "reference": c.reference,
-             "description": resolve(" ".join(c.description.split()), model)} for c in all_checks()]
+    model = model or load_model()
+    rows = []
+    for b in bind_all(model):
+        c = b if isinstance(b, Check) else b.check
+        text = " ".join(c.description.split())
+        rows.append({"id": c.id, "title": c.title, "category": c.category, "severity": c.severity or "",
+                     "dvcat": c.dvcat or "", "forms": ", ".join(c.forms), "fields": ", ".join(role_fields(c, model)),
+                     "reference": c.reference, "description": resolve(text, model) if c is b else text,
+                     "applies": "yes" if c is b else f"no: {b.reason}"})
     return pl.DataFrame(rows, schema={k: pl.Utf8 for k in COLUMNS})
 
 
-def to_markdown(df: pl.DataFrame) -> str:
+def to_markdown(df: pl.DataFrame, model=None) -> str:
     def cell(v: str) -> str:
         return (v or "").replace("|", "\\|").replace("\n", " ")
 
@@ -53,17 +59,20 @@ def to_markdown(df: pl.DataFrame) -> str:
              f"{df.height} checks.", "",
              "| " + " | ".join(COLUMNS.values()) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(cell(r[k]) for k in COLUMNS) + " |" for r in df.iter_rows(named=True)]
-    lines += ["", *eligibility_coverage(set(df["id"]))]
+    lines += ["", *eligibility_coverage(set(df["id"]), model)]
     return "\n".join(lines) + "\n"
 
 
-def eligibility_coverage(check_ids: set[str]) -> list[str]:
-    """Each criterion of the registration and how the data check it (EligibilityCriterion `checked_by`)."""
+def eligibility_coverage(check_ids: set[str], model=None) -> list[str]:
+    """Each criterion of the registration and how the data check it (EligibilityCriterion `checked_by`); nothing
+    for a study without that enum."""
     from ecrf.model import load_model
     from ecrf.params import enum_annotations
 
-    model = load_model()
+    model = model or load_model()
     enum = model.view.get_enum("EligibilityCriterion")
+    if enum is None:
+        return []
     out = ["## Eligibility criteria coverage", "",
            "Every criterion is recorded on the eligibility form (ie.csv), so a criterion marked not met is always",
            "reported (ELIG-NOT-MET, or ELIG-NOT-MET-WAIVED where the registration allows a waiver). Where the",
@@ -99,9 +108,9 @@ def to_table(df: pl.DataFrame, width: int = 110) -> str:
     out = [head, "-" * len(head)]
     for r in df.iter_rows(named=True):
         out.append(f"{r['id']:<{idw}}  {r['severity']:<13}  {r['category']:<11}  {r['dvcat']:<21}  {r['title']}")
-        for label, key in (("forms", "forms"), ("fields", "fields"), ("reference", "reference"),
-                           ("description", "description")):
-            if r[key]:
+        shown = ("applies", "forms", "fields", "reference", "description")
+        for label, key in ((k, k) for k in shown):
+            if r[key] and (key != "applies" or r[key] != "yes"):
                 out += textwrap.wrap(r[key], width, initial_indent=f"    {label}: ",
                                      subsequent_indent=" " * (6 + len(label)), break_on_hyphens=False,
                                      break_long_words=False)

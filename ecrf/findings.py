@@ -25,7 +25,11 @@ SCHEMA = {c: pl.Utf8 for c in COLUMNS} | {"source_row": pl.Int64}
 # Optional: `check_id` (a runner emitting several checks) and `source_file` (file-level findings).
 RAW_SCHEMA = {"_idx": pl.Int64, "field": pl.Utf8, "value": pl.Utf8, "expected": pl.Utf8, "message": pl.Utf8}
 
+# The one severity mapping: a deviation's importance ranks with the severities (important as an error,
+# non-important as a warning). Reports and the --fail-on gate derive from it.
 SEVERITY_ORDER = {"error": 0, "important": 0, "warning": 1, "non-important": 1}
+ERRORS = frozenset(s for s, rank in SEVERITY_ORDER.items() if rank == 0)
+WARNINGS = frozenset(s for s, rank in SEVERITY_ORDER.items() if rank == 1)
 
 
 def empty() -> pl.DataFrame:
@@ -71,11 +75,15 @@ def enrich(rawf: pl.DataFrame, check, table: Table | None, form_domain: str | No
         keys = [k for k in table.form.keys if k in df.columns]
         key_expr = pl.concat_str([pl.lit(f"{k.upper()}=") + pl.col(k).fill_null("") for k in keys], separator="|") \
             if keys else pl.lit(None, pl.Utf8)
+        # The subject and visit items are those the schema annotates with that role (KN5601-K: SUBJID, VISIT).
+        subject = table.form.find_role("subject") or "subjid"
+        visit = table.form.find_role("visit") or "visit"
+        site = table.form.find_role("site") or "siteid"
         ctx = df.select(
             "_idx",
-            (pl.col("siteid") if "siteid" in df.columns else pl.lit(None, pl.Utf8)).alias("site"),
-            (pl.col("subjid") if "subjid" in df.columns else pl.lit(None, pl.Utf8)).alias("subject"),
-            (pl.col("visit") if "visit" in df.columns else pl.lit(None, pl.Utf8)).alias("visit"),
+            (pl.col(site) if site in df.columns else pl.lit(None, pl.Utf8)).alias("site"),
+            (pl.col(subject) if subject in df.columns else pl.lit(None, pl.Utf8)).alias("subject"),
+            (pl.col(visit) if visit in df.columns else pl.lit(None, pl.Utf8)).alias("visit"),
             key_expr.alias("record_key"),
             pl.col(FILE).alias("source_file"),
             pl.col(ROW).alias("source_row"),

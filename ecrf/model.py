@@ -2,20 +2,45 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from linkml_runtime.utils.schemaview import SchemaView
 
 SCHEMA_FILE = "kn5601k.yaml"
+# The study schema used when none is passed (`--schema` on the command line sets the same thing per run).
+SCHEMA_ENV = "ECRF_SCHEMA"
+
+
+class ModelLacks(KeyError):
+    """The study model has no such form, item or role: a check that needs it is not applicable to this study."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "the model lacks what the check needs"
+
+
+class Forms(dict[str, "Form"]):
+    """The model's forms by domain; a missing one raises ModelLacks (a KeyError), never a bare KeyError."""
+
+    def __missing__(self, domain: str) -> Form:
+        raise ModelLacks(f"the study model has no form {domain!r}")
+
 
 # Python-side kinds of an item, from the LinkML range; the checks derive from these.
 NUMERIC_KINDS = {"integer", "decimal"}
 DATE_KINDS = {"full_date", "partial_date"}
-_TYPE_KINDS = {"integer": "integer", "decimal": "decimal", "float": "decimal", "double": "decimal",
-               "full_date": "full_date", "partial_date": "partial_date"}
+_TYPE_KINDS = {
+    "integer": "integer",
+    "decimal": "decimal",
+    "float": "decimal",
+    "double": "decimal",
+    "full_date": "full_date",
+    "partial_date": "partial_date",
+}
 
 
 @dataclass(frozen=True)
@@ -27,6 +52,7 @@ class Item:
     description: str
     kind: str  # integer | decimal | string | enum | full_date | partial_date
     required: bool = False
+    role: str | None = None  # what the item means to the generic checks (subject, visit, start_date, ...)
     pattern: str | None = None
     minimum: float | None = None
     maximum: float | None = None
@@ -45,7 +71,9 @@ class Item:
             lo = "" if self.minimum is None else _num(self.minimum)
             hi = "" if self.maximum is None else _num(self.maximum)
             rng = f" in {lo}..{hi}" if (lo or hi) else ""
-            return f"{'an integer' if self.kind == 'integer' else 'a number'}{rng}" + (f" {self.unit}" if self.unit else "")
+            return f"{'an integer' if self.kind == 'integer' else 'a number'}{rng}" + (
+                f" {self.unit}" if self.unit else ""
+            )
         if self.kind == "full_date":
             return "a calendar date YYYY-MM-DD"
         if self.kind == "partial_date":
@@ -69,10 +97,29 @@ class Form:
     items: tuple[Item, ...]
     keys: tuple[str, ...]
     required_form: bool = False
-    by_name: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+    by_name: dict[str, Item] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def item(self, name: str) -> Item:
-        return self.by_name[name]
+        try:
+            return self.by_name[name]
+        except KeyError:
+            raise ModelLacks(f"form {self.domain} of the study model has no item {name!r}") from None
+
+    def has(self, name: str) -> bool:
+        return name in self.by_name
+
+    def role(self, role: str) -> str:
+        """The name of the item annotated with this role (schema annotation `role`); ModelLacks when none."""
+        found = self.find_role(role)
+        if found is None:
+            raise ModelLacks(f"form {self.domain} of the study model has no item with role {role!r}")
+        return found
+
+    def find_role(self, role: str) -> str | None:
+        for i in self.items:
+            if i.role == role:
+                return i.name
+        return None
 
     @property
     def required_items(self) -> tuple[str, ...]:
@@ -82,7 +129,8 @@ class Form:
 @dataclass(eq=False)  # hashable by identity, so derived artifacts can be cached per model
 class StudyModel:
     view: SchemaView
-    forms: dict[str, Form]  # by domain, in schema order
+    forms: Forms  # by domain, in schema order
+    path: str = ""
 
     def form_for_file(self, stem: str) -> Form | None:
         """A CSV file is named after the form's domain (dm.csv) or class (Demographics.csv), any case."""
@@ -92,20 +140,74 @@ class StudyModel:
                 return f
         return None
 
-    def annotation(self, element, key: str, default=None):
+    def files_view(self) -> SchemaView:
+        """The schema as its separate files (schema_map by file), for generators that name the file an element
+        lives in; loaded on demand, off the validation path."""
+        view = SchemaView(self.path)
+        view.imports_closure()  # fills schema_map with every imported file
+        return view
+
+    def annotation(self, element: Any, key: str, default: Any = None) -> Any:
         ann = getattr(element, "annotations", None) or {}
         a = ann.get(key)
         return default if a is None else a.value
 
 
 def schema_path() -> Path:
+    """The bundled KN5601-K schema."""
     return Path(str(files("ecrf.schema") / SCHEMA_FILE))
 
 
-@lru_cache(maxsize=4)
-def load_model(path: str | None = None) -> StudyModel:
-    view = SchemaView(str(path or schema_path()), merge_imports=True)
-    forms: dict[str, Form] = {}
+def resolve_schema(path: str | os.PathLike[str] | None = None) -> Path:
+    """The schema to use: `path`, else $ECRF_SCHEMA, else the bundled KN5601-K schema."""
+    chosen = path or os.environ.get(SCHEMA_ENV) or schema_path()
+    return Path(chosen).resolve()
+
+
+def load_model(path: str | os.PathLike[str] | None = None) -> StudyModel:
+    """The study model of the schema at `path` (default: see resolve_schema), loaded once per file and process."""
+    p = resolve_schema(path)
+    if not p.is_file():
+        from ecrf.errors import InputError
+
+        raise InputError(p, "no such schema file")
+    return _load(str(p))
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> StudyModel:
+    from ecrf import model_cache
+
+    cached = model_cache.load(Path(path))
+    if cached is not None:
+        schema, forms = cached
+        return StudyModel(SchemaView(schema), Forms(forms), path)
+    view = SchemaView(path, merge_imports=True)
+    model = StudyModel(view, _forms(view), path)
+    model_cache.store(Path(path), _sources(Path(path)), (view.schema, dict(model.forms)))
+    return model
+
+
+def _sources(root: Path) -> list[Path]:
+    """The files the schema is built from: the root and its local imports, followed recursively (a name is
+    relative to the importing file's folder, as LinkML resolves it)."""
+    import yaml
+
+    out: list[Path] = []
+    todo = [root]
+    while todo:
+        p = todo.pop()
+        if p in out or not p.is_file():
+            continue
+        out.append(p)
+        doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        todo += [p.parent / f"{name}.yaml" for name in doc.get("imports") or [] if ":" not in name]
+        # names with a prefix (linkml:types) come with linkml-runtime, whose version stamps the cache entry
+    return out
+
+
+def _forms(view: SchemaView) -> Forms:
+    forms = Forms()
     for cname, cls in view.all_classes(ordered_by=_schema_order()).items():
         ann = cls.annotations or {}
         if "domain" not in ann or cls.mixin:
@@ -120,18 +222,19 @@ def load_model(path: str | None = None) -> StudyModel:
             keys = tuple(uk.unique_key_slots)
         domain = ann["domain"].value
         required_form = str(ann["required_form"].value).lower() == "true" if "required_form" in ann else False
-        forms[domain] = Form(cname, domain, (cls.description or "").strip(), items, keys, required_form,
-                             {i.name: i for i in items})
-    return StudyModel(view, forms)
+        forms[domain] = Form(
+            cname, domain, (cls.description or "").strip(), items, keys, required_form, {i.name: i for i in items}
+        )
+    return forms
 
 
-def _schema_order():
+def _schema_order() -> Any:
     from linkml_runtime.utils.schemaview import OrderedBy
 
     return OrderedBy.PRESERVE
 
 
-def _item(view: SchemaView, slot) -> Item:
+def _item(view: SchemaView, slot: Any) -> Item:
     rng = slot.range or "string"
     kind, codes, pattern = "string", (), slot.pattern
     codelist = None
@@ -156,6 +259,7 @@ def _item(view: SchemaView, slot) -> Item:
         description=(slot.description or "").strip(),
         kind=kind,
         required=bool(slot.required),
+        role=_annotation(slot, "role"),
         pattern=pattern,
         minimum=_f(slot.minimum_value),
         maximum=_f(slot.maximum_value),
@@ -166,5 +270,14 @@ def _item(view: SchemaView, slot) -> Item:
     )
 
 
-def _f(v) -> float | None:
+def _f(v: Any) -> float | None:
     return None if v is None else float(v)
+
+
+def _annotation(element: Any, key: str) -> str | None:
+    ann = getattr(element, "annotations", None) or {}
+    # Slots induced from class attributes carry their annotations as a JsonObj, not a dict.
+    a = ann.get(key) if isinstance(ann, dict) else getattr(ann, key, None)
+    if a is None:
+        return None
+    return str(getattr(a, "value", a))

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Callable
+from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from ecrf.engine import Context
+    from ecrf.model import StudyModel
+
+# The typed contract of a check: it reads the engine's Context (the model and the export's canonical tables) and
+# returns {form domain: raw findings frame} (see ecrf.findings.RAW_SCHEMA); a runner's frames also carry check_id.
+CheckFunc = Callable[["Context"], "Mapping[str, pl.DataFrame | None] | None"]
 
 CATEGORIES = ("structure", "range", "consistency", "deviation")
 SEVERITIES = ("error", "warning", "important", "non-important")
@@ -15,28 +25,33 @@ class Check:
     id: str
     title: str
     category: str
-    severity: str
+    severity: str | None  # None: a deviation check whose importance the study schema gives (see bind)
     forms: tuple[str, ...]
     description: str
     reference: str = ""
     fields: tuple[str, ...] = ()
-    func: Callable | None = field(default=None, compare=False, repr=False)
+    # Items found by meaning, "form:role" (schema annotation `role`), so the check runs on any study that
+    # annotates them.
+    roles: tuple[str, ...] = ()
+    func: CheckFunc | None = field(default=None, compare=False, repr=False)
     runner: str | None = None  # name of the runner that emits this check when it has no func of its own
     dvcat: str | None = None  # deviation category (informed consent, eligibility, ...) for deviation checks
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
             raise ValueError(f"{self.id}: unknown category {self.category}")
-        if self.severity not in SEVERITIES:
+        if self.severity is None and self.category != "deviation":
+            raise ValueError(f"{self.id}: severity missing")
+        if self.severity is not None and self.severity not in SEVERITIES:
             raise ValueError(f"{self.id}: unknown severity {self.severity}")
 
 
 REGISTRY: dict[str, Check] = {}
 # Functions that emit findings for several registered checks at once (their raw frames carry check_id).
-RUNNERS: dict[str, Callable] = {}
+RUNNERS: dict[str, CheckFunc] = {}
 
 
-def register_runner(name: str, func: Callable) -> None:
+def register_runner(name: str, func: CheckFunc) -> None:
     RUNNERS[name] = func
 
 
@@ -47,51 +62,131 @@ def register(check: Check) -> Check:
     return check
 
 
-@lru_cache(maxsize=1)
-def deviation_classes() -> dict[str, tuple[str, str]]:
-    """{check id: (importance, dvcat)} from the schema's DeviationCheck enum (schema/protocol.yaml)."""
+def deviation_classes(model: StudyModel | None = None) -> dict[str, tuple[str, str]]:
+    """{check id: (importance, dvcat)} from the model's DeviationCheck enum (schema/protocol.yaml); empty when the
+    study has none."""
     from ecrf.model import load_model
     from ecrf.params import enum_annotations
 
-    return {cid: (str(a.get("importance")), str(a.get("dvcat")))
-            for cid, a in enum_annotations(load_model(), "DeviationCheck").items()}
+    m = model or load_model()
+    if m.view.get_enum("DeviationCheck") is None:
+        return {}
+    return {
+        cid: (str(a.get("importance")), str(a.get("dvcat"))) for cid, a in enum_annotations(m, "DeviationCheck").items()
+    }
 
 
-def _classify(id: str, category: str, severity: str | None, dvcat: str | None) -> tuple[str, str | None]:
-    """A deviation check's importance and category come from the schema. A decorator may still state them (checks
-    written before the schema held them): they must then agree with the schema's entry, or stand alone until
-    an entry is added (tests/test_catalogue.py fails on a deviation check without one)."""
-    if category != "deviation":
-        if severity is None:
-            raise ValueError(f"{id}: severity missing")
-        return severity, dvcat
-    entry = deviation_classes().get(id)
+@dataclass(frozen=True)
+class NotApplicable:
+    """A check the study model cannot support, and why (a form, item, role or parameter it lacks)."""
+
+    check: Check
+    reason: str
+
+
+def bind(chk: Check, model: StudyModel) -> Check | NotApplicable:
+    """The check as it applies to `model`: a deviation check's importance and category come from the model's
+    schema (DeviationCheck); a check whose forms or fields the model lacks is NotApplicable.
+
+    A decorator may still state importance and category (checks written before the schema held them): they must
+    then agree with the schema's entry, or stand alone until an entry is added (tests/test_catalogue.py fails on
+    a deviation check of the default study without one)."""
+    missing = [f for f in chk.forms if f not in model.forms]
+    if missing:
+        return NotApplicable(chk, f"the study model has no form {', '.join(missing)}")
+    titles = {i.title.upper() for f in chk.forms for i in model.forms[f].items} | {
+        i.name.upper() for f in chk.forms for i in model.forms[f].items
+    }
+    lacking = [x for x in chk.fields if chk.forms and x.upper() not in titles]
+    if lacking:
+        return NotApplicable(chk, f"the study model has no item {', '.join(lacking)} on {', '.join(chk.forms)}")
+    unroled = [r for r in chk.roles if _role_item(model, r) is None]
+    if unroled:
+        return NotApplicable(chk, f"the study model has no item with role {', '.join(unroled)}")
+    if chk.category != "deviation":
+        return chk
+    entry = deviation_classes(model).get(chk.id)
     if entry is None:
-        if severity is None or dvcat is None:
-            raise ValueError(f"{id}: deviation check without a DeviationCheck entry in the schema")
-        return severity, dvcat
-    for given, want, what in ((severity, entry[0], "importance"), (dvcat, entry[1], "dvcat")):
+        if chk.severity is None or chk.dvcat is None:
+            return NotApplicable(chk, "no DeviationCheck entry in the study schema")
+        return chk
+    for given, want, what in ((chk.severity, entry[0], "importance"), (chk.dvcat, entry[1], "dvcat")):
         if given is not None and given != want:
-            raise ValueError(f"{id}: {what} {given!r} in the decorator, {want!r} in the schema (DeviationCheck)")
-    return entry
+            raise ValueError(f"{chk.id}: {what} {given!r} in the decorator, {want!r} in the schema (DeviationCheck)")
+    return replace(chk, severity=entry[0], dvcat=entry[1])
 
 
-def check(id: str, title: str, category: str, severity: str | None, forms, description: str,
-          reference: str = "", fields=(), dvcat: str | None = None):
+def _role_item(model: StudyModel, form_role: str) -> str | None:
+    """The item with that role on that form ("ae:start_date"), or on any form ("*:death_date")."""
+    return next(iter(_role_items(model, form_role)), (None, None))[1]
+
+
+def _role_items(model: StudyModel, form_role: str) -> list[tuple[str, str]]:
+    domain, _, role = form_role.partition(":")
+    forms = model.forms.values() if domain == "*" else [f for f in model.forms.values() if f.domain == domain]
+    return [(f.domain, name) for f in forms if (name := f.find_role(role)) is not None]
+
+
+def role_fields(chk: Check, model: StudyModel) -> tuple[str, ...]:
+    """The items the check reads in `model`: those it names, then those it finds by role (as titles)."""
+    found = []
+    for r in chk.roles:
+        found += [model.forms[d].item(name).title for d, name in _role_items(model, r)[:1]]
+    return tuple(dict.fromkeys((*chk.fields, *found)))
+
+
+def bind_all(model: StudyModel | None = None) -> list[Check | NotApplicable]:
+    """Every registered check bound to `model` (default: the default study), in catalogue order."""
+    from ecrf.model import load_model
+
+    m = model or load_model()
+    return [bind(c, m) for c in registered()]
+
+
+def check(
+    id: str,
+    title: str,
+    category: str,
+    severity: str | None,
+    forms: Sequence[str],
+    description: str,
+    reference: str = "",
+    fields: Sequence[str] = (),
+    dvcat: str | None = None,
+    roles: Sequence[str] = (),
+) -> Callable[[CheckFunc], CheckFunc]:
     """Decorator: register a function from a Context to {form domain: raw findings frame}.
 
     For a deviation check pass severity=None and no dvcat: both are read from the schema (DeviationCheck)."""
 
-    def wrap(func):
-        sev, cat = _classify(id, category, severity, dvcat)
-        register(Check(id, title, category, sev, tuple(forms), description, reference, tuple(fields), func,
-                       dvcat=cat))
+    def wrap(func: CheckFunc) -> CheckFunc:
+        register(
+            Check(
+                id,
+                title,
+                category,
+                severity,
+                tuple(forms),
+                description,
+                reference,
+                tuple(fields),
+                tuple(roles),
+                func,
+                dvcat=dvcat,
+            )
+        )
         return func
 
     return wrap
 
 
-def all_checks() -> list[Check]:
+def registered() -> list[Check]:
+    """Every registered check as declared (a deviation check's importance unresolved), in catalogue order."""
     import ecrf.validators  # noqa: F401  (importing registers the checks)
 
     return sorted(REGISTRY.values(), key=lambda c: (CATEGORIES.index(c.category), c.id))
+
+
+def all_checks(model: StudyModel | None = None) -> list[Check]:
+    """The checks that apply to `model` (default: the default study), bound to it."""
+    return [c for c in bind_all(model) if isinstance(c, Check)]

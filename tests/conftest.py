@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+import os
 
 import pytest
 from click.testing import CliRunner
@@ -11,6 +12,18 @@ from click.testing import CliRunner
 from ecrf.cli.main import main
 from ecrf.model import load_model
 from helpers import assert_valid_report
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _model_cache_in_a_temporary_folder(tmp_path_factory):
+    """Tests load many throw-away schemas: their compiled models go to a folder of this run, not the user's cache."""
+    before = os.environ.get("ECRF_CACHE_DIR")
+    os.environ["ECRF_CACHE_DIR"] = str(tmp_path_factory.mktemp("ecrf-cache"))
+    yield
+    if before is None:
+        os.environ.pop("ECRF_CACHE_DIR", None)
+    else:
+        os.environ["ECRF_CACHE_DIR"] = before
 
 
 @pytest.fixture(scope="session")

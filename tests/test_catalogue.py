@@ -68,20 +68,24 @@ def test_deviation_classification_comes_from_the_schema():
 
 
 def test_decorator_must_agree_with_the_schema():
+    """A deviation check's importance and category come from the study schema when the check is bound to it."""
     import pytest
 
-    from ecrf.registry import REGISTRY, check
+    from ecrf.model import load_model
+    from ecrf.registry import Check, NotApplicable, bind
 
+    m = load_model()
     with pytest.raises(ValueError, match="importance"):
-        check("ELIG-AGE", "t", "deviation", "non-important", ("dm",), "d")(lambda ctx: {})
-    with pytest.raises(ValueError, match="DeviationCheck"):
-        check("XX-UNCLASSIFIED", "t", "deviation", None, ("dm",), "d")(lambda ctx: {})
-    # A check written with its own classification still registers until the schema has its entry.
-    try:
-        check("XX-OWN-CLASS", "t", "deviation", "important", ("ae",), "d", dvcat="safety reporting")(lambda ctx: {})
-        assert (REGISTRY["XX-OWN-CLASS"].severity, REGISTRY["XX-OWN-CLASS"].dvcat) == ("important", "safety reporting")
-    finally:
-        REGISTRY.pop("XX-OWN-CLASS", None)
+        bind(Check("ELIG-AGE", "t", "deviation", "non-important", ("dm",), "d"), m)
+    unclassified = bind(Check("XX-UNCLASSIFIED", "t", "deviation", None, ("dm",), "d"), m)
+    assert isinstance(unclassified, NotApplicable) and "DeviationCheck" in unclassified.reason
+    # A check written with its own classification still applies until the schema has its entry.
+    own = bind(Check("XX-OWN-CLASS", "t", "deviation", "important", ("ae",), "d", dvcat="safety reporting"), m)
+    assert isinstance(own, Check) and (own.severity, own.dvcat) == ("important", "safety reporting")
+    from ecrf.registry import deviation_classes
+
+    filled = bind(Check("ELIG-AGE", "t", "deviation", None, ("dm",), "d"), m)
+    assert (filled.severity, filled.dvcat) == deviation_classes(m)["ELIG-AGE"]
 
 
 def test_every_criterion_is_verified_or_says_why_not():

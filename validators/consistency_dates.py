@@ -12,9 +12,11 @@ import polars as pl
 
 
 def dated(ctx, domain: str, *items: str) -> pl.DataFrame | None:
-    """The form's rows (_idx, subjid, the other columns as text) with each date item as valid ISO text or null."""
+    """The form's rows (_idx, subjid, the other columns as text) with each date item as valid ISO text or null;
+    `subjid` holds the subject (the item with role subject, else SUBJID)."""
     t = ctx.table(domain)
-    if t is None or t.n_rows == 0 or "subjid" not in t.df.columns:
+    subject = None if t is None else (t.form.find_role("subject") or "subjid")
+    if t is None or t.n_rows == 0 or subject not in t.df.columns:
         return None
     typed = t.typed
     cols = []
@@ -28,7 +30,8 @@ def dated(ctx, domain: str, *items: str) -> pl.DataFrame | None:
             c, pattern = pl.col(name), item.pattern or ctx.model.view.get_type("partial_date").pattern
             cols.append(pl.when(c.str.contains(pattern)).then(c).otherwise(None).alias(name))
     df = t.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
-    return df.with_columns(cols)
+    # The subject is the item annotated role: subject (KN5601-K: SUBJID), under one name for the callers.
+    return df.with_columns(pl.col(subject).alias("subjid"), *cols)
 
 
 def date_items(form) -> list[str]:

@@ -10,24 +10,32 @@ from __future__ import annotations
 import polars as pl
 
 from ecrf import findings as F
-from ecrf.model import load_model
+from ecrf.model import ModelLacks
 from ecrf.params import class_parameter
 from ecrf.registry import check
 from ecrf.validators.consistency_dates import before, collect, date_items, dated
 
-# The forms with a date item, for the catalogue: both checks read them all.
-DATED_FORMS = tuple(d for d, f in load_model().forms.items() if date_items(f))
+# Both checks read every dated form of the study (whatever its model lists); they need only the anchor form.
 
 
 def _list(ctx, key: str) -> list[str]:
     return [x.strip() for x in str(class_parameter(ctx.model, "Disposition", key)).split(",") if x.strip()]
 
 
+def _death_item(ctx) -> tuple[str, str]:
+    """(form, item) of the death date: the item annotated role death_date (KN5601-K: dd DTHDAT)."""
+    for domain, form in ctx.model.forms.items():
+        if (name := form.find_role("death_date")) is not None:
+            return domain, name
+    raise ModelLacks("the study model has no item with role death_date")
+
+
 def _death(ctx) -> pl.DataFrame | None:
-    dd = dated(ctx, "dd", "dthdat")
+    domain, name = _death_item(ctx)
+    dd = dated(ctx, domain, name)
     if dd is None:
         return None
-    return dd.filter(pl.col("dthdat").is_not_null()).group_by("subjid").agg(pl.col("dthdat").min().alias("_end"))
+    return dd.filter(pl.col(name).is_not_null()).group_by("subjid").agg(pl.col(name).min().alias("_end"))
 
 
 def _records(ctx, skip: set[str]):
@@ -61,18 +69,20 @@ def _after(ctx, anchor: pl.DataFrame, skip: set[str], what: str, source: str,
     return collect(parts)
 
 
-@check("XF-AFTER-DEATH", "Record dated after death", "consistency", "error", DATED_FORMS,
-       "No record of a subject may be dated after the death date (dd DTHDAT): any date item of any form "
-       "certainly later than it (partial dates only when their whole interval is later).",
-       reference="CDISC CDASHIG DD/DS", fields=("DTHDAT",))
+@check("XF-AFTER-DEATH", "Record dated after death", "consistency", "error", (),
+       "No record of a subject may be dated after the death date (the item with role death_date; KN5601-K dd "
+       "DTHDAT): any date item of any form certainly later than it (partial dates only when their whole interval "
+       "is later).",
+       reference="CDISC CDASHIG DD/DS", roles=("*:death_date",))
 def after_death(ctx):
     death = _death(ctx)
     if death is None or death.is_empty():
         return {}
-    return _after(ctx, death, {"dd.dthdat"}, "the death", "dd DTHDAT")
+    domain, name = _death_item(ctx)
+    return _after(ctx, death, {f"{domain}.{name}"}, "the death", f"{domain} {ctx.model.forms[domain].item(name).title}")
 
 
-@check("XF-AFTER-END", "Record dated after early end of study", "consistency", "warning", DATED_FORMS,
+@check("XF-AFTER-END", "Record dated after early end of study", "consistency", "warning", ("ds",),
        "For a subject whose disposition (DSDECOD) is one of Disposition discontinuation_codes, no record may be "
        "dated after DSSTDAT, except the follow-up in Disposition follow_up_after_end (adverse event and "
        "medication end dates, death). Records also after the death date are left to XF-AFTER-DEATH.",

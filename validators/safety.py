@@ -150,15 +150,17 @@ def icans_grade(ctx):
 
 
 @check("SAFE-AE-DATES", "AE ends before it starts", "consistency", "error", ("ae",),
-       "AEENDAT is before AESTDAT. Partial dates are compared at their common precision (2026-03 and 2026-03-05 "
-       "cannot be ordered and give no finding).",
-       reference="CDASHIG: collect only the precision known", fields=("AEENDAT",))
+       "The adverse event's end date (role end_date; KN5601-K AEENDAT) is before its start date (role start_date). "
+       "Partial dates are compared at their common precision (2026-03 and 2026-03-05 cannot be ordered and give "
+       "no finding).",
+       reference="CDASHIG: collect only the precision known", roles=("ae:start_date", "ae:end_date"))
 def ae_dates(ctx):
     t = ctx.table("ae")
     if t is None or t.n_rows == 0:
         return {}
-    pattern = t.form.item("aestdat").pattern or ctx.model.view.get_type("partial_date").pattern
-    st, en = pl.col("aestdat"), pl.col("aeendat")
+    start, end = t.form.role("start_date"), t.form.role("end_date")
+    pattern = t.form.item(start).pattern or ctx.model.view.get_type("partial_date").pattern
+    st, en = pl.col(start), pl.col(end)
     n = pl.min_horizontal(st.str.len_chars(), en.str.len_chars())
     d = t.typed.with_row_index("_idx").filter(st.str.contains(pattern) & en.str.contains(pattern))
     bad = d.filter(en.str.slice(0, n) < st.str.slice(0, n))
@@ -167,7 +169,7 @@ def ae_dates(ctx):
     msg = pl.concat_str([pl.lit("AE end date "), en, pl.lit(" is before its start date "), st])
     out = bad.select(pl.col("_idx").cast(pl.Int64), en.alias("v"),
                      pl.concat_str([pl.lit("on or after "), st]).alias("e"), msg.alias("m"))
-    return {"ae": F.raw(_idx=out["_idx"].to_list(), field="AEENDAT", value=out["v"].to_list(),
+    return {"ae": F.raw(_idx=out["_idx"].to_list(), field=t.form.item(end).title, value=out["v"].to_list(),
                         expected=out["e"].to_list(), message=out["m"].to_list())}
 
 

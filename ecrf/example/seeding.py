@@ -24,6 +24,11 @@ import polars as pl
 from ecrf.clinical.scores import vas_items
 from ecrf.example.score_items import (capd_scores, ice_tasks, mrss_sites, sledai_exact, sledai_lab_item_names,
                                       titled, vas_systems)
+from ecrf.example.seedkit import FULL_DATE as _FULL_DATE
+from ecrf.example.seedkit import Clinical
+from ecrf.example.seedkit import at_screening as _at_scr
+from ecrf.example.seedkit import cohort_subjects as _cohort
+from ecrf.example.seedkit import forms as _f
 from ecrf.model import load_model
 from ecrf.params import enum_annotations
 from ecrf.protocol import protocol
@@ -141,16 +146,6 @@ def _apply(s: Seed, out: dict, model, used: set, hosted: dict, manifest: list, r
 _CONTRADICTS = "eligibility form records the criterion as met although the data fail it"
 
 
-@dataclass(frozen=True)
-class Clinical:
-    check_id: str
-    changes: frozenset      # form tokens (see _overlap) whose records the seed edits
-    reads: frozenset        # further form tokens the fired check (or a check it may disturb) reads for the subject
-    candidates: Callable    # _Export -> subjects that can carry the error
-    apply: Callable         # (_Export, subject, rng) -> [(check_id, form, field, value reported)]
-    description: str
-
-
 def _overlap(a: frozenset, b: frozenset, visits: frozenset = frozenset()) -> bool:
     """Whether two sets of form tokens meet. A token is a form ("lb") or a part of one: a visit ("lb:M9") or a
     test, item or record kind ("lb:ALT", "icans:ICE"). A form meets every part of itself; two visits, or two
@@ -243,18 +238,6 @@ class _Export:
         return [("ELIG-IE-CONTRADICTS", "ie", "IEORRES", "Y")] * met.height
 
 
-def _f(*forms: str) -> frozenset:
-    return frozenset(forms)
-
-
-def _at_scr(ex: _Export) -> pl.Expr:
-    return pl.col("VISIT") == ex.protocol.screening_visit
-
-
-def _cohort(ex: _Export, cohort: str) -> list[str]:
-    return ex.subjects("dm", pl.col("COHORT") == cohort)
-
-
 def _screening_value(form: str, title: str, value: Callable, check_id: str, where: Callable = None):
     """A seed setting `title` of the subject's screening record of `form` to value(ex, row)."""
     def apply(ex, subject, rng):
@@ -268,7 +251,6 @@ def _screening_value(form: str, title: str, value: Callable, check_id: str, wher
 
 # Procedures whose dates are compared with the consent date, and the date item each records.
 _PROCEDURE_DATES = {"sv": "SVSTDAT", "vs": "VSDAT", "lb": "LBDAT", "echo": "ECHODAT", "ld": "LDDAT", "ex": "EXSTDAT"}
-_FULL_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
 def _consent_late(ex, subject, rng):

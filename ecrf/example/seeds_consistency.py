@@ -6,7 +6,9 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from ecrf.example.seeding import _FULL_DATE, Clinical, _f
+from ecrf.example.seedkit import FULL_DATE as _FULL_DATE
+from ecrf.example.seedkit import Clinical
+from ecrf.example.seedkit import forms as _f
 from ecrf.params import class_parameter, enum_annotations
 
 

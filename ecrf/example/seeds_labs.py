@@ -10,7 +10,8 @@ import polars as pl
 from ecrf.clinical.ctcae import grade
 from ecrf.clinical.labcatalogue import catalogue
 from ecrf.clinical.labresult import NUMBER, parse
-from ecrf.example.seeding import Clinical, _f
+from ecrf.example.seedkit import Clinical
+from ecrf.example.seedkit import forms as _f
 from ecrf.params import class_parameter, enum_annotations
 
 

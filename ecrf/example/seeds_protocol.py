@@ -6,7 +6,10 @@ from datetime import timedelta
 
 import polars as pl
 
-from ecrf.example.seeding import Clinical, _at_scr, _cohort, _f
+from ecrf.example.seedkit import Clinical
+from ecrf.example.seedkit import at_screening as _at_scr
+from ecrf.example.seedkit import cohort_subjects as _cohort
+from ecrf.example.seedkit import forms as _f
 from ecrf.example.seeds_labs import regrade
 from ecrf.params import enum_annotations
 

@@ -12,7 +12,8 @@ import polars as pl
 from ecrf.clinical.scores import (ABSENT, PRESENT, capd_items, ice_items, mrss_items, sledai_lab_criteria,
                                   sledai_weights, vas_items)
 from ecrf.example.score_items import caps, sledai_lab_item_names
-from ecrf.example.seeding import Clinical, _f
+from ecrf.example.seedkit import Clinical
+from ecrf.example.seedkit import forms as _f
 
 TOTAL_VISIT = "M3"     # where the total seeds sit
 OTHER_VISIT = "M6"     # where the lab and instrument seeds sit

@@ -50,7 +50,9 @@ class Subject:
     @property
     def bsa(self) -> float:
         """Mosteller body surface area in m2, the formula the LD form records."""
-        return round(math.sqrt(self.height * self.weight / 3600), 2)
+        from ecrf.clinical.bsa import mosteller
+
+        return round(mosteller(self.height, self.weight), 2)
 
     def age_on(self, when: date) -> int:
         return when.year - self.birth.year - ((when.month, when.day) < (self.birth.month, self.birth.day))

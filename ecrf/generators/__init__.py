@@ -8,10 +8,11 @@ REDCAP = {"redcap": "render", "redcap-arms": "render_arms", "redcap-events": "re
           "redcap-mapping": "render_mapping", "redcap-repeating": "render_repeating"}
 
 
-def build(artifact: str) -> str:
+def build(artifact: str, model=None) -> str:
+    """The artifact rendered from `model` (default: the default study)."""
     from ecrf.model import load_model
 
-    model = load_model()
+    model = model or load_model()
     if artifact == "jsonschema":
         from ecrf.generators.jsonschema import render
     elif artifact == "pandera":

@@ -39,7 +39,7 @@ def _elements(schema):
 def assumptions(model: StudyModel) -> list[dict]:
     """One row per marked statement: file, kind, element, text; in file, then schema, order."""
     rows = []
-    for name, schema in model.view.schema_map.items():
+    for name, schema in model.files_view().schema_map.items():
         if name.startswith("linkml:"):
             continue
         for kind, element, el in _elements(schema):

@@ -28,7 +28,11 @@ def render(model: StudyModel) -> str:
         for code, pv in e.permissible_values.items():
             out.append(f"| `{code}` | {_cell(pv.description or '')} |")
         out.append("")
-    out += _lab_catalogue(model) + _ctcae(model) + _vital_bands(model)
+    # The study's reference tables, each where the schema defines it (KN5601-K: labs, CTCAE grades, vital bands).
+    sections = {"LabTestCode": _lab_catalogue, "CtcaeLabTerm": _ctcae, "VitalSignAgeBand": _vital_bands}
+    for enum, section in sections.items():
+        if model.view.get_enum(enum) is not None:
+            out += section(model)
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -13,11 +13,12 @@ import json
 
 from linkml.generators.jsonschemagen import JsonSchemaGenerator
 
-from ecrf.model import StudyModel, schema_path
+from ecrf.model import StudyModel
 
 
 def render(model: StudyModel) -> str:
-    schema = json.loads(JsonSchemaGenerator(str(schema_path()), top_class="Export").serialize())
+    roots = [n for n, c in model.view.all_classes().items() if c.tree_root]
+    schema = json.loads(JsonSchemaGenerator(model.path, top_class=roots[0] if roots else None).serialize())
     for form in model.forms.values():
         _export_names(schema["$defs"][form.name], form)
     required = [f.domain for f in model.forms.values() if f.required_form]

@@ -24,7 +24,6 @@ from ecrf.errors import InputError
 from ecrf.model import StudyModel
 from ecrf.readers import Export, Reader
 from ecrf.readers.canonical import canonical_table
-from ecrf.table import Table
 
 _BINARY_MAGIC = {b"PK\x03\x04": "a ZIP or Excel workbook", b"\xd0\xcf\x11\xe0": "an old Excel/OLE file",
                  b"%PDF": "a PDF", b"\x1f\x8b": "a gzip archive", b"<?xml": "an XML document"}
@@ -45,7 +44,7 @@ def read_csv_folder(folder: Path, model: StudyModel) -> Export:
         raise InputError(folder, "no CSV files found (expected one file per form, e.g. dm.csv)")
     _refuse_forms_in_other_files(entries, csvs, model)
     for path in csvs:
-        _check_entry(folder, path)
+        check_entry(folder, path)
         df, numbers = read_csv_frame(path)
         form = model.form_for_file(path.stem)
         if form is None:
@@ -132,7 +131,7 @@ def _refuse_forms_in_other_files(entries: list[Path], csvs: list[Path], model: S
                                 f"{p.stem}.csv; export it as CSV (or use --input-format)")
 
 
-def _check_entry(folder: Path, path: Path) -> None:
+def check_entry(folder: Path, path: Path) -> None:
     """A regular file inside the export, or an InputError; never opens a FIFO or follows a link out."""
     if path.is_symlink():
         try:

@@ -12,7 +12,8 @@ from pathlib import Path
 from ecrf.errors import InputError
 from ecrf.model import StudyModel
 from ecrf.readers import Export, Reader, readers
-from ecrf.readers.csv_folder import _to_table, read_csv_file
+from ecrf.readers.canonical import canonical_table
+from ecrf.readers.csv_folder import check_entry, read_csv_frame
 
 
 def file_readers() -> list[Reader]:
@@ -58,12 +59,13 @@ def read_folder_into(folder: Path, model: StudyModel, export: Export, label: str
         if not p.is_file():
             continue
         if p.suffix.lower() == ".csv":
-            header, rows = read_csv_file(p)
+            check_entry(folder, p)
+            df, numbers = read_csv_frame(p)
             form = model.form_for_file(p.stem)
             if form is None:
-                export.unknown_files[label + p.name] = len(rows)
+                export.unknown_files[label + p.name] = df.height
             else:
-                export.add(_to_table(p, header, rows, form))
+                export.add(canonical_table(p, df, form, numbers))
             formats.add("csv")
             continue
         r = _claim(p, candidates)

@@ -20,7 +20,7 @@ from ecrf.errors import InputError
 from ecrf.model import Form, StudyModel
 from ecrf.odm import (NS, SUBJECT_EVENT, UNSCHEDULED, event_oid, form_oid, group_oid, is_repeating,
                       is_visit_form, item_oid, mdv_oid, study_oid, visit_codes)
-from ecrf.odm.clinical import Record, check_root, scan
+from ecrf.odm.clinical import Record, scan
 from ecrf.readers import Export, Problem, Reader
 from ecrf.readers.canonical import canonical_table
 from ecrf.table import REF

@@ -48,6 +48,7 @@ def to_json(run: Run) -> str:
         "checks": checks_run(run),
         "findings": run.findings.to_dicts(),
         "resolved": run.resolved.to_dicts(),
+        "not_applicable": [{"check_id": n.check.id, "reason": n.reason} for n in run.result.not_applicable],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 

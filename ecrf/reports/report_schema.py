@@ -107,6 +107,12 @@ def report_schema() -> dict:
             "checks": {"type": "array", "items": check},
             "findings": {"type": "array", "items": {"$ref": "#/$defs/finding"}},
             "resolved": {"type": "array", "items": {"$ref": "#/$defs/finding"}},
+            "not_applicable": {"type": "array", "description": "Checks the study's model cannot support (a form, "
+                               "item, role or parameter it lacks), with the reason; they did not run.",
+                               "items": {"type": "object", "required": ["check_id", "reason"],
+                                         "additionalProperties": False,
+                                         "properties": {"check_id": {"type": "string"},
+                                                        "reason": {"type": "string"}}}},
         },
         "$defs": {"finding": _finding()},
     }

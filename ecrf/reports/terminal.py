@@ -74,6 +74,10 @@ def _summary(run: Run) -> list[str]:
         by = dict(f.group_by("status").len().iter_rows()) if f.height else {}
         parts = [f"{by.get(s, 0)} {s}" for s in ("new", "open", "reopened", "accepted")]
         out.append(f"ledger {terminal(str(run.ledger))}: {', '.join(parts)}, {run.resolved.height} resolved")
+    na = run.result.not_applicable
+    if na:
+        out.append(f"{len(na)} checks not applicable to this study: "
+                   + "; ".join(terminal(f"{n.check.id} ({n.reason})") for n in na))
     failing = run.failing().height
     level = run.options.get("fail_on", "error")
     out.append(f"{failing} finding{'s' if failing != 1 else ''} fail at --fail-on {level}" if level != "never"
