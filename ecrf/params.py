@@ -10,7 +10,8 @@ from ecrf.model import StudyModel
 
 
 class ParameterError(KeyError):
-    pass
+    def __str__(self) -> str:  # the message as written, not KeyError's quoted repr
+        return str(self.args[0]) if self.args else ""
 
 
 def _value(raw):

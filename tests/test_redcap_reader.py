@@ -173,7 +173,7 @@ def test_wrong_delimiter(exported, tmp_path):
     d = _copy(exported, tmp_path / "x")
     text = (d / DATA).read_text(encoding="utf-8").replace(",", ";")
     (d / DATA).write_text(text, encoding="utf-8")
-    with pytest.raises(InputError, match="wrong delimiter") as e:
+    with pytest.raises(InputError, match="delimiter") as e:
         read_export(d, load_model())
     assert e.value.row == 1
 

@@ -166,5 +166,5 @@ def test_clean_export_and_long_values(cli, tmp_path):
     export = example(cli, tmp_path / "e", cm_date=long)
     wb = _xlsx(cli, export, tmp_path / "q.xlsx")
     values = [c.value for row in wb["Findings"].iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
-    cut = [v for v in values if v.startswith("9999")]
+    cut = [v for v in values if v.startswith("9999") and len(v) > 100]  # 9999-12-31 is another finding
     assert cut and all(len(v) == MAX_CELL and v.endswith("…") for v in cut)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from ecrf.example.seeding import _FULL_DATE, Clinical, _f
+from ecrf.example.seedkit import FULL_DATE as _FULL_DATE
+from ecrf.example.seedkit import Clinical
+from ecrf.example.seedkit import forms as _f
 
 
 def _ae_ongoing_ended(ex, subject, rng):

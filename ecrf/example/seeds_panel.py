@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ecrf.example.seeding import Clinical, _f
+from ecrf.example.seedkit import Clinical
+from ecrf.example.seedkit import forms as _f
 
 _NEUT_ABOVE = 0.5  # 10^9/L above the panel's leukocytes, still inside the neutrophils' normal range
 

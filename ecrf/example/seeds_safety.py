@@ -5,7 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from ecrf.example.score_items import capd_scores, ice_tasks, titled
-from ecrf.example.seeding import Clinical, _f
+from ecrf.example.seedkit import Clinical
+from ecrf.example.seedkit import forms as _f
 
 
 def _icans_other_tool(ex, subject, rng):

@@ -76,7 +76,7 @@ def _summary(run: Run) -> list[str]:
         out.append(f"ledger {terminal(str(run.ledger))}: {', '.join(parts)}, {run.resolved.height} resolved")
     na = run.result.not_applicable
     if na:
-        out.append(f"{len(na)} checks not applicable to this study: "
+        out.append(f"Not applicable to this study ({len(na)} checks): "
                    + "; ".join(terminal(f"{n.check.id} ({n.reason})") for n in na))
     failing = run.failing().height
     level = run.options.get("fail_on", "error")
