@@ -142,7 +142,9 @@ def test_two_processes_recording_at_once_do_not_corrupt_the_ledger(tmp_path):
     lock = sqlite3.connect(ledger, isolation_level=None)
     lock.execute("BEGIN IMMEDIATE")
     cmd = [sys.executable, "-m", "ecrf.cli.main", "validate", str(export), "--ledger", str(ledger), "--format", "json"]
-    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    # Run outside the source tree, so the installed ecrf is used (a wheel in CI, not the source folder).
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+             for _ in range(2)]
     time.sleep(8)
     assert [p.poll() for p in procs] == [None, None]  # waiting for the lock, not failed on it
     lock.execute("COMMIT")

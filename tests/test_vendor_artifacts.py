@@ -9,6 +9,8 @@ import re
 import subprocess
 import sys
 import sysconfig
+import tempfile
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -27,11 +29,22 @@ def _snippet(name: str) -> str:
     return m.group(1)
 
 
+@cache
+def _site_without_ecrf() -> str:
+    # The installed libraries as a vendor has them: every entry of site-packages but ecrf itself (installed as a
+    # wheel in CI, as an editable hook in development), linked into a folder of its own.
+    site = Path(sysconfig.get_paths()["purelib"])
+    folder = Path(tempfile.mkdtemp(prefix="site-without-ecrf-"))
+    for entry in site.iterdir():
+        if not (entry.name.startswith(("ecrf", "__editable__")) or entry.suffix == ".pth"):
+            (folder / entry.name).symlink_to(entry)
+    return str(folder)
+
+
 def _run_without_ecrf(code: str, *args: str):
-    # -I: no user site, no cwd, no PYTHON* variables; -S: no site hooks, so the editable install of ecrf (a
-    # .pth hook) is not importable; only the installed libraries are put on sys.path.
-    site = sysconfig.get_paths()["purelib"]
-    prelude = (f"import sys; sys.path.append({site!r})\n"
+    # -I: no user site, no cwd, no PYTHON* variables; -S: no site-packages of its own; only the libraries (less
+    # ecrf) are put on sys.path, and the guard proves ecrf cannot be imported.
+    prelude = (f"import sys; sys.path.append({_site_without_ecrf()!r})\n"
                "try:\n    import ecrf\nexcept ImportError:\n    pass\n"
                "else:\n    raise SystemExit('ecrf is importable')\n")
     p = subprocess.run([sys.executable, "-I", "-S", "-c", prelude + code, *args], capture_output=True,
