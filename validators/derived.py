@@ -28,6 +28,18 @@ def _age_on(day: pl.Expr, birth: pl.Expr) -> pl.Expr:
     return day.dt.year() - birth.dt.year() - before_birthday.cast(pl.Int32)
 
 
+def plausible(ctx, domain: str, item: str, col: str | None = None) -> pl.Expr:
+    """The item's value is within its hard range: one outside is COL-RANGE's finding, not derived again."""
+    it = ctx.model.forms[domain].item(item)
+    c = pl.col(col or item)
+    e = c.is_not_null()
+    if it.minimum is not None:
+        e = e & (c >= it.minimum)
+    if it.maximum is not None:
+        e = e & (c <= it.maximum)
+    return e
+
+
 def births(ctx) -> pl.DataFrame | None:
     """subjid -> brthdat as collected, _b_first and _b_last: the first and last day the (partial) birth date allows."""
     dm = dated(ctx, "dm", "brthdat")
@@ -79,7 +91,7 @@ def age_at_consent(ctx):
         .with_columns(pl.col("_ic").str.to_date("%Y-%m-%d", strict=False).alias("_icd"))
     lo, hi = _age_range(pl.col("_icd"))
     d = d.with_columns(lo.alias("_lo"), hi.alias("_hi")).filter(pl.col("_lo") >= 0)
-    bad = d.filter(pl.col("age").is_not_null() & ((pl.col("age") < pl.col("_lo")) | (pl.col("age") > pl.col("_hi"))))
+    bad = d.filter(plausible(ctx, "dm", "age") & ((pl.col("age") < pl.col("_lo")) | (pl.col("age") > pl.col("_hi"))))
     exp = _age_text(pl.col("_lo"), pl.col("_hi"))
     return collect([("dm", F.from_frame(bad, "AGE", pl.col("age"), exp,
                                         pl.format("age {} at consent, but born {} and consented {}: {} years",
@@ -118,7 +130,7 @@ def age_at_date(ctx):
             .join(b, on="subjid")
         lo, hi = _age_range(pl.col("_on"))
         d = d.with_columns(lo.alias("_lo"), hi.alias("_hi"))
-        bad = d.filter(pl.col("_age").is_not_null() & pl.col("_on").is_not_null() & (pl.col("_lo") >= 0)
+        bad = d.filter(plausible(ctx, domain, item, "_age") & pl.col("_on").is_not_null() & (pl.col("_lo") >= 0)
                        & ((pl.col("_age") < pl.col("_lo")) | (pl.col("_age") > pl.col("_hi"))))
         exp = _age_text(pl.col("_lo"), pl.col("_hi"))
         form = ctx.model.forms[domain]
@@ -145,7 +157,8 @@ def study_day(ctx):
         subject = ctx.model.forms[domain].find_role("subject") or "subjid"
         d = d.select("_idx", pl.col(subject).alias("subjid"), pl.col(item).alias("_day"), pl.col(when).alias("_on")) \
             .join(d0, on="subjid").with_columns((pl.col("_on") - pl.col("_d0")).dt.total_days().alias("_want"))
-        bad = d.filter(pl.col("_day").is_not_null() & pl.col("_want").is_not_null() & (pl.col("_day") != pl.col("_want")))
+        bad = d.filter(plausible(ctx, domain, item, "_day") & pl.col("_want").is_not_null()
+                       & (pl.col("_day") != pl.col("_want")))
         title = ctx.model.forms[domain].item(item).title
         parts.append((domain, F.from_frame(bad, title, pl.col("_day"), pl.col("_want"),
                                            pl.format("{} {}, but {} is {} day(s) from day 0 ({}, first infusion)",
@@ -171,7 +184,7 @@ def visitnum(ctx):
         if d is None:
             continue
         d = d.with_columns(pl.col(visit).cast(pl.Utf8).alias("_visit"), pl.col("visitnum").alias("_num")) \
-            .join(plan, on="_visit", how="left").filter(pl.col("_num").is_not_null())
+            .join(plan, on="_visit", how="left").filter(plausible(ctx, domain, "visitnum", "_num"))
         wrong = d.filter(pl.col("_want").is_not_null() & (pl.col("_num") != pl.col("_want")))
         unsched = d.filter(pl.col("_visit").is_in(unplanned)
                            & ((pl.col("_num") == pl.col("_num").round(0)) | pl.col("_num").is_in(plan["_want"].to_list())))
