@@ -50,6 +50,20 @@ def _atc_substance(ex, subject, rng):
     return [("CODE-ATC-LEVEL", "cm", "CMCLASCD", "N02BE01")]
 
 
+def _entered_twice(form: str, seq: str, where: pl.Expr):
+    """A seed copying one of the subject's records under the next sequence number, after its last record."""
+    def apply(ex, subject, rng):
+        row = ex.pick(form, subject, rng, where)
+        mine = ex.rows(form, pl.col("SUBJID") == subject)
+        new = str(max(int(x) for x in mine[seq]) + 1)
+        ex.insert_after(form, mine["_i"].max(), {k: v for k, v in row.items() if k != "_i"} | {seq: new})
+        return [("DUP-RECORD", form, seq, new)]
+    return apply
+
+
+_AE_OTHER = pl.col("AECAT") == "OTHER"
+_PREMED = pl.col("CMINDC") == "PREMEDICATION"
+
 CLINICAL = (
     Clinical("XF-AE-SERIOUSNESS", _f("ae:criteria"), _f(), lambda ex: ex.subjects("ae", pl.col("AESER") == "N"),
              _not_serious_but_life_threatening, "adverse event recorded not serious, but life-threatening"),
@@ -63,4 +77,9 @@ CLINICAL = (
              "one medication coded with an older WHODrug release than the rest"),
     Clinical("CODE-ATC-LEVEL", _f("cm:coding"), _f(), lambda ex: ex.subjects("cm", pl.col("CMCLASCD") == "N02BE"),
              _atc_substance, "paracetamol classed at ATC level 5 where the study codes to level 4"),
+    # Read the whole form: a copy of a record another seed changed would carry that error twice.
+    Clinical("DUP-RECORD", _f("ae:dup"), _f("ae"), lambda ex: ex.subjects("ae", _AE_OTHER),
+             _entered_twice("ae", "AESEQ", _AE_OTHER), "an adverse event entered again under a new AESEQ"),
+    Clinical("DUP-RECORD", _f("cm:dup"), _f("cm"), lambda ex: ex.subjects("cm", _PREMED),
+             _entered_twice("cm", "CMSEQ", _PREMED), "the premedication entered again under a new CMSEQ"),
 )
