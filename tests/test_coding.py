@@ -79,9 +79,10 @@ def test_one_code_one_meaning(tmp_path):
 
 def test_dictionary_version_present_and_one_per_export(tmp_path):
     rows, _ = found(tmp_path, "CODE-DICT-VERSION", [ae("01-003", 1, NAUSEA | {"AEDICTV": ""}),
-                                                    ae("01-003", 2, CRS | {"AEDICTV": "26.1"})],
+                                                    ae("01-003", 2, CRS | {"AEDICTV": "26.1"}),
+                                                    ae("01-003", 3, NAUSEA | {"AEDICTV": ""})],
                     [cm("01-003", 1, PRED | {"CMDICTV": "2023 Sep 1"})])
-    assert rows == [("01-003", "ae", "AEDICTV", ""), ("01-003", "ae", "AEDICTV", "26.1"),
+    assert rows == [("01-003", "ae", "AEDICTV", ""), ("01-003", "ae", "AEDICTV", ""), ("01-003", "ae", "AEDICTV", "26.1"),
                     ("01-003", "cm", "CMDICTV", "2023 Sep 1")]
 
 

@@ -84,7 +84,7 @@ def incomplete(ctx):
 
 def _missing(form: Form, bad: pl.DataFrame, missing: str, present: str, what: str):
     m, p = form.item(missing).title, form.item(present).title
-    return F.from_frame(bad, m, pl.lit(""), pl.lit(f"{m} (coded with {p}{what})"),
+    return F.from_frame(bad, m, pl.col(missing).fill_null(""), pl.lit(f"{m} (coded with {p}{what})"),
                         pl.format(f"{p} is coded ({{}}) but {m} is empty", pl.col(present).fill_null("")))
 
 
@@ -154,7 +154,9 @@ def dict_version(ctx):
             coded = pl.any_horizontal(pl.col(n).is_not_null() for n in roles.values())
             title = form.item(ver).title
             missing = d.filter(coded & pl.col(ver).is_null())
-            parts.append((domain, F.from_frame(missing, title, pl.lit(""), pl.lit(f"the {name} version"),
+            # value as a column, not a literal: from_frame needs one value per row
+            parts.append((domain, F.from_frame(missing, title, pl.col(ver).fill_null(""),
+                                               pl.lit(f"the {name} version"),
                                                pl.lit(f"coded with {name} but no {name} version recorded ({title})"))))
             frames.append(d.select("_idx", pl.lit(domain).alias("_form"), _valid(form, ver).alias("_v"),
                                    pl.lit(title).alias("_t")).filter(pl.col("_v").is_not_null()))
@@ -164,13 +166,13 @@ def dict_version(ctx):
         if allr["_v"].n_unique() < 2:
             continue
         counts = allr.group_by("_v").agg(pl.len().alias("_n")).sort(["_n", "_v"], descending=[True, True])
-        usual, n = counts["_v"][0], counts["_n"][0]
+        usual = counts["_v"][0]
         bad = allr.filter(pl.col("_v") != usual)
         for domain in bad["_form"].unique(maintain_order=True).to_list():
             b = bad.filter(pl.col("_form") == domain)
             parts.append((domain, F.from_frame(b, pl.col("_t"), pl.col("_v"), pl.lit(usual),
-                                               pl.format(f"coded with {name} {{}}, the rest of the export with "
-                                                         f"{name} {usual} ({n} record(s))", pl.col("_v")))))
+                                               pl.format(f"coded with {name} {{}}, most of the export with "
+                                                         f"{name} {usual}", pl.col("_v")))))
     return collect(parts)
 
 
