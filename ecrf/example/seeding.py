@@ -122,9 +122,10 @@ def _apply(s: Seed, out: dict, model, used: set, hosted: dict, manifest: list, r
     df = out[s.form].with_row_index("_i")
     pool = df.filter(s.where & ~pl.col("SUBJID").is_in(list(used)))
     if pool.is_empty():  # a very small export: share a subject, never a record, and not one whose death or end
-        # of study a seeded date could pass (XF-AFTER-DEATH, XF-AFTER-END would report it too)
+        # of study a seeded date could pass (XF-AFTER-DEATH, XF-AFTER-END would report it too), nor a stray
+        # subject number seeded for REF-SUBJECT
         ended = {x for d in ("dd", "ds") if d in out for x in out[d]["SUBJID"].to_list()}
-        pool = df.filter(s.where & ~pl.col("SUBJID").is_in(sorted(ended)))
+        pool = df.filter(s.where & ~pl.col("SUBJID").is_in(sorted(ended)) & pl.col("SUBJID").is_in(out["dm"]["SUBJID"].to_list()))
     if pool.is_empty():
         pool = df.filter(s.where)
     if pool.is_empty():  # too small to carry this error cleanly: leave it out, and out of the manifest
