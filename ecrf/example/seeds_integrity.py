@@ -16,6 +16,7 @@ from ecrf.params import enum_annotations
 _UNSCHEDULED = "UNS"
 _COPIED_VISIT = "D28"
 _RENUMBERED_VISIT = "M6"
+_VASAGE_VISIT = "M12"  # apart from the visits the score seeds use (seeds_scores)
 _WRONG_VISITNUM = "40"
 
 
@@ -64,7 +65,7 @@ def _birth_after_consent(ex, subject, rng):
 
 
 def _vasage_off(ex, subject, rng):
-    row = ex.pick("vas", subject, rng, _young(ex, "VASAGE") & (pl.col("VISIT") == _RENUMBERED_VISIT))
+    row = ex.pick("vas", subject, rng, _young(ex, "VASAGE") & (pl.col("VISIT") == _VASAGE_VISIT))
     age = str(int(row["VASAGE"]) + 1)
     ex.set("vas", row["_i"], VASAGE=age)
     return [("DERIVED-AGE-AT-DATE", "vas", "VASAGE", age)]
@@ -108,8 +109,8 @@ CLINICAL = (
     Clinical("DERIVED-BIRTH", _f("dm"), _f("ic"),
              lambda ex: ex.subjects("dm", (pl.col("COHORT") != "AAV") & pl.col("BRTHDAT").str.contains(r"^\d{4}-\d{2}$")),
              _birth_after_consent, "birth year typed as the year after consent"),
-    Clinical("DERIVED-AGE-AT-DATE", _f("vas:" + _RENUMBERED_VISIT), _f("dm"),
-             lambda ex: _minors(ex, "vas", "VASAGE", pl.col("VISIT") == _RENUMBERED_VISIT), _vasage_off,
+    Clinical("DERIVED-AGE-AT-DATE", _f("vas:" + _VASAGE_VISIT), _f("dm"),
+             lambda ex: _minors(ex, "vas", "VASAGE", pl.col("VISIT") == _VASAGE_VISIT), _vasage_off,
              "vasculitis score recorded with an age one year above the birth date's"),
     Clinical("DERIVED-STUDY-DAY", _f("ld"), _f("ex"), lambda ex: ex.subjects("ld"), _ldday_off,
              "lymphodepletion study day one below its date's"),
@@ -126,8 +127,8 @@ def _band_rows(ex, assent: bool) -> pl.Expr:
     bands = [a for a in enum_annotations(ex.model, "ConsentAgeBand").values()
              if "GUARDIAN" in str(a["givers"]).split(",") and (str(a["assent"]).lower() == "true") == assent]
     age = pl.col("AGE").cast(pl.Int64, strict=False)
-    # One year of margin each side: the band is judged on the age at each consent date.
-    return pl.any_horizontal([(age >= int(a["min_age"]) + 1) & (age < int(a["max_age"]) - 1) for a in bands])
+    # AGE is the age on the one consent date the example records, the date the band is judged on.
+    return pl.any_horizontal([(age >= int(a["min_age"])) & (age < int(a["max_age"])) for a in bands])
 
 
 def _minor_signed_alone(ex, subject, rng):
