@@ -48,7 +48,9 @@ def consents_by_band(ctx) -> pl.DataFrame | None:
     d = d.with_columns(pl.when(has_birth).then(lo).otherwise(pl.col("_dm_age")).alias("_lo"),
                        pl.when(has_birth).then(hi).otherwise(pl.col("_dm_age")).alias("_hi"))
     d = d.filter(pl.col("icdat").is_not_null() & pl.col("_lo").is_not_null() & (pl.col("_lo") >= 0))
-    return d.join(_bands(ctx.model), how="cross").filter(
+    # A join on a constant key, not a cross join: polars 2.1 panics formatting strings over a filtered cross join.
+    bands = _bands(ctx.model).with_columns(pl.lit(1).alias("_k"))
+    return d.with_columns(pl.lit(1).alias("_k")).join(bands, on="_k").drop("_k").filter(
         (pl.col("_lo") >= pl.col("_min")) & (pl.col("_lo") < pl.col("_max"))
         & (pl.col("_hi") >= pl.col("_min")) & (pl.col("_hi") < pl.col("_max"))
     ).with_columns(pl.when(pl.col("_lo") == pl.col("_hi")).then(pl.col("_lo").cast(pl.Utf8))
@@ -77,8 +79,9 @@ def consent_giver(ctx):
        "{ConsentAgeBand.ASSENTING_MINOR.min_age} to under {ConsentAgeBand.ASSENTING_MINOR.max_age} years) has ASNT "
        "other than Y, or ASNT Y without the assent date (ASNTDAT).", reference=REF, fields=("ASNT", "ASNTDAT"))
 def assent(ctx):
+    t = ctx.table("ic")
     d = consents_by_band(ctx)
-    if d is None:
+    if d is None or "asnt" not in t.df.columns:  # an export without the item: STRUCT-MISSING-COLUMN says so
         return {}
     need = d.filter(pl.col("_assent"))
     missing = need.filter(pl.col("asnt").is_null() | (pl.col("asnt") != "Y")).sort("_idx")

@@ -47,7 +47,9 @@ def criteria_missing(ctx):
     crit = protocol(ctx.model).criteria().select("ietestcd", "cohort").unique()
     subj = dm.select("_idx", "subjid", pl.col("cohort").cast(pl.Utf8).alias("_cohort")).unique("subjid") \
         .filter(pl.col("_cohort").is_not_null() & pl.col("subjid").is_in(treated["subjid"].to_list()))
-    due = subj.join(crit, how="cross").filter(pl.col("cohort").is_null() | (pl.col("cohort") == pl.col("_cohort")))
+    # A join on a constant key, not a cross join: polars 2.1 panics formatting strings over a filtered cross join.
+    due = subj.with_columns(pl.lit(1).alias("_k")).join(crit.with_columns(pl.lit(1).alias("_k")), on="_k") \
+        .drop("_k").filter(pl.col("cohort").is_null() | (pl.col("cohort") == pl.col("_cohort")))
     have = pl.DataFrame(schema={"subjid": pl.Utf8, "ietestcd": pl.Utf8}) if ie is None else \
         ie.select("subjid", pl.col("ietestcd").cast(pl.Utf8)).unique()
     missing = due.join(have, on=["subjid", "ietestcd"], how="anti").sort("ietestcd") \
