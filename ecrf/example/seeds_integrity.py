@@ -16,7 +16,6 @@ from ecrf.params import enum_annotations
 _UNSCHEDULED = "UNS"
 _COPIED_VISIT = "D28"
 _RENUMBERED_VISIT = "M6"
-_VASAGE_VISIT = "M12"  # apart from the visits the score seeds use (seeds_scores)
 _WRONG_VISITNUM = "40"
 
 
@@ -65,7 +64,7 @@ def _birth_after_consent(ex, subject, rng):
 
 
 def _vasage_off(ex, subject, rng):
-    row = ex.pick("vas", subject, rng, _young(ex, "VASAGE") & (pl.col("VISIT") == _VASAGE_VISIT))
+    row = ex.pick("vas", subject, rng, _same_side(ex, "VASAGE") & (pl.col("VISIT") == _RENUMBERED_VISIT))
     age = str(int(row["VASAGE"]) + 1)
     ex.set("vas", row["_i"], VASAGE=age)
     return [("DERIVED-AGE-AT-DATE", "vas", "VASAGE", age)]
@@ -89,6 +88,11 @@ def _young(ex, item: str) -> pl.Expr:
     return pl.col(item).cast(pl.Int64, strict=False) + 1 < int(ex.protocol.param("vas_adult_age"))
 
 
+def _same_side(ex, item: str) -> pl.Expr:
+    """The age `item` plus one stays on the same side of the adult age (the instrument due does not change)."""
+    return pl.col(item).cast(pl.Int64, strict=False) + 1 != int(ex.protocol.param("vas_adult_age"))
+
+
 def _minors(ex, form: str, item: str, where: pl.Expr):
     return ex.subjects(form, _young(ex, item) & where)
 
@@ -109,8 +113,9 @@ CLINICAL = (
     Clinical("DERIVED-BIRTH", _f("dm"), _f("ic"),
              lambda ex: ex.subjects("dm", (pl.col("COHORT") != "AAV") & pl.col("BRTHDAT").str.contains(r"^\d{4}-\d{2}$")),
              _birth_after_consent, "birth year typed as the year after consent"),
-    Clinical("DERIVED-AGE-AT-DATE", _f("vas:" + _VASAGE_VISIT), _f("dm"),
-             lambda ex: _minors(ex, "vas", "VASAGE", pl.col("VISIT") == _VASAGE_VISIT), _vasage_off,
+    Clinical("DERIVED-AGE-AT-DATE", _f("vas:" + _RENUMBERED_VISIT), _f("dm"),
+             lambda ex: ex.subjects("vas", _same_side(ex, "VASAGE") & (pl.col("VISIT") == _RENUMBERED_VISIT)),
+             _vasage_off,
              "vasculitis score recorded with an age one year above the birth date's"),
     Clinical("DERIVED-STUDY-DAY", _f("ld"), _f("ex"), lambda ex: ex.subjects("ld"), _ldday_off,
              "lymphodepletion study day one below its date's"),
