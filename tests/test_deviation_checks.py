@@ -26,7 +26,9 @@ D0 = date(2026, 2, 1)
 # tests/test_prior_therapy.py): their clean subject carries data this baseline does not.
 TESTED_ELSEWHERE = {"SCHED-VISIT-MISSING", "SCHED-ASSESSMENT-MISSING", "SCHED-PREG-TEST", "ELIG-BILIRUBIN", "ELIG-EGFR",
                     "ELIG-BIOPSY", "ELIG-ANTIBODY", "ELIG-PROTEINURIA", "ELIG-SEROLOGY", "ELIG-OTHER-TRIAL",
-                    "ELIG-PRIOR-THERAPY"}
+                    "ELIG-PRIOR-THERAPY",
+                    # tests/test_eligibility_record.py: this baseline records one criterion per subject only
+                    "ELIG-CRITERIA-MISSING", "ELIG-BACKGROUND-THERAPY"}
 DEVIATION_IDS = [c.id for c in all_checks() if c.category == "deviation" and c.id.split("-")[0] in ("ELIG", "SCHED", "IC")
                  and c.id not in TESTED_ELSEWHERE]
 
@@ -169,6 +171,11 @@ CASES = [
     ("SCHED-EX-NO-LD", _drop_ld, "01-001", "ex", "EXSTDAT"),
     ("IC-PROCEDURE-BEFORE-CONSENT", _set("ic", "01-001", {"icdat": day(-10)}), "01-001", "sv", "SVSTDAT"),
     ("IC-NO-CONSENT", _drop_ic, "01-001", "ex", "EXSTDAT"),
+    ("IC-GIVER", _set("ic", "01-004", {"icgiver": "GUARDIAN"}), "01-004", "ic", "ICGIVER"),  # an adult
+    ("IC-ASSENT", _set("ic", "01-001", {"asnt": "N", "asntdat": ""}), "01-001", "ic", "ASNT"),
+    ("ELIG-CONFIRMED-LATE", _set("ie", "01-002", {"iedat": day(-2)}), "01-002", "ie", "IEDAT"),
+    ("ELIG-ECHO-ABNORMAL", _set("echo", "01-003", {"echoabn": "Y"}), "01-003", "echo", "ECHOABN"),
+    ("SCHED-EX-LEVEL", _set("ex", "01-001", {"exdoselv": "DL2"}), "01-001", "ex", "EXDOSELV"),
 ]
 
 
