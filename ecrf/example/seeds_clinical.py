@@ -76,6 +76,6 @@ def _adult_equation_for_child(ex, subject, rng):
 CLINICAL = (
     Clinical("SCHED-LD-DOSE", _f("ld"), _f("lb:EGFR"), _normal_kidney_candidates, _reduced_without_cause,
              "fludarabine reduced as for impaired kidney function although the screening eGFR is normal"),
-    Clinical("KIDNEY-EGFR-EQUATION", _f("lb:EGFR"), _f("dm", "vs:HEIGHT"), _child_egfr_candidates,
+    Clinical("KIDNEY-EGFR-EQUATION", _f("lb:EGFR"), _f("dm"), _child_egfr_candidates,
              _adult_equation_for_child, "a child's eGFR recorded as computed with the adult CKD-EPI 2021 equation"),
 )
