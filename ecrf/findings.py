@@ -71,7 +71,11 @@ def enrich(rawf: pl.DataFrame, check, table: Table | None, form_domain: str | No
         return empty()
     f = rawf
     if table is not None and not table.df.is_empty():
-        df = table.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
+        # only the rows the findings point at: the record key and provenance of a 1.8-million-row table are
+        # not built for a handful of findings
+        wanted = f.get_column("_idx").drop_nulls().unique().cast(pl.Int64)
+        df = table.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64)) \
+            .filter(pl.col("_idx").is_in(wanted.implode()))
         keys = [k for k in table.form.keys if k in df.columns]
         key_expr = pl.concat_str([pl.lit(f"{k.upper()}=") + pl.col(k).fill_null("") for k in keys], separator="|") \
             if keys else pl.lit(None, pl.Utf8)
