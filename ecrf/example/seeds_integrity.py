@@ -106,7 +106,8 @@ CLINICAL = (
     Clinical("REF-VISIT", _f("vs:UNS"), _f("sv", "vs:" + _COPIED_VISIT),
              lambda ex: ex.subjects("vs", pl.col("VISIT") == _COPIED_VISIT), _visit_never_held,
              "vital signs filed under an unscheduled visit the visit form does not record"),
-    Clinical("DERIVED-AGE", _f("dm"), _f("ic", "vas"),
+    # Only AGE changes (the birth date stays complete, which the age-dependent checks read first).
+    Clinical("DERIVED-AGE", _f("dm:AGE"), _f("ic", "vas"),
              lambda ex: _minors(ex, "dm", "AGE", pl.col("BRTHDAT").str.contains(_FULL_DATE)), _age_off,
              "age at consent one year above the one the birth and consent dates give"),
     # On a year-month birth date, which the checks needing a full one (vital-sign bands, eGFR, ICANS tool) skip.
@@ -205,11 +206,12 @@ def _background_candidates(ex) -> list[str]:
 
 
 CLINICAL_RECORD = (
-    Clinical("IC-GIVER", _f("ic"), _f("dm"), lambda ex: ex.subjects("dm", _band_rows(ex, False) | _band_rows(ex, True)),
-             _minor_signed_alone, "a minor's consent signed by the participant alone, without the guardian"),
+    # Assent first: its candidates (minors of the assent band) are fewer than those of IC-GIVER (every minor).
     Clinical("IC-ASSENT", _f("ic"), _f("dm"),
              lambda ex: [s for s in ex.subjects("dm", _band_rows(ex, True)) if s in ex.subjects("ic", pl.col("ASNT") == "Y")],
              _no_assent, "assent not obtained from a minor of the age that requires it"),
+    Clinical("IC-GIVER", _f("ic"), _f("dm"), lambda ex: ex.subjects("dm", _band_rows(ex, False) | _band_rows(ex, True)),
+             _minor_signed_alone, "a minor's consent signed by the participant alone, without the guardian"),
     Clinical("ELIG-CRITERIA-MISSING", _f("ie:unchecked"), _f("dm", "ld", "ex"),
              lambda ex: ex.subjects("ie", pl.col("IETESTCD").is_in(_unchecked_criteria(ex))), _criterion_dropped,
              "a criterion of the cohort left off the eligibility form of a treated subject"),
