@@ -535,7 +535,8 @@ CLINICAL = (
 def all_clinical() -> tuple[Clinical, ...]:
     """The clinical seeds of every area, most constrained first (each area's module lists its own)."""
     from ecrf.example import (seeds_consistency, seeds_labs, seeds_pairs, seeds_panel, seeds_protocol, seeds_safety,
-                              seeds_scores)
+                              seeds_scores, seeds_timing)
 
     return (CLINICAL + seeds_safety.CLINICAL + seeds_pairs.CLINICAL + seeds_protocol.CLINICAL + seeds_consistency.CLINICAL
-            + seeds_scores.CLINICAL + seeds_labs.CLINICAL + seeds_panel.CLINICAL + seeds_safety.LATE)
+            + seeds_scores.CLINICAL + seeds_labs.CLINICAL + seeds_panel.CLINICAL + seeds_safety.LATE
+            + seeds_timing.CLINICAL)
