@@ -18,6 +18,8 @@ PROVENANCE = (ROW, FILE, REF)
 
 INTEGER_RE = r"^[+-]?[0-9]+$"
 NUMBER_RE = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+FULL_DATE_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+PARTIAL_DATE_RE = r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$"
 
 
 _TYPED = {"integer": pl.Int64, "decimal": pl.Float64, "full_date": pl.Date}
