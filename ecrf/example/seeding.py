@@ -511,14 +511,15 @@ CLINICAL = (
              _score_below("mrss", "MRSSTOT", "mrss_min", 3,
                           lambda ex, row, value, rng: mrss_sites(ex.model, value, rng), "ELIG-SSC-MRSS"),
              "screening mRSS (sites and total) 3 points below the systemic sclerosis inclusion minimum"),
-    Clinical("ELIG-AAV-VAS", _f("vas:SCR"), _f("ie"), lambda ex: _cohort(ex, "AAV"),
-             _score_below("vas", "VASTOT", "vas_min", 2, _vas_items, "ELIG-AAV-VAS"),
-             "screening PVAS (system scores and total) 2 points below the vasculitis inclusion minimum"),
+    # Before ELIG-AAV-VAS: only a child scored with PVAS can carry it, while an adult on BVAS can carry that one.
     Clinical("ELIG-AAV-INSTRUMENT", _f("vas:SCR"), _f("ie", "dm"),
              lambda ex: ex.subjects("vas", _at_scr(ex) & (pl.col("VASINST") == "PVAS")),
              _screening_value("vas", "VASINST", lambda ex, row: "BVAS", "ELIG-AAV-INSTRUMENT",
                               lambda ex: pl.col("VASINST") == "PVAS"),
              "adult BVAS used to score a child at screening"),
+    Clinical("ELIG-AAV-VAS", _f("vas:SCR"), _f("ie"), lambda ex: _cohort(ex, "AAV"),
+             _score_below("vas", "VASTOT", "vas_min", 2, _vas_items, "ELIG-AAV-VAS"),
+             "screening PVAS (system scores and total) 2 points below the vasculitis inclusion minimum"),
     Clinical("ELIG-ALT-AST", _f("lb:ALT"), _f("ie"), _lab_at_scr("ALT"), _alt_high,
              "screening ALT just above 3 x ULN"),
     Clinical("ELIG-PREGNANCY", _f("lb:HCG"), _f("ie"), _lab_at_scr("HCG"), _pregnant,
@@ -534,9 +535,9 @@ CLINICAL = (
 
 def all_clinical() -> tuple[Clinical, ...]:
     """The clinical seeds of every area, most constrained first (each area's module lists its own)."""
-    from ecrf.example import (seeds_consistency, seeds_labs, seeds_pairs, seeds_panel, seeds_protocol, seeds_safety,
-                              seeds_scores, seeds_timing)
+    from ecrf.example import (seeds_clinical, seeds_consistency, seeds_labs, seeds_pairs, seeds_panel, seeds_protocol,
+                              seeds_safety, seeds_scores, seeds_timing)
 
     return (CLINICAL + seeds_safety.CLINICAL + seeds_pairs.CLINICAL + seeds_protocol.CLINICAL + seeds_consistency.CLINICAL
             + seeds_scores.CLINICAL + seeds_labs.CLINICAL + seeds_panel.CLINICAL + seeds_safety.LATE
-            + seeds_timing.CLINICAL)
+            + seeds_clinical.CLINICAL + seeds_timing.CLINICAL)
