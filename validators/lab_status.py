@@ -23,6 +23,9 @@ def _lab(ctx) -> tuple[pl.DataFrame, pl.Expr] | None:
     codes = [c.strip().upper() for c in str(class_parameter(ctx.model, "LabResultParsing", "not_done_codes")).split("|")
              if c.strip()]
     d = t.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
+    # Items the messages quote, as empty text where the study's lab form lacks them.
+    d = d.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in ("lbtestcd", "lborresu", "lbreasnd", "visit", "lbdat")
+                       if c not in d.columns)
     res = pl.col("lborres")
     return d, res.is_not_null() & ~res.str.to_uppercase().is_in(codes)
 
