@@ -20,6 +20,18 @@ INTEGER_RE = r"^[+-]?[0-9]+$"
 NUMBER_RE = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 
 
+def number(c: pl.Expr) -> pl.Expr:
+    """The finite number a text column holds, else null: text that is no number, and numbers no 64-bit float
+    holds (1e309 would read as infinity and pass every range check)."""
+    v = pl.when(c.str.contains(NUMBER_RE)).then(c).otherwise(None).cast(pl.Float64, strict=False)
+    return pl.when(v.is_finite()).then(v)
+
+
+def integer(c: pl.Expr) -> pl.Expr:
+    """The integer a text column holds, else null (also beyond 64 bits)."""
+    return pl.when(c.str.contains(INTEGER_RE)).then(c).otherwise(None).cast(pl.Int64, strict=False)
+
+
 _TYPED = {"integer": pl.Int64, "decimal": pl.Float64, "full_date": pl.Date}
 
 
@@ -51,9 +63,9 @@ class Table:
                 continue
             c = pl.col(item.name)
             if item.kind == "integer":
-                exprs.append(pl.when(c.str.contains(INTEGER_RE)).then(c).otherwise(None).cast(pl.Int64, strict=False).alias(item.name))
+                exprs.append(integer(c).alias(item.name))
             elif item.kind == "decimal":
-                exprs.append(pl.when(c.str.contains(NUMBER_RE)).then(c).otherwise(None).cast(pl.Float64, strict=False).alias(item.name))
+                exprs.append(number(c).alias(item.name))
             elif item.kind == "full_date":
                 exprs.append(c.str.to_date("%Y-%m-%d", strict=False).alias(item.name))
             else:

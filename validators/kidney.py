@@ -12,7 +12,7 @@ from ecrf.clinical.bsa import mosteller_expr
 from ecrf.clinical.egfr import creatinine_mgdl_expr, egfr_expr
 from ecrf.params import class_parameter
 from ecrf.registry import check
-from ecrf.table import NUMBER_RE
+from ecrf.table import number
 
 KIDNEY = "KidneyFunctionParameters"
 
@@ -20,7 +20,7 @@ KIDNEY = "KidneyFunctionParameters"
 def _number(col: str) -> pl.Expr:
     """A plain number from a text result; censored (<0.5) or qualitative results give null."""
     c = pl.col(col)
-    return pl.when(c.str.contains(NUMBER_RE)).then(c).otherwise(None).cast(pl.Float64, strict=False)
+    return number(c)
 
 
 def _fmt(e: pl.Expr, decimals: int) -> pl.Expr:
