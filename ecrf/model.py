@@ -11,6 +11,8 @@ from typing import Any
 
 from linkml_runtime.utils.schemaview import SchemaView
 
+from ecrf.numbers import format_number
+
 SCHEMA_FILE = "kn5601k.yaml"
 # The study schema used when none is passed (`--schema` on the command line sets the same thing per run).
 SCHEMA_ENV = "ECRF_SCHEMA"
@@ -68,8 +70,8 @@ class Item:
         if self.kind == "enum":
             return "one of " + ", ".join(self.codes)
         if self.kind in NUMERIC_KINDS:
-            lo = "" if self.minimum is None else _num(self.minimum)
-            hi = "" if self.maximum is None else _num(self.maximum)
+            lo = "" if self.minimum is None else format_number(self.minimum)
+            hi = "" if self.maximum is None else format_number(self.maximum)
             rng = f" in {lo}..{hi}" if (lo or hi) else ""
             return f"{'an integer' if self.kind == 'integer' else 'a number'}{rng}" + (
                 f" {self.unit}" if self.unit else ""
@@ -81,10 +83,6 @@ class Item:
         if self.pattern:
             return f"text matching {self.pattern}"
         return "text"
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else repr(float(x))
 
 
 @dataclass(frozen=True)

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, TypeAlias
+
+import polars as pl
+
+from ecrf.findings import SEVERITIES
 
 if TYPE_CHECKING:
-    import polars as pl
-
     from ecrf.engine import Context
     from ecrf.model import StudyModel
 
 # The typed contract of a check: it reads the engine's Context (the model and the export's canonical tables) and
 # returns {form domain: raw findings frame} (see ecrf.findings.RAW_SCHEMA); a runner's frames also carry check_id.
-CheckFunc = Callable[["Context"], "Mapping[str, pl.DataFrame | None] | None"]
+Findings: TypeAlias = Mapping[str, pl.DataFrame | None]
+CheckFunc: TypeAlias = Callable[["Context"], Findings | None]
+# A rule's offending rows before they become findings: (form domain, frame of _idx, subjid, value, expected,
+# message), or (domain, None). A check that declares one (`violation=`) lets another check reuse what it finds
+# (ELIG-IE-CONTRADICTS holds every eligibility violation against the eligibility form).
+Violation: TypeAlias = tuple[str, pl.DataFrame | None]
+ViolationFunc: TypeAlias = Callable[["Context"], Violation]
 
 CATEGORIES = ("structure", "range", "consistency", "deviation")
-SEVERITIES = ("error", "warning", "important", "non-important")
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,7 @@ class Check:
     func: CheckFunc | None = field(default=None, compare=False, repr=False)
     runner: str | None = None  # name of the runner that emits this check when it has no func of its own
     dvcat: str | None = None  # deviation category (informed consent, eligibility, ...) for deviation checks
+    violation: ViolationFunc | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -154,10 +162,12 @@ def check(
     fields: Sequence[str] = (),
     dvcat: str | None = None,
     roles: Sequence[str] = (),
+    violation: ViolationFunc | None = None,
 ) -> Callable[[CheckFunc], CheckFunc]:
     """Decorator: register a function from a Context to {form domain: raw findings frame}.
 
-    For a deviation check pass severity=None and no dvcat: both are read from the schema (DeviationCheck)."""
+    For a deviation check pass severity=None and no dvcat: both are read from the schema (DeviationCheck).
+    `violation`: the function the check reports from, for other checks to reuse (see `violations`)."""
 
     def wrap(func: CheckFunc) -> CheckFunc:
         register(
@@ -173,6 +183,7 @@ def check(
                 tuple(roles),
                 func,
                 dvcat=dvcat,
+                violation=violation,
             )
         )
         return func
@@ -185,6 +196,12 @@ def registered() -> list[Check]:
     import ecrf.validators  # noqa: F401  (importing registers the checks)
 
     return sorted(REGISTRY.values(), key=lambda c: (CATEGORIES.index(c.category), c.id))
+
+
+def violations(model: StudyModel) -> list[tuple[Check, ViolationFunc]]:
+    """The checks that declare a violation and apply to `model`, bound to it, in catalogue order."""
+    found = [(bind(c, model), c.violation) for c in registered() if c.violation is not None]
+    return [(c, v) for c, v in found if isinstance(c, Check)]
 
 
 def all_checks(model: StudyModel | None = None) -> list[Check]:

@@ -10,14 +10,13 @@ from typing import Callable
 import polars as pl
 
 from ecrf.model import Form
+# INTEGER_RE and NUMBER_RE re-exported for the modules that read them here; they live in ecrf.numbers.
+from ecrf.numbers import INTEGER_RE as INTEGER_RE, NUMBER_RE as NUMBER_RE, integer, number
 
 ROW = "_row"    # 1-based row in the source file, header = row 1 (as a spreadsheet shows it)
 FILE = "_file"  # source file name
 REF = "_ref"    # optional: where the record sits in the format's own terms (an ODM path, a REDCap record/event)
 PROVENANCE = (ROW, FILE, REF)
-
-INTEGER_RE = r"^[+-]?[0-9]+$"
-NUMBER_RE = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 
 
 _TYPED = {"integer": pl.Int64, "decimal": pl.Float64, "full_date": pl.Date}
@@ -51,9 +50,9 @@ class Table:
                 continue
             c = pl.col(item.name)
             if item.kind == "integer":
-                exprs.append(pl.when(c.str.contains(INTEGER_RE)).then(c).otherwise(None).cast(pl.Int64, strict=False).alias(item.name))
+                exprs.append(integer(c).alias(item.name))
             elif item.kind == "decimal":
-                exprs.append(pl.when(c.str.contains(NUMBER_RE)).then(c).otherwise(None).cast(pl.Float64, strict=False).alias(item.name))
+                exprs.append(number(c).alias(item.name))
             elif item.kind == "full_date":
                 exprs.append(c.str.to_date("%Y-%m-%d", strict=False).alias(item.name))
             else:

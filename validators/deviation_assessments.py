@@ -11,11 +11,13 @@ from datetime import timedelta
 import polars as pl
 
 from ecrf import findings as F
+from ecrf.clinical.labresult import comparator, result_number
+from ecrf.numbers import number
 from ecrf.params import ParameterError
 from ecrf.protocol import protocol
 from ecrf.registry import check
-from ecrf.validators.deviation_eligibility import NUM_RE, _screening_dates, v_pregnancy
-from ecrf.validators.deviation_schedule import CONV, REG, _day0, _only
+from ecrf.validators.common import CONV, REG, day0, only, screening_dates
+from ecrf.validators.deviation_eligibility import v_pregnancy
 
 
 def _grid(ctx) -> pl.DataFrame:
@@ -44,7 +46,7 @@ def visit_missing(ctx):
         last = occurred.sort(pl.col("svstdat"), "_idx", nulls_last=False).group_by("subjid").agg(
             pl.col("_idx").last(), pl.col("svstdat").max().alias("_last"), pl.col("visit").last().alias("_lastv"))
         latest_grid = occurred.join(grid, on="visit").group_by("subjid").agg(pl.col("_t").max().alias("_tmax"))
-        d0 = _day0(ctx)
+        d0 = day0(ctx)
         cand = last.join(grid, how="cross").join(sv.select("subjid", "visit"), on=["subjid", "visit"], how="anti") \
             .join(latest_grid, on="subjid", how="left")
         if d0 is not None:
@@ -112,7 +114,7 @@ def _result_is(texts_key: str, negative: bool, ctx) -> pl.Expr:
     result also a censored one below a limit not above the ULN."""
     texts = [t.upper() for t in protocol(ctx.model).param_list(texts_key)]
     res = pl.col("lborres").cast(pl.Utf8)
-    num = pl.when(res.str.contains(NUM_RE)).then(res).otherwise(None).cast(pl.Float64, strict=False)
+    num = number(res)
     has = num.is_not_null() & pl.col("lbornrhi").is_not_null()
     by_number = (num <= pl.col("lbornrhi")) if negative else (num > pl.col("lbornrhi"))
     result = res.str.to_uppercase().is_in(texts) | (has & by_number)
@@ -120,7 +122,7 @@ def _result_is(texts_key: str, negative: bool, ctx) -> pl.Expr:
         return result
     # Censored below a limit ("<20" IU/mL: below the assay's quantification limit) is negative, unless the limit
     # itself is above the result's ULN.
-    limit = res.str.extract(r"^\s*<=?\s*([0-9]+\.?[0-9]*)\s*$", 1).cast(pl.Float64, strict=False)
+    limit = pl.when(comparator(res).is_in(["<", "<="])).then(result_number(res))
     below = limit.is_not_null() & (pl.col("lbornrhi").is_null() | (limit <= pl.col("lbornrhi")))
     return result | below.fill_null(False)
 
@@ -156,7 +158,7 @@ def pregnancy_test(ctx):
     reported = [] if pos is None else pos["subjid"].unique().to_list()
     bad = dm.filter(pl.col("chbrpot") == "Y").join(first, on="subjid") \
         .filter(~pl.col("subjid").is_in(ok) & ~pl.col("subjid").is_in(reported)).sort("_idx")
-    return _only("dm", F.from_frame(
+    return only("dm", F.from_frame(
         bad, "CHBRPOT", pl.col("chbrpot"),
         pl.format("a negative HCG from {} to {}", pl.col("_ld") - timedelta(days=days), pl.col("_ld")),
         pl.format("no negative pregnancy test within {} days before the first lymphodepletion dose on {}",
@@ -169,7 +171,7 @@ def pregnancy_test(ctx):
        "Partial start dates that cannot be placed after the anchor are left to review.",
        reference=f"{REG} exclusions 12 and 14; ProhibitedMedication {CONV}", fields=("CMTRT", "CMSTDAT"))
 def prohibited(ctx):
-    cm, scr = ctx.indexed("cm"), _screening_dates(ctx)
+    cm, scr = ctx.indexed("cm"), screening_dates(ctx)
     if cm is None or scr is None:
         return {}
     cm = cm.with_columns(pl.col("cmstdat").cast(pl.Utf8).str.to_date("%Y-%m-%d", strict=False).alias("_st")) \
@@ -181,7 +183,7 @@ def prohibited(ctx):
         hit = cm.filter(pl.col(rule.item).cast(pl.Utf8).is_in(list(rule.values)) & (pl.col("_st") > pl.col("_scr")))
         found.append(hit.with_columns(pl.lit(rule.code).alias("_rule")))
     bad = pl.concat(found).unique("_idx", keep="first", maintain_order=True).sort("_idx")
-    return _only("cm", F.from_frame(
+    return only("cm", F.from_frame(
         bad, "CMTRT", pl.col("cmtrt"), pl.format("no {} after screening {}", pl.col("_rule"), pl.col("_scr")),
         pl.format("{} ({}) started {}, after the screening visit {}", pl.col("cmtrt"), pl.col("_rule"),
                   pl.col("cmstdat"), pl.col("_scr"))))

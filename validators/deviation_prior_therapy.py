@@ -11,7 +11,7 @@ import polars as pl
 from ecrf import findings as F
 from ecrf.params import enum_annotations
 from ecrf.registry import check
-from ecrf.validators.deviation_eligibility import REG, _screening_dates
+from ecrf.validators.common import REG, screening_dates
 
 
 def _rules(model) -> pl.DataFrame:
@@ -47,7 +47,7 @@ def _earliest_start() -> pl.Expr:
 
 def _subjects(ctx) -> pl.DataFrame | None:
     """Subjects of a cohort with a PriorTreatment rule, with screening date, weight and the criterion's IE record."""
-    dm, scr, ie = ctx.indexed("dm"), _screening_dates(ctx), ctx.indexed("ie")
+    dm, scr, ie = ctx.indexed("dm"), screening_dates(ctx), ctx.indexed("ie")
     if dm is None or scr is None or ie is None:
         return None
     rules = _rules(ctx.model)

@@ -10,23 +10,7 @@ import polars as pl
 from ecrf import findings as F
 from ecrf.protocol import protocol
 from ecrf.registry import check
-
-REG = "NCT07283315"
-CONV = "protocol parameter [CONV]: the registration is silent"
-
-
-def _day0(ctx):
-    """subjid -> date of the first KN5601-K infusion."""
-    ex = ctx.indexed("ex")
-    if ex is None:
-        return None
-    n = protocol(ctx.model).param("day0_infusion_number")
-    return ex.filter((pl.col("exnum") == n) & pl.col("exstdat").is_not_null()) \
-        .group_by("subjid").agg(pl.col("exstdat").min().alias("_d0"))
-
-
-def _only(domain, r):
-    return {} if r is None else {domain: r}
+from ecrf.validators.common import CONV, REG, day0, only
 
 
 @check("SCHED-VISIT-WINDOW", "Visit outside its window", "deviation", None, ("sv", "ex"),
@@ -34,7 +18,7 @@ def _only(domain, r):
        "window_after (day 0 = first KN5601-K infusion).", reference=f"VisitCode annotations; {CONV}",
        fields=("SVSTDAT",))
 def visit_window(ctx):
-    sv, d0 = ctx.indexed("sv"), _day0(ctx)
+    sv, d0 = ctx.indexed("sv"), day0(ctx)
     if sv is None or d0 is None:
         return {}
     w = protocol(ctx.model).visit_windows()
@@ -43,7 +27,7 @@ def visit_window(ctx):
     d = sv.filter(pl.col("svstdat").is_not_null()).join(grid, on="visit").join(d0, on="subjid") \
         .with_columns((pl.col("svstdat") - pl.col("_d0")).dt.total_days().alias("_day"))
     bad = d.filter((pl.col("_day") < pl.col("_t") - pl.col("_b")) | (pl.col("_day") > pl.col("_t") + pl.col("_a")))
-    return _only("sv", F.from_frame(bad, "SVSTDAT", pl.col("svstdat"),
+    return only("sv", F.from_frame(bad, "SVSTDAT", pl.col("svstdat"),
                                     pl.format("day {} (-{}/+{}): {} to {}", pl.col("_t"), pl.col("_b"), pl.col("_a"),
                                               pl.col("_d0") + pl.duration(days=pl.col("_t") - pl.col("_b")),
                                               pl.col("_d0") + pl.duration(days=pl.col("_t") + pl.col("_a"))),
@@ -52,7 +36,7 @@ def visit_window(ctx):
 
 
 def _ld(ctx):
-    ld, d0 = ctx.indexed("ld"), _day0(ctx)
+    ld, d0 = ctx.indexed("ld"), day0(ctx)
     if ld is None:
         return None, None
     drugs = protocol(ctx.model).lymphodepletion()
@@ -73,7 +57,7 @@ def ld_day(ctx):
     d = ld.filter(pl.col("lddat").is_not_null()).join(d0, on="subjid") \
         .with_columns((pl.col("lddat") - pl.col("_d0")).dt.total_days().alias("_day"))
     bad = d.filter(~pl.col("_days").list.contains(pl.col("_day")))
-    return _only("ld", F.from_frame(bad, "LDDAT", pl.col("lddat"),
+    return only("ld", F.from_frame(bad, "LDDAT", pl.col("lddat"),
                                     pl.format("study day {}", pl.col("_days").cast(pl.List(pl.Utf8)).list.join(", ")),
                                     pl.format("{} given on study day {} (day 0 = {})", pl.col("ldtrt"), pl.col("_day"),
                                               pl.col("_d0"))))
@@ -89,7 +73,7 @@ def ld_dose(ctx):
     d = ld.filter(pl.col("lddose").is_not_null() & pl.col("ldbsa").is_not_null()) \
         .with_columns((pl.col("_mg") * pl.col("ldbsa")).alias("_want"))
     bad = d.filter((pl.col("lddose") - pl.col("_want")).abs() > pl.col("_want") * pl.col("_tol") / 100)
-    return _only("ld", F.from_frame(
+    return only("ld", F.from_frame(
         bad, "LDDOSE", pl.col("lddose"),
         pl.format("{} mg ({} mg/m2 x {} m2, +/- {}%)", pl.col("_want").round(1), pl.col("_mg"), pl.col("ldbsa"),
                   pl.col("_tol")),
@@ -117,7 +101,7 @@ def ex_dose(ctx):
         .when(pl.col("exdosu") == "cells/kg").then(pl.col("_cpk"))
     d = d.with_columns(want.alias("_want")).filter(pl.col("_want").is_not_null() & pl.col("exdose").is_not_null())
     bad = d.filter((pl.col("exdose") - pl.col("_want")).abs() > pl.col("_want") * pl.col("_tol") / 100)
-    return _only("ex", F.from_frame(
+    return only("ex", F.from_frame(
         bad, "EXDOSE", pl.col("exdose"),
         pl.format("{} {} ({} +/- {}%)", pl.col("_want").map_elements(lambda x: f"{x:.3g}", pl.Utf8),
                   pl.col("exdosu"), pl.col("_lvl"), pl.col("_tol")),
@@ -149,7 +133,7 @@ def ex_without_ld(ctx):
     bad = short.group_by("_idx", "exstdat").agg(
         pl.format("{} {}/{}", pl.col("ldtrt"), pl.col("_got"), pl.col("_need")).sort().str.join(", ").alias("_what")) \
         .sort("_idx")
-    return _only("ex", F.from_frame(bad, "EXSTDAT", pl.col("exstdat"), pl.lit("all planned lymphodepletion days before"),
+    return only("ex", F.from_frame(bad, "EXSTDAT", pl.col("exstdat"), pl.lit("all planned lymphodepletion days before"),
                                     pl.format("first infusion without completed lymphodepletion (given/planned: {})",
                                               pl.col("_what"))))
 

@@ -11,16 +11,10 @@ from ecrf import findings as F
 from ecrf.clinical.bsa import mosteller_expr
 from ecrf.clinical.egfr import creatinine_mgdl_expr, egfr_expr
 from ecrf.params import class_parameter
+from ecrf.numbers import number
 from ecrf.registry import check
-from ecrf.table import NUMBER_RE
 
 KIDNEY = "KidneyFunctionParameters"
-
-
-def _number(col: str) -> pl.Expr:
-    """A plain number from a text result; censored (<0.5) or qualitative results give null."""
-    c = pl.col(col)
-    return pl.when(c.str.contains(NUMBER_RE)).then(c).otherwise(None).cast(pl.Float64, strict=False)
 
 
 def _fmt(e: pl.Expr, decimals: int) -> pl.Expr:
@@ -43,9 +37,9 @@ def egfr(ctx):
     equation, tol = p("egfr_equation"), p("egfr_tolerance_ml_min")
     d = lb.typed.with_row_index("_idx")
     recorded = (d.filter(pl.col("lbtestcd") == p("egfr_lab_code"))
-                .with_columns(_number("lborres").alias("_egfr")).filter(pl.col("_egfr").is_not_null()))
+                .with_columns(number("lborres").alias("_egfr")).filter(pl.col("_egfr").is_not_null()))
     creat = (d.filter(pl.col("lbtestcd") == p("creatinine_lab_code"))
-             .select("subjid", "visitnum", creatinine_mgdl_expr(_number("lborres"), pl.col("lborresu"), m).alias("_scr"))
+             .select("subjid", "visitnum", creatinine_mgdl_expr(number("lborres"), pl.col("lborresu"), m).alias("_scr"))
              .filter(pl.col("_scr") > 0).unique(["subjid", "visitnum"], keep="first"))
     height = (vs.typed.select("subjid", "visitnum", pl.col("height").alias("_height"))
               .filter(pl.col("_height").is_not_null()).unique(["subjid", "visitnum"], keep="first"))

@@ -20,11 +20,11 @@ REF = "Domain reference section 3 (lab catalogue, hard limits [CONV])"
 CTCAE_REF = "NCI CTCAE v5.0; pharmaverse admiral ncictcaev5 grading metadata"
 
 
-def _p(ctx, key: str):
+def lab_parameter(ctx, key: str):
     return class_parameter(ctx.model, "LabChecks", key)
 
 
-def _results(ctx) -> pl.DataFrame | None:
+def lab_results(ctx) -> pl.DataFrame | None:
     """Lab rows that carry a result, parsed, with the unit's factor to SI (null if not allowed) and limits;
     computed once per export and shared by the lab checks."""
     lb = ctx.table("lb")
@@ -63,7 +63,7 @@ def _fmt(e: pl.Expr) -> pl.Expr:
        "to SI, so the limit and grade checks skip it.",
        reference=REF, fields=("LBORRESU",))
 def lab_unit(ctx):
-    d = _results(ctx)
+    d = lab_results(ctx)
     if d is None or "lborresu" not in ctx.table("lb").df.columns:  # a missing column is a structure finding
         return {}
     m = ctx.model
@@ -90,10 +90,10 @@ def _outside(d: pl.DataFrame, lo: str, hi: str, tol: float) -> tuple[pl.Expr, pl
 
 
 def _limit_findings(ctx, lo: str, hi: str, kind: str, skip_hard: bool) -> dict:
-    d = _results(ctx)
+    d = lab_results(ctx)
     if d is None:
         return {}
-    tol = _p(ctx, "relative_tolerance")
+    tol = lab_parameter(ctx, "relative_tolerance")
     d = d.filter(pl.col("_factor").is_not_null() & pl.col("_r_num").is_not_null())
     below, above = _outside(d, lo, hi, tol)
     keep = below | above
@@ -132,10 +132,10 @@ def lab_soft(ctx):
        "result allows every indicator one of its values would give.",
        reference="CDISC SDTM LB (LBNRIND); result's own reference range", fields=("LBNRIND",))
 def lab_nrind(ctx):
-    d = _results(ctx)
+    d = lab_results(ctx)
     if d is None:
         return {}
-    tol = _p(ctx, "relative_tolerance")
+    tol = lab_parameter(ctx, "relative_tolerance")
     lo, hi = pl.col("lbornrlo"), pl.col("lbornrhi")
     vmin, vmax = pl.col("_r_lo"), pl.col("_r_hi")
     can_low = (vmin < lo + lo.abs() * tol).fill_null(False)
@@ -164,13 +164,13 @@ def lab_nrind(ctx):
        "skipped.",
        reference=CTCAE_REF, fields=("LBTOXGR",))
 def lab_ctcae(ctx):
-    d = _results(ctx)
+    d = lab_results(ctx)
     if d is None:
         return {}
     m = ctx.model
     f = pl.col("_factor")
-    base_visit = _p(ctx, "baseline_visit")
-    high = str(_p(ctx, "high_indicators")).split()
+    base_visit = lab_parameter(ctx, "baseline_visit")
+    high = str(lab_parameter(ctx, "high_indicators")).split()
     base = (d.filter((pl.col("visit") == base_visit) & (pl.col("_r_status") == NUMBER) & f.is_not_null())
             .select("subjid", "lbtestcd", (pl.col("_r_num") * f).alias("_base"),
                     pl.col("lbnrind").is_in(high).fill_null(False).alias("_base_high"))
@@ -178,7 +178,7 @@ def lab_ctcae(ctx):
     d = (d.filter(pl.col("lbtoxgr").is_not_null() & pl.col("_r_num").is_not_null() & f.is_not_null())
          .join(base, on=["subjid", "lbtestcd"], how="left")
          .with_columns(pl.when(pl.col("visit") != base_visit).then(pl.col("_base")).alias("_base")))
-    tol = _p(ctx, "ctcae_relative_tolerance")
+    tol = lab_parameter(ctx, "ctcae_relative_tolerance")
     graded = []
     for (code,), part in d.partition_by("lbtestcd", as_dict=True).items():  # each test's rules on its rows only
         r = grade_range(code, pl.col("_r_lo") * f, pl.col("_r_hi") * f, pl.col("lbornrlo") * f,

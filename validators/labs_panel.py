@@ -7,7 +7,7 @@ import polars as pl
 from ecrf import findings as F
 from ecrf.params import enum_annotations
 from ecrf.registry import check
-from ecrf.validators.labs import _p, _results
+from ecrf.validators.labs import lab_parameter, lab_results
 
 
 @check("LAB-PART-TOTAL", "Differential count above its total", "consistency", "error", ("lb",),
@@ -17,11 +17,11 @@ from ecrf.validators.labs import _p, _results
        reference="Haematology: the differential counts are fractions of the total leukocyte count",
        fields=("LBORRES",))
 def part_above_total(ctx):
-    d = _results(ctx)
+    d = lab_results(ctx)
     if d is None:
         return {}
     parts = {c: a["part_of"] for c, a in enum_annotations(ctx.model, "LabTestCode").items() if a.get("part_of")}
-    tol = _p(ctx, "relative_tolerance")
+    tol = lab_parameter(ctx, "relative_tolerance")
     si = d.filter(pl.col("_factor").is_not_null() & pl.col("_r_num").is_not_null()).with_columns(
         (pl.col("_r_lo") * pl.col("_factor")).alias("_si_lo"), (pl.col("_r_hi") * pl.col("_factor")).alias("_si_hi"))
     keys = ["subjid", "visitnum", "lbdat"]

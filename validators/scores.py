@@ -14,8 +14,8 @@ from ecrf import findings as F
 from ecrf.clinical.scores import (capd_items, ice_items, item_sum_expr, lab_abnormal_expr, mrss_items,
                                   sledai_lab_criteria, sledai_total_expr, vas_items)
 from ecrf.protocol import protocol
+from ecrf.numbers import number
 from ecrf.registry import check
-from ecrf.table import NUMBER_RE
 
 GLADMAN = "Gladman J Rheumatol 2002;29:288 (SLEDAI-2K)"
 ASTCT = "Lee BBMT 2019;25:625 (ASTCT consensus: ICE, CAPD)"
@@ -173,8 +173,7 @@ def _evidence(ctx) -> pl.DataFrame | None:
     if lb is not None:
         c = pl.col("lborres").cast(pl.Utf8)  # a missing optional column arrives untyped
         parts.append(lb.select("subjid", "visitnum", pl.lit("lb").alias("source"), pl.col("lbtestcd").alias("test"),
-                               pl.when(c.str.contains(NUMBER_RE)).then(c).otherwise(None)
-                               .cast(pl.Float64, strict=False).alias("value"),
+                               number(c).alias("value"),
                                pl.col("lborresu").cast(pl.Utf8).alias("unit"),
                                pl.col("lbornrlo").cast(pl.Float64).alias("lo"),
                                pl.col("lbornrhi").cast(pl.Float64).alias("hi")))

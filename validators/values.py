@@ -10,7 +10,7 @@ from ecrf import findings as F
 from ecrf.clinical.labresult import TEXT
 from ecrf.params import class_parameter
 from ecrf.registry import check
-from ecrf.validators.labs import _results
+from ecrf.validators.labs import lab_results
 
 
 @check("LAB-RESULT-NOT-NUMBER", "Result of a quantitative lab test is not a number", "structure", "error", ("lb",),
@@ -20,7 +20,7 @@ from ecrf.validators.labs import _results
        "result (<0.5) and the not-done codes (LabResultParsing) are numbers here.",
        reference="schema/labs.yaml (LabTestCode qualitative, LabResultParsing)", fields=("LBORRES",))
 def lab_result_not_number(ctx):
-    d = _results(ctx)
+    d = lab_results(ctx)
     if d is None:
         return {}
     bad = d.filter((pl.col("_r_status") == TEXT) & (pl.col("_qualitative") == False))  # noqa: E712 (null: unknown test)
