@@ -18,6 +18,9 @@ FILE = "_file"  # source file name
 REF = "_ref"    # optional: where the record sits in the format's own terms (an ODM path, a REDCap record/event)
 PROVENANCE = (ROW, FILE, REF)
 
+FULL_DATE_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+PARTIAL_DATE_RE = r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$"
+
 
 _TYPED = {"integer": pl.Int64, "decimal": pl.Float64, "full_date": pl.Date}
 

@@ -9,7 +9,7 @@ an EDC vendor imports and the command a data manager runs cannot disagree.
 from __future__ import annotations
 
 from ecrf.model import StudyModel
-from ecrf.table import INTEGER_RE, NUMBER_RE
+from ecrf.table import FULL_DATE_RE, INTEGER_RE, NUMBER_RE, PARTIAL_DATE_RE
 
 _PRELUDE = '''"""Pandera checks for the {title} (schema version {version}).
 
@@ -35,8 +35,8 @@ import pandera.polars as pa
 
 INTEGER_RE = {integer_re!r}
 NUMBER_RE = {number_re!r}
-FULL_DATE_RE = r"^[0-9]{{4}}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
-PARTIAL_DATE_RE = r"^[0-9]{{4}}(-(0[1-9]|1[0-2]))?$"
+FULL_DATE_RE = r"{full_date_re}"
+PARTIAL_DATE_RE = r"{partial_date_re}"
 
 
 def _number(c):
@@ -134,7 +134,8 @@ def check(domain, df):
 def render(model: StudyModel) -> str:
     sv = model.view.schema
     out = [_PRELUDE.format(title=sv.title or sv.name, version=sv.version or "", integer_re=INTEGER_RE,
-                           number_re=NUMBER_RE)]
+                           number_re=NUMBER_RE, full_date_re=FULL_DATE_RE,
+                           partial_date_re=PARTIAL_DATE_RE)]
     out.append("SCHEMAS = {")
     for form in model.forms.values():
         out.append(f"    {form.domain!r}: pa.DataFrameSchema(")

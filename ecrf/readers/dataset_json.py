@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import zlib
+from functools import lru_cache
 from pathlib import Path
 
-import jsonschema
 import polars as pl
 
 from ecrf.errors import InputError
@@ -56,7 +56,14 @@ METADATA_SCHEMA = {
         "rows": {"type": "array"},
     },
 }
-_VALIDATOR = jsonschema.Draft202012Validator(METADATA_SCHEMA)
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    import jsonschema  # only when a Dataset-JSON file is read
+
+    return jsonschema.Draft202012Validator(METADATA_SCHEMA)
+
 _CELL = (str, int, float, bool, type(None))
 
 
@@ -163,8 +170,10 @@ def _parse(path: Path, text: str, line: int | None):
 
 
 def _check_metadata(path: Path, meta) -> None:
-    errors = sorted(_VALIDATOR.iter_errors(meta), key=lambda e: list(e.absolute_path))
+    errors = sorted(_validator().iter_errors(meta), key=lambda e: list(e.absolute_path))
     if errors:
+        import jsonschema
+
         e = jsonschema.exceptions.best_match(errors)
         raise InputError(path, f"{e.json_path}: {e.message} (not Dataset-JSON 1.1)")
     names = [_column_name(c).lower() for c in meta["columns"]]

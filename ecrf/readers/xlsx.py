@@ -15,9 +15,6 @@ import zipfile
 from pathlib import Path
 
 import polars as pl
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils import get_column_letter
 
 from ecrf.errors import InputError
 from ecrf.model import StudyModel
@@ -111,8 +108,20 @@ def _calamine_grids(path: Path):
         wb.close()
 
 
+def get_column_letter(n: int) -> str:
+    """Excel's column letters for the 1-based column n (1 -> A, 27 -> AA); openpyxl is imported only to read
+    or write a workbook, not when the reader is merely registered."""
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
 def _openpyxl_grids(path: Path):
     """Cached values (data_only) plus, from a second pass, which cells are formulas or errors."""
+    from openpyxl import load_workbook
+
     try:
         values = load_workbook(path, read_only=True, data_only=True)
         formulas = load_workbook(path, read_only=True, data_only=False)
@@ -239,6 +248,9 @@ def _problem(kind, path, domain, idx, field, value, cell, message, expected) -> 
 
 def write_workbook(directory: Path, tables: dict, model: StudyModel) -> None:
     """One workbook, export.xlsx, one sheet per form; every cell written as text, so nothing is re-typed."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
     wb = Workbook(write_only=True)
     for domain, df in tables.items():
         ws = wb.create_sheet(domain)

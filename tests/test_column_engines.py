@@ -1,0 +1,73 @@
+"""The fused column query (what `ecrf validate` runs) and the generated pandera module (what is published) give
+the same failures, cell for cell, on the bundled export and on exports damaged as real ones are."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from test_robustness import _drop_optional, _extreme, _garbage, _header_only, _rewrite
+
+from ecrf.engine import Context
+from ecrf.example import write_example
+from ecrf.model import load_model
+from ecrf.readers.csv_folder import read_csv_folder
+from ecrf.validators.columns import pandera_failures, run_column_checks
+from ecrf.validators.columns_fused import fused_failures
+
+MODEL = load_model()
+
+
+def _comparable(fc: pl.DataFrame) -> list[tuple]:
+    # A duplicate key is a row-level failure: pandera names it by the schema and the key as JSON; the row is what
+    # the findings use (column and value come from the form's keys).
+    fc = fc.with_columns(pl.col("check").replace({"multiple_fields_uniqueness": "FORM-DUPKEY",
+                                                  "not_nullable": "COL-REQUIRED"}))
+    fc = fc.with_columns(
+        pl.when(pl.col("check") == "FORM-DUPKEY").then(None).otherwise(pl.col("column")).alias("column"),
+        pl.when(pl.col("check").is_in(["FORM-DUPKEY", "COL-REQUIRED"])).then(None)
+          .otherwise(pl.col("failure_case")).alias("failure_case"))
+    return sorted(fc.rows(), key=repr)
+
+
+def _assert_engines_agree(folder) -> int:
+    export = read_csv_folder(folder, MODEL)
+    tables = [t for t in export.tables.values() if t.n_rows > 0]
+    failures = 0
+    for table, fused in zip(tables, fused_failures(tables)):
+        want = _comparable(pandera_failures(MODEL, table))
+        assert _comparable(fused) == want, table.form.domain
+        failures += len(want)
+    ctx = Context(MODEL, export)
+    by_pandera, by_fused = run_column_checks(ctx, "pandera"), run_column_checks(ctx)
+    assert by_pandera.keys() == by_fused.keys()
+    for domain in by_pandera:
+        assert by_fused[domain].sort(pl.all()).equals(by_pandera[domain].sort(pl.all())), domain
+    return failures
+
+
+def test_engines_agree_on_the_bundled_export(tmp_path):
+    write_example(tmp_path / "bundled")
+    # every column-level check is seeded there (test_example), so each engine has failures to agree on
+    assert _assert_engines_agree(tmp_path / "bundled") >= 8
+
+
+@pytest.mark.parametrize("change", [_drop_optional, _header_only, _garbage, _extreme])
+def test_engines_agree_on_damaged_exports(tmp_path, change):
+    folder = tmp_path / "export"
+    write_example(folder)
+    _rewrite(folder, change)
+    n = _assert_engines_agree(folder)
+    if change in (_garbage, _extreme):
+        assert n > 100  # garbage in about half the columns, numbers beyond every hard limit
+
+
+def test_engines_agree_on_duplicate_and_empty_keys(tmp_path):
+    """Repeated keys, including keys with empty parts (null equals null for uniqueness), an empty required
+    key cell and a study id other than the one the schema fixes (equals_string), flagged by both."""
+    folder = tmp_path / "export"
+    write_example(folder)
+    lb = pl.read_csv(folder / "lb.csv", infer_schema=False)
+    head = lb.head(3).with_columns(pl.lit(None, pl.Utf8).alias("LBTESTCD"))
+    other = lb.head(2).with_columns(pl.lit("KN5601-X").alias("STUDYID"))
+    pl.concat([lb, head, head, lb.head(2), other]).write_csv(folder / "lb.csv")
+    assert _assert_engines_agree(folder) >= 10
