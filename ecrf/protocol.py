@@ -32,6 +32,16 @@ class LymphodepletionDose:
 
 
 @dataclass(frozen=True)
+class RenalAdjustment:
+    """A lymphodepleting drug's dose factor for kidney function in [min_egfr, max_egfr) (mL/min)."""
+    code: str
+    drug: str
+    min_egfr: float
+    max_egfr: float
+    dose_factor: float
+
+
+@dataclass(frozen=True)
 class DoseLevel:
     cells_per_kg: float
     tolerance_pct: float
@@ -89,6 +99,18 @@ class Protocol:
             days = tuple(int(d) for d in str(_need(a, "days", where)).split(","))
             out[c] = LymphodepletionDose(float(_need(a, "mg_per_m2_per_day", where)), days,
                                          float(_need(a, "dose_tolerance_pct", where)))
+        return out
+
+    def renal_adjustments(self) -> list[RenalAdjustment]:
+        """Dose reductions for reduced kidney function (LymphodepletionRenalAdjustment); none when the study's
+        schema has no such enum."""
+        if self.model.view.get_enum("LymphodepletionRenalAdjustment") is None:
+            return []
+        out = []
+        for c, a in enum_annotations(self.model, "LymphodepletionRenalAdjustment").items():
+            where = f"LymphodepletionRenalAdjustment.{c}"
+            out.append(RenalAdjustment(c, str(_need(a, "drug", where)), float(_need(a, "min_crcl", where)),
+                                       float(_need(a, "max_crcl", where)), float(_need(a, "dose_factor", where))))
         return out
 
     def dose_levels(self) -> dict[str, DoseLevel]:

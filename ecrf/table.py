@@ -16,7 +16,10 @@ from ecrf.numbers import INTEGER_RE as INTEGER_RE, NUMBER_RE as NUMBER_RE, integ
 ROW = "_row"    # 1-based row in the source file, header = row 1 (as a spreadsheet shows it)
 FILE = "_file"  # source file name
 REF = "_ref"    # optional: where the record sits in the format's own terms (an ODM path, a REDCap record/event)
-PROVENANCE = (ROW, FILE, REF)
+# optional: the form status the EDC keeps for the record (REDCap `<instrument>_complete`: 0 Incomplete,
+# 1 Unverified, 2 Complete); not a study item, so no check reads it as data, but it travels with the record
+STATUS = "_status"
+PROVENANCE = (ROW, FILE, REF, STATUS)
 
 FULL_DATE_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 PARTIAL_DATE_RE = r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$"

@@ -65,7 +65,7 @@ def subject(sid: str, cohort: str, age: int) -> dict[str, list[dict]]:
     rng = random.Random(0)
     if cohort == "SLE":
         total = P.param("sledai_min") + 4
-        rows["sledai"] = [{**scr, "sledaidat": day(-20), "sledaitot": str(total),
+        rows["sledai"] = [{**scr, "sledaidat": day(-20), "sledaitot": str(total), "slthrdrg": "", "slleudrg": "",
                            **sledai_exact(MODEL, total, {}, rng)}]
     if cohort == "SSC":
         total = P.param("mrss_min") + 5

@@ -123,6 +123,43 @@ def test_keys_come_from_the_tree_when_no_item_gives_them(tmp_path):
     assert sv.select("studyid", "siteid", "subjid", "visit").row(0) == ("KN5601-K", "01", "01-001", "SCR")
 
 
+def test_key_items_that_contradict_the_tree_are_findings_naming_both(tmp_path):
+    forms = minimal_subject()
+    forms["sv"].append(dict(forms["sv"][0], VISIT="D7", VISITNUM="5", SVSTDAT="2025-12-20"))
+    forms["sv"].append(dict(forms["sv"][0], VISIT="UNS", VISITNUM="5.1", SVSTDAT="2025-12-21"))
+    path = small_export(tmp_path, forms)
+    assert not findings_of(path).filter(pl.col("check_id") == "ODM-KEY-MISMATCH").height  # agreeing: none
+    text = path.read_text(encoding="utf-8")
+    # dm's SUBJID item says 01-009 inside SubjectKey 01-001; the D7 record's VISIT item says D14 inside SE.D7;
+    # the unscheduled record's VISIT item names a planned visit; SiteRef LOC.02 against SITEID items 01
+    text = text.replace('<ItemData ItemOID="IT.DM.SUBJID" Value="01-001"/>',
+                        '<ItemData ItemOID="IT.DM.SUBJID" Value="01-009"/>')
+    text = re.sub(r'(StudyEventOID="SE\.D7".*?IT\.SV\.VISIT" Value=)"D7"', r'\1"D14"', text, flags=re.S)
+    text = re.sub(r'(StudyEventOID="SE\.UNS".*?IT\.SV\.VISIT" Value=)"UNS"', r'\1"D4"', text, flags=re.S)
+    text = re.sub(r'(<SubjectData[^>]*>)', r'\1<SiteRef LocationOID="LOC.02"/>', text)
+    path.write_text(text, encoding="utf-8")
+    f = findings_of(path).filter(pl.col("check_id") == "ODM-KEY-MISMATCH")
+    got = sorted(zip(f["form"], f["field"], f["value"], f["expected"], f["severity"]))
+    sites = [("ic", "SITEID", "01", "02", "error"), ("ie", "SITEID", "01", "02", "error"),
+             ("sv", "SITEID", "01", "02", "error"), ("sv", "SITEID", "01", "02", "error"),
+             ("sv", "SITEID", "01", "02", "error")]
+    assert got == sorted([("dm", "SITEID", "01", "02", "error"), ("dm", "SUBJID", "01-009", "01-001", "error"),
+                          ("sv", "VISIT", "D14", "D7", "error"), ("sv", "VISIT", "D4", "UNS", "error"), *sites])
+    dm = f.filter(pl.col("field") == "SUBJID").row(0, named=True)
+    assert dm["source_ref"] == "01-001/SE.SUBJECT/F.DM/IG.DM/IT.DM.SUBJID" and "SubjectKey 01-001" in dm["message"]
+    # the ItemData is what the checks read
+    assert read(path).tables["dm"].df["subjid"].to_list() == ["01-009"]
+
+
+def test_site_ref_location_of_the_study_build_is_the_site(tmp_path):
+    path = small_export(tmp_path)
+    text = re.sub(r'\s*<ItemData ItemOID="IT\.[A-Z]+\.SITEID"[^>]*/>', "", path.read_text(encoding="utf-8"))
+    path.write_text(re.sub(r'(<SubjectData[^>]*>)', r'\1<SiteRef LocationOID="LOC.01"/>', text), encoding="utf-8")
+    export = read(path)
+    assert {t.df["siteid"].to_list()[0] for t in export.tables.values() if t.n_rows} == {"01"}
+    assert not findings_of(path).filter(pl.col("category") == "structure").height
+
+
 def test_remove_drops_the_record_and_update_changes_it(tmp_path):
     forms = minimal_subject()
     forms["ie"].append(dict(forms["ie"][0], IETESTCD="IN02"))

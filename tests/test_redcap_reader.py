@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import assert_same_findings
+import polars as pl
+from helpers import assert_same_findings, findings_of
 
 from ecrf.cli.main import main
 from ecrf.errors import InputError
@@ -94,7 +95,7 @@ def test_checkbox_dates_and_decimal_comma_per_validation_type(tmp_path):
     (d / "dictionary.csv").write_text(buf.getvalue(), encoding="utf-8")
     _write_data(d, [["record_id", "when", "dose", "sym___1", "sym___2", "sym___3", "f1_complete"],
                     ["1", "31-12-2019", "1,5", "1", "0", "1", "2"], ["2", "", "", "0", "0", "0", ""]])
-    dic, recs, read = parse(d)
+    dic, recs, read, _ = parse(d)
     assert read == 2 and len(recs) == 1
     assert recs[0].values == {"when": "31-12-2019", "dose": "1,5", "sym": "1,3"} and recs[0].status == "2"
     from ecrf.readers.redcap import _value
@@ -106,14 +107,18 @@ def test_checkbox_dates_and_decimal_comma_per_validation_type(tmp_path):
 @pytest.mark.parametrize("sample", sorted(p for p in SAMPLES.iterdir() if p.is_dir()), ids=lambda p: p.name)
 def test_real_exports_are_read_or_refused_in_one_line(sample, tmp_path):
     try:
-        _, recs, read = parse(sample)
+        _, recs, read, keys_only = parse(sample)
     except InputError as exc:
         assert "\n" not in str(exc) and str(exc)
         return
     rows = [r for r in _data(sample)[1:] if any(c.strip() for c in r)]
     assert read == len(rows)
-    # Every non-blank row holds at least one instrument's record or is a row of keys only.
-    assert {r.row for r in recs} <= set(range(2, len(_data(sample)) + 1))
+    # Every non-blank row holds at least one instrument's record or is a row of keys only, never both.
+    numbers = {n for n, r in enumerate(_data(sample)[1:], 2) if any(c.strip() for c in r)}
+    assert {r.row for r in recs} | keys_only == numbers and not {r.row for r in recs} & keys_only
+    # No instrument of another project is read as ours: every row is counted as read and not checked.
+    export = read_export(sample, load_model(), "redcap")
+    assert not export.tables and sum(export.unknown_files.values()) == read
     # And the whole folder through validate: a clean exit, never a traceback.
     res = CliRunner().invoke(main, ["validate", str(sample), "--input-format", "redcap"])
     assert res.exit_code in (0, 1, 2), res.output
@@ -204,3 +209,71 @@ def test_another_projects_instrument_is_not_read_as_ours():
     assert export.tables == {}
     (name, rows), = export.unknown_files.items()
     assert "demographics" in name and rows > 0
+
+
+# --- form status (<instrument>_complete) -----------------------------------------------------------------
+
+def _statuses(folder: Path) -> dict[tuple, str]:
+    """(record, event, instrument, instance) -> status, for every instrument with a status in data.csv."""
+    rows = _data(folder)
+    head = rows[0]
+    out = {}
+    for r in rows[1:]:
+        row = dict(zip(head, r))
+        for h, v in row.items():
+            if h.endswith("_complete") and v:
+                out[(row["record_id"], row["redcap_event_name"], h[: -len("_complete")],
+                     row["redcap_repeat_instance"])] = v
+    return out
+
+
+def test_form_status_is_kept_shown_and_written_back(exported, tmp_path):
+    from ecrf.readers.redcap import write_redcap
+
+    d = _copy(exported, tmp_path / "x")
+    rows = _data(d)
+    head = rows[0]
+    status_cols = [j for j, h in enumerate(head) if h.endswith("_complete")]
+    for n, r in enumerate(rows[1:]):
+        for j in status_cols:
+            if r[j]:
+                r[j] = "012"[n % 3]
+    _write_data(d, rows)
+    want = _statuses(d)
+    assert set(want.values()) == {"0", "1", "2"}
+    model = load_model()
+    export = read_export(d, model)
+    ae = export.tables["ae"].df
+    assert set(ae["_status"].to_list()) == {"0", "1", "2"}
+    labels = {"0": "[0 Incomplete]", "1": "[1 Unverified]", "2": "[2 Complete]"}
+    assert all(ref.endswith(labels[s]) for ref, s in zip(ae["_ref"], ae["_status"]))
+    # A finding on the record shows it (source_ref); the status is provenance, not a study item.
+    f = findings_of(d)
+    assert f.filter(pl.col("form") == "ae")["source_ref"].str.contains(r"\[[012] [A-Z][a-z]+\]").all()
+    # Written back by the REDCap writer: every instrument keeps its status.
+    out = tmp_path / "back"
+    out.mkdir()
+    write_redcap(out, {dom: t.df for dom, t in export.tables.items()}, model)
+    assert _statuses(out) == want
+
+
+def test_a_form_saved_with_every_field_empty_is_a_record(exported, tmp_path):
+    # demographics marked Complete with no data: a record (its required items missing), not a dropped row.
+    d = _copy(exported, tmp_path / "x")
+    rows = _data(d)
+    head = rows[0]
+    dm_cols = [j for j, h in enumerate(head) if h in {f for f in head[5:head.index("demographics_complete")]}]
+    row = next(r for r in rows[1:] if any(r[j] for j in dm_cols))
+    subj = row[0]
+    for j in dm_cols:
+        row[j] = ""
+    row[head.index("demographics_complete")] = "2"
+    _write_data(d, rows)
+    dm = read_export(d, load_model()).tables["dm"].df.filter(pl.col("subjid") == subj)
+    assert dm.height == 1 and dm["_status"][0] == "2" and dm["sex"][0] is None
+    f = findings_of(d).filter((pl.col("subject") == subj) & (pl.col("form") == "dm"))
+    assert "COL-REQUIRED" in f["check_id"].to_list()
+    # status 0 with every field empty is a form never opened: no record
+    row[head.index("demographics_complete")] = "0"
+    _write_data(d, rows)
+    assert read_export(d, load_model()).tables["dm"].df.filter(pl.col("subjid") == subj).height == 0

@@ -11,6 +11,7 @@ from ecrf import findings as F
 from ecrf.protocol import protocol
 from ecrf.registry import check
 from ecrf.validators.common import CONV, REG, day0, only
+from ecrf.validators.ld_renal import with_allowed
 
 
 @check("SCHED-VISIT-WINDOW", "Visit outside its window", "deviation", None, ("sv", "ex"),
@@ -64,21 +65,37 @@ def ld_day(ctx):
 
 
 @check("SCHED-LD-DOSE", "Lymphodepletion dose outside tolerance", "deviation", None, ("ld",),
-       "LDDOSE differs from LymphodepletionDrug mg_per_m2_per_day x LDBSA by more than dose_tolerance_pct.",
-       reference=f"LymphodepletionDrug annotations; {CONV}", fields=("LDDOSE", "LDBSA"))
+       "LDDOSE differs by more than dose_tolerance_pct from the dose due: LymphodepletionDrug mg_per_m2_per_day x "
+       "LDBSA, reduced by the dose_factor of LymphodepletionRenalAdjustment (fludarabine: "
+       "{LymphodepletionRenalAdjustment.FLU_CRCL_30_70.dose_factor} at {LymphodepletionRenalAdjustment.FLU_CRCL_30_70"
+       ".min_crcl}-{LymphodepletionRenalAdjustment.FLU_CRCL_30_70.max_crcl} mL/min, "
+       "{LymphodepletionRenalAdjustment.FLU_CRCL_BELOW_30.dose_factor} below "
+       "{LymphodepletionRenalAdjustment.FLU_CRCL_BELOW_30.max_crcl}) when the subject's latest eGFR on or before the "
+       "administration lies in its band (within KidneyFunctionParameters egfr_tolerance_ml_min of a limit either "
+       "band's dose is accepted). Without an eGFR on record only the unadjusted dose is accepted.",
+       reference=f"LymphodepletionDrug and LymphodepletionRenalAdjustment annotations; fludarabine label; {CONV}",
+       fields=("LDDOSE", "LDBSA"))
 def ld_dose(ctx):
     ld, _ = _ld(ctx)
     if ld is None:
         return {}
-    d = ld.filter(pl.col("lddose").is_not_null() & pl.col("ldbsa").is_not_null()) \
-        .with_columns((pl.col("_mg") * pl.col("ldbsa")).alias("_want"))
-    bad = d.filter((pl.col("lddose") - pl.col("_want")).abs() > pl.col("_want") * pl.col("_tol") / 100)
+    d = ld.filter(pl.col("lddose").is_not_null() & pl.col("ldbsa").is_not_null() & pl.col("lddat").is_not_null())
+    d = with_allowed(ctx, d).with_columns((pl.col("_mg") * pl.col("_factor") * pl.col("ldbsa")).alias("_want"))
+    d = d.with_columns(((pl.col("lddose") - pl.col("_want")).abs() <= pl.col("_want") * pl.col("_tol") / 100)
+                       .alias("_ok"))
+    due = pl.format("{} mg ({} mg/m2 x {}{} m2)", pl.col("_want").round(1), pl.col("_mg"),
+                    pl.when(pl.col("_factor") < 1).then(pl.format("{} x ", pl.col("_factor"))).otherwise(pl.lit("")),
+                    pl.col("ldbsa"))
+    bad = d.group_by("_idx", maintain_order=True).agg(
+        pl.col("_ok").any(), pl.col("ldtrt").first(), pl.col("lddose").first(), pl.col("_tol").first(),
+        pl.col("_egfr").first(), pl.col("_egfr_dat").first(), due.str.join(" or ").alias("_due")) \
+        .filter(~pl.col("_ok"))
+    kidney = pl.when(pl.col("_egfr").is_null()).then(pl.lit("no eGFR on record before it")) \
+        .otherwise(pl.format("eGFR {} on {}", pl.col("_egfr"), pl.col("_egfr_dat")))
     return only("ld", F.from_frame(
-        bad, "LDDOSE", pl.col("lddose"),
-        pl.format("{} mg ({} mg/m2 x {} m2, +/- {}%)", pl.col("_want").round(1), pl.col("_mg"), pl.col("ldbsa"),
-                  pl.col("_tol")),
-        pl.format("{} dose {} mg is outside {}% of {} mg", pl.col("ldtrt"), pl.col("lddose"), pl.col("_tol"),
-                  pl.col("_want").round(1))))
+        bad, "LDDOSE", pl.col("lddose"), pl.format("{} +/- {}%", pl.col("_due"), pl.col("_tol")),
+        pl.format("{} dose {} mg is outside {}% of {} ({})", pl.col("ldtrt"), pl.col("lddose"), pl.col("_tol"),
+                  pl.col("_due"), kidney)))
 
 
 @check("SCHED-EX-DOSE", "KN5601-K dose outside its dose level", "deviation", None, ("ex", "dm"),

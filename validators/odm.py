@@ -1,4 +1,4 @@
-"""Checks on what the ODM reader met: OIDs that are not in the study build."""
+"""Checks on what the ODM reader met: OIDs that are not in the study build, key items that contradict the tree."""
 
 from __future__ import annotations
 
@@ -11,3 +11,12 @@ from ecrf.registry import check
        "define; its values are counted and not checked.", reference="docs/odm.md (OID convention)")
 def unknown_oid(ctx):
     return F.from_problems(ctx.export.problems, "ODM-UNKNOWN-OID")
+
+
+@check("ODM-KEY-MISMATCH", "ODM key item contradicts its place in the tree", "structure", "error", (),
+       "An ItemData of a key item disagrees with where its record sits in the ODM tree: SUBJID with the "
+       "SubjectKey, SITEID with the SiteRef LocationOID (LOC.<SITEID>), VISIT with the StudyEventOID (a planned "
+       "visit SE.<VISIT>, or a planned visit code inside the unscheduled SE.UNS). The ItemData is checked; the "
+       "finding names both so that the EDC record can be corrected.", reference="docs/odm.md (reading the export)")
+def key_mismatch(ctx):
+    return F.from_problems(ctx.export.problems, "ODM-KEY-MISMATCH")

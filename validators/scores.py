@@ -16,6 +16,7 @@ from ecrf.clinical.scores import (capd_items, ice_items, item_sum_expr, lab_abno
 from ecrf.protocol import protocol
 from ecrf.numbers import number
 from ecrf.registry import check
+from ecrf.validators.sledai_drug import drug_caused
 
 GLADMAN = "Gladman J Rheumatol 2002;29:288 (SLEDAI-2K)"
 ASTCT = "Lee BBMT 2019;25:625 (ASTCT consensus: ICE, CAPD)"
@@ -199,7 +200,11 @@ def _evidence(ctx) -> pl.DataFrame | None:
        "lab (lb) and proteinuria (prot) results of the same visit (same VISITNUM): N while a result meets the "
        "definition, or Y while the results do not (for low complement only when both C3 and C4 were done). Only "
        "numeric results in the unit the threshold is written in (SledaiLabCriterion in schema/scores.yaml), or with "
-       "their reference limit, are compared. A warning: SLEDAI-2K also counts the 10 days before the visit.",
+       "their reference limit, are compared. Thrombocytopenia and leukopenia exclude drug causes: recorded N "
+       "against low counts is not queried within SledaiDrugExclusion lymphodepletion_window_days "
+       "({SledaiDrugExclusion.lymphodepletion_window_days}) days after the subject's last lymphodepletion "
+       "administration, nor when the investigator records the low count as drug-caused (SLTHRDRG, SLLEUDRG Y). "
+       "A warning: SLEDAI-2K also counts the 10 days before the visit.",
        reference=GLADMAN, fields=("SLPROT", "SLLOWCOM", "SLDNA", "SLTHROMB", "SLLEUK"))
 def sledai_lab(ctx):
     d, ev = ctx.indexed("sledai"), _evidence(ctx)
@@ -230,6 +235,9 @@ def sledai_lab(ctx):
     s = s.join(per, on=["subjid", "visitnum", "item"], how="inner")
     bad = s.filter(((pl.col("_rec") == "N") & pl.col("_any"))
                    | ((pl.col("_rec") == "Y") & ~pl.col("_any") & (pl.col("_seen") >= pl.col("_needed"))))
+    excused = drug_caused(ctx, d).with_columns(pl.lit(True).alias("_drug"))
+    bad = bad.join(excused, on=["_idx", "item"], how="left") \
+        .filter(~((pl.col("_rec") == "N") & pl.col("_drug").fill_null(False)))
     return _report("sledai", F.from_frame(
         bad.sort("_idx", "item"), pl.col("item").str.to_uppercase(), pl.col("_rec"),
         pl.when(pl.col("_rec") == "N").then(pl.lit("Y")).otherwise(pl.lit("N")),

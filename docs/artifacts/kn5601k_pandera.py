@@ -322,6 +322,8 @@ SCHEMAS = {
             'slthromb': _column([pa.Check(in_codelist(('N', 'Y')), name="COL-CODELIST")], True),
             'slleuk': _column([pa.Check(in_codelist(('N', 'Y')), name="COL-CODELIST")], True),
             'sledaitot': _column([pa.Check(is_integer, name="COL-TYPE"), pa.Check(in_range(0.0, 105.0), name="COL-RANGE")], True),
+            'slthrdrg': _column([pa.Check(in_codelist(('N', 'Y')), name="COL-CODELIST")], False),
+            'slleudrg': _column([pa.Check(in_codelist(('N', 'Y')), name="COL-CODELIST")], False),
         },
         name='Sledai',
         unique=['subjid', 'visitnum'],

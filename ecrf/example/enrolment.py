@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 from ecrf.example.plan import StudyPlan
-from ecrf.example.subjects import Subject
+from ecrf.example.subjects import ADULT_AGE, Subject
 from ecrf.params import annotations, enum_annotations
 
 # Criteria set, renal biopsy and autoantibodies that fit each cohort's diagnosis.
@@ -47,9 +47,10 @@ def add_enrolment(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) ->
     dm.add(**s.keys, cohort=dm.code("cohort", s.cohort), phase=dm.code("phase", s.phase),
            doselvl=dm.code("doselvl", s.doselvl), sex=s.sex, brthdat=s.brthdat, age=str(s.age),
            ageu=dm.code("ageu", "YEARS"), height=f"{s.height:.1f}", weight=f"{s.weight:.1f}", chbrpot=s.chbrpot, gilbert="N")
-    assent = s.age >= 8  # assent of the minor from school age; guardians sign for every minor
+    adult = s.age >= ADULT_AGE  # an adult signs for themself; guardians sign for every minor
+    assent = 8 <= s.age < ADULT_AGE  # assent of the minor from school age
     out["ic"].add(**s.keys, icseq="1", icdat=s.consent.isoformat(), icver="2.0",
-                  icgiver=out["ic"].code("icgiver", "GUARDIAN"), asnt="Y" if assent else "NA",
+                  icgiver=out["ic"].code("icgiver", "PARTICIPANT" if adult else "GUARDIAN"), asnt="Y" if assent else "NA",
                   asntdat=s.consent.isoformat() if assent else "")
     for code, cat in criteria(plan.model, s.cohort):
         out["ie"].add(**s.keys, ietestcd=code, iecat=cat, ieorres="Y", iedat=scr.isoformat())

@@ -534,8 +534,9 @@ CLINICAL = (
 
 def all_clinical() -> tuple[Clinical, ...]:
     """The clinical seeds of every area, most constrained first (each area's module lists its own)."""
-    from ecrf.example import (seeds_consistency, seeds_labs, seeds_pairs, seeds_panel, seeds_protocol, seeds_safety,
-                              seeds_scores)
+    from ecrf.example import (seeds_clinical, seeds_consistency, seeds_labs, seeds_pairs, seeds_panel, seeds_protocol,
+                              seeds_safety, seeds_scores)
 
     return (CLINICAL + seeds_safety.CLINICAL + seeds_pairs.CLINICAL + seeds_protocol.CLINICAL + seeds_consistency.CLINICAL
-            + seeds_scores.CLINICAL + seeds_labs.CLINICAL + seeds_panel.CLINICAL + seeds_safety.LATE)
+            + seeds_scores.CLINICAL + seeds_labs.CLINICAL + seeds_panel.CLINICAL + seeds_safety.LATE
+            + seeds_clinical.CLINICAL)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import polars as pl
 
+from ecrf.example.seeds_clinical import follow_renal_label
 from ecrf.example.seedkit import Clinical
 from ecrf.example.seedkit import at_screening as _at_scr
 from ecrf.example.seedkit import cohort_subjects as _cohort
@@ -92,6 +93,7 @@ def _egfr_low(ex, subject, rng):
     ex.set("lb", creat["_i"], LBORRES=str(new_creat), LBNRIND="HIGH")
     ex.set("lb", egfr["_i"], LBORRES=v, LBNRIND="LOW")
     regrade(ex, subject, "CREAT")  # the raised baseline changes creatinine's CTCAE grades
+    follow_renal_label(ex, subject, float(v))  # the site reduced fludarabine for that eGFR, as the label requires
     return [("ELIG-EGFR", "lb", "LBORRES", v)] + ex.contradicted(subject, "ELIG-EGFR")
 
 
@@ -165,7 +167,7 @@ CLINICAL: tuple = (
              "another trial's investigational product stopped 40 days before screening"),
     Clinical("ELIG-BILIRUBIN", _f("lb:BILI"), _f("ie", "dm"), _screening_lab("BILI"), _bilirubin_high,
              "screening bilirubin above 2 x ULN without Gilbert syndrome"),
-    Clinical("ELIG-EGFR", _f("lb:EGFR", "lb:CREAT"), _f("ie", "vs:HEIGHT", "dm"), _screening_lab("EGFR"), _egfr_low,
+    Clinical("ELIG-EGFR", _f("lb:EGFR", "lb:CREAT", "ld"), _f("ie", "vs:HEIGHT", "dm"), _screening_lab("EGFR"), _egfr_low,
              "screening eGFR below 30 (creatinine raised with it), no investigator waiver"),
     Clinical("ELIG-PRIOR-THERAPY", _f("cm:ELIG-PRIOR-THERAPY"), _f("ie", "dm", "sv:SCR"),
              _induction_only, _no_induction,

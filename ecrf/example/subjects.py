@@ -16,7 +16,9 @@ from ecrf.example.plan import StudyPlan
 STUDY_START = date(2025, 12, 3)
 ENROLMENT_DAYS = 180  # consent dates spread over the first six months, whatever the number of subjects
 SUBJECTS_PER_SITE = 999  # SUBJID is site-subject with three digits for the subject
-MAX_AGE = 17  # a paediatric study: everyone is a minor at consent
+MAX_AGE = 17  # a paediatric study: nearly everyone is a minor at consent
+ADULT_AGE = 18  # the first vasculitis subject is an adult: the registration's AAV cohort admits 18+ (BVAS from 18)
+ADULT_COHORT = "AAV"
 WITHDRAWAL_FROM = 24  # exports of this many subjects or more have one subject withdrawn after the last visit
 
 
@@ -74,6 +76,8 @@ def _subject(i, n, n_sites, rng, plan: StudyPlan, youngest: str) -> Subject:
     # The first subject is 17 and the first of the youngest cohort at its minimum age, so even a small
     # export spans the whole age range.
     age = MAX_AGE if i == 0 else lo if i == plan.cohorts.index(youngest) else rng.randint(lo, MAX_AGE)
+    if cohort == ADULT_COHORT and i == plan.cohorts.index(cohort):  # after the draw, so the draws stay the same
+        age = ADULT_AGE
     sex = rng.choice(plan.sexes)
     consent = STUDY_START + timedelta(days=(i * ENROLMENT_DAYS) // max(n, 1) + rng.randint(0, 3))
     birth = _birth_date(consent, age, rng)
@@ -123,5 +127,5 @@ def _birth_date(consent: date, age: int, rng: random.Random) -> date:
 
 def _height(age: int, sex: str) -> float:
     """Rough median height in cm for a child of this age (growth-chart shape, not a reference)."""
-    h = 77 + 6.2 * age if age <= 12 else 151 + (5.5 if sex == "M" else 2.0) * (age - 12)
+    h = 77 + 6.2 * age if age <= 12 else 151 + (5.5 if sex == "M" else 2.0) * (min(age, 17) - 12)
     return h

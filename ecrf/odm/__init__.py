@@ -18,6 +18,7 @@ NS = "http://www.cdisc.org/ns/odm/v1.3"
 ODM_VERSION = "1.3.2"
 SUBJECT_EVENT = "SE.SUBJECT"   # forms kept once per subject or as subject-level logs (no VISIT item)
 UNSCHEDULED = "UNS"            # the VisitCode of unscheduled visits: one repeating StudyEventDef
+LOCATION_PREFIX = "LOC."       # AdminData Location of a site: LOC.<SITEID>; SubjectData/SiteRef points to it
 
 
 def study_oid(model: StudyModel) -> str:
@@ -51,6 +52,10 @@ def group_oid(form: Form) -> str:
 
 def item_oid(form: Form, item: Item) -> str:
     return f"IT.{form.domain.upper()}.{item.title}"
+
+
+def location_oid(site: str) -> str:
+    return f"{LOCATION_PREFIX}{site}"
 
 
 def codelist_oid(enum: str) -> str:

@@ -13,17 +13,19 @@ import polars as pl
 
 from ecrf.errors import InputError
 from ecrf.model import Form
-from ecrf.table import FILE, REF, ROW, Table
+from ecrf.table import FILE, REF, ROW, STATUS, Table
 
 
 def canonical_table(path: Path, df: pl.DataFrame, form: Form, rows: list[int] | pl.Series,
                     file_label: str | None = None, refs: list[str | None] | pl.Series | None = None,
-                    require_columns: bool = True, complete_columns: bool = False) -> Table:
+                    require_columns: bool = True, complete_columns: bool = False,
+                    status: list[str | None] | None = None) -> Table:
     """A Table from `df` (text columns, header as exported) and `rows` (the format's row numbers).
 
     require_columns: a required item without a column is an InputError (a file with a header that lacks it).
     complete_columns: items without a column are added empty and not reported missing (formats such as ODM
     and REDCap, where an absent item simply has no value).
+    status: the EDC's form status of each record (REDCap 0/1/2), kept as the `_status` column.
     """
     by_lower: dict[str, str] = {}
     for h in df.columns:
@@ -51,6 +53,8 @@ def canonical_table(path: Path, df: pl.DataFrame, form: Form, rows: list[int] | 
              pl.lit(file_label or Path(path).name).alias(FILE)]
     if refs is not None:
         extra.append(pl.Series(REF, list(refs) if not isinstance(refs, pl.Series) else refs, dtype=pl.Utf8))
+    if status is not None:
+        extra.append(pl.Series(STATUS, [s or None for s in status], dtype=pl.Utf8))
     if df.width == 0:
         df = pl.DataFrame({ROW: extra[0]}).with_columns(*extra[1:])
     else:

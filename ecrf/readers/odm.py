@@ -18,7 +18,7 @@ from lxml import etree
 
 from ecrf.errors import InputError
 from ecrf.model import Form, StudyModel
-from ecrf.odm import (NS, SUBJECT_EVENT, UNSCHEDULED, event_oid, form_oid, group_oid, is_repeating,
+from ecrf.odm import (LOCATION_PREFIX, NS, SUBJECT_EVENT, UNSCHEDULED, event_oid, form_oid, group_oid, is_repeating,
                       is_visit_form, item_oid, mdv_oid, study_oid, visit_codes)
 from ecrf.odm.clinical import Record, scan
 from ecrf.readers import Export, Problem, Reader
@@ -27,6 +27,7 @@ from ecrf.table import REF
 from ecrf.writer import write_bytes
 
 UNKNOWN_OID = "ODM-UNKNOWN-OID"
+KEY_MISMATCH = "ODM-KEY-MISMATCH"
 EXPORT_NAME = "export.xml"
 # Key items whose value, when no ItemData gives it, is where the record sits in the ODM tree.
 _CONTEXT_KEYS = ("studyid", "siteid", "subjid", "visit")
@@ -81,8 +82,9 @@ def _table(path: Path, form: Form, recs: list[tuple[Path, Record]], visits: set[
                 unknown[oid] = (n + 1, first, fr, ff)
                 continue
             given[item.name] = value
-        context = {"studyid": _study(r.study), "siteid": r.site, "subjid": r.subject,
+        context = {"studyid": _study(r.study), "siteid": site_code(r.site), "subjid": r.subject,
                    "visit": _visit(r.event, visits)}
+        _disagreements(form, idx, f, r, given, context, visits, export)
         for i in form.items:
             if i.name in given:
                 cols[i.title].append(given[i.name])
@@ -101,6 +103,43 @@ def _table(path: Path, form: Form, recs: list[tuple[Path, Record]], visits: set[
     by_name = {i.name: item_oid(form, i) for i in form.items}
     t.cell_ref = lambda field: pl.col(REF) + pl.lit("/" + by_name.get(field, field.upper()))
     return t
+
+
+def _disagreements(form: Form, idx: int, f: Path, r: Record, given: dict, context: dict, visits: set[str],
+                   export: Export) -> None:
+    """An ItemData key that contradicts where its record sits (SUBJID against SubjectKey, SITEID against
+    SiteRef, VISIT against the StudyEventOID) is a finding; the ItemData is what the checks read."""
+    where = {"subjid": ("SubjectKey", r.subject), "siteid": ("SiteRef LocationOID", r.site)}
+    for name, (attr, raw) in where.items():
+        item, tree = given.get(name), context.get(name)
+        if item is not None and tree is not None and item != tree:
+            _mismatch(form, idx, f, r, name, item, tree, f"{attr} {raw}", export)
+    item = given.get("visit")
+    if item is None or not r.event or not r.event.startswith("SE.") or r.event[3:] not in visits:
+        return  # subject-level forms, or an event of another study build: nothing to compare with
+    planned = r.event[3:]
+    if planned != UNSCHEDULED and item != planned:
+        _mismatch(form, idx, f, r, "visit", item, planned, f"StudyEventOID {r.event}", export)
+    elif planned == UNSCHEDULED and item in visits and item != UNSCHEDULED:
+        _mismatch(form, idx, f, r, "visit", item, UNSCHEDULED,
+                  f"StudyEventOID {r.event}[{r.event_rk or ''}] (an unscheduled visit)", export)
+
+
+def _mismatch(form: Form, idx: int, f: Path, r: Record, name: str, item: str, tree: str, attr: str,
+              export: Export) -> None:
+    it = form.item(name)
+    export.problems.append(Problem(
+        KEY_MISMATCH, f"ItemData {it.title} {item} disagrees with the record's {attr}; the ItemData is checked, "
+        "one of the two is wrong", f.name, form=form.domain, idx=idx, field=it.title, value=item, expected=tree,
+        ref=f"{r.path}/{item_oid(form, it)}"))
+
+
+def site_code(location: str | None) -> str | None:
+    """SITEID of a SiteRef LocationOID: `LOC.<SITEID>` as the study build names its Locations
+    (`ecrf generate odm --site`), any other LocationOID as it is (Medidata Rave: the site number)."""
+    if location and location.startswith(LOCATION_PREFIX):
+        return location[len(LOCATION_PREFIX):]
+    return location
 
 
 def _study(oid: str | None) -> str | None:

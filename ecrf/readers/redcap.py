@@ -22,12 +22,16 @@ from ecrf.model import StudyModel
 from ecrf.readers import Export, Reader
 from ecrf.readers.canonical import canonical_table
 from ecrf.readers.csv_folder import read_csv_file
+from ecrf.table import STATUS
 
 DATA = "data.csv"
 DICTIONARY = "dictionary.csv"
 SPECIAL = ("redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance",
            "redcap_data_access_group", "redcap_survey_identifier")
 NO_COLUMN = {"descriptive"}  # dictionary fields REDCap never exports
+# REDCap's form status, `<instrument>_complete` (raw export codes)
+FORM_STATUS = {"0": "Incomplete", "1": "Unverified", "2": "Complete"}
+SAVED = ("1", "2")
 _DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 
 
@@ -133,8 +137,9 @@ def _columns(d: Dictionary) -> dict[str, tuple[str, str | None]]:
     return cols
 
 
-def parse(folder: Path) -> tuple[Dictionary, list[Record], int]:
-    """The low level: every instrument record of data.csv, and the number of data rows read."""
+def parse(folder: Path) -> tuple[Dictionary, list[Record], int, set[int]]:
+    """The low level: every instrument record of data.csv, the number of data rows read, and the rows that hold
+    no instrument's record (keys only)."""
     data, dpath = find_files(folder)
     d = read_dictionary(dpath)
     header, rows = read_csv_file(data)
@@ -168,6 +173,8 @@ def parse(folder: Path) -> tuple[Dictionary, list[Record], int]:
             by_form.setdefault(d.fields[cols[h][0]].form, []).append(h)
     out: list[Record] = []
     read = 0
+    read_rows: set[int] = set()
+    kept: set[int] = set()
 
     def cell(r, name):
         i = idx.get(name)
@@ -177,6 +184,7 @@ def parse(folder: Path) -> tuple[Dictionary, list[Record], int]:
         if not any(c.strip() for c in r):
             continue
         read += 1
+        read_rows.add(n)
         rec, ev, rep = cell(r, header[0]), cell(r, "redcap_event_name"), cell(r, "redcap_repeat_instrument")
         inst, dag = cell(r, "redcap_repeat_instance"), cell(r, "redcap_data_access_group")
         forms = [rep] if rep else [f for f in by_form if f not in _repeating_only(rep)]
@@ -192,9 +200,12 @@ def parse(folder: Path) -> tuple[Dictionary, list[Record], int]:
                 if v:
                     values[fname] = v
             status = cell(r, f"{form}_complete")
-            if values or (rep and form == rep):
+            # A form saved as Unverified or Complete is a record even with every field empty (REDCap writes
+            # 0 for a form never opened); a repeating row is always its instrument's record.
+            if values or (rep and form == rep) or status in SAVED:
                 out.append(Record(n, rec, ev, form, inst, dag, values, status))
-    return d, out, read
+                kept.add(n)
+    return d, out, read, read_rows - kept
 
 
 def _repeating_only(_rep: str) -> set[str]:
@@ -230,9 +241,11 @@ def read_redcap(folder: Path, model: StudyModel) -> Export:
     from ecrf.generators.redcap import choices, fields, instrument
 
     folder = Path(folder)
-    d, records, read = parse(folder)
+    d, records, _, keys_only = parse(folder)
     data = folder / DATA
     export = Export(folder, format="redcap")
+    if keys_only:  # rows with a record id (and event) but no instrument's data: counted, never lost
+        export.unknown_files[f"{DATA} (rows with no instrument data)"] = len(keys_only)
     ours = {f.name: f for f in fields(model)}
     # An instrument is one of ours when its name and every one of its fields are (a project built from
     # this schema); another project's "demographics" is counted as unchecked, not read as our form.
@@ -278,10 +291,18 @@ def read_redcap(folder: Path, model: StudyModel) -> Export:
             for k in cols:
                 cols[k].append(row.get(k))
             refs.append(f"{DATA}!R{r.row} record {r.record} / event {r.event or '-'} / {iname}"
-                        + (f" #{r.instance}" if r.instance else ""))
+                        + (f" #{r.instance}" if r.instance else "") + _status_note(r.status))
         frame = pl.DataFrame(cols, schema={k: pl.Utf8 for k in cols})
-        export.add(canonical_table(data, frame, form, [r.row for r in recs], refs=refs, complete_columns=True))
+        export.add(canonical_table(data, frame, form, [r.row for r in recs], refs=refs, complete_columns=True,
+                                   status=[r.status for r in recs]))
     return export
+
+
+def _status_note(status: str) -> str:
+    """The form status as the provenance shows it: ` [2 Complete]` (an unknown code as it is)."""
+    if not status:
+        return ""
+    return f" [{status} {FORM_STATUS[status]}]" if status in FORM_STATUS else f" [form status {status}]"
 
 
 def _visit(event: str) -> str | None:
@@ -337,7 +358,8 @@ def write_redcap(folder: Path, tables: dict, model: StudyModel) -> None:
             for name, v in get.items():
                 if (form.domain, name) in by_item and by_item[(form.domain, name)] != "record_id":
                     vals[by_item[(form.domain, name)]] = positional.get(name, {}).get(v, v)
-            vals[f"{iname}_complete"] = "0"
+            # the form status read with the record (`_status`), else Incomplete as REDCap starts a form
+            vals[f"{iname}_complete"] = str(rec.get(STATUS) or "0")
             rep = repeating(form) or ev == event(UNSCHEDULED)
             if rep:
                 key = (subj, ev, iname)
