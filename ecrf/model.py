@@ -145,6 +145,19 @@ class StudyModel:
         view.imports_closure()  # fills schema_map with every imported file
         return view
 
+    def schema_file(self, name: str | None = None) -> str:
+        """How a generated document names a schema file: the root schema, or the imported schema `name` (a file
+        next to it). `schema/<file>` for the bundled study; another study's file relative to the working
+        directory (absolute when outside it), never the default study's path."""
+        root = Path(self.path)
+        p = root if name is None else root.parent / f"{name}.yaml"
+        if p.resolve().parent == schema_path().resolve().parent:
+            return f"schema/{p.name}"
+        try:
+            return p.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        except ValueError:
+            return p.as_posix()
+
     def annotation(self, element: Any, key: str, default: Any = None) -> Any:
         ann = getattr(element, "annotations", None) or {}
         a = ann.get(key)

@@ -143,3 +143,16 @@ def test_the_default_study_annotates_the_roles_the_generic_checks_read():
 
     with pytest.raises(ModelLacks, match="role 'death_date'"):
         m.forms["ae"].role("death_date")
+
+
+def test_generated_docs_name_the_schema_passed(without_echo, cli, monkeypatch):
+    """The data dictionary and the assumptions list name the study's own schema file, not the default study's."""
+    monkeypatch.chdir(without_echo.parent)
+    docs = cli("generate", "docs", "--schema", without_echo)
+    assert docs.exit_code == 0
+    assert "from `kn5601k.yaml` (version" in docs.output and "schema/kn5601k.yaml" not in docs.output
+    listed = cli("generate", "assumptions", "--schema", without_echo)
+    assert listed.exit_code == 0
+    assert "| `forms_enrolment.yaml` |" in listed.output and "`schema/" not in listed.output
+    default = cli("generate", "docs")
+    assert "from `schema/kn5601k.yaml` (version" in default.output
