@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 # The typed contract of a check: it reads the engine's Context (the model and the export's canonical tables) and
 # returns {form domain: raw findings frame} (see ecrf.findings.RAW_SCHEMA); a runner's frames also carry check_id.
-Findings: TypeAlias = Mapping[str, pl.DataFrame | None]
+# Keyed by form domain; None for findings on the export as a whole (a missing form, an unknown file).
+Findings: TypeAlias = Mapping[str, pl.DataFrame | None] | Mapping[str | None, pl.DataFrame | None]
 CheckFunc: TypeAlias = Callable[["Context"], Findings | None]
 # A rule's offending rows before they become findings: (form domain, frame of _idx, subjid, value, expected,
 # message), or (domain, None). A check that declares one (`violation=`) lets another check reuse what it finds

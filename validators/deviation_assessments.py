@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
@@ -15,9 +17,12 @@ from ecrf.clinical.labresult import comparator, result_number
 from ecrf.numbers import number
 from ecrf.params import ParameterError
 from ecrf.protocol import protocol
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.common import CONV, REG, day0, only, screening_dates
 from ecrf.validators.deviation_eligibility import v_pregnancy
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 
 def _grid(ctx) -> pl.DataFrame:
@@ -32,7 +37,7 @@ def _grid(ctx) -> pl.DataFrame:
        "last recorded visit date. An absent visit is reported on the subject's last visit record; visits after the "
        "last recorded one (not yet due, or after withdrawal) are not reported.",
        reference=f"VisitCode annotations; {CONV}", fields=("VISIT", "SVOCCUR"))
-def visit_missing(ctx):
+def visit_missing(ctx: Context) -> Findings:
     sv = ctx.indexed("sv")
     if sv is None:
         return {}
@@ -59,8 +64,8 @@ def visit_missing(ctx):
         parts.append(F.from_frame(absent, "VISIT", pl.col("visit"), pl.lit("a record of the visit"),
                                   pl.format("{} has no visit record, but the subject was seen later ({} on {})",
                                             pl.col("visit"), pl.col("_lastv"), pl.col("_last"))))
-    parts = [p for p in parts if p is not None]
-    return {"sv": pl.concat(parts)} if parts else {}
+    found = [p for p in parts if p is not None]
+    return {"sv": pl.concat(found)} if found else {}
 
 
 @check("SCHED-ASSESSMENT-MISSING", "Scheduled assessment missing at a visit that took place", "deviation", None,
@@ -69,7 +74,7 @@ def visit_missing(ctx):
        "(ScheduledAssessment: form, tests, visits, cohorts) makes due there; a lab result with LBSTAT NOT DONE counts "
        "as missing. Reported on the visit record, once per assessment. A form absent from the export is skipped.",
        reference=f"ScheduledAssessment annotations; {CONV}", fields=("VISIT",))
-def assessment_missing(ctx):
+def assessment_missing(ctx: Context) -> Findings:
     sv, dm = ctx.indexed("sv"), ctx.indexed("dm")
     if sv is None:
         return {}
@@ -141,7 +146,7 @@ def positive(ctx) -> pl.Expr:
        "days before, or on, the first lymphodepletion dose. A positive screening test is ELIG-PREGNANCY's finding and "
        "is not repeated here.",
        reference=f"{REG} exclusion 13; pregnancy_test_days_before_ld {CONV}", fields=("CHBRPOT",))
-def pregnancy_test(ctx):
+def pregnancy_test(ctx: Context) -> Findings:
     dm, ld = ctx.indexed("dm"), ctx.indexed("ld")
     if dm is None or ld is None:
         return {}
@@ -170,7 +175,7 @@ def pregnancy_test(ctx):
        "another trial's investigational product, CMINVP Y) started after the rule's anchor (the screening visit). "
        "Partial start dates that cannot be placed after the anchor are left to review.",
        reference=f"{REG} exclusions 12 and 14; ProhibitedMedication {CONV}", fields=("CMTRT", "CMSTDAT"))
-def prohibited(ctx):
+def prohibited(ctx: Context) -> Findings:
     cm, scr = ctx.indexed("cm"), screening_dates(ctx)
     if cm is None or scr is None:
         return {}

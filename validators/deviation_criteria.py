@@ -10,14 +10,19 @@ contradict a criterion met.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf.clinical.labresult import comparator, result_number
 from ecrf.numbers import number
 from ecrf.protocol import protocol
-from ecrf.registry import check
+from ecrf.registry import Findings, Violation, check
 from ecrf.validators.deviation_assessments import negative, positive
 from ecrf.validators.common import REG, at_screening, report, screening_dates, subject_cohorts, violation
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 
 def _screening_test(ctx, test):
@@ -25,7 +30,7 @@ def _screening_test(ctx, test):
     return None if d is None else d.filter(pl.col("lbtestcd") == test).with_columns(number("lborres").alias("_v"))
 
 
-def v_bilirubin(ctx):
+def v_bilirubin(ctx: Context) -> Violation:
     p = protocol(ctx.model)
     d, dm = _screening_test(ctx, str(p.param("bilirubin_test"))), ctx.indexed("dm")
     if d is None:
@@ -50,7 +55,7 @@ def v_bilirubin(ctx):
        "({ProtocolParameters.bilirubin_gilbert_uln_max}) x ULN for a subject with Gilbert syndrome (dm GILBERT Y).",
        reference=f"{REG} general inclusion 3", fields=("LBORRES", "LBORNRHI", "GILBERT"),
        violation=v_bilirubin)
-def bilirubin(ctx):
+def bilirubin(ctx: Context) -> Findings:
     return report(v_bilirubin(ctx), "LBORRES")
 
 
@@ -61,7 +66,7 @@ def _waived(ctx, criterion):
     return ie.filter((pl.col("ietestcd") == criterion) & (pl.col("iewaiv") == "Y"))["subjid"].unique().to_list()
 
 
-def v_egfr(ctx):
+def v_egfr(ctx: Context) -> Violation:
     p = protocol(ctx.model)
     d = _screening_test(ctx, str(p.param("egfr_test")))
     if d is None:
@@ -85,7 +90,7 @@ def v_egfr(ctx):
        "inclusion 4) has none recorded (IEWAIV Y).",
        reference=f"{REG} general inclusion 4", fields=("LBORRES",),
        violation=v_egfr)
-def egfr(ctx):
+def egfr(ctx: Context) -> Findings:
     return report(v_egfr(ctx), "LBORRES")
 
 
@@ -107,7 +112,7 @@ def _first_failing(dx, ok: pl.Expr, recorded: pl.Expr):
     return dx.filter(recorded & ~pl.col("subjid").is_in(meets)).sort("_idx").unique("subjid", keep="first").sort("_idx")
 
 
-def v_biopsy(ctx):
+def v_biopsy(ctx: Context) -> Violation:
     dx, rule = _diagnosis_rule(ctx, "biopsy_findings")
     if dx is None:
         return "dx", None
@@ -126,11 +131,11 @@ def v_biopsy(ctx):
        "or NOT_DONE); reported once per subject.",
        reference=f"{REG} MDR-SRNS inclusion 4, IgA nephropathy inclusion 2", fields=("DXBIOPSY",),
        violation=v_biopsy)
-def biopsy(ctx):
+def biopsy(ctx: Context) -> Findings:
     return report(v_biopsy(ctx), "DXBIOPSY")
 
 
-def v_antibody(ctx):
+def v_antibody(ctx: Context) -> Violation:
     dx, rule = _diagnosis_rule(ctx, "antibody_required")
     if dx is None:
         return "dx", None
@@ -147,11 +152,11 @@ def v_antibody(ctx):
        "sclerosis), no diagnosis record of the cohort's disease has DXABPOS Y (N or NA recorded); once per subject.",
        reference=f"{REG} systemic sclerosis inclusion 3", fields=("DXABPOS",),
        violation=v_antibody)
-def antibody(ctx):
+def antibody(ctx: Context) -> Findings:
     return report(v_antibody(ctx), "DXABPOS")
 
 
-def v_proteinuria(ctx):
+def v_proteinuria(ctx: Context) -> Violation:
     d, c = at_screening(ctx, "prot"), subject_cohorts(ctx)
     if d is None or c is None:
         return "prot", None
@@ -179,11 +184,11 @@ def v_proteinuria(ctx):
        "criterion's other branches (eGFR decline, "
        "intolerance) are not collected, so this asks for review.", reference=f"{REG} IgA nephropathy inclusion 3",
        fields=("PROTVAL", "PROTU"))
-def proteinuria(ctx):
+def proteinuria(ctx: Context) -> Findings:
     return report(v_proteinuria(ctx), "PROTVAL")
 
 
-def v_serology(ctx):
+def v_serology(ctx: Context) -> Violation:
     d = at_screening(ctx, "lb")
     if d is None:
         return "lb", None
@@ -217,11 +222,11 @@ def v_serology(ctx):
        "too: eligibility is not shown.",
        reference=f"{REG} exclusion 5", fields=("LBORRES",),
        violation=v_serology)
-def serology(ctx):
+def serology(ctx: Context) -> Findings:
     return report(v_serology(ctx), "LBORRES")
 
 
-def v_other_trial(ctx):
+def v_other_trial(ctx: Context) -> Violation:
     cm, scr = ctx.indexed("cm"), screening_dates(ctx)
     if cm is None or scr is None:
         return "cm", None
@@ -248,6 +253,6 @@ def v_other_trial(ctx):
        "ongoing). After screening it is CM-PROHIBITED's finding.",
        reference=f"{REG} exclusion 14", fields=("CMTRT", "CMINVP"),
        violation=v_other_trial)
-def other_trial(ctx):
+def other_trial(ctx: Context) -> Findings:
     return report(v_other_trial(ctx), "CMTRT")
 

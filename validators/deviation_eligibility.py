@@ -10,14 +10,19 @@ from __future__ import annotations
 import operator
 from datetime import timedelta
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.numbers import number
 from ecrf.params import enum_annotations
 from ecrf.protocol import protocol
-from ecrf.registry import check, violations
+from ecrf.registry import Findings, Violation, check, violations
 from ecrf.validators.common import REG, at_screening, report, screening_dates, subject_cohorts, violation
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 _OPS = {">=": operator.ge, ">": operator.gt}
 
@@ -49,7 +54,7 @@ def _threshold_violation(d, col, minimum, what, comparator, plausible):
 
 # --- the data checks -------------------------------------------------------------------------------------
 
-def v_age(ctx):
+def v_age(ctx: Context) -> Violation:
     d = ctx.indexed("dm")
     if d is None:
         return "dm", None
@@ -67,7 +72,7 @@ def v_age(ctx):
        "MDR-SRNS {Cohort.MDR_SRNS.min_age}, IgAN {Cohort.IGAN.min_age}, SSc {Cohort.SSC.min_age}, AAV "
        "{Cohort.AAV.min_age}).", reference=f"{REG} cohort inclusion 1", fields=("AGE", "COHORT"),
        violation=v_age)
-def age(ctx):
+def age(ctx: Context) -> Findings:
     return report(v_age(ctx), "AGE")
 
 
@@ -81,7 +86,7 @@ def _simple(ctx, domain, col, key, what, cohort=None, comparator=">="):
     return (domain, None) if r is None else violation(domain, r[0], pl.col(col), r[1], r[2])
 
 
-def v_lvef(ctx):
+def v_lvef(ctx: Context) -> Violation:
     return _simple(ctx, "echo", "lvef", "lvef_min", "LVEF %")
 
 
@@ -89,11 +94,11 @@ def v_lvef(ctx):
        "Screening echocardiography shows LVEF below ProtocolParameters lvef_min ({ProtocolParameters.lvef_min}%).",
        reference=f"{REG} general inclusion 2", fields=("LVEF",),
        violation=v_lvef)
-def lvef(ctx):
+def lvef(ctx: Context) -> Findings:
     return report(v_lvef(ctx), "LVEF")
 
 
-def v_spo2(ctx):
+def v_spo2(ctx: Context) -> Violation:
     return _simple(ctx, "vs", "oxysat", "spo2_min", "SpO2 %")
 
 
@@ -101,11 +106,11 @@ def v_spo2(ctx):
        "SpO2 at the screening visit is below ProtocolParameters spo2_min ({ProtocolParameters.spo2_min}%).",
        reference=f"{REG} general inclusion 5", fields=("OXYSAT",),
        violation=v_spo2)
-def spo2(ctx):
+def spo2(ctx: Context) -> Findings:
     return report(v_spo2(ctx), "OXYSAT")
 
 
-def v_sledai(ctx):
+def v_sledai(ctx: Context) -> Violation:
     p = protocol(ctx.model)
     return _simple(ctx, "sledai", "sledaitot", "sledai_min", "SLEDAI-2K", "SLE", str(p.param("sledai_comparator")))
 
@@ -115,11 +120,11 @@ def v_sledai(ctx):
        "({ProtocolParameters.sledai_comparator} {ProtocolParameters.sledai_min}).",
        reference=f"{REG} SLE inclusion 4", fields=("SLEDAITOT",),
        violation=v_sledai)
-def sledai(ctx):
+def sledai(ctx: Context) -> Findings:
     return report(v_sledai(ctx), "SLEDAITOT")
 
 
-def v_mrss(ctx):
+def v_mrss(ctx: Context) -> Violation:
     return _simple(ctx, "mrss", "mrsstot", "mrss_min", "mRSS", "SSC")
 
 
@@ -129,11 +134,11 @@ def v_mrss(ctx):
        "({ProtocolParameters.mrss_min}).",
        reference=f"{REG} systemic sclerosis inclusion 4", fields=("MRSSTOT",),
        violation=v_mrss)
-def mrss(ctx):
+def mrss(ctx: Context) -> Findings:
     return report(v_mrss(ctx), "MRSSTOT")
 
 
-def v_vas(ctx):
+def v_vas(ctx: Context) -> Violation:
     return _simple(ctx, "vas", "vastot", "vas_min", "PVAS/BVAS", "AAV")
 
 
@@ -142,11 +147,11 @@ def v_vas(ctx):
        "({ProtocolParameters.vas_min}).",
        reference=f"{REG} ANCA-associated vasculitis inclusion 4", fields=("VASTOT",),
        violation=v_vas)
-def vas(ctx):
+def vas(ctx: Context) -> Findings:
     return report(v_vas(ctx), "VASTOT")
 
 
-def v_vas_instrument(ctx):
+def v_vas_instrument(ctx: Context) -> Violation:
     d, c = at_screening(ctx, "vas"), subject_cohorts(ctx)
     if d is None or c is None:
         return "vas", None
@@ -171,11 +176,11 @@ def v_vas_instrument(ctx):
        "be scored with PVAS, from that age with BVAS (age from VASAGE, else AGE).",
        reference=f"{REG} ANCA-associated vasculitis inclusion 4", fields=("VASINST", "VASAGE"),
        violation=v_vas_instrument)
-def vas_instrument(ctx):
+def vas_instrument(ctx: Context) -> Findings:
     return report(v_vas_instrument(ctx), "VASINST")
 
 
-def v_alt_ast(ctx):
+def v_alt_ast(ctx: Context) -> Violation:
     d = at_screening(ctx, "lb")
     if d is None:
         return "lb", None
@@ -193,11 +198,11 @@ def v_alt_ast(ctx):
        "data: confirm by query.",
        reference=f"{REG} general inclusion 3", fields=("LBORRES", "LBORNRHI"),
        violation=v_alt_ast)
-def alt_ast(ctx):
+def alt_ast(ctx: Context) -> Findings:
     return report(v_alt_ast(ctx), "LBORRES")
 
 
-def v_live_vaccine(ctx):
+def v_live_vaccine(ctx: Context) -> Violation:
     d, scr = ctx.indexed("cm"), screening_dates(ctx)
     if d is None or scr is None:
         return "cm", None
@@ -216,11 +221,11 @@ def v_live_vaccine(ctx):
        ("cm", "sv"), "A live vaccine (CMCAT VACCINE, CMLIVE Y) started within ProtocolParameters live_vaccine_weeks "
        "(4) weeks before the screening visit date.", reference=f"{REG} exclusion 12", fields=("CMSTDAT", "CMLIVE"),
        violation=v_live_vaccine)
-def live_vaccine(ctx):
+def live_vaccine(ctx: Context) -> Findings:
     return report(v_live_vaccine(ctx), "CMSTDAT")
 
 
-def v_pregnancy(ctx):
+def v_pregnancy(ctx: Context) -> Violation:
     d = at_screening(ctx, "lb")
     if d is None:
         return "lb", None
@@ -238,7 +243,7 @@ def v_pregnancy(ctx):
        "hcg_positive_results, or a number above the result's ULN.", reference=f"{REG} exclusion 13",
        fields=("LBORRES",),
        violation=v_pregnancy)
-def pregnancy(ctx):
+def pregnancy(ctx: Context) -> Findings:
     return report(v_pregnancy(ctx), "LBORRES")
 
 
@@ -249,7 +254,7 @@ def pregnancy(ctx):
        "A criterion recorded as met (IEORRES Y) is contradicted by a finding of the check that tests it against the "
        "data (EligibilityCriterion checked_by).", reference=f"{REG} eligibility criteria",
        fields=("IETESTCD", "IEORRES"))
-def ie_contradicts(ctx):
+def ie_contradicts(ctx: Context) -> Findings:
     ie, dm = ctx.indexed("ie"), subject_cohorts(ctx)
     if ie is None:
         return {}
@@ -303,7 +308,7 @@ def _not_met(ctx):
        "for a criterion whose registration text allows none (EligibilityCriterion waiver_allowed). A screen failure "
        "(disposition DispositionReason screen_failure, never dosed) is not a deviation and is left out.",
        reference=f"{REG} eligibility criteria", fields=("IEORRES", "IEWAIV"))
-def not_met(ctx):
+def not_met(ctx: Context) -> Findings:
     d = _not_met(ctx)
     if d is None:
         return {}
@@ -322,7 +327,7 @@ def not_met(ctx):
        "A criterion recorded as not met (IEORRES N) with an investigator waiver (IEWAIV Y) where the registration "
        "allows one (EligibilityCriterion waiver_allowed): documented, not important.",
        reference=f"{REG} general inclusion 4; cohort adequate-treatment criteria", fields=("IEORRES", "IEWAIV"))
-def not_met_waived(ctx):
+def not_met_waived(ctx: Context) -> Findings:
     d = _not_met(ctx)
     if d is None:
         return {}

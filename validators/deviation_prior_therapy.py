@@ -6,12 +6,17 @@ does not count as a contradiction of the eligibility form."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.params import enum_annotations
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.common import REG, screening_dates
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 
 def _rules(model) -> pl.DataFrame:
@@ -83,7 +88,7 @@ def _medications(ctx, subj: pl.DataFrame) -> pl.DataFrame:
        "site to confirm the branch that applies or record a waiver.",
        reference=f"{REG} SLE inclusion 3, systemic sclerosis inclusion 5, ANCA-associated vasculitis inclusion 3",
        fields=("IEORRES", "CMDOSE", "CMDOSFRQ", "CMSTDAT"))
-def prior_therapy(ctx):
+def prior_therapy(ctx: Context) -> Findings:
     subj = _subjects(ctx)
     if subj is None or subj.is_empty():
         return {}

@@ -5,20 +5,25 @@ ProtocolParameters day0_infusion_number; windows, days and doses come from the s
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.protocol import protocol
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.common import CONV, REG, day0, only
 from ecrf.validators.ld_renal import with_allowed
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 
 @check("SCHED-VISIT-WINDOW", "Visit outside its window", "deviation", None, ("sv", "ex"),
        "A visit that occurred on a date outside day 0 + VisitCode target_day, minus window_before / plus "
        "window_after (day 0 = first KN5601-K infusion).", reference=f"VisitCode annotations; {CONV}",
        fields=("SVSTDAT",))
-def visit_window(ctx):
+def visit_window(ctx: Context) -> Findings:
     sv, d0 = ctx.indexed("sv"), day0(ctx)
     if sv is None or d0 is None:
         return {}
@@ -51,7 +56,7 @@ def _ld(ctx):
        "A fludarabine or cyclophosphamide administration whose date, relative to day 0, is not one of the drug's "
        "planned days (LymphodepletionDrug days).", reference=f"LymphodepletionDrug annotations; {CONV}",
        fields=("LDDAT",))
-def ld_day(ctx):
+def ld_day(ctx: Context) -> Findings:
     ld, d0 = _ld(ctx)
     if ld is None or d0 is None:
         return {}
@@ -75,7 +80,7 @@ def ld_day(ctx):
        "band's dose is accepted). Without an eGFR on record only the unadjusted dose is accepted.",
        reference=f"LymphodepletionDrug and LymphodepletionRenalAdjustment annotations; fludarabine label; {CONV}",
        fields=("LDDOSE", "LDBSA"))
-def ld_dose(ctx):
+def ld_dose(ctx: Context) -> Findings:
     ld, _ = _ld(ctx)
     if ld is None:
         return {}
@@ -102,7 +107,7 @@ def ld_dose(ctx):
        "EXDOSE differs from DoseLevel cells_per_kg (x EXWT when EXDOSU is cells) by more than dose_tolerance_pct; the "
        "level is EXDOSELV, else the subject's DOSELVL.", reference=f"DoseLevel annotations; {CONV}",
        fields=("EXDOSE", "EXDOSU", "EXWT", "EXDOSELV"))
-def ex_dose(ctx):
+def ex_dose(ctx: Context) -> Findings:
     ex, dm = ctx.indexed("ex"), ctx.indexed("dm")
     if ex is None:
         return {}
@@ -130,7 +135,7 @@ def ex_dose(ctx):
        "The first KN5601-K infusion is not preceded by every planned lymphodepletion administration (each "
        "LymphodepletionDrug on as many dates before day 0 as it has planned days).",
        reference=f"{REG} intervention (Flu/Cy lymphodepletion, then KN5601-K)", fields=("EXSTDAT",))
-def ex_without_ld(ctx):
+def ex_without_ld(ctx: Context) -> Findings:
     ex = ctx.indexed("ex")
     if ex is None:
         return {}
@@ -164,7 +169,7 @@ PROCEDURES = {"sv": ("svstdat", "SVSTDAT"), "vs": ("vsdat", "VSDAT"), "lb": ("lb
        ("ic", *PROCEDURES), "A visit, vital signs, lab, echocardiography, lymphodepletion or infusion date before the "
        "first informed consent date (ICDAT); reported once per subject and form, on the earliest record.",
        reference=f"{REG} general inclusion 1; ICH E6(R3)", fields=tuple(f for _, f in PROCEDURES.values()))
-def before_consent(ctx):
+def before_consent(ctx: Context) -> Findings:
     ic = ctx.indexed("ic")
     if ic is None:
         return {}

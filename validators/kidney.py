@@ -5,6 +5,8 @@ Equations and tolerances come from schema/clinical.yaml (KidneyFunctionParameter
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
@@ -12,7 +14,10 @@ from ecrf.clinical.bsa import mosteller_expr
 from ecrf.clinical.egfr import creatinine_mgdl_expr, egfr_expr
 from ecrf.params import class_parameter
 from ecrf.numbers import number
-from ecrf.registry import check
+from ecrf.registry import Findings, check
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 KIDNEY = "KidneyFunctionParameters"
 
@@ -28,7 +33,7 @@ def _fmt(e: pl.Expr, decimals: int) -> pl.Expr:
        "censored or in another unit are not compared.",
        reference="Pierce Kidney Int 2021;99:948 (CKiD U25); Schwartz JASN 2009;20:629; Inker NEJM 2021;385:1737",
        fields=("LBORRES",))
-def egfr(ctx):
+def egfr(ctx: Context) -> Findings:
     lb, vs, dm = ctx.table("lb"), ctx.table("vs"), ctx.table("dm")
     if lb is None or vs is None or dm is None or lb.n_rows == 0:
         return {}
@@ -74,7 +79,7 @@ def egfr(ctx):
        "{BodySurfaceArea.mosteller_divisor}) computed from the subject's vital signs at the LD visit (else "
        "screening).",
        reference="Mosteller NEJM 1987;317:1098", fields=("LDBSA",))
-def bsa(ctx):
+def bsa(ctx: Context) -> Findings:
     ld, vs = ctx.table("ld"), ctx.table("vs")
     if ld is None or vs is None or ld.n_rows == 0:
         return {}

@@ -7,6 +7,8 @@ results and units outside the LabUnit codelist (a COL-CODELIST finding) are skip
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
@@ -14,7 +16,10 @@ from ecrf.clinical.ctcae import grade_range
 from ecrf.clinical.labcatalogue import catalogue, limits_frame, units_frame
 from ecrf.clinical.labresult import CENSORED, NOT_DONE, NUMBER, with_parsed
 from ecrf.params import class_parameter
-from ecrf.registry import check
+from ecrf.registry import Findings, check
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 REF = "Domain reference section 3 (lab catalogue, hard limits [CONV])"
 CTCAE_REF = "NCI CTCAE v5.0; pharmaverse admiral ncictcaev5 grading metadata"
@@ -62,9 +67,9 @@ def _fmt(e: pl.Expr) -> pl.Expr:
        "or a numeric result of a quantitative test has no unit. A value in an unknown unit cannot be converted "
        "to SI, so the limit and grade checks skip it.",
        reference=REF, fields=("LBORRESU",))
-def lab_unit(ctx):
-    d = lab_results(ctx)
-    if d is None or "lborresu" not in ctx.table("lb").df.columns:  # a missing column is a structure finding
+def lab_unit(ctx: Context) -> Findings:
+    d, lb = lab_results(ctx), ctx.table("lb")
+    if d is None or lb is None or "lborresu" not in lb.df.columns:  # a missing column is a structure finding
         return {}
     m = ctx.model
     codes = set(m.forms["lb"].item("lborresu").codes)
@@ -114,7 +119,7 @@ def _limit_findings(ctx, lo: str, hi: str, kind: str, skip_hard: bool) -> dict:
        "limits (hard_low, hard_high): impossible in children. A censored result fires only when all the values it "
        "stands for are outside (\"<0.5\" is not below a lower limit of 0).",
        reference=REF, fields=("LBORRES",))
-def lab_hard_limit(ctx):
+def lab_hard_limit(ctx: Context) -> Findings:
     return _limit_findings(ctx, "_hard_lo", "_hard_hi", "hard limits", skip_hard=False)
 
 
@@ -122,7 +127,7 @@ def lab_hard_limit(ctx):
        "A result within the hard limits, converted to SI, lies outside the test's soft (query) band "
        "(soft_low, soft_high; [CONV] assumptions): possible but rare, worth confirming with the site.",
        reference=REF, fields=("LBORRES",))
-def lab_soft(ctx):
+def lab_soft(ctx: Context) -> Findings:
     return _limit_findings(ctx, "_soft_lo", "_soft_hi", "query band", skip_hard=True)
 
 
@@ -131,7 +136,7 @@ def lab_soft(ctx):
        "range LBORNRLO..LBORNRHI (same unit). A value within the tolerance of a limit may be either; a censored "
        "result allows every indicator one of its values would give.",
        reference="CDISC SDTM LB (LBNRIND); result's own reference range", fields=("LBNRIND",))
-def lab_nrind(ctx):
+def lab_nrind(ctx: Context) -> Findings:
     d = lab_results(ctx)
     if d is None:
         return {}
@@ -163,7 +168,7 @@ def lab_nrind(ctx):
        "a mapped CTCAE term, results in a unit without a factor, and results lacking a limit the grade needs are "
        "skipped.",
        reference=CTCAE_REF, fields=("LBTOXGR",))
-def lab_ctcae(ctx):
+def lab_ctcae(ctx: Context) -> Findings:
     d = lab_results(ctx)
     if d is None:
         return {}

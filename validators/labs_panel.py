@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.params import enum_annotations
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.labs import lab_parameter, lab_results
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 
 @check("LAB-PART-TOTAL", "Differential count above its total", "consistency", "error", ("lb",),
@@ -16,7 +21,7 @@ from ecrf.validators.labs import lab_parameter, lab_results
        "censored results are judged on every value they stand for.",
        reference="Haematology: the differential counts are fractions of the total leukocyte count",
        fields=("LBORRES",))
-def part_above_total(ctx):
+def part_above_total(ctx: Context) -> Findings:
     d = lab_results(ctx)
     if d is None:
         return {}

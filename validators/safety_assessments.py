@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.params import class_parameter
-from ecrf.registry import check
+from ecrf.registry import Findings, check
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 ASTCT = "Lee BBMT 2019;25:625 (ASTCT consensus)"
 
@@ -34,7 +39,7 @@ def _age_on(day: pl.Expr, birth: pl.Expr) -> pl.Expr:
        "it: ICANSTOOL must be CAPD when the subject is under {IcansGrading.ice_min_age} on ICANSDAT (age from the "
        "full birth date) and ICE from that age. Rows without a full birth date or assessment date are not judged.",
        reference=ASTCT, fields=("ICANSTOOL", "ICANSDAT", "BRTHDAT"))
-def icans_tool(ctx):
+def icans_tool(ctx: Context) -> Findings:
     t, births = ctx.table("icans"), _birth_dates(ctx)
     if t is None or t.n_rows == 0 or births is None:
         return {}
@@ -59,7 +64,7 @@ def icans_tool(ctx):
        "temperature (CRSTMAX) at or above it contradicts itself; CRSFEVER Y with a maximum below it is queried, as it "
        "holds only when antipyretics or anti-cytokine therapy masked the fever.",
        reference=ASTCT, fields=("CRSFEVER", "CRSTMAX"))
-def crs_fever(ctx):
+def crs_fever(ctx: Context) -> Findings:
     t = ctx.table("crs")
     if t is None or t.n_rows == 0 or not {"crsfever", "crstmax"} <= set(t.df.columns):
         return {}
