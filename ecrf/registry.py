@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeAlias
@@ -26,6 +27,9 @@ Violation: TypeAlias = tuple[str, pl.DataFrame | None]
 ViolationFunc: TypeAlias = Callable[["Context"], Violation]
 
 CATEGORIES = ("structure", "range", "consistency", "deviation")
+# A schema parameter: {Class.parameter} or {Enum.VALUE.annotation} in a check's description (the catalogue fills
+# it in with the value in force), or "Class.parameter" in its `params`.
+PLACEHOLDER = re.compile(r"\{([A-Za-z]\w*)\.(\w+)(?:\.(\w+))?\}")
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,13 @@ class Check:
     runner: str | None = None  # name of the runner that emits this check when it has no func of its own
     dvcat: str | None = None  # deviation category (informed consent, eligibility, ...) for deviation checks
     violation: ViolationFunc | None = field(default=None, compare=False, repr=False)
+    # Schema parameters it reads beyond those its description quotes ("Class.parameter", "Enum.VALUE.annotation").
+    params: tuple[str, ...] = ()
+
+    def parameters(self) -> tuple[str, ...]:
+        """Every schema parameter the check reads: those its description quotes, then those it declares."""
+        quoted = [".".join(x for x in m.groups() if x) for m in PLACEHOLDER.finditer(self.description)]
+        return tuple(dict.fromkeys((*quoted, *self.params)))
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -112,6 +123,9 @@ def bind(chk: Check, model: StudyModel) -> Check | NotApplicable:
     unroled = [r for r in chk.roles if _role_item(model, r) is None]
     if unroled:
         return NotApplicable(chk, f"the study model has no item with role {', '.join(unroled)}")
+    unset = [p for p in chk.parameters() if not _has_parameter(model, p)]
+    if unset:
+        return NotApplicable(chk, f"the study model has no parameter {', '.join(unset)}")
     if chk.category != "deviation":
         return chk
     entry = deviation_classes(model).get(chk.id)
@@ -123,6 +137,21 @@ def bind(chk: Check, model: StudyModel) -> Check | NotApplicable:
         if given is not None and given != want:
             raise ValueError(f"{chk.id}: {what} {given!r} in the decorator, {want!r} in the schema (DeviationCheck)")
     return replace(chk, severity=entry[0], dvcat=entry[1])
+
+
+def _has_parameter(model: StudyModel, name: str) -> bool:
+    """Whether the schema sets `name`: "Class.parameter" (a class annotation) or "Enum.VALUE.annotation"."""
+    from ecrf.params import ParameterError, class_parameter, enum_parameter
+
+    parts = name.split(".")
+    try:
+        if len(parts) == 2:
+            class_parameter(model, parts[0], parts[1])
+        else:
+            enum_parameter(model, parts[0], parts[1], parts[2])
+    except ParameterError:
+        return False
+    return True
 
 
 def _role_item(model: StudyModel, form_role: str) -> str | None:
@@ -164,11 +193,14 @@ def check(
     dvcat: str | None = None,
     roles: Sequence[str] = (),
     violation: ViolationFunc | None = None,
+    params: Sequence[str] = (),
 ) -> Callable[[CheckFunc], CheckFunc]:
     """Decorator: register a function from a Context to {form domain: raw findings frame}.
 
     For a deviation check pass severity=None and no dvcat: both are read from the schema (DeviationCheck).
-    `violation`: the function the check reports from, for other checks to reuse (see `violations`)."""
+    `violation`: the function the check reports from, for other checks to reuse (see `violations`).
+    `params`: schema parameters it reads that its description does not quote as {Class.parameter}; with the
+    quoted ones, the check is not applicable to a study whose schema lacks one."""
 
     def wrap(func: CheckFunc) -> CheckFunc:
         register(
@@ -185,6 +217,7 @@ def check(
                 func,
                 dvcat=dvcat,
                 violation=violation,
+                params=tuple(params),
             )
         )
         return func
