@@ -14,6 +14,7 @@ import pytest
 from ecrf.engine import validate
 from ecrf.example.score_items import mrss_sites, sledai_exact, vas_systems
 from ecrf.model import load_model
+from ecrf.params import enum_annotations, enum_parameter
 from ecrf.protocol import protocol
 from ecrf.readers.csv_folder import read_csv_folder
 from ecrf.registry import REGISTRY, all_checks, check, violations
@@ -39,8 +40,10 @@ def subject(sid: str, cohort: str, age: int) -> dict[str, list[dict]]:
     key = {"studyid": "KN5601-K", "siteid": sid[:2], "subjid": sid}
     scr = {**key, "visit": P.screening_visit, "visitnum": "1"}
     rows = {
-        "dm": [{**key, "cohort": cohort, "doselvl": "DL1", "sex": "F", "brthdat": "2010", "age": str(age)}],
-        "ic": [{**key, "icseq": "1", "icdat": day(-25), "icgiver": "GUARDIAN"}],
+        # Born in the year that makes the subject `age` at consent (a year allows age or age + 1 in January).
+        "dm": [{**key, "cohort": cohort, "doselvl": "DL1", "sex": "F", "brthdat": str(D0.year - age - 1),
+                "age": str(age)}],
+        "ic": [{**key, "icseq": "1", "icdat": day(-25), **_consent_by_age(age)}],
         "ie": [{**key, "ietestcd": "IN02", "iecat": "INCLUSION", "ieorres": "Y"}],
         "sv": [{**scr, "svstdat": day(-20), "svoccur": "Y"}],
         "vs": [{**scr, "vsdat": day(-20), "oxysat": str(P.param("spo2_min") + 5)}],
@@ -58,7 +61,8 @@ def subject(sid: str, cohort: str, age: int) -> dict[str, list[dict]]:
     rows["ex"].append({**key, "exnum": str(P.param("day0_infusion_number")), "exstdat": day(0), "exdoselv": "DL1",
                        "exdose": str(cpk * 30), "exdosu": "cells", "exwt": "30"})
     for code, w in list(P.visit_windows().items())[:4]:
-        rows["sv"].append({**key, "visit": code, "visitnum": str(10 + w.target_day), "svstdat": day(w.target_day),
+        rows["sv"].append({**key, "visit": code, "visitnum": str(enum_parameter(MODEL, "VisitCode", code, "visitnum")),
+                           "svstdat": day(w.target_day),
                            "svoccur": "Y"})
     # Score items that add up to the totals (a seeded total below the minimum leaves them, which only the score
     # checks notice).
@@ -76,6 +80,14 @@ def subject(sid: str, cohort: str, age: int) -> dict[str, list[dict]]:
         rows["vas"] = [{**scr, "vasdat": day(-20), "vasinst": inst, "vasage": str(age), "vastot": str(total),
                         "vaspers": "0", **vas_systems(MODEL, total, 0, rng)}]
     return rows
+
+
+def _consent_by_age(age: int) -> dict[str, str]:
+    """Who signs and whether the minor assents, as ConsentAgeBand asks for the age."""
+    band = next(a for a in enum_annotations(MODEL, "ConsentAgeBand").values() if a["min_age"] <= age < a["max_age"])
+    giver = str(band["givers"]).split(",")[0]
+    return {"icgiver": giver, "asnt": "Y" if str(band["assent"]).lower() == "true" else "NA",
+            "asntdat": day(-25) if str(band["assent"]).lower() == "true" else ""}
 
 
 def baseline() -> dict[str, list[dict]]:
@@ -122,6 +134,10 @@ def _shift_ex(data):  # first infusion a day late relative to the planned lympho
         r["exstdat"] = day(1)
 
 
+def _drop_ic(data):
+    data["ic"] = [r for r in data["ic"] if r["subjid"] != "01-001"]
+
+
 def _drop_ld(data):
     data["ld"] = [r for r in data["ld"] if not (r["subjid"] == "01-001" and r["ldseq"] == "1")]
 
@@ -152,6 +168,7 @@ CASES = [
     ("SCHED-EX-DOSE", _set("ex", "01-001", {"exdoselv": "DL3"}), "01-001", "ex", "EXDOSE"),
     ("SCHED-EX-NO-LD", _drop_ld, "01-001", "ex", "EXSTDAT"),
     ("IC-PROCEDURE-BEFORE-CONSENT", _set("ic", "01-001", {"icdat": day(-10)}), "01-001", "sv", "SVSTDAT"),
+    ("IC-NO-CONSENT", _drop_ic, "01-001", "ex", "EXSTDAT"),
 ]
 
 

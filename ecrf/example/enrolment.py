@@ -57,7 +57,7 @@ def add_enrolment(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) ->
     months_ill = 12 * rng.randint(1, max(1, min(s.age - 2, 6)))
     _diagnosis(out["dx"], s, rng, months_ill)
     _medications(out["cm"], s, rng, months_ill, _induction_mg_kg(plan.model).get(s.cohort))
-    out["echo"].add(**s.keys, visit="SCR", visitnum="1", echodat=scr.isoformat(),
+    out["echo"].add(**s.keys, visit="SCR", visitnum=plan.visitnum("SCR"), echodat=scr.isoformat(),
                     lvef=str(int(plan.thresholds["lvef_min"]) + rng.randint(3, 17)), echoabn="N")
 
 

@@ -113,10 +113,13 @@ def _seed_clinical(seeds, out: dict, model, hosted: dict, manifest: list, rng) -
         if subject is None:  # no subject can carry this error without disturbing another: leave it out
             continue
         entries = c.apply(ex, subject, rng)
-        hosted.setdefault(subject, []).append((c.changes, c.reads))
-        manifest += [{"check_id": cid, "subject": subject, "form": form, "field": field, "value": value,
-                      "description": _CONTRADICTS if cid == "ELIG-IE-CONTRADICTS" else c.description}
-                     for cid, form, field, value in entries]
+        for who in {subject} | {e[4] for e in entries if len(e) > 4}:  # no later seed on a stray subject either
+            hosted.setdefault(who, []).append((c.changes, c.reads))
+        # An entry may name the subject the finding is reported for, when it is not the host (a record moved to
+        # an unknown subject number).
+        manifest += [{"check_id": e[0], "subject": e[4] if len(e) > 4 else subject, "form": e[1], "field": e[2],
+                      "value": e[3], "description": _CONTRADICTS if e[0] == "ELIG-IE-CONTRADICTS" else c.description}
+                     for e in entries]
     return ex.tables
 
 
@@ -126,7 +129,11 @@ def _apply(s: Seed, out: dict, model, used: set, hosted: dict, manifest: list, r
     form = model.forms[s.form]
     df = out[s.form].with_row_index("_i")
     pool = df.filter(s.where & ~pl.col("SUBJID").is_in(list(used)))
-    if pool.is_empty():  # a very small export: share a subject, never a record
+    if pool.is_empty():  # a very small export: share a subject, never a record, and not one whose death or end
+        # of study a seeded date could pass (XF-AFTER-DEATH, XF-AFTER-END would report it too)
+        ended = {x for d in ("dd", "ds") if d in out for x in out[d]["SUBJID"].to_list()}
+        pool = df.filter(s.where & ~pl.col("SUBJID").is_in(sorted(ended)))
+    if pool.is_empty():
         pool = df.filter(s.where)
     if pool.is_empty():  # too small to carry this error cleanly: leave it out, and out of the manifest
         return out
@@ -381,7 +388,8 @@ def _too_young(ex, subject, rng):
     row = ex.pick("dm", subject, rng)
     age = str(int(ex.protocol.min_age()[row["COHORT"]]) - 1)
     ex.set("dm", row["_i"], AGE=age)
-    return [("ELIG-AGE", "dm", "AGE", age)] + ex.contradicted(subject, "ELIG-AGE")
+    # The birth date is left as it was, so the age no longer follows from it either.
+    return [("ELIG-AGE", "dm", "AGE", age), ("DERIVED-AGE", "dm", "AGE", age)] + ex.contradicted(subject, "ELIG-AGE")
 
 
 def _live_vaccine(ex, subject, rng):
@@ -543,9 +551,9 @@ CLINICAL = (
 
 def all_clinical() -> tuple[Clinical, ...]:
     """The clinical seeds of every area, most constrained first (each area's module lists its own)."""
-    from ecrf.example import (seeds_clinical, seeds_consistency, seeds_labs, seeds_pairs, seeds_panel, seeds_protocol,
-                              seeds_safety, seeds_scores)
+    from ecrf.example import (seeds_clinical, seeds_consistency, seeds_integrity, seeds_labs, seeds_pairs, seeds_panel,
+                              seeds_protocol, seeds_safety, seeds_scores)
 
     return (CLINICAL + seeds_safety.CLINICAL + seeds_pairs.CLINICAL + seeds_protocol.CLINICAL + seeds_consistency.CLINICAL
             + seeds_scores.CLINICAL + seeds_labs.CLINICAL + seeds_panel.CLINICAL + seeds_safety.LATE
-            + seeds_clinical.CLINICAL)
+            + seeds_integrity.CLINICAL + seeds_clinical.CLINICAL)
