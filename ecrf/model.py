@@ -270,7 +270,7 @@ def _item(view: SchemaView, slot: Any) -> Item:
         description=(slot.description or "").strip(),
         kind=kind,
         required=bool(slot.required),
-        role=_annotation(slot, "role"),
+        role=element_annotation(slot, "role"),
         pattern=pattern,
         minimum=_f(slot.minimum_value),
         maximum=_f(slot.maximum_value),
@@ -285,7 +285,8 @@ def _f(v: Any) -> float | None:
     return None if v is None else float(v)
 
 
-def _annotation(element: Any, key: str) -> str | None:
+def element_annotation(element: Any, key: str) -> str | None:
+    """One annotation of a schema element (a slot induced from attributes too) as text; None when unset."""
     ann = getattr(element, "annotations", None) or {}
     # Slots induced from class attributes carry their annotations as a JsonObj, not a dict.
     a = ann.get(key) if isinstance(ann, dict) else getattr(ann, key, None)

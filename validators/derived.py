@@ -9,14 +9,19 @@ so the checks follow the schema, not a list of items here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
-from ecrf.model import _annotation
+from ecrf.model import element_annotation
 from ecrf.params import enum_annotations
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import before, collect, dated, first_consent
-from ecrf.validators.deviation_schedule import _day0
+from ecrf.validators.common import day0
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 CDASH = "CDISC CDASHIG (AGE, BRTHDAT, --DY, VISITNUM)"
 
@@ -68,7 +73,7 @@ def _age_text(lo: pl.Expr, hi: pl.Expr) -> pl.Expr:
        "The birth date (BRTHDAT) is certainly after the first informed consent date (ICDAT): one of the two is "
        "wrong. A partial birth date is compared only where the order is certain.",
        reference=CDASH, fields=("BRTHDAT",))
-def birth_after_consent(ctx):
+def birth_after_consent(ctx: Context) -> Findings:
     dm, ic = dated(ctx, "dm", "brthdat"), first_consent(ctx)
     if dm is None or ic is None:
         return {}
@@ -83,7 +88,7 @@ def birth_after_consent(ctx):
        "the first consent date (ICDAT). A partial birth date allows a range of ages; only an age outside it is "
        "reported. A birth date after consent is DERIVED-BIRTH's finding and is not judged here.",
        reference=CDASH, fields=("AGE", "BRTHDAT"))
-def age_at_consent(ctx):
+def age_at_consent(ctx: Context) -> Findings:
     dm, b, ic = ctx.indexed("dm"), births(ctx), first_consent(ctx)
     if dm is None or b is None or ic is None:
         return {}
@@ -105,7 +110,7 @@ def _linked(ctx, role: str) -> list[tuple[str, str, str]]:
         for item in form.items:
             if item.role != role:
                 continue
-            when = _annotation(ctx.model.view.induced_slot(item.name, form.name), "date_item")
+            when = element_annotation(ctx.model.view.induced_slot(item.name, form.name), "date_item")
             if when is not None and form.has(when):
                 out.append((domain, item.name, when))
     return out
@@ -116,7 +121,7 @@ def _linked(ctx, role: str) -> list[tuple[str, str, str]]:
        "years between the birth date (BRTHDAT) and the assessment's date (the item its date_item annotation names, "
        "e.g. VASDAT). A partial birth date allows a range of ages; only an age outside it is reported.",
        reference=CDASH, fields=("BRTHDAT",))
-def age_at_date(ctx):
+def age_at_date(ctx: Context) -> Findings:
     b = births(ctx)
     if b is None:
         return {}
@@ -145,8 +150,8 @@ def age_at_date(ctx):
        "date_item annotation names, e.g. LDDAT) and day 0, the date of KN5601-K infusion number "
        "ProtocolParameters day0_infusion_number ({ProtocolParameters.day0_infusion_number}); day 0 is day 0, the "
        "day before it -1.", reference=CDASH, fields=("EXSTDAT",))
-def study_day(ctx):
-    d0 = _day0(ctx)
+def study_day(ctx: Context) -> Findings:
+    d0 = day0(ctx)
     if d0 is None:
         return {}
     parts = []
@@ -172,7 +177,7 @@ def study_day(ctx):
        "{VisitCode.SCR.visitnum}, D0 {VisitCode.D0.visitnum}, M12 {VisitCode.M12.visitnum}, ...); an unscheduled "
        "visit (a code without visitnum, UNS) must carry a decimal VISITNUM, none of the schedule's numbers.",
        reference=CDASH, fields=("VISIT", "VISITNUM"))
-def visitnum(ctx):
+def visitnum(ctx: Context) -> Findings:
     codes = enum_annotations(ctx.model, "VisitCode")
     plan = pl.DataFrame({"_visit": [c for c, a in codes.items() if "visitnum" in a],
                          "_want": [float(a["visitnum"]) for a in codes.values() if "visitnum" in a]})
@@ -181,7 +186,7 @@ def visitnum(ctx):
     for domain, t in ctx.tables.items():
         visit = t.form.find_role("visit")
         d = ctx.indexed(domain) if visit is not None and t.form.has("visitnum") else None
-        if d is None:
+        if d is None or visit is None:
             continue
         d = d.with_columns(pl.col(visit).cast(pl.Utf8).alias("_visit"), pl.col("visitnum").alias("_num")) \
             .join(plan, on="_visit", how="left").filter(plausible(ctx, domain, "visitnum", "_num"))
