@@ -252,6 +252,7 @@ SCHEMAS = {
             'lbstat': _column([pa.Check(in_codelist(('NOT DONE',)), name="COL-CODELIST")], False),
             'lbreasnd': _column([], False),
             'lbtoxgr': _column([pa.Check(is_integer, name="COL-TYPE"), pa.Check(in_range(0.0, 4.0), name="COL-RANGE")], False),
+            'lbmethod': _column([pa.Check(in_codelist(('CKID_U25', 'BEDSIDE_SCHWARTZ', 'CKD_EPI_2021')), name="COL-CODELIST")], False),
         },
         name='LabResult',
         unique=['subjid', 'visitnum', 'lbtestcd'],

@@ -104,7 +104,8 @@ CLINICAL = (
     Clinical("REF-VISIT", _f("vs:UNS"), _f("sv", "vs:" + _COPIED_VISIT),
              lambda ex: ex.subjects("vs", pl.col("VISIT") == _COPIED_VISIT), _visit_never_held,
              "vital signs filed under an unscheduled visit the visit form does not record"),
-    Clinical("DERIVED-AGE", _f("dm"), _f("ic", "vas"),
+    # Only AGE changes (the birth date stays complete, which the age-dependent checks read first).
+    Clinical("DERIVED-AGE", _f("dm:AGE"), _f("ic", "vas"),
              lambda ex: _minors(ex, "dm", "AGE", pl.col("BRTHDAT").str.contains(_FULL_DATE)), _age_off,
              "age at consent one year above the one the birth and consent dates give"),
     # On a year-month birth date, which the checks needing a full one (vital-sign bands, eGFR, ICANS tool) skip.

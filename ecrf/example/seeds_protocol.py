@@ -81,6 +81,13 @@ def _bilirubin_high(ex, subject, rng):
     return [("ELIG-BILIRUBIN", "lb", "LBORRES", v)] + ex.contradicted(subject, "ELIG-BILIRUBIN")
 
 
+def _proportional_egfr(ex) -> list[str]:
+    """Subjects whose screening eGFR is reported with an equation inversely proportional to creatinine (not
+    CKD-EPI), so that _egfr_low can scale both by one factor."""
+    return ex.subjects("lb", _at_scr(ex) & (pl.col("LBTESTCD") == "EGFR")
+                       & (pl.col("LBMETHOD").fill_null("") != "CKD_EPI_2021"))
+
+
 def _egfr_low(ex, subject, rng):
     """Screening creatinine raised so that the eGFR the site reports with it falls below the minimum. The CKiD U25
     eGFR is inversely proportional to creatinine, so both change by the same factor and stay consistent."""
@@ -168,7 +175,7 @@ CLINICAL: tuple = (
              "another trial's investigational product stopped 40 days before screening"),
     Clinical("ELIG-BILIRUBIN", _f("lb:BILI"), _f("ie", "dm"), _screening_lab("BILI"), _bilirubin_high,
              "screening bilirubin above 2 x ULN without Gilbert syndrome"),
-    Clinical("ELIG-EGFR", _f("lb:EGFR", "lb:CREAT", "ld"), _f("ie", "vs:HEIGHT", "dm"), _screening_lab("EGFR"), _egfr_low,
+    Clinical("ELIG-EGFR", _f("lb:EGFR", "lb:CREAT", "ld"), _f("ie", "vs:HEIGHT", "dm"), _proportional_egfr, _egfr_low,
              "screening eGFR below 30 (creatinine raised with it), no investigator waiver"),
     Clinical("ELIG-PRIOR-THERAPY", _f("cm:ELIG-PRIOR-THERAPY"), _f("ie", "dm", "sv:SCR"),
              _induction_only, _no_induction,

@@ -9,7 +9,7 @@ from ecrf.clinical.ctcae import grade
 from ecrf.clinical.egfr import creatinine_mgdl, egfr_expr, protocol_equation
 from ecrf.clinical._eval import scalar
 from ecrf.example.plan import StudyPlan
-from ecrf.example.subjects import Subject
+from ecrf.example.subjects import ADULT_AGE, Subject
 from ecrf.params import class_parameter, enum_annotations
 
 LAB_VISITS = ("SCR", "D1", "D4", "D7", "D14", "D28", "M3", "M6", "M12")
@@ -38,6 +38,9 @@ CRP_DETECTION_LIMIT = "0.5"
 CRP_CENSORED_SHARE = 0.25
 # Visits whose vital signs record height (see _vitals): the only ones where an eGFR can be computed.
 HEIGHT_VISITS = ("SCR", "LD")
+# The example sites' eGFR equation for an adult (CKiD U25 would still apply up to 25 years); children get the
+# protocol's. Each eGFR record names its equation (LBMETHOD).
+ADULT_EQUATION = "CKD_EPI_2021"
 SEROLOGY = ("HBSAG", "HBCAB", "HCVAB", "HIVAB", "SYPHILIS")
 
 
@@ -129,7 +132,7 @@ def _labs(lb, s: Subject, rng: random.Random, keys: dict, when: str, baseline: d
 
 
 def _egfr(lb, s: Subject, keys: dict, when: str, plan: StudyPlan, creatinine: tuple[str, str]) -> None:
-    """The eGFR the site reports with the creatinine: the protocol's equation from this visit's creatinine (in
+    """The eGFR the site reports with the creatinine: the protocol's equation (CKD-EPI 2021 for an adult) from this visit's creatinine (in
     mg/dL), the height measured at the visit, the sex and the age at the lab date (exact from a complete birth
     date, else the completed years recorded in dm), rounded to one decimal."""
     model = plan.model
@@ -137,9 +140,11 @@ def _egfr(lb, s: Subject, keys: dict, when: str, plan: StudyPlan, creatinine: tu
     lab_date = s.visits[keys["visit"]]
     full = len(s.brthdat) == 10
     age = (lab_date - s.birth).days / _days_per_year(model) if full else float(s.age)
-    value = scalar(egfr_expr(protocol_equation(model), s.sex, age, round(s.height, 1), scr, model))
+    equation = ADULT_EQUATION if _age_at(s, lab_date) >= ADULT_AGE else protocol_equation(model)
+    value = scalar(egfr_expr(equation, s.sex, age, round(s.height, 1), scr, model))
     lb.add(**keys, lbdat=when, lbtestcd=lb.code("lbtestcd", "EGFR"), lbspec="SERUM", lborres=f"{value:.1f}",
-           lborresu=lb.code("lborresu", "mL/min/1.73m2"), lbnrind="NORMAL" if value >= 90 else "LOW")
+           lborresu=lb.code("lborresu", "mL/min/1.73m2"), lbnrind="NORMAL" if value >= 90 else "LOW",
+           lbmethod=lb.code("lbmethod", equation))
 
 
 def _days_per_year(model) -> float:
