@@ -60,7 +60,7 @@ def births(ctx) -> pl.DataFrame | None:
         .drop_nulls().unique("subjid", keep="first")
 
 
-def _age_range(day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+def age_range(day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """The youngest and oldest age on `day` that the birth interval allows."""
     return _age_on(day, pl.col("_b_last")), _age_on(day, pl.col("_b_first"))
 
@@ -94,7 +94,7 @@ def age_at_consent(ctx: Context) -> Findings:
         return {}
     d = dm.select("_idx", "subjid", "age").join(b, on="subjid").join(ic, on="subjid") \
         .with_columns(pl.col("_ic").str.to_date("%Y-%m-%d", strict=False).alias("_icd"))
-    lo, hi = _age_range(pl.col("_icd"))
+    lo, hi = age_range(pl.col("_icd"))
     d = d.with_columns(lo.alias("_lo"), hi.alias("_hi")).filter(pl.col("_lo") >= 0)
     bad = d.filter(plausible(ctx, "dm", "age") & ((pl.col("age") < pl.col("_lo")) | (pl.col("age") > pl.col("_hi"))))
     exp = _age_text(pl.col("_lo"), pl.col("_hi"))
@@ -133,7 +133,7 @@ def age_at_date(ctx: Context) -> Findings:
         subject = ctx.model.forms[domain].find_role("subject") or "subjid"
         d = d.select("_idx", pl.col(subject).alias("subjid"), pl.col(item).alias("_age"), pl.col(when).alias("_on")) \
             .join(b, on="subjid")
-        lo, hi = _age_range(pl.col("_on"))
+        lo, hi = age_range(pl.col("_on"))
         d = d.with_columns(lo.alias("_lo"), hi.alias("_hi"))
         bad = d.filter(plausible(ctx, domain, item, "_age") & pl.col("_on").is_not_null() & (pl.col("_lo") >= 0)
                        & ((pl.col("_age") < pl.col("_lo")) | (pl.col("_age") > pl.col("_hi"))))

@@ -42,7 +42,7 @@ def _factors(model) -> pl.DataFrame:
     return pl.DataFrame({"_drug": list(a), "_factor": [float(v["prednisone_factor"]) for v in a.values()]})
 
 
-def _earliest_start() -> pl.Expr:
+def earliest_start() -> pl.Expr:
     """CMSTDAT as its earliest possible day: a year-month counts from the 1st, a year from 1 January."""
     s = pl.col("cmstdat").cast(pl.Utf8)
     padded = pl.when(s.str.len_chars() == 4).then(s + "-01-01").when(s.str.len_chars() == 7).then(s + "-01") \
@@ -70,7 +70,7 @@ def _medications(ctx, subj: pl.DataFrame) -> pl.DataFrame:
     if cm is None:
         return pl.DataFrame(schema={"subjid": pl.Utf8, "_drug": pl.Utf8, "_st": pl.Date, "_mgkg": pl.Float64})
     name = pl.coalesce(pl.col("cmdecod"), pl.col("cmtrt")).cast(pl.Utf8).str.to_uppercase().str.strip_chars()
-    d = cm.select("subjid", name.alias("_drug"), _earliest_start().alias("_st"), "cmdose",
+    d = cm.select("subjid", name.alias("_drug"), earliest_start().alias("_st"), "cmdose",
                   pl.col("cmdosu").cast(pl.Utf8), pl.col("cmdosfrq").cast(pl.Utf8).alias("_frq"))
     d = d.join(subj.select("subjid", "weight"), on="subjid").join(_per_day(ctx.model), on="_frq", how="left")
     per_kg = pl.when(pl.col("cmdosu") == "mg/kg").then(pl.col("cmdose")) \

@@ -26,6 +26,7 @@ from ecrf.example.coding import cm_coding
 from ecrf.example.score_items import (capd_scores, ice_tasks, mrss_sites, sledai_exact, sledai_lab_item_names,
                                       titled, vas_systems)
 from ecrf.example.seedkit import FULL_DATE as _FULL_DATE
+from ecrf.example.seedkit import IE_ANSWERS
 from ecrf.example.seedkit import Clinical
 from ecrf.example.seedkit import at_screening as _at_scr
 from ecrf.example.seedkit import cohort_subjects as _cohort
@@ -130,9 +131,10 @@ def _apply(s: Seed, out: dict, model, used: set, hosted: dict, manifest: list, r
     df = out[s.form].with_row_index("_i")
     pool = df.filter(s.where & ~pl.col("SUBJID").is_in(list(used)))
     if pool.is_empty():  # a very small export: share a subject, never a record, and not one whose death or end
-        # of study a seeded date could pass (XF-AFTER-DEATH, XF-AFTER-END would report it too)
+        # of study a seeded date could pass (XF-AFTER-DEATH, XF-AFTER-END would report it too), nor a stray
+        # subject number seeded for REF-SUBJECT
         ended = {x for d in ("dd", "ds") if d in out for x in out[d]["SUBJID"].to_list()}
-        pool = df.filter(s.where & ~pl.col("SUBJID").is_in(sorted(ended)))
+        pool = df.filter(s.where & ~pl.col("SUBJID").is_in(sorted(ended)) & pl.col("SUBJID").is_in(out["dm"]["SUBJID"].to_list()))
     if pool.is_empty():
         pool = df.filter(s.where)
     if pool.is_empty():  # too small to carry this error cleanly: leave it out, and out of the manifest
@@ -512,35 +514,35 @@ CLINICAL = (
              lambda ex: [x for x in ex.subjects("ae", pl.col("AEOUT") != "FATAL")
                          if x not in set(ex.subjects("dd"))], _ae_fatal,
              "adverse event with outcome fatal, but no death record"),
-    Clinical("ELIG-AGE", _f("dm"), _f("ie", "lb", "vas"),
+    Clinical("ELIG-AGE", _f("dm"), _f(IE_ANSWERS, "lb", "vas"),
              lambda ex: ex.subjects("dm", pl.col("BRTHDAT").str.contains(_FULL_DATE) & (pl.col("COHORT") != "AAV")),
              _too_young, "age one year below the cohort's minimum"),
-    Clinical("ELIG-LVEF", _f("echo"), _f("ie"), lambda ex: ex.subjects("echo", _at_scr(ex)),
+    Clinical("ELIG-LVEF", _f("echo"), _f(IE_ANSWERS), lambda ex: ex.subjects("echo", _at_scr(ex)),
              _screening_value("echo", "LVEF", _threshold("lvef_min", 5), "ELIG-LVEF"),
              "screening LVEF 5 points below the inclusion minimum"),
-    Clinical("ELIG-SPO2", _f("vs:OXYSAT"), _f("ie"), lambda ex: ex.subjects("vs", _at_scr(ex)),
+    Clinical("ELIG-SPO2", _f("vs:OXYSAT"), _f(IE_ANSWERS), lambda ex: ex.subjects("vs", _at_scr(ex)),
              _screening_value("vs", "OXYSAT", _threshold("spo2_min", 2), "ELIG-SPO2"),
              "screening SpO2 2 points below the inclusion minimum"),
-    Clinical("ELIG-SLE-SLEDAI", _f("sledai:SCR"), _f("ie"), lambda ex: _cohort(ex, "SLE"),
+    Clinical("ELIG-SLE-SLEDAI", _f("sledai:SCR"), _f(IE_ANSWERS), lambda ex: _cohort(ex, "SLE"),
              _score_below("sledai", "SLEDAITOT", "sledai_min", 2, _sledai_items, "ELIG-SLE-SLEDAI"),
              "screening SLEDAI-2K (descriptors and total) 2 points below the SLE inclusion minimum"),
-    Clinical("ELIG-SSC-MRSS", _f("mrss:SCR"), _f("ie"), lambda ex: _cohort(ex, "SSC"),
+    Clinical("ELIG-SSC-MRSS", _f("mrss:SCR"), _f(IE_ANSWERS), lambda ex: _cohort(ex, "SSC"),
              _score_below("mrss", "MRSSTOT", "mrss_min", 3,
                           lambda ex, row, value, rng: mrss_sites(ex.model, value, rng), "ELIG-SSC-MRSS"),
              "screening mRSS (sites and total) 3 points below the systemic sclerosis inclusion minimum"),
-    Clinical("ELIG-AAV-VAS", _f("vas:SCR"), _f("ie"), lambda ex: _cohort(ex, "AAV"),
+    Clinical("ELIG-AAV-VAS", _f("vas:SCR"), _f(IE_ANSWERS), lambda ex: _cohort(ex, "AAV"),
              _score_below("vas", "VASTOT", "vas_min", 2, _vas_items, "ELIG-AAV-VAS"),
              "screening PVAS (system scores and total) 2 points below the vasculitis inclusion minimum"),
-    Clinical("ELIG-AAV-INSTRUMENT", _f("vas:SCR"), _f("ie", "dm"),
+    Clinical("ELIG-AAV-INSTRUMENT", _f("vas:SCR"), _f(IE_ANSWERS, "dm"),
              lambda ex: ex.subjects("vas", _at_scr(ex) & (pl.col("VASINST") == "PVAS")),
              _screening_value("vas", "VASINST", lambda ex, row: "BVAS", "ELIG-AAV-INSTRUMENT",
                               lambda ex: pl.col("VASINST") == "PVAS"),
              "adult BVAS used to score a child at screening"),
-    Clinical("ELIG-ALT-AST", _f("lb:ALT"), _f("ie"), _lab_at_scr("ALT"), _alt_high,
+    Clinical("ELIG-ALT-AST", _f("lb:ALT"), _f(IE_ANSWERS), _lab_at_scr("ALT"), _alt_high,
              "screening ALT just above 3 x ULN"),
-    Clinical("ELIG-PREGNANCY", _f("lb:HCG"), _f("ie"), _lab_at_scr("HCG"), _pregnant,
+    Clinical("ELIG-PREGNANCY", _f("lb:HCG"), _f(IE_ANSWERS), _lab_at_scr("HCG"), _pregnant,
              "positive pregnancy test at screening"),
-    Clinical("ELIG-LIVE-VACCINE", _f("cm"), _f("ie", "sv"), lambda ex: ex.subjects("cm"), _live_vaccine,
+    Clinical("ELIG-LIVE-VACCINE", _f("cm"), _f(IE_ANSWERS, "sv"), lambda ex: ex.subjects("cm"), _live_vaccine,
              "live vaccine 10 days before the screening visit"),
     Clinical("ELIG-NOT-MET", _f("ie"), _f(), _ie_candidates(False), _not_met(False),
              "criterion recorded as not met, no waiver"),
@@ -556,4 +558,4 @@ def all_clinical() -> tuple[Clinical, ...]:
 
     return (CLINICAL + seeds_safety.CLINICAL + seeds_pairs.CLINICAL + seeds_protocol.CLINICAL + seeds_consistency.CLINICAL
             + seeds_scores.CLINICAL + seeds_labs.CLINICAL + seeds_panel.CLINICAL + seeds_safety.LATE
-            + seeds_integrity.CLINICAL + seeds_clinical.CLINICAL)
+            + seeds_integrity.CLINICAL + seeds_clinical.CLINICAL + seeds_integrity.CLINICAL_RECORD)

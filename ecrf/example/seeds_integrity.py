@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 
 from ecrf.example.seedkit import FULL_DATE as _FULL_DATE
+from ecrf.example.seedkit import IE_ANSWERS
 from ecrf.example.seedkit import Clinical
 from ecrf.example.seedkit import forms as _f
+from ecrf.params import enum_annotations
 
 # An unscheduled visit is numbered after the visit it follows (CDASH: decimals for unplanned visits).
 _UNSCHEDULED = "UNS"
@@ -121,4 +123,105 @@ CLINICAL = (
     Clinical("DERIVED-VISITNUM", _f("vs:" + _RENUMBERED_VISIT), _f(),
              lambda ex: ex.subjects("vs", pl.col("VISIT") == _RENUMBERED_VISIT), _visitnum_off,
              "vital signs of month 6 numbered as no visit of the schedule"),
+)
+
+
+# --- consent, eligibility record and treatment assignment ---------------------------------------------------------
+
+def _band_rows(ex, assent: bool) -> pl.Expr:
+    """dm rows whose age at consent (AGE) falls in a minor's band with or without assent required."""
+    bands = [a for a in enum_annotations(ex.model, "ConsentAgeBand").values()
+             if "GUARDIAN" in str(a["givers"]).split(",") and (str(a["assent"]).lower() == "true") == assent]
+    age = pl.col("AGE").cast(pl.Int64, strict=False)
+    # AGE is the age on the one consent date the example records, the date the band is judged on.
+    return pl.any_horizontal([(age >= int(a["min_age"])) & (age < int(a["max_age"])) for a in bands])
+
+
+def _minor_signed_alone(ex, subject, rng):
+    row = ex.pick("ic", subject, rng)
+    ex.set("ic", row["_i"], ICGIVER="PARTICIPANT")
+    return [("IC-GIVER", "ic", "ICGIVER", "PARTICIPANT")]
+
+
+def _no_assent(ex, subject, rng):
+    row = ex.pick("ic", subject, rng, pl.col("ASNT") == "Y")
+    ex.set("ic", row["_i"], ASNT="N", ASNTDAT="")
+    return [("IC-ASSENT", "ic", "ASNT", "N")]
+
+
+def _unchecked_criteria(ex) -> list[str]:
+    """Criteria only the form answers (no check tests them): dropping one disturbs no other check."""
+    c = ex.protocol.criteria()
+    tested = set(c.filter(pl.col("check_id").is_not_null())["ietestcd"].to_list())
+    return sorted(set(c["ietestcd"].to_list()) - tested)
+
+
+def _criterion_dropped(ex, subject, rng):
+    row = ex.pick("ie", subject, rng, pl.col("IETESTCD").is_in(_unchecked_criteria(ex)))
+    ex.drop("ie", row["_i"])
+    return [("ELIG-CRITERIA-MISSING", "ie", "IETESTCD", row["IETESTCD"])]
+
+
+def _confirmed_after_ld(ex, subject, rng):
+    first_ld = ex.rows("ld", pl.col("SUBJID") == subject)["LDDAT"].min()
+    late = (date.fromisoformat(first_ld) + timedelta(days=1)).isoformat()
+    row = ex.pick("ie", subject, rng)
+    ex.set("ie", row["_i"], IEDAT=late)
+    return [("ELIG-CONFIRMED-LATE", "ie", "IEDAT", late)]
+
+
+def _echo_abnormal(ex, subject, rng):
+    row = ex.pick("echo", subject, rng, pl.col("VISIT") == ex.protocol.screening_visit)
+    ex.set("echo", row["_i"], ECHOABN="Y")
+    return [("ELIG-ECHO-ABNORMAL", "echo", "ECHOABN", "Y")] + ex.contradicted(subject, "ELIG-ECHO-ABNORMAL")
+
+
+def _background_agents(ex) -> list[str]:
+    return [x.strip() for a in enum_annotations(ex.model, "BackgroundTherapy").values()
+            for x in str(a["agents"]).split(",")]
+
+
+def _no_background(ex, subject, rng):
+    for i in sorted(ex.rows("cm", (pl.col("SUBJID") == subject)
+                            & pl.col("CMDECOD").is_in(_background_agents(ex)))["_i"].to_list(), reverse=True):
+        ex.drop("cm", i)
+    return [("ELIG-BACKGROUND-THERAPY", "ie", "IEORRES", "Y")]
+
+
+def _other_level(ex, subject, rng):
+    row = ex.pick("ex", subject, rng, pl.col("EXNUM") == "1")
+    levels = ex.protocol.dose_levels()
+    other = next(lv for lv in levels if lv != row["EXDOSELV"])
+    # The dose follows the level infused, as the pharmacy prepared it: only the level differs from the assignment.
+    dose = f"{levels[other].cells_per_kg:.1e}".replace("e+0", "e")
+    ex.set("ex", row["_i"], EXDOSELV=other, EXDOSE=dose)
+    return [("SCHED-EX-LEVEL", "ex", "EXDOSELV", other)]
+
+
+def _background_candidates(ex) -> list[str]:
+    met = ex.subjects("ie", pl.col("IETESTCD").is_in([str(a["criterion"]) for a in
+                                                      enum_annotations(ex.model, "BackgroundTherapy").values()])
+                      & (pl.col("IEORRES") == "Y"))
+    return [s for s in ex.subjects("cm", pl.col("CMDECOD").is_in(_background_agents(ex))) if s in met]
+
+
+CLINICAL_RECORD = (
+    # Assent first: fewer subjects can carry it (a minor in the assent band who assented).
+    Clinical("IC-ASSENT", _f("ic"), _f("dm"),
+             lambda ex: [s for s in ex.subjects("dm", _band_rows(ex, True)) if s in ex.subjects("ic", pl.col("ASNT") == "Y")],
+             _no_assent, "assent not obtained from a minor of the age that requires it"),
+    Clinical("IC-GIVER", _f("ic"), _f("dm"), lambda ex: ex.subjects("dm", _band_rows(ex, False) | _band_rows(ex, True)),
+             _minor_signed_alone, "a minor's consent signed by the participant alone, without the guardian"),
+    Clinical("ELIG-CRITERIA-MISSING", _f("ie:unchecked"), _f("dm", "ld", "ex"),
+             lambda ex: ex.subjects("ie", pl.col("IETESTCD").is_in(_unchecked_criteria(ex))), _criterion_dropped,
+             "a criterion of the cohort left off the eligibility form of a treated subject"),
+    Clinical("ELIG-CONFIRMED-LATE", _f("ie:IEDAT"), _f("ld", "ex", "ic"), lambda ex: ex.subjects("ld"), _confirmed_after_ld,
+             "eligibility confirmed the day after the first lymphodepletion dose"),
+    Clinical("ELIG-ECHO-ABNORMAL", _f("echo"), _f(IE_ANSWERS),
+             lambda ex: ex.subjects("echo", pl.col("VISIT") == ex.protocol.screening_visit), _echo_abnormal,
+             "structural heart abnormality on the screening echocardiography"),
+    Clinical("ELIG-BACKGROUND-THERAPY", _f("cm"), _f(IE_ANSWERS, "sv", "dm"), _background_candidates, _no_background,
+             "IgA nephropathy without the ACE inhibitor the criterion requires in the medication history"),
+    Clinical("SCHED-EX-LEVEL", _f("ex"), _f("dm"), lambda ex: ex.subjects("ex", pl.col("EXNUM") == "1"), _other_level,
+             "infusion at a dose level other than the one assigned (dose as for the level infused)"),
 )
