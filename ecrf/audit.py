@@ -17,6 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ecrf import findings as F
 from ecrf.engine import Result
 
 # Columns the ledger adds to every finding of a run (null when the run keeps no ledger).
@@ -26,8 +27,7 @@ LEDGER_COLUMNS = {"status": pl.Utf8, "first_seen": pl.Utf8, "runs_open": pl.Int6
                   "accepted_reason": pl.Utf8}
 STATUSES = ("new", "open", "reopened", "accepted", "resolved")
 # The severities that fail a run at each --fail-on level (deviations count as their importance).
-FAIL_ON = {"error": {"error", "important"}, "warning": {"error", "important", "warning", "non-important"},
-           "never": set()}
+FAIL_ON = {"error": set(F.ERRORS), "warning": set(F.ERRORS | F.WARNINGS), "never": set()}
 
 
 @dataclass

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import polars as pl
 
-from ecrf.registry import Check, bind_all, role_fields
+from ecrf.registry import PLACEHOLDER, Check, bind_all, role_fields
 
-# {Class.parameter} or {Enum.VALUE.annotation} in a check's description: filled from the schema, so the catalogue
-# quotes the values in force and no threshold is written twice.
-PLACEHOLDER = re.compile(r"\{([A-Za-z]\w*)\.(\w+)(?:\.(\w+))?\}")
+# {Class.parameter} or {Enum.VALUE.annotation} in a check's description (ecrf.registry.PLACEHOLDER): filled from
+# the schema, so the catalogue quotes the values in force and no threshold is written twice.
 
 COLUMNS = {"id": "Check", "title": "Title", "category": "Category", "severity": "Severity / importance",
            "dvcat": "Deviation category", "forms": "Forms", "fields": "Fields", "reference": "Reference",

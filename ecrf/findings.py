@@ -25,8 +25,10 @@ SCHEMA = {c: pl.Utf8 for c in COLUMNS} | {"source_row": pl.Int64}
 # Optional: `check_id` (a runner emitting several checks) and `source_file` (file-level findings).
 RAW_SCHEMA = {"_idx": pl.Int64, "field": pl.Utf8, "value": pl.Utf8, "expected": pl.Utf8, "message": pl.Utf8}
 
-# The one severity mapping: a deviation's importance ranks with the severities (important as an error,
-# non-important as a warning). Reports and the --fail-on gate derive from it.
+# The one severity mapping: a check's severity, or a deviation's importance, which ranks with the severities
+# (important as an error, non-important as a warning). The registry, reports, colours and the --fail-on gate
+# derive from it.
+SEVERITIES = ("error", "warning", "important", "non-important")
 SEVERITY_ORDER = {"error": 0, "important": 0, "warning": 1, "non-important": 1}
 ERRORS = frozenset(s for s, rank in SEVERITY_ORDER.items() if rank == 0)
 WARNINGS = frozenset(s for s, rank in SEVERITY_ORDER.items() if rank == 1)

@@ -15,6 +15,8 @@ from ecrf.model_view import LiteView, snapshot
 if TYPE_CHECKING:
     from linkml_runtime.utils.schemaview import SchemaView
 
+from ecrf.numbers import format_number
+
 SCHEMA_FILE = "kn5601k.yaml"
 # The study schema used when none is passed (`--schema` on the command line sets the same thing per run).
 SCHEMA_ENV = "ECRF_SCHEMA"
@@ -85,8 +87,8 @@ class Item:
         if self.kind == "enum":
             return "one of " + ", ".join(self.codes)
         if self.kind in NUMERIC_KINDS:
-            lo = "" if self.minimum is None else _num(self.minimum)
-            hi = "" if self.maximum is None else _num(self.maximum)
+            lo = "" if self.minimum is None else format_number(self.minimum)
+            hi = "" if self.maximum is None else format_number(self.maximum)
             rng = f" in {lo}..{hi}" if (lo or hi) else ""
             return f"{'an integer' if self.kind == 'integer' else 'a number'}{rng}" + (
                 f" {self.unit}" if self.unit else ""
@@ -106,10 +108,6 @@ def multi_select_pattern(codes: tuple[str, ...]) -> str:
 
     one = "(?:" + "|".join(re.escape(c) for c in codes) + ")"
     return f"^{one}(?:\\s*{MULTI_SEPARATOR}\\s*{one})*$"
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else repr(float(x))
 
 
 @dataclass(frozen=True)
@@ -178,6 +176,19 @@ class StudyModel:
         view = SchemaView(self.path)
         view.imports_closure()  # fills schema_map with every imported file
         return view
+
+    def schema_file(self, name: str | None = None) -> str:
+        """How a generated document names a schema file: the root schema, or the imported schema `name` (a file
+        next to it). `schema/<file>` for the bundled study; another study's file relative to the working
+        directory (absolute when outside it), never the default study's path."""
+        root = Path(self.path)
+        p = root if name is None else root.parent / f"{name}.yaml"
+        if p.resolve().parent == schema_path().resolve().parent:
+            return f"schema/{p.name}"
+        try:
+            return p.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        except ValueError:
+            return p.as_posix()
 
     def annotation(self, element: Any, key: str, default: Any = None) -> Any:
         ann = getattr(element, "annotations", None) or {}
@@ -322,8 +333,8 @@ def _item(view: SchemaView, slot: Any) -> Item:
         description=(slot.description or "").strip(),
         kind=kind,
         required=bool(slot.required),
-        role=_annotation(slot, "role"),
-        date_item=_annotation(slot, "date_item"),
+        role=element_annotation(slot, "role"),
+        date_item=element_annotation(slot, "date_item"),
         pattern=pattern,
         minimum=_f(slot.minimum_value),
         maximum=_f(slot.maximum_value),
@@ -355,7 +366,8 @@ def _f(v: Any) -> float | None:
     return None if v is None else float(v)
 
 
-def _annotation(element: Any, key: str) -> str | None:
+def element_annotation(element: Any, key: str) -> str | None:
+    """One annotation of a schema element (a slot induced from attributes too) as text; None when unset."""
     ann = getattr(element, "annotations", None) or {}
     # Slots induced from class attributes carry their annotations as a JsonObj, not a dict.
     a = ann.get(key) if isinstance(ann, dict) else getattr(ann, key, None)

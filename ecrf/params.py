@@ -7,6 +7,7 @@ here, so a protocol amendment changes one YAML line. A missing parameter is a sc
 from __future__ import annotations
 
 from ecrf.model import StudyModel
+from ecrf.numbers import to_number
 
 
 class ParameterError(KeyError):
@@ -16,13 +17,10 @@ class ParameterError(KeyError):
 
 def _value(raw):
     v = raw.value if hasattr(raw, "value") else raw
-    if isinstance(v, str):
-        try:
-            f = float(v)
-            return int(f) if f.is_integer() and "." not in v and "e" not in v.lower() else f
-        except ValueError:
-            return v
-    return v
+    f = to_number(v) if isinstance(v, str) else None
+    if f is None:
+        return v
+    return int(f) if f.is_integer() and "." not in v and "e" not in v.lower() else f
 
 
 def annotations(element) -> dict:

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, TypeAlias
+
+import polars as pl
+
+from ecrf.findings import SEVERITIES
 
 if TYPE_CHECKING:
-    import polars as pl
-
     from ecrf.engine import Context
     from ecrf.model import StudyModel
 
 # The typed contract of a check: it reads the engine's Context (the model and the export's canonical tables) and
 # returns {form domain: raw findings frame} (see ecrf.findings.RAW_SCHEMA); a runner's frames also carry check_id.
-CheckFunc = Callable[["Context"], "Mapping[str, pl.DataFrame | None] | None"]
+# Keyed by form domain; None for findings on the export as a whole (a missing form, an unknown file).
+Findings: TypeAlias = Mapping[str, pl.DataFrame | None] | Mapping[str | None, pl.DataFrame | None]
+CheckFunc: TypeAlias = Callable[["Context"], Findings | None]
+# A rule's offending rows before they become findings: (form domain, frame of _idx, subjid, value, expected,
+# message), or (domain, None). A check that declares one (`violation=`) lets another check reuse what it finds
+# (ELIG-IE-CONTRADICTS holds every eligibility violation against the eligibility form).
+Violation: TypeAlias = tuple[str, pl.DataFrame | None]
+ViolationFunc: TypeAlias = Callable[["Context"], Violation]
 
 CATEGORIES = ("structure", "range", "consistency", "deviation")
-SEVERITIES = ("error", "warning", "important", "non-important")
+# A schema parameter: {Class.parameter} or {Enum.VALUE.annotation} in a check's description (the catalogue fills
+# it in with the value in force), or "Class.parameter" in its `params`.
+PLACEHOLDER = re.compile(r"\{([A-Za-z]\w*)\.(\w+)(?:\.(\w+))?\}")
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,14 @@ class Check:
     func: CheckFunc | None = field(default=None, compare=False, repr=False)
     runner: str | None = None  # name of the runner that emits this check when it has no func of its own
     dvcat: str | None = None  # deviation category (informed consent, eligibility, ...) for deviation checks
+    violation: ViolationFunc | None = field(default=None, compare=False, repr=False)
+    # Schema parameters it reads beyond those its description quotes ("Class.parameter", "Enum.VALUE.annotation").
+    params: tuple[str, ...] = ()
+
+    def parameters(self) -> tuple[str, ...]:
+        """Every schema parameter the check reads: those its description quotes, then those it declares."""
+        quoted = [".".join(x for x in m.groups() if x) for m in PLACEHOLDER.finditer(self.description)]
+        return tuple(dict.fromkeys((*quoted, *self.params)))
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -103,6 +123,9 @@ def bind(chk: Check, model: StudyModel) -> Check | NotApplicable:
     unroled = [r for r in chk.roles if _role_item(model, r) is None]
     if unroled:
         return NotApplicable(chk, f"the study model has no item with role {', '.join(unroled)}")
+    unset = [p for p in chk.parameters() if not _has_parameter(model, p)]
+    if unset:
+        return NotApplicable(chk, f"the study model has no parameter {', '.join(unset)}")
     if chk.category != "deviation":
         return chk
     entry = deviation_classes(model).get(chk.id)
@@ -114,6 +137,21 @@ def bind(chk: Check, model: StudyModel) -> Check | NotApplicable:
         if given is not None and given != want:
             raise ValueError(f"{chk.id}: {what} {given!r} in the decorator, {want!r} in the schema (DeviationCheck)")
     return replace(chk, severity=entry[0], dvcat=entry[1])
+
+
+def _has_parameter(model: StudyModel, name: str) -> bool:
+    """Whether the schema sets `name`: "Class.parameter" (a class annotation) or "Enum.VALUE.annotation"."""
+    from ecrf.params import ParameterError, class_parameter, enum_parameter
+
+    parts = name.split(".")
+    try:
+        if len(parts) == 2:
+            class_parameter(model, parts[0], parts[1])
+        else:
+            enum_parameter(model, parts[0], parts[1], parts[2])
+    except ParameterError:
+        return False
+    return True
 
 
 def _role_item(model: StudyModel, form_role: str) -> str | None:
@@ -154,10 +192,15 @@ def check(
     fields: Sequence[str] = (),
     dvcat: str | None = None,
     roles: Sequence[str] = (),
+    violation: ViolationFunc | None = None,
+    params: Sequence[str] = (),
 ) -> Callable[[CheckFunc], CheckFunc]:
     """Decorator: register a function from a Context to {form domain: raw findings frame}.
 
-    For a deviation check pass severity=None and no dvcat: both are read from the schema (DeviationCheck)."""
+    For a deviation check pass severity=None and no dvcat: both are read from the schema (DeviationCheck).
+    `violation`: the function the check reports from, for other checks to reuse (see `violations`).
+    `params`: schema parameters it reads that its description does not quote as {Class.parameter}; with the
+    quoted ones, the check is not applicable to a study whose schema lacks one."""
 
     def wrap(func: CheckFunc) -> CheckFunc:
         register(
@@ -173,6 +216,8 @@ def check(
                 tuple(roles),
                 func,
                 dvcat=dvcat,
+                violation=violation,
+                params=tuple(params),
             )
         )
         return func
@@ -185,6 +230,12 @@ def registered() -> list[Check]:
     import ecrf.validators  # noqa: F401  (importing registers the checks)
 
     return sorted(REGISTRY.values(), key=lambda c: (CATEGORIES.index(c.category), c.id))
+
+
+def violations(model: StudyModel) -> list[tuple[Check, ViolationFunc]]:
+    """The checks that declare a violation and apply to `model`, bound to it, in catalogue order."""
+    found = [(bind(c, model), c.violation) for c in registered() if c.violation is not None]
+    return [(c, v) for c, v in found if isinstance(c, Check)]
 
 
 def all_checks(model: StudyModel | None = None) -> list[Check]:

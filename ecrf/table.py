@@ -10,6 +10,8 @@ from typing import Callable
 import polars as pl
 
 from ecrf.model import Form, Item
+# INTEGER_RE and NUMBER_RE re-exported for the modules that read them here; they live in ecrf.numbers.
+from ecrf.numbers import INTEGER_RE as INTEGER_RE, NUMBER_RE as NUMBER_RE, integer, number
 
 ROW = "_row"    # 1-based row in the source file, header = row 1 (as a spreadsheet shows it)
 FILE = "_file"  # source file name
@@ -19,22 +21,8 @@ REF = "_ref"    # optional: where the record sits in the format's own terms (an 
 STATUS = "_status"
 PROVENANCE = (ROW, FILE, REF, STATUS)
 
-INTEGER_RE = r"^[+-]?[0-9]+$"
-NUMBER_RE = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 FULL_DATE_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 PARTIAL_DATE_RE = r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$"
-
-
-def number(c: pl.Expr) -> pl.Expr:
-    """The finite number a text column holds, else null: text that is no number, and numbers no 64-bit float
-    holds (1e309 would read as infinity and pass every range check)."""
-    v = pl.when(c.str.contains(NUMBER_RE)).then(c).otherwise(None).cast(pl.Float64, strict=False)
-    return pl.when(v.is_finite()).then(v)
-
-
-def integer(c: pl.Expr) -> pl.Expr:
-    """The integer a text column holds, else null (also beyond 64 bits)."""
-    return pl.when(c.str.contains(INTEGER_RE)).then(c).otherwise(None).cast(pl.Int64, strict=False)
 
 
 _TYPED = {"integer": pl.Int64, "decimal": pl.Float64, "full_date": pl.Date}

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from ecrf.errors import InputError
+from ecrf.numbers import is_number
 
 
 class OutputError(InputError):
@@ -89,13 +90,12 @@ def write_text(target: Path | str, text: str, allow_inside_input: bool = False) 
 
 
 _FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 def cell(value):
     """A value safe for a CSV or spreadsheet cell: text that a spreadsheet would run as a formula (leading
     = + - @ tab or CR) gets a leading apostrophe; plain numbers such as -1.5 stay as they are."""
-    if isinstance(value, str) and value.startswith(_FORMULA_LEAD) and not _PLAIN_NUMBER.match(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_LEAD) and not is_number(value):
         return "'" + value
     return value
 

@@ -19,7 +19,7 @@ from helpers import run_checks
 from ecrf.generators import build
 from ecrf.model import load_model
 from ecrf.readers.csv_folder import read_csv_folder
-from ecrf.table import INTEGER_RE, NUMBER_RE
+from ecrf.numbers import INTEGER_RE, NUMBER_RE
 
 JSON_SCHEMA_CHECKS = {"COL-REQUIRED", "COL-TYPE", "COL-CODELIST", "COL-PATTERN", "COL-DATE", "COL-RANGE"}
 PANDERA_CHECKS = JSON_SCHEMA_CHECKS | {"FORM-DUPKEY"}

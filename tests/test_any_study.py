@@ -13,7 +13,7 @@ from ecrf.engine import validate
 from ecrf.example import write_example
 from ecrf.model import load_model, schema_path
 from ecrf.readers import read_export
-from ecrf.registry import bind_all, registered
+from ecrf.registry import NotApplicable, bind_all, registered
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +143,42 @@ def test_the_default_study_annotates_the_roles_the_generic_checks_read():
 
     with pytest.raises(ModelLacks, match="role 'death_date'"):
         m.forms["ae"].role("death_date")
+
+
+def test_generated_docs_name_the_schema_passed(without_echo, cli, monkeypatch):
+    """The data dictionary and the assumptions list name the study's own schema file, not the default study's."""
+    monkeypatch.chdir(without_echo.parent)
+    docs = cli("generate", "docs", "--schema", without_echo)
+    assert docs.exit_code == 0
+    assert "from `kn5601k.yaml` (version" in docs.output and "schema/kn5601k.yaml" not in docs.output
+    listed = cli("generate", "assumptions", "--schema", without_echo)
+    assert listed.exit_code == 0
+    assert "| `forms_enrolment.yaml` |" in listed.output and "`schema/" not in listed.output
+    default = cli("generate", "docs")
+    assert "from `schema/kn5601k.yaml` (version" in default.output
+
+
+@pytest.fixture(scope="module")
+def without_lvef_min(tmp_path_factory) -> Path:
+    """The KN5601-K schema without the ProtocolParameters annotation lvef_min."""
+    d = tmp_path_factory.mktemp("schema_param")
+    for f in schema_path().parent.glob("*.yaml"):
+        shutil.copy(f, d / f.name)
+    protocol = d / "protocol.yaml"
+    text = protocol.read_text(encoding="utf-8")
+    assert text.count("      lvef_min: 55\n") == 1
+    protocol.write_text(text.replace("      lvef_min: 55\n", ""), encoding="utf-8")
+    return d / "kn5601k.yaml"
+
+
+def test_a_check_whose_parameter_the_schema_lacks_is_not_applicable(without_lvef_min, bundled, cli):
+    """A check reads the parameters its description quotes ({ProtocolParameters.lvef_min}) and those it declares
+    (params=): without one it is listed as not applicable, in the catalogue and in the run, never a crash."""
+    m = load_model(without_lvef_min)
+    na = {n.check.id: n.reason for n in bind_all(m) if isinstance(n, NotApplicable)}
+    assert na == {"ELIG-LVEF": "the study model has no parameter ProtocolParameters.lvef_min"}
+    res = validate(m, read_export(bundled, m, None))
+    assert [n.check.id for n in res.not_applicable] == ["ELIG-LVEF"]
+    listed = cli("checks", "--schema", without_lvef_min, "--format", "csv")
+    assert listed.exit_code == 0
+    assert "no: the study model has no parameter ProtocolParameters.lvef_min" in listed.output

@@ -17,7 +17,7 @@ from ecrf.model import load_model
 from ecrf.params import enum_annotations, enum_parameter
 from ecrf.protocol import protocol
 from ecrf.readers.csv_folder import read_csv_folder
-from ecrf.registry import all_checks
+from ecrf.registry import REGISTRY, all_checks, check, violations
 
 MODEL = load_model()
 P = protocol(MODEL)
@@ -246,3 +246,29 @@ def test_minimum_age_is_per_cohort(tmp_path):
     _set("dm", "01-001", {"cohort": "MDR_SRNS", "age": str(P.min_age()["MDR_SRNS"])})(data)
     f = run(tmp_path, data)
     assert f.filter(f["check_id"] == "ELIG-AGE").is_empty()
+
+
+def test_contradictions_come_from_the_checks_that_declare_a_violation():
+    """ELIG-IE-CONTRADICTS holds every declared violation against the form: those of the criteria's checks
+    (EligibilityCriterion checked_by), but for the two whose criteria have branches the eCRF cannot see."""
+    declared = {c.id for c, _ in violations(MODEL)}
+    checked_by = set(P.criteria()["check_id"].drop_nulls())
+    assert declared <= checked_by
+    assert {"ELIG-AGE", "ELIG-LVEF", "ELIG-ECHO-ABNORMAL", "ELIG-EGFR", "ELIG-SEROLOGY"} <= declared
+    assert not declared & {"ELIG-PROTEINURIA", "ELIG-PRIOR-THERAPY"}
+
+
+def test_a_violation_is_declared_through_the_check_decorator():
+    def v_none(ctx):
+        return "dm", None
+
+    @check("ELIG-TEST-DECLARED", "test", "deviation", "important", ("dm",), "test", dvcat="eligibility",
+           violation=v_none)
+    def declared(ctx):
+        return {}
+
+    try:
+        found = dict((c.id, v) for c, v in violations(MODEL))
+        assert found["ELIG-TEST-DECLARED"] is v_none
+    finally:
+        del REGISTRY["ELIG-TEST-DECLARED"]

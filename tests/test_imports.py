@@ -1,6 +1,6 @@
 """No import cycles: none among the modules' top-level imports anywhere in the package, and none at all (lazy
 imports included) inside ecrf/example, where seeding and the seed modules once imported each other. No
-private helper (a name with a leading underscore) is imported by the core modules from another module."""
+private helper (a name with a leading underscore) is imported from another module anywhere in the package."""
 
 from __future__ import annotations
 
@@ -87,6 +87,15 @@ def test_no_cycle_at_all_inside_the_example_package():
 
 def test_the_cycle_finder_finds_one():
     assert cycle({"a": {"b"}, "b": {"a"}}) == ["a", "b", "a"]
+
+
+def test_no_module_imports_a_private_helper():
+    """Anywhere in the package (lazy imports included): a helper two modules share is public in a shared module
+    (validators/common.py for the checks), else it stays private to its module."""
+    bad = [(str(path.relative_to(ROOT)), mod, n) for path in modules().values()
+           for mod, names in imports(path, lazy=True) for n in names
+           if n.startswith("_") and not n.startswith("__") and mod.startswith("ecrf")]
+    assert bad == []
 
 
 def test_core_modules_import_no_private_helpers():

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import collect
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 
 @check("SCHED-EX-LEVEL", "Infused dose level differs from the assigned one", "deviation", None, ("ex", "dm"),
@@ -14,7 +19,7 @@ from ecrf.validators.consistency_dates import collect
        "subject received another cohort's dose. SCHED-EX-DOSE checks the dose against the level infused.",
        reference="NCT07283315 intervention (dose escalation and expansion); ICH E6(R3)",
        fields=("EXDOSELV", "DOSELVL"))
-def dose_level(ctx):
+def dose_level(ctx: Context) -> Findings:
     ex, dm = ctx.indexed("ex"), ctx.indexed("dm")
     if ex is None or dm is None:
         return {}

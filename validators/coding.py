@@ -9,13 +9,18 @@ fail their pattern, so one error is reported once.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.model import Form
 from ecrf.params import class_parameter
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import collect
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 # Term and code pairs, lowest level first; the dictionary's version role; the roles a coded record has.
 DICTIONARIES = {
@@ -60,7 +65,7 @@ def _valid(form: Form, name: str) -> pl.Expr:
        "nothing.",
        reference="MedDRA hierarchy (LLT, PT, HLT, HLGT, SOC; one primary SOC per PT); WHODrug Global with ATC; "
                  "CDISC SDTMIG AE and CM", roles=("*:meddra_pt_code",))
-def incomplete(ctx):
+def incomplete(ctx: Context) -> Findings:
     parts = []
     for domain, form in ctx.model.forms.items():
         d = _rows(ctx, domain)
@@ -95,7 +100,7 @@ def _missing(form: Form, bad: pl.DataFrame, missing: str, present: str, what: st
        "Records that disagree with the way the code is coded most often are reported.",
        reference="MedDRA: each LLT links to exactly one PT, each PT to one primary SOC; WHO ATC index",
        roles=("*:meddra_pt_code",))
-def conflict(ctx):
+def conflict(ctx: Context) -> Findings:
     parts = []
     for key_role, val_role in UNIQUE:
         frames = []
@@ -141,7 +146,7 @@ def conflict(ctx):
        reference="MedDRA Term Selection: Points to Consider (use one version, recode on upgrade); WHODrug Global "
                  "releases; CDISC define-xml ExternalCodeList (one dictionary version per dataset)",
        roles=("*:meddra_version",))
-def dict_version(ctx):
+def dict_version(ctx: Context) -> Findings:
     parts = []
     for name, spec in DICTIONARIES.items():
         frames = []
@@ -182,12 +187,12 @@ def dict_version(ctx):
        "L04AA06: 5).",
        reference="WHO Collaborating Centre for Drug Statistics Methodology, ATC structure and principles",
        fields=("CMCLASCD",))
-def atc_level(ctx):
+def atc_level(ctx: Context) -> Findings:
     parts = []
     for domain, form in ctx.model.forms.items():
         code = form.find_role("atc_code")
         d = _rows(ctx, domain) if code is not None else None
-        if d is None:
+        if d is None or code is None:
             continue
         want = int(class_parameter(ctx.model, form.name, "atc_level"))
         shape = form.item(code).pattern or r"^[A-Z0-9]+$"

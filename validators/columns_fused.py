@@ -14,7 +14,8 @@ from __future__ import annotations
 import polars as pl
 
 from ecrf.model import Item, multi_select_pattern
-from ecrf.table import FULL_DATE_RE, PARTIAL_DATE_RE, Table, integer, number
+from ecrf.numbers import integer, number
+from ecrf.table import FULL_DATE_RE, PARTIAL_DATE_RE, Table
 
 FAILURE_SCHEMA = {"index": pl.Int64, "column": pl.Utf8, "check": pl.Utf8, "failure_case": pl.Utf8}
 

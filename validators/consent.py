@@ -9,13 +9,18 @@ is used.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.params import enum_annotations
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import collect
-from ecrf.validators.derived import _age_range, births
+from ecrf.validators.derived import age_range, births
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 REF = "NCT07283315 general inclusion 1; ICH E6(R3) 2.8.12 (minors' consent and assent)"
 
@@ -41,7 +46,7 @@ def consents_by_band(ctx) -> pl.DataFrame | None:
     d = ic.join(dm.select("subjid", pl.col("age").alias("_dm_age")).unique("subjid"), on="subjid", how="left")
     if b is not None:
         d = d.join(b, on="subjid", how="left")
-        lo, hi = _age_range(pl.col("icdat"))
+        lo, hi = age_range(pl.col("icdat"))
     else:
         lo = hi = pl.lit(None, pl.Int64)
     has_birth = pl.col("_b_first").is_not_null() if b is not None else pl.lit(False)
@@ -62,7 +67,7 @@ def consents_by_band(ctx) -> pl.DataFrame | None:
        "minor (under {ConsentAgeBand.ADULT.min_age}) needs the guardian's signature, an adult their own. The age "
        "comes from the birth date (a partial one is judged only when both possible ages fall in one band), else "
        "from dm AGE.", reference=REF, fields=("ICGIVER", "ICDAT"))
-def consent_giver(ctx):
+def consent_giver(ctx: Context) -> Findings:
     d = consents_by_band(ctx)
     if d is None:
         return {}
@@ -78,10 +83,10 @@ def consent_giver(ctx):
        "A subject whose age on ICDAT falls in a band that requires assent (ConsentAgeBand assent: from "
        "{ConsentAgeBand.ASSENTING_MINOR.min_age} to under {ConsentAgeBand.ASSENTING_MINOR.max_age} years) has ASNT "
        "other than Y, or ASNT Y without the assent date (ASNTDAT).", reference=REF, fields=("ASNT", "ASNTDAT"))
-def assent(ctx):
+def assent(ctx: Context) -> Findings:
     t = ctx.table("ic")
     d = consents_by_band(ctx)
-    if d is None or "asnt" not in t.df.columns:  # an export without the item: STRUCT-MISSING-COLUMN says so
+    if d is None or t is None or "asnt" not in t.df.columns:  # an export without the item: STRUCT-MISSING-COLUMN says so
         return {}
     need = d.filter(pl.col("_assent"))
     missing = need.filter(pl.col("asnt").is_null() | (pl.col("asnt") != "Y")).sort("_idx")

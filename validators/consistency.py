@@ -7,13 +7,18 @@ procedures before consent to IC-PROCEDURE-BEFORE-CONSENT; these checks do not re
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.params import enum_annotations
 from ecrf.protocol import protocol
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import before, collect, dated, earliest, first_consent
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 CDASH = "CDISC CDASHIG (CM, AE, DS); ICH E6(R3)"
 
@@ -98,7 +103,7 @@ def _medications(ctx, ic):
        "after its start. Partial dates are compared only where the order is certain. IEDAT and LDDAT are "
        "reported once per subject, on the earliest record.",
        reference=CDASH, fields=("IEDAT", "LDDAT", "AESTDAT", "DXDAT", "CMENDAT"))
-def date_order(ctx):
+def date_order(ctx: Context) -> Findings:
     ic = first_consent(ctx)
     parts = [("ld", _lymphodepletion_before_screening(ctx))]
     parts += [("cm", r) for r in _medications(ctx, ic)]
@@ -111,7 +116,7 @@ def date_order(ctx):
 @check("XF-CM-ONGOING", "Medication ongoing flag contradicts its end date", "consistency", "error", ("cm",),
        "CMONGO Y (ongoing at the last contact) with an end date (CMENDAT), or CMONGO N or empty without one.",
        reference="CDISC CDASHIG CM (CMONGO, CMENDAT)", fields=("CMONGO", "CMENDAT"))
-def cm_ongoing(ctx):
+def cm_ongoing(ctx: Context) -> Findings:
     t = ctx.table("cm")
     if t is None or t.n_rows == 0 or not {"cmongo", "cmendat"} <= set(t.df.columns):
         return {}
@@ -135,7 +140,7 @@ def cm_ongoing(ctx):
        "(DiagnosisCriteria cohort annotation).",
        reference="NCT07283315 cohort inclusion 2 (DiagnosisCriteria annotations)",
        fields=("COHORT", "DXTERM", "DXCRIT"))
-def dx_cohort(ctx):
+def dx_cohort(ctx: Context) -> Findings:
     dm, dx = ctx.table("dm"), ctx.table("dx")
     if dm is None or dm.n_rows == 0 or "cohort" not in dm.df.columns:
         return {}

@@ -16,7 +16,7 @@ def dated(ctx, domain: str, *items: str) -> pl.DataFrame | None:
     `subjid` holds the subject (the item with role subject, else SUBJID)."""
     t = ctx.table(domain)
     subject = None if t is None else (t.form.find_role("subject") or "subjid")
-    if t is None or t.n_rows == 0 or subject not in t.df.columns:
+    if t is None or subject is None or t.n_rows == 0 or subject not in t.df.columns:
         return None
     typed = t.typed
     cols = []

@@ -7,13 +7,18 @@ Each finding is on the earliest offending record of a subject, form and item, wi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.model import ModelLacks
 from ecrf.params import class_parameter
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import before, collect, date_items, dated
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 # Both checks read every dated form of the study (whatever its model lists); they need only the anchor form.
 
@@ -74,7 +79,7 @@ def _after(ctx, anchor: pl.DataFrame, skip: set[str], what: str, source: str,
        "DTHDAT): any date item of any form certainly later than it (partial dates only when their whole interval "
        "is later).",
        reference="CDISC CDASHIG DD/DS", roles=("*:death_date",))
-def after_death(ctx):
+def after_death(ctx: Context) -> Findings:
     death = _death(ctx)
     if death is None or death.is_empty():
         return {}
@@ -88,7 +93,7 @@ def after_death(ctx):
        "medication end dates, death). Records also after the death date are left to XF-AFTER-DEATH.",
        reference="ICH E6(R3); FDA guidance on data retention when subjects withdraw (2008) [CONV]",
        fields=("DSSTDAT",))
-def after_end(ctx):
+def after_end(ctx: Context) -> Findings:
     ds = dated(ctx, "ds", "dsstdat")
     if ds is None:
         return {}

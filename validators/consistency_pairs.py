@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import collect
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 
 @check("XF-AE-ONGOING", "Adverse event ongoing with an end date", "consistency", "error", ("ae",),
        "AEONGO Y (ongoing at the last contact) with an end date (AEENDAT): one of the two is wrong.",
        reference="CDISC CDASHIG AE (AEONGO, AEENDAT)", fields=("AEONGO", "AEENDAT"))
-def ae_ongoing(ctx):
+def ae_ongoing(ctx: Context) -> Findings:
     t = ctx.table("ae")
     if t is None or t.n_rows == 0 or not {"aeongo", "aeendat"} <= set(t.df.columns):
         return {}
@@ -27,7 +32,7 @@ def ae_ongoing(ctx):
        "A serious adverse event (AESER Y) needs the date the investigator became aware of it (AEAWDAT) and the date "
        "it was reported to the sponsor (AERPTDAT); each missing one is reported.",
        reference="ICH E6(R3) safety reporting; CDISC CDASHIG AE", fields=("AEAWDAT", "AERPTDAT"))
-def sae_dates(ctx):
+def sae_dates(ctx: Context) -> Findings:
     t = ctx.table("ae")
     if t is None or t.n_rows == 0 or "aeser" not in t.df.columns:
         return {}

@@ -3,13 +3,18 @@ category, and a serious adverse event must reach the sponsor within AdverseEvent
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.params import class_parameter
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import collect, dated
 from ecrf.validators.timing import graded_events
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 
 @check("SAFE-GRADING-NO-AE", "CRS or ICANS graded but not reported as an adverse event", "deviation", None,
@@ -19,18 +24,18 @@ from ecrf.validators.timing import graded_events
        "reported; reported once per episode (SUBJID, AESEQ), on its first grading record.",
        reference="ICH E6(R3) safety reporting; ICH E2A; Lee BBMT 2019;25:625 (ASTCT consensus)",
        fields=("AESEQ",))
-def grading_without_ae(ctx):
+def grading_without_ae(ctx: Context) -> Findings:
     ae = ctx.table("ae")
     if ae is None:  # no adverse event form in this export: nothing to link to
         return {}
     reported = ae.typed.select("subjid", "aeseq", "aecat").filter(pl.col("aeseq").is_not_null())
     parts = []
     # The grading forms, their date items and the AECAT they grade: ImmuneEffectorEvent (schema/timing.yaml).
-    for domain, day, cat in ((g.form, g.date, g.category) for g in graded_events(ctx)):
-        g = dated(ctx, domain, day)
-        if g is None:
+    for domain, day, cat in ((e.form, e.date, e.category) for e in graded_events(ctx)):
+        g, t = dated(ctx, domain, day), ctx.table(domain)
+        if g is None or t is None:
             continue
-        seq = ctx.table(domain).typed["aeseq"]
+        seq = t.typed["aeseq"]
         g = g.with_columns(seq.alias("_seq")).filter(pl.col("_seq").is_not_null())
         linked = reported.filter(pl.col("aecat") == cat).select("subjid", pl.col("aeseq").alias("_seq")).unique()
         orphan = g.join(linked, on=["subjid", "_seq"], how="anti")
@@ -50,7 +55,7 @@ def grading_without_ae(ctx):
        "({AdverseEvent.sae_report_days} day(s)) after the investigator became aware of it (AEAWDAT), or reported "
        "before awareness. Events without both dates are not judged.",
        reference="ICH E6(R3); ICH E6(R2) 4.11.1; the window is a [CONV] parameter", fields=("AERPTDAT", "AEAWDAT"))
-def sae_late(ctx):
+def sae_late(ctx: Context) -> Findings:
     ae = ctx.table("ae")
     if ae is None or ae.n_rows == 0 or not {"aeawdat", "aerptdat"} <= set(ae.df.columns):
         return {}

@@ -9,13 +9,18 @@ so the checks follow the schema, not a list of items here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.params import enum_annotations
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import before, collect, dated, first_consent
-from ecrf.validators.deviation_schedule import _day0
+from ecrf.validators.common import day0
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 CDASH = "CDISC CDASHIG (AGE, BRTHDAT, --DY, VISITNUM)"
 
@@ -54,7 +59,7 @@ def births(ctx) -> pl.DataFrame | None:
         .drop_nulls().unique("subjid", keep="first")
 
 
-def _age_range(day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+def age_range(day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """The youngest and oldest age on `day` that the birth interval allows."""
     return _age_on(day, pl.col("_b_last")), _age_on(day, pl.col("_b_first"))
 
@@ -67,7 +72,7 @@ def _age_text(lo: pl.Expr, hi: pl.Expr) -> pl.Expr:
        "The birth date (BRTHDAT) is certainly after the first informed consent date (ICDAT): one of the two is "
        "wrong. A partial birth date is compared only where the order is certain.",
        reference=CDASH, fields=("BRTHDAT",))
-def birth_after_consent(ctx):
+def birth_after_consent(ctx: Context) -> Findings:
     dm, ic = dated(ctx, "dm", "brthdat"), first_consent(ctx)
     if dm is None or ic is None:
         return {}
@@ -82,13 +87,13 @@ def birth_after_consent(ctx):
        "the first consent date (ICDAT). A partial birth date allows a range of ages; only an age outside it is "
        "reported. A birth date after consent is DERIVED-BIRTH's finding and is not judged here.",
        reference=CDASH, fields=("AGE", "BRTHDAT"))
-def age_at_consent(ctx):
+def age_at_consent(ctx: Context) -> Findings:
     dm, b, ic = ctx.indexed("dm"), births(ctx), first_consent(ctx)
     if dm is None or b is None or ic is None:
         return {}
     d = dm.select("_idx", "subjid", "age").join(b, on="subjid").join(ic, on="subjid") \
         .with_columns(pl.col("_ic").str.to_date("%Y-%m-%d", strict=False).alias("_icd"))
-    lo, hi = _age_range(pl.col("_icd"))
+    lo, hi = age_range(pl.col("_icd"))
     d = d.with_columns(lo.alias("_lo"), hi.alias("_hi")).filter(pl.col("_lo") >= 0)
     bad = d.filter(plausible(ctx, "dm", "age") & ((pl.col("age") < pl.col("_lo")) | (pl.col("age") > pl.col("_hi"))))
     exp = _age_text(pl.col("_lo"), pl.col("_hi"))
@@ -115,7 +120,7 @@ def _linked(ctx, role: str) -> list[tuple[str, str, str]]:
        "years between the birth date (BRTHDAT) and the assessment's date (the item its date_item annotation names, "
        "e.g. VASDAT). A partial birth date allows a range of ages; only an age outside it is reported.",
        reference=CDASH, fields=("BRTHDAT",))
-def age_at_date(ctx):
+def age_at_date(ctx: Context) -> Findings:
     b = births(ctx)
     if b is None:
         return {}
@@ -127,7 +132,7 @@ def age_at_date(ctx):
         subject = ctx.model.forms[domain].find_role("subject") or "subjid"
         d = d.select("_idx", pl.col(subject).alias("subjid"), pl.col(item).alias("_age"), pl.col(when).alias("_on")) \
             .join(b, on="subjid")
-        lo, hi = _age_range(pl.col("_on"))
+        lo, hi = age_range(pl.col("_on"))
         d = d.with_columns(lo.alias("_lo"), hi.alias("_hi"))
         bad = d.filter(plausible(ctx, domain, item, "_age") & pl.col("_on").is_not_null() & (pl.col("_lo") >= 0)
                        & ((pl.col("_age") < pl.col("_lo")) | (pl.col("_age") > pl.col("_hi"))))
@@ -144,8 +149,8 @@ def age_at_date(ctx):
        "date_item annotation names, e.g. LDDAT) and day 0, the date of KN5601-K infusion number "
        "ProtocolParameters day0_infusion_number ({ProtocolParameters.day0_infusion_number}); day 0 is day 0, the "
        "day before it -1.", reference=CDASH, fields=("EXSTDAT",))
-def study_day(ctx):
-    d0 = _day0(ctx)
+def study_day(ctx: Context) -> Findings:
+    d0 = day0(ctx)
     if d0 is None:
         return {}
     parts = []
@@ -171,7 +176,7 @@ def study_day(ctx):
        "{VisitCode.SCR.visitnum}, D0 {VisitCode.D0.visitnum}, M12 {VisitCode.M12.visitnum}, ...); an unscheduled "
        "visit (a code without visitnum, UNS) must carry a decimal VISITNUM, none of the schedule's numbers.",
        reference=CDASH, fields=("VISIT", "VISITNUM"))
-def visitnum(ctx):
+def visitnum(ctx: Context) -> Findings:
     codes = enum_annotations(ctx.model, "VisitCode")
     plan = pl.DataFrame({"_visit": [c for c, a in codes.items() if "visitnum" in a],
                          "_want": [float(a["visitnum"]) for a in codes.values() if "visitnum" in a]})
@@ -180,7 +185,7 @@ def visitnum(ctx):
     for domain, t in ctx.tables.items():
         visit = t.form.find_role("visit")
         d = ctx.indexed(domain) if visit is not None and t.form.has("visitnum") else None
-        if d is None:
+        if d is None or visit is None:
             continue
         d = d.with_columns(pl.col(visit).cast(pl.Utf8).alias("_visit"), pl.col("visitnum").alias("_num")) \
             .join(plan, on="_visit", how="left").filter(plausible(ctx, domain, "visitnum", "_num"))

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
+from ecrf.clinical.labresult import comparator, result_number
+from ecrf.numbers import number
 from ecrf.params import ParameterError
 from ecrf.protocol import protocol
-from ecrf.registry import check
-from ecrf.table import number
-from ecrf.validators.deviation_eligibility import _screening_dates, v_pregnancy
-from ecrf.validators.deviation_schedule import CONV, REG, _day0, _only
+from ecrf.registry import Findings, check
+from ecrf.validators.common import CONV, REG, day0, only, screening_dates
+from ecrf.validators.deviation_eligibility import v_pregnancy
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 
 def _grid(ctx) -> pl.DataFrame:
@@ -31,7 +37,7 @@ def _grid(ctx) -> pl.DataFrame:
        "last recorded visit date. An absent visit is reported on the subject's last visit record; visits after the "
        "last recorded one (not yet due, or after withdrawal) are not reported.",
        reference=f"VisitCode annotations; {CONV}", fields=("VISIT", "SVOCCUR"))
-def visit_missing(ctx):
+def visit_missing(ctx: Context) -> Findings:
     sv = ctx.indexed("sv")
     if sv is None:
         return {}
@@ -45,7 +51,7 @@ def visit_missing(ctx):
         last = occurred.sort(pl.col("svstdat"), "_idx", nulls_last=False).group_by("subjid").agg(
             pl.col("_idx").last(), pl.col("svstdat").max().alias("_last"), pl.col("visit").last().alias("_lastv"))
         latest_grid = occurred.join(grid, on="visit").group_by("subjid").agg(pl.col("_t").max().alias("_tmax"))
-        d0 = _day0(ctx)
+        d0 = day0(ctx)
         cand = last.join(grid, how="cross").join(sv.select("subjid", "visit"), on=["subjid", "visit"], how="anti") \
             .join(latest_grid, on="subjid", how="left")
         if d0 is not None:
@@ -58,8 +64,8 @@ def visit_missing(ctx):
         parts.append(F.from_frame(absent, "VISIT", pl.col("visit"), pl.lit("a record of the visit"),
                                   pl.format("{} has no visit record, but the subject was seen later ({} on {})",
                                             pl.col("visit"), pl.col("_lastv"), pl.col("_last"))))
-    parts = [p for p in parts if p is not None]
-    return {"sv": pl.concat(parts)} if parts else {}
+    found = [p for p in parts if p is not None]
+    return {"sv": pl.concat(found)} if found else {}
 
 
 @check("SCHED-ASSESSMENT-MISSING", "Scheduled assessment missing at a visit that took place", "deviation", None,
@@ -68,7 +74,7 @@ def visit_missing(ctx):
        "(ScheduledAssessment: form, tests, visits, cohorts) makes due there; a lab result with LBSTAT NOT DONE counts "
        "as missing. Reported on the visit record, once per assessment. A form absent from the export is skipped.",
        reference=f"ScheduledAssessment annotations; {CONV}", fields=("VISIT",))
-def assessment_missing(ctx):
+def assessment_missing(ctx: Context) -> Findings:
     sv, dm = ctx.indexed("sv"), ctx.indexed("dm")
     if sv is None:
         return {}
@@ -127,7 +133,7 @@ def _result_is(texts_key: str, negative: bool, ctx) -> pl.Expr:
         return result
     # Censored below a limit ("<20" IU/mL: below the assay's quantification limit) is negative, unless the limit
     # itself is above the result's ULN.
-    limit = res.str.extract(r"^\s*<=?\s*([0-9]+\.?[0-9]*)\s*$", 1).cast(pl.Float64, strict=False)
+    limit = pl.when(comparator(res).is_in(["<", "<="])).then(result_number(res))
     below = limit.is_not_null() & (pl.col("lbornrhi").is_null() | (limit <= pl.col("lbornrhi")))
     return result | below.fill_null(False)
 
@@ -146,7 +152,7 @@ def positive(ctx) -> pl.Expr:
        "days before, or on, the first lymphodepletion dose. A positive screening test is ELIG-PREGNANCY's finding and "
        "is not repeated here.",
        reference=f"{REG} exclusion 13; pregnancy_test_days_before_ld {CONV}", fields=("CHBRPOT",))
-def pregnancy_test(ctx):
+def pregnancy_test(ctx: Context) -> Findings:
     dm, ld = ctx.indexed("dm"), ctx.indexed("ld")
     if dm is None or ld is None:
         return {}
@@ -163,7 +169,7 @@ def pregnancy_test(ctx):
     reported = [] if pos is None else pos["subjid"].unique().to_list()
     bad = dm.filter(pl.col("chbrpot") == "Y").join(first, on="subjid") \
         .filter(~pl.col("subjid").is_in(ok) & ~pl.col("subjid").is_in(reported)).sort("_idx")
-    return _only("dm", F.from_frame(
+    return only("dm", F.from_frame(
         bad, "CHBRPOT", pl.col("chbrpot"),
         pl.format("a negative HCG from {} to {}", pl.col("_ld") - timedelta(days=days), pl.col("_ld")),
         pl.format("no negative pregnancy test within {} days before the first lymphodepletion dose on {}",
@@ -175,8 +181,8 @@ def pregnancy_test(ctx):
        "another trial's investigational product, CMINVP Y) started after the rule's anchor (the screening visit). "
        "Partial start dates that cannot be placed after the anchor are left to review.",
        reference=f"{REG} exclusions 12 and 14; ProhibitedMedication {CONV}", fields=("CMTRT", "CMSTDAT"))
-def prohibited(ctx):
-    cm, scr = ctx.indexed("cm"), _screening_dates(ctx)
+def prohibited(ctx: Context) -> Findings:
+    cm, scr = ctx.indexed("cm"), screening_dates(ctx)
     if cm is None or scr is None:
         return {}
     cm = cm.with_columns(pl.col("cmstdat").cast(pl.Utf8).str.to_date("%Y-%m-%d", strict=False).alias("_st")) \
@@ -188,7 +194,7 @@ def prohibited(ctx):
         hit = cm.filter(pl.col(rule.item).cast(pl.Utf8).is_in(list(rule.values)) & (pl.col("_st") > pl.col("_scr")))
         found.append(hit.with_columns(pl.lit(rule.code).alias("_rule")))
     bad = pl.concat(found).unique("_idx", keep="first", maintain_order=True).sort("_idx")
-    return _only("cm", F.from_frame(
+    return only("cm", F.from_frame(
         bad, "CMTRT", pl.col("cmtrt"), pl.format("no {} after screening {}", pl.col("_rule"), pl.col("_scr")),
         pl.format("{} ({}) started {}, after the screening visit {}", pl.col("cmtrt"), pl.col("_rule"),
                   pl.col("cmstdat"), pl.col("_scr"))))

@@ -3,27 +3,34 @@ Gilbert syndrome exception), eGFR, renal biopsy, autoantibodies, proteinuria, in
 trial's intervention. Thresholds and the criteria
 they belong to come from the schema (ProtocolParameters, EligibilityCriterion, InfectionExclusion).
 
-Each violation is also registered with ELIG-IE-CONTRADICTS (VIOLATIONS), except proteinuria: IgA nephropathy
-inclusion 3 has alternatives the eCRF cannot see, so a low proteinuria does not contradict a criterion met.
+Each check declares its violation (`violation=`), so ELIG-IE-CONTRADICTS holds it against the eligibility form,
+except proteinuria: IgA nephropathy inclusion 3 has alternatives the eCRF cannot see, so a low proteinuria does not
+contradict a criterion met.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
+from ecrf.clinical.labresult import comparator, result_number
+from ecrf.numbers import number
 from ecrf.protocol import protocol
-from ecrf.registry import check
+from ecrf.registry import Findings, Violation, check
 from ecrf.validators.deviation_assessments import negative, positive
-from ecrf.validators.deviation_eligibility import (REG, VIOLATIONS, _at_screening, _cohorts, _lab_number, _out,
-                                                   _report, _screening_dates)
+from ecrf.validators.common import REG, at_screening, report, screening_dates, subject_cohorts, violation
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 
 def _screening_test(ctx, test):
-    d = _at_screening(ctx, "lb")
-    return None if d is None else d.filter(pl.col("lbtestcd") == test).with_columns(_lab_number().alias("_v"))
+    d = at_screening(ctx, "lb")
+    return None if d is None else d.filter(pl.col("lbtestcd") == test).with_columns(number("lborres").alias("_v"))
 
 
-def v_bilirubin(ctx):
+def v_bilirubin(ctx: Context) -> Violation:
     p = protocol(ctx.model)
     d, dm = _screening_test(ctx, str(p.param("bilirubin_test"))), ctx.indexed("dm")
     if d is None:
@@ -37,7 +44,7 @@ def v_bilirubin(ctx):
     bad = d.filter(pl.col("_v").is_not_null() & pl.col("lbornrhi").is_not_null()
                    & (pl.col("_v") > pl.col("_k") * pl.col("lbornrhi")))
     why = pl.when(pl.col("_g") == "Y").then(pl.lit("with Gilbert syndrome")).otherwise(pl.lit("no Gilbert syndrome"))
-    return _out("lb", bad, pl.col("lborres"), pl.format("<= {} x ULN ({})", pl.col("_k"), pl.col("_k") * pl.col("lbornrhi")),
+    return violation("lb", bad, pl.col("lborres"), pl.format("<= {} x ULN ({})", pl.col("_k"), pl.col("_k") * pl.col("lbornrhi")),
                 pl.format("total bilirubin {} is above {} x ULN {} at screening ({})", pl.col("lborres"),
                           pl.col("_k"), pl.col("lbornrhi"), why))
 
@@ -46,9 +53,10 @@ def v_bilirubin(ctx):
        "Total bilirubin at screening (ProtocolParameters bilirubin_test) is above bilirubin_uln_max "
        "({ProtocolParameters.bilirubin_uln_max}) x the result's ULN, or bilirubin_gilbert_uln_max "
        "({ProtocolParameters.bilirubin_gilbert_uln_max}) x ULN for a subject with Gilbert syndrome (dm GILBERT Y).",
-       reference=f"{REG} general inclusion 3", fields=("LBORRES", "LBORNRHI", "GILBERT"))
-def bilirubin(ctx):
-    return _report(v_bilirubin(ctx), "LBORRES")
+       reference=f"{REG} general inclusion 3", fields=("LBORRES", "LBORNRHI", "GILBERT"),
+       violation=v_bilirubin)
+def bilirubin(ctx: Context) -> Findings:
+    return report(v_bilirubin(ctx), "LBORRES")
 
 
 def _waived(ctx, criterion):
@@ -58,7 +66,7 @@ def _waived(ctx, criterion):
     return ie.filter((pl.col("ietestcd") == criterion) & (pl.col("iewaiv") == "Y"))["subjid"].unique().to_list()
 
 
-def v_egfr(ctx):
+def v_egfr(ctx: Context) -> Violation:
     p = protocol(ctx.model)
     d = _screening_test(ctx, str(p.param("egfr_test")))
     if d is None:
@@ -66,11 +74,12 @@ def v_egfr(ctx):
     low = p.param("egfr_min")
     criteria = [c for c, a in p.criterion_annotations().items() if "ELIG-EGFR" in str(a.get("checked_by", ""))]
     waived = [s for c in criteria for s in _waived(ctx, c)]
-    # A censored result "<15" is below any minimum at or above its bound.
-    bound = pl.col("lborres").cast(pl.Utf8).str.extract(r"^<\s*([0-9]+\.?[0-9]*)$", 1).cast(pl.Float64, strict=False)
-    below = (pl.col("_v").is_not_null() & (pl.col("_v") < low)) | (bound.is_not_null() & (bound <= low))
+    # A censored result "<15" is below any minimum at or above its bound ("<=15" any minimum above it).
+    cmp, bound = comparator("lborres"), result_number("lborres")
+    censored = ((cmp == "<") & (bound <= low)) | ((cmp == "<=") & (bound < low))
+    below = (pl.col("_v").is_not_null() & (pl.col("_v") < low)) | censored.fill_null(False)
     bad = d.filter(below & ~pl.col("subjid").is_in(waived))
-    return _out("lb", bad, pl.col("lborres"), pl.lit(f">= {low} (or an investigator waiver)"),
+    return violation("lb", bad, pl.col("lborres"), pl.lit(f">= {low} (or an investigator waiver)"),
                 pl.format("eGFR {} at screening is below {} without a recorded investigator waiver",
                           pl.col("lborres"), pl.lit(low)))
 
@@ -79,14 +88,15 @@ def v_egfr(ctx):
        "The eGFR reported at screening (ProtocolParameters egfr_test) is below egfr_min "
        "({ProtocolParameters.egfr_min} mL/min/1.73 m2) and the criterion that allows an investigator waiver (general "
        "inclusion 4) has none recorded (IEWAIV Y).",
-       reference=f"{REG} general inclusion 4", fields=("LBORRES",))
-def egfr(ctx):
-    return _report(v_egfr(ctx), "LBORRES")
+       reference=f"{REG} general inclusion 4", fields=("LBORRES",),
+       violation=v_egfr)
+def egfr(ctx: Context) -> Findings:
+    return report(v_egfr(ctx), "LBORRES")
 
 
 def _diagnosis_rule(ctx, annotation):
     """(dx records of subjects in the cohorts whose criteria carry `annotation`, {cohort: annotation value})."""
-    dx, c = ctx.indexed("dx"), _cohorts(ctx)
+    dx, c = ctx.indexed("dx"), subject_cohorts(ctx)
     rule = {a["cohort"]: a[annotation] for a in protocol(ctx.model).criterion_annotations().values()
             if annotation in a and a.get("cohort")}
     if dx is None or c is None or not rule:
@@ -102,7 +112,7 @@ def _first_failing(dx, ok: pl.Expr, recorded: pl.Expr):
     return dx.filter(recorded & ~pl.col("subjid").is_in(meets)).sort("_idx").unique("subjid", keep="first").sort("_idx")
 
 
-def v_biopsy(ctx):
+def v_biopsy(ctx: Context) -> Violation:
     dx, rule = _diagnosis_rule(ctx, "biopsy_findings")
     if dx is None:
         return "dx", None
@@ -110,7 +120,7 @@ def v_biopsy(ctx):
     d = dx.join(allowed, on="cohort")
     bad = _first_failing(d, pl.col("_ok").list.contains(pl.col("dxbiopsy")).fill_null(False),
                          pl.col("dxbiopsy").is_not_null())
-    return _out("dx", bad, pl.col("dxbiopsy"), pl.col("_ok").list.join(" or "),
+    return violation("dx", bad, pl.col("dxbiopsy"), pl.col("_ok").list.join(" or "),
                 pl.format("renal biopsy {} does not show what the {} cohort requires ({})", pl.col("dxbiopsy"),
                           pl.col("cohort"), pl.col("_ok").list.join(" or ")))
 
@@ -119,19 +129,20 @@ def v_biopsy(ctx):
        "For a cohort whose criterion names biopsy findings (EligibilityCriterion biopsy_findings: MDR-SRNS MCD or "
        "FSGS, IgA nephropathy IGAN), no diagnosis record of the cohort's disease shows one (DXBIOPSY another finding "
        "or NOT_DONE); reported once per subject.",
-       reference=f"{REG} MDR-SRNS inclusion 4, IgA nephropathy inclusion 2", fields=("DXBIOPSY",))
-def biopsy(ctx):
-    return _report(v_biopsy(ctx), "DXBIOPSY")
+       reference=f"{REG} MDR-SRNS inclusion 4, IgA nephropathy inclusion 2", fields=("DXBIOPSY",),
+       violation=v_biopsy)
+def biopsy(ctx: Context) -> Findings:
+    return report(v_biopsy(ctx), "DXBIOPSY")
 
 
-def v_antibody(ctx):
+def v_antibody(ctx: Context) -> Violation:
     dx, rule = _diagnosis_rule(ctx, "antibody_required")
     if dx is None:
         return "dx", None
     need = [c for c, v in rule.items() if str(v).lower() == "true"]
     bad = _first_failing(dx.filter(pl.col("cohort").is_in(need)), pl.col("dxabpos") == "Y",
                          pl.col("dxabpos").is_not_null())
-    return _out("dx", bad, pl.col("dxabpos"), pl.lit("Y"),
+    return violation("dx", bad, pl.col("dxabpos"), pl.lit("Y"),
                 pl.format("disease-related autoantibodies recorded as {} in the {} cohort, which requires them positive",
                           pl.col("dxabpos"), pl.col("cohort")))
 
@@ -139,13 +150,14 @@ def v_antibody(ctx):
 @check("ELIG-ANTIBODY", "Required autoantibodies not positive", "deviation", None, ("dx", "dm"),
        "For a cohort whose criterion requires positive antibodies (EligibilityCriterion antibody_required: systemic "
        "sclerosis), no diagnosis record of the cohort's disease has DXABPOS Y (N or NA recorded); once per subject.",
-       reference=f"{REG} systemic sclerosis inclusion 3", fields=("DXABPOS",))
-def antibody(ctx):
-    return _report(v_antibody(ctx), "DXABPOS")
+       reference=f"{REG} systemic sclerosis inclusion 3", fields=("DXABPOS",),
+       violation=v_antibody)
+def antibody(ctx: Context) -> Findings:
+    return report(v_antibody(ctx), "DXABPOS")
 
 
-def v_proteinuria(ctx):
-    d, c = _at_screening(ctx, "prot"), _cohorts(ctx)
+def v_proteinuria(ctx: Context) -> Violation:
+    d, c = at_screening(ctx, "prot"), subject_cohorts(ctx)
     if d is None or c is None:
         return "prot", None
     p = protocol(ctx.model)
@@ -158,7 +170,7 @@ def v_proteinuria(ctx):
     meets = d.filter(pl.col("protval") >= pl.col("_min"))["subjid"].unique().to_list()
     # One finding per subject, on the first measurement: every measurement is below its threshold.
     bad = d.filter(~pl.col("subjid").is_in(meets)).sort("_idx").unique("subjid", keep="first").sort("_idx")
-    return _out("prot", bad, pl.col("protval"), pl.format(">= {} {}", pl.col("_min"), pl.col("protu")),
+    return violation("prot", bad, pl.col("protval"), pl.format(">= {} {}", pl.col("_min"), pl.col("protu")),
                 pl.format("screening proteinuria below the IgA nephropathy inclusion 3 thresholds (UPCR >= {} mg/mg "
                           "or >= {} mg/24h); eligible only by another branch of the criterion",
                           pl.lit(limits["mg/mg"]), pl.lit(limits["mg/24h"])))
@@ -172,12 +184,12 @@ def v_proteinuria(ctx):
        "criterion's other branches (eGFR decline, "
        "intolerance) are not collected, so this asks for review.", reference=f"{REG} IgA nephropathy inclusion 3",
        fields=("PROTVAL", "PROTU"))
-def proteinuria(ctx):
-    return _report(v_proteinuria(ctx), "PROTVAL")
+def proteinuria(ctx: Context) -> Findings:
+    return report(v_proteinuria(ctx), "PROTVAL")
 
 
-def v_serology(ctx):
-    d = _at_screening(ctx, "lb")
+def v_serology(ctx: Context) -> Violation:
+    d = at_screening(ctx, "lb")
     if d is None:
         return "lb", None
     d = d.with_columns(positive(ctx).fill_null(False).alias("_pos"), negative(ctx).fill_null(False).alias("_neg"))
@@ -197,7 +209,7 @@ def v_serology(ctx):
         found.append(hits.with_columns(pl.lit(infection).alias("_inf")).select("_idx", "subjid", "lbtestcd", "lborres",
                                                                               "_inf", "_conf"))
     bad = pl.concat(found).unique("_idx", keep="first").sort("_idx")
-    return _out("lb", bad, pl.col("lborres"), pl.lit("negative"),
+    return violation("lb", bad, pl.col("lborres"), pl.lit("negative"),
                 pl.format("{} {} at screening ({} exclusion) {}", pl.col("lbtestcd"), pl.col("lborres"),
                           pl.col("_inf"), pl.col("_conf")).str.strip_chars())
 
@@ -208,13 +220,14 @@ def v_serology(ctx):
        "syphilis, CMV DNA. A positive HBV or HCV screen whose PCR result is missing or not shown negative (a negative "
        "text, a number within its range, or a result censored below the quantification limit such as <20) is reported "
        "too: eligibility is not shown.",
-       reference=f"{REG} exclusion 5", fields=("LBORRES",))
-def serology(ctx):
-    return _report(v_serology(ctx), "LBORRES")
+       reference=f"{REG} exclusion 5", fields=("LBORRES",),
+       violation=v_serology)
+def serology(ctx: Context) -> Findings:
+    return report(v_serology(ctx), "LBORRES")
 
 
-def v_other_trial(ctx):
-    cm, scr = ctx.indexed("cm"), _screening_dates(ctx)
+def v_other_trial(ctx: Context) -> Violation:
+    cm, scr = ctx.indexed("cm"), screening_dates(ctx)
     if cm is None or scr is None:
         return "cm", None
     months = int(protocol(ctx.model).param("other_trial_months"))
@@ -226,7 +239,7 @@ def v_other_trial(ctx):
         .otherwise(pl.col("cmendat").cast(pl.Utf8).str.to_date(day, strict=False)).alias("_en"),
         pl.col("_scr").dt.offset_by(f"-{months}mo").alias("_from"))
     bad = d.filter((pl.col("_st") <= pl.col("_scr")) & (pl.coalesce("_en", "_st") >= pl.col("_from")))
-    return _out("cm", bad, pl.col("cmtrt"), pl.format("none from {} ({} months before screening)", pl.col("_from"),
+    return violation("cm", bad, pl.col("cmtrt"), pl.format("none from {} ({} months before screening)", pl.col("_from"),
                                                         pl.lit(months)),
                 pl.format("investigational product {} of another trial ({} to {}) within {} months before the "
                           "screening visit {}", pl.col("cmtrt"), pl.col("cmstdat"),
@@ -238,10 +251,8 @@ def v_other_trial(ctx):
        "the screening visit and taken within ProtocolParameters other_trial_months "
        "({ProtocolParameters.other_trial_months}) months before it (its end date, or the screening date when "
        "ongoing). After screening it is CM-PROHIBITED's finding.",
-       reference=f"{REG} exclusion 14", fields=("CMTRT", "CMINVP"))
-def other_trial(ctx):
-    return _report(v_other_trial(ctx), "CMTRT")
+       reference=f"{REG} exclusion 14", fields=("CMTRT", "CMINVP"),
+       violation=v_other_trial)
+def other_trial(ctx: Context) -> Findings:
+    return report(v_other_trial(ctx), "CMTRT")
 
-
-VIOLATIONS.update({"ELIG-BILIRUBIN": v_bilirubin, "ELIG-EGFR": v_egfr, "ELIG-BIOPSY": v_biopsy,
-                   "ELIG-ANTIBODY": v_antibody, "ELIG-SEROLOGY": v_serology, "ELIG-OTHER-TRIAL": v_other_trial})

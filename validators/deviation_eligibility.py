@@ -1,8 +1,8 @@
 """Eligibility deviations: screening data that contradict the registration's criteria, and criteria recorded
 as not met on the eligibility form. Thresholds come from schema/protocol.yaml through ecrf.protocol.
 
-Each data check is a "violation" function returning (form domain, frame with _idx, subjid, value, expected,
-message); the check itself reports it, and ELIG-IE-CONTRADICTS reuses it against the eligibility form.
+Each data check reports a "violation" function (form domain, frame with _idx, subjid, value, expected, message)
+that it declares (`violation=`), so ELIG-IE-CONTRADICTS reuses it against the eligibility form.
 """
 
 from __future__ import annotations
@@ -10,26 +10,21 @@ from __future__ import annotations
 import operator
 from datetime import timedelta
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
+from ecrf.numbers import number
 from ecrf.params import ParameterError, enum_annotations
 from ecrf.protocol import protocol
-from ecrf.registry import check
-from ecrf.table import number
+from ecrf.registry import Findings, Violation, check, violations
+from ecrf.validators.common import REG, at_screening, report, screening_dates, subject_cohorts, violation
 
-REG = "NCT07283315"
+if TYPE_CHECKING:
+    from ecrf.engine import Context
+
 _OPS = {">=": operator.ge, ">": operator.gt}
-
-
-def _at_screening(ctx, domain):
-    d = ctx.indexed(domain)
-    return None if d is None else d.filter(pl.col("visit") == protocol(ctx.model).screening_visit)
-
-
-def _cohorts(ctx):
-    d = ctx.indexed("dm")
-    return None if d is None else d.select("subjid", "cohort", pl.col("age").alias("_age")).unique("subjid")
 
 
 def _plausible(ctx, domain, col):
@@ -48,22 +43,6 @@ def _range(ctx, domain, col):
     return item.minimum, item.maximum
 
 
-def _out(domain, bad, value, expected, message):
-    """A violation frame: what the check and ELIG-IE-CONTRADICTS both need."""
-    if bad is None or bad.is_empty():
-        return domain, None
-    return domain, bad.select("_idx", "subjid", value.cast(pl.Utf8).alias("value"),
-                              expected.cast(pl.Utf8).alias("expected"), message.cast(pl.Utf8).alias("message"))
-
-
-def _report(found, field):
-    domain, v = found
-    if v is None:
-        return {}
-    return {domain: F.raw(_idx=v["_idx"].to_list(), field=field, value=v["value"].to_list(),
-                          expected=v["expected"].to_list(), message=v["message"].to_list())}
-
-
 def _threshold_violation(d, col, minimum, what, comparator, plausible):
     """Rows whose numeric `col` fails `col <comparator> minimum`."""
     if d is None:
@@ -75,7 +54,7 @@ def _threshold_violation(d, col, minimum, what, comparator, plausible):
 
 # --- the data checks -------------------------------------------------------------------------------------
 
-def v_age(ctx):
+def v_age(ctx: Context) -> Violation:
     d = ctx.indexed("dm")
     if d is None:
         return "dm", None
@@ -83,7 +62,7 @@ def v_age(ctx):
                          "_min": list(protocol(ctx.model).min_age().values())})
     d = d.join(mins, on="cohort", how="inner")
     bad = d.filter(_plausible(ctx, "dm", "age") & (pl.col("age") < pl.col("_min")))
-    return _out("dm", bad, pl.col("age"), pl.format(">= {} years ({})", pl.col("_min"), pl.col("cohort")),
+    return violation("dm", bad, pl.col("age"), pl.format(">= {} years ({})", pl.col("_min"), pl.col("cohort")),
                 pl.format("age {} at consent is below the minimum age {} of the {} cohort",
                           pl.col("age"), pl.col("_min"), pl.col("cohort")))
 
@@ -91,44 +70,47 @@ def v_age(ctx):
 @check("ELIG-AGE", "Age below the cohort's minimum", "deviation", None, ("dm",),
        "Age at consent is below the minimum age of the subject's cohort (Cohort min_age: SLE {Cohort.SLE.min_age}, "
        "MDR-SRNS {Cohort.MDR_SRNS.min_age}, IgAN {Cohort.IGAN.min_age}, SSc {Cohort.SSC.min_age}, AAV "
-       "{Cohort.AAV.min_age}).", reference=f"{REG} cohort inclusion 1", fields=("AGE", "COHORT"))
-def age(ctx):
-    return _report(v_age(ctx), "AGE")
+       "{Cohort.AAV.min_age}).", reference=f"{REG} cohort inclusion 1", fields=("AGE", "COHORT"),
+       violation=v_age)
+def age(ctx: Context) -> Findings:
+    return report(v_age(ctx), "AGE")
 
 
 def _simple(ctx, domain, col, key, what, cohort=None, comparator=">="):
-    d = _at_screening(ctx, domain)
+    d = at_screening(ctx, domain)
     if d is not None and cohort is not None:
-        c = _cohorts(ctx)
+        c = subject_cohorts(ctx)
         d = None if c is None else d.join(c, on="subjid", how="inner").filter(pl.col("cohort") == cohort)
     p = protocol(ctx.model)
     r = _threshold_violation(d, col, p.param(key), what, comparator, _plausible(ctx, domain, col))
-    return (domain, None) if r is None else _out(domain, r[0], pl.col(col), r[1], r[2])
+    return (domain, None) if r is None else violation(domain, r[0], pl.col(col), r[1], r[2])
 
 
-def v_lvef(ctx):
+def v_lvef(ctx: Context) -> Violation:
     return _simple(ctx, "echo", "lvef", "lvef_min", "LVEF %")
 
 
 @check("ELIG-LVEF", "LVEF below the inclusion minimum", "deviation", None, ("echo",),
        "Screening echocardiography shows LVEF below ProtocolParameters lvef_min ({ProtocolParameters.lvef_min}%).",
-       reference=f"{REG} general inclusion 2", fields=("LVEF",))
-def lvef(ctx):
-    return _report(v_lvef(ctx), "LVEF")
+       reference=f"{REG} general inclusion 2", fields=("LVEF",),
+       violation=v_lvef)
+def lvef(ctx: Context) -> Findings:
+    return report(v_lvef(ctx), "LVEF")
 
 
-def v_spo2(ctx):
+def v_spo2(ctx: Context) -> Violation:
     return _simple(ctx, "vs", "oxysat", "spo2_min", "SpO2 %")
 
 
 @check("ELIG-SPO2", "SpO2 below the inclusion minimum", "deviation", None, ("vs",),
        "SpO2 at the screening visit is below ProtocolParameters spo2_min ({ProtocolParameters.spo2_min}%).",
-       reference=f"{REG} general inclusion 5", fields=("OXYSAT",))
-def spo2(ctx):
-    return _report(v_spo2(ctx), "OXYSAT")
+       reference=f"{REG} general inclusion 5", fields=("OXYSAT",),
+       violation=v_spo2)
+def spo2(ctx: Context) -> Findings:
+    return report(v_spo2(ctx), "OXYSAT")
 
 
-def v_sledai(ctx):
+def v_sledai(ctx: Context) -> Violation:
     p = protocol(ctx.model)
     return _simple(ctx, "sledai", "sledaitot", "sledai_min", "SLEDAI-2K", "SLE", str(p.param("sledai_comparator")))
 
@@ -136,12 +118,13 @@ def v_sledai(ctx):
 @check("ELIG-SLE-SLEDAI", "SLEDAI-2K below the SLE inclusion minimum", "deviation", None, ("sledai", "dm"),
        "An SLE subject's SLEDAI-2K at screening fails ProtocolParameters sledai_comparator sledai_min "
        "({ProtocolParameters.sledai_comparator} {ProtocolParameters.sledai_min}).",
-       reference=f"{REG} SLE inclusion 4", fields=("SLEDAITOT",))
-def sledai(ctx):
-    return _report(v_sledai(ctx), "SLEDAITOT")
+       reference=f"{REG} SLE inclusion 4", fields=("SLEDAITOT",),
+       violation=v_sledai)
+def sledai(ctx: Context) -> Findings:
+    return report(v_sledai(ctx), "SLEDAITOT")
 
 
-def v_mrss(ctx):
+def v_mrss(ctx: Context) -> Violation:
     return _simple(ctx, "mrss", "mrsstot", "mrss_min", "mRSS", "SSC")
 
 
@@ -149,9 +132,10 @@ def v_mrss(ctx):
        ("mrss", "dm"),
        "A systemic sclerosis subject's mRSS at screening is below ProtocolParameters mrss_min "
        "({ProtocolParameters.mrss_min}).",
-       reference=f"{REG} systemic sclerosis inclusion 4", fields=("MRSSTOT",))
-def mrss(ctx):
-    return _report(v_mrss(ctx), "MRSSTOT")
+       reference=f"{REG} systemic sclerosis inclusion 4", fields=("MRSSTOT",),
+       violation=v_mrss)
+def mrss(ctx: Context) -> Findings:
+    return report(v_mrss(ctx), "MRSSTOT")
 
 
 def _vas_counted(ctx) -> tuple[pl.Expr, pl.Expr, str]:
@@ -168,9 +152,9 @@ def _vas_counted(ctx) -> tuple[pl.Expr, pl.Expr, str]:
     return pl.max_horizontal("vastot", "vaspers"), both, "VASTOT"
 
 
-def v_vas(ctx):
-    d = _at_screening(ctx, "vas")
-    c = _cohorts(ctx)
+def v_vas(ctx: Context) -> Violation:
+    d = at_screening(ctx, "vas")
+    c = subject_cohorts(ctx)
     if d is None or c is None:
         return "vas", None
     d = d.join(c, on="subjid", how="inner").filter(pl.col("cohort") == "AAV")
@@ -178,7 +162,7 @@ def v_vas(ctx):
     p = protocol(ctx.model)
     minimum, counted = p.param("vas_min"), p.param("vas_total_counted")
     bad = d.with_columns(total.alias("_counted")).filter(plausible & (pl.col("_counted") < minimum))
-    return _out("vas", bad, pl.col("_counted"), pl.lit(f">= {minimum} ({counted} total)"),
+    return violation("vas", bad, pl.col("_counted"), pl.lit(f">= {minimum} ({counted} total)"),
                 pl.format("PVAS/BVAS {} total {} at screening (VASTOT {}, VASPERS {}) is below the eligibility minimum",
                           pl.lit(counted), pl.col("_counted"), pl.col("vastot"), pl.col("vaspers")))
 
@@ -188,13 +172,14 @@ def v_vas(ctx):
        "({ProtocolParameters.vas_min}). The total that counts is ProtocolParameters vas_total_counted "
        "({ProtocolParameters.vas_total_counted}; VasTotalCounted: NEW_WORSE reads VASTOT, PERSISTENT VASPERS, "
        "HIGHER the higher of the two) [CONV]; each total is checked against its system scores by SCORE-VAS-TOTAL.",
-       reference=f"{REG} ANCA-associated vasculitis inclusion 4", fields=("VASTOT", "VASPERS"))
-def vas(ctx):
-    return _report(v_vas(ctx), _vas_counted(ctx)[2])
+       reference=f"{REG} ANCA-associated vasculitis inclusion 4", fields=("VASTOT", "VASPERS"),
+       violation=v_vas)
+def vas(ctx: Context) -> Findings:
+    return report(v_vas(ctx), _vas_counted(ctx)[2])
 
 
-def v_vas_instrument(ctx):
-    d, c = _at_screening(ctx, "vas"), _cohorts(ctx)
+def v_vas_instrument(ctx: Context) -> Violation:
+    d, c = at_screening(ctx, "vas"), subject_cohorts(ctx)
     if d is None or c is None:
         return "vas", None
     adult = protocol(ctx.model).param("vas_adult_age")
@@ -206,7 +191,7 @@ def v_vas_instrument(ctx):
     want = pl.when(pl.col("_a") < adult).then(pl.lit("PVAS")).otherwise(pl.lit("BVAS"))
     bad = d.filter(pl.col("_a").is_not_null() & pl.col("vasinst").is_not_null()).with_columns(want.alias("_want")) \
         .filter(pl.col("vasinst") != pl.col("_want"))
-    return _out("vas", bad, pl.col("vasinst"), pl.format("{} (age {}; PVAS under {} years)", pl.col("_want"),
+    return violation("vas", bad, pl.col("vasinst"), pl.format("{} (age {}; PVAS under {} years)", pl.col("_want"),
                                                          pl.col("_a"), pl.lit(adult)),
                 pl.format("{} used at age {}; the registration requires {}", pl.col("vasinst"), pl.col("_a"),
                           pl.col("_want")))
@@ -216,23 +201,20 @@ def v_vas_instrument(ctx):
        ("vas", "dm"),
        "At screening an AAV subject under ProtocolParameters vas_adult_age ({ProtocolParameters.vas_adult_age}) must "
        "be scored with PVAS, from that age with BVAS (age from VASAGE, else AGE).",
-       reference=f"{REG} ANCA-associated vasculitis inclusion 4", fields=("VASINST", "VASAGE"))
-def vas_instrument(ctx):
-    return _report(v_vas_instrument(ctx), "VASINST")
+       reference=f"{REG} ANCA-associated vasculitis inclusion 4", fields=("VASINST", "VASAGE"),
+       violation=v_vas_instrument)
+def vas_instrument(ctx: Context) -> Findings:
+    return report(v_vas_instrument(ctx), "VASINST")
 
 
-def _lab_number():
-    return number(pl.col("lborres"))
-
-
-def v_alt_ast(ctx):
-    d = _at_screening(ctx, "lb")
+def v_alt_ast(ctx: Context) -> Violation:
+    d = at_screening(ctx, "lb")
     if d is None:
         return "lb", None
     k = protocol(ctx.model).param("alt_ast_uln_max")
-    d = d.filter(pl.col("lbtestcd").is_in(["ALT", "AST"])).with_columns(_lab_number().alias("_v"))
+    d = d.filter(pl.col("lbtestcd").is_in(["ALT", "AST"])).with_columns(number("lborres").alias("_v"))
     bad = d.filter(pl.col("_v").is_not_null() & pl.col("lbornrhi").is_not_null() & (pl.col("_v") > k * pl.col("lbornrhi")))
-    return _out("lb", bad, pl.col("lborres"), pl.format("<= {} x ULN ({})", pl.lit(k), pl.col("lbornrhi") * k),
+    return violation("lb", bad, pl.col("lborres"), pl.format("<= {} x ULN ({})", pl.lit(k), pl.col("lbornrhi") * k),
                 pl.format("{} {} is above {} x ULN {} at screening (allowed only if due to inflammatory myopathy)",
                           pl.col("lbtestcd"), pl.col("lborres"), pl.lit(k), pl.col("lbornrhi")))
 
@@ -241,20 +223,14 @@ def v_alt_ast(ctx):
        "ALT or AST at screening is above ProtocolParameters alt_ast_uln_max ({ProtocolParameters.alt_ast_uln_max}) x "
        "the result's own ULN (LBORNRHI). The registration's exception for inflammatory myopathy cannot be seen in the "
        "data: confirm by query.",
-       reference=f"{REG} general inclusion 3", fields=("LBORRES", "LBORNRHI"))
-def alt_ast(ctx):
-    return _report(v_alt_ast(ctx), "LBORRES")
+       reference=f"{REG} general inclusion 3", fields=("LBORRES", "LBORNRHI"),
+       violation=v_alt_ast)
+def alt_ast(ctx: Context) -> Findings:
+    return report(v_alt_ast(ctx), "LBORRES")
 
 
-def _screening_dates(ctx):
-    d = _at_screening(ctx, "sv")
-    if d is None:
-        return None
-    return d.filter(pl.col("svstdat").is_not_null()).group_by("subjid").agg(pl.col("svstdat").min().alias("_scr"))
-
-
-def v_live_vaccine(ctx):
-    d, scr = ctx.indexed("cm"), _screening_dates(ctx)
+def v_live_vaccine(ctx: Context) -> Violation:
+    d, scr = ctx.indexed("cm"), screening_dates(ctx)
     if d is None or scr is None:
         return "cm", None
     weeks = protocol(ctx.model).param("live_vaccine_weeks")
@@ -262,7 +238,7 @@ def v_live_vaccine(ctx):
     d = d.filter((pl.col("cmcat") == "VACCINE") & (pl.col("cmlive") == "Y")) \
         .with_columns(pl.col("cmstdat").str.to_date("%Y-%m-%d", strict=False).alias("_st")).join(scr, on="subjid")
     bad = d.filter((pl.col("_st") <= pl.col("_scr")) & (pl.col("_st") >= pl.col("_scr") - timedelta(weeks=weeks)))
-    return _out("cm", bad, pl.col("cmstdat"), pl.format("before {} ({} weeks before screening)",
+    return violation("cm", bad, pl.col("cmstdat"), pl.format("before {} ({} weeks before screening)",
                                                           pl.col("_scr") - timedelta(weeks=weeks), pl.lit(weeks)),
                 pl.format("live vaccine {} on {} within {} weeks before the screening visit {}", pl.col("cmtrt"),
                           pl.col("cmstdat"), pl.lit(weeks), pl.col("_scr")))
@@ -270,35 +246,32 @@ def v_live_vaccine(ctx):
 
 @check("ELIG-LIVE-VACCINE", "Live vaccine within the exclusion window before screening", "deviation", None,
        ("cm", "sv"), "A live vaccine (CMCAT VACCINE, CMLIVE Y) started within ProtocolParameters live_vaccine_weeks "
-       "(4) weeks before the screening visit date.", reference=f"{REG} exclusion 12", fields=("CMSTDAT", "CMLIVE"))
-def live_vaccine(ctx):
-    return _report(v_live_vaccine(ctx), "CMSTDAT")
+       "(4) weeks before the screening visit date.", reference=f"{REG} exclusion 12", fields=("CMSTDAT", "CMLIVE"),
+       violation=v_live_vaccine)
+def live_vaccine(ctx: Context) -> Findings:
+    return report(v_live_vaccine(ctx), "CMSTDAT")
 
 
-def v_pregnancy(ctx):
-    d = _at_screening(ctx, "lb")
+def v_pregnancy(ctx: Context) -> Violation:
+    d = at_screening(ctx, "lb")
     if d is None:
         return "lb", None
     pos = [s.upper() for s in protocol(ctx.model).param_list("hcg_positive_results")]
-    d = d.filter(pl.col("lbtestcd") == "HCG").with_columns(_lab_number().alias("_v"))
+    d = d.filter(pl.col("lbtestcd") == "HCG").with_columns(number("lborres").alias("_v"))
     positive = pl.col("lborres").str.to_uppercase().is_in(pos) | \
         (pl.col("_v").is_not_null() & pl.col("lbornrhi").is_not_null() & (pl.col("_v") > pl.col("lbornrhi")))
     bad = d.filter(positive)
-    return _out("lb", bad, pl.col("lborres"), pl.lit("negative"),
+    return violation("lb", bad, pl.col("lborres"), pl.lit("negative"),
                 pl.format("positive pregnancy test {} at screening", pl.col("lborres")))
 
 
 @check("ELIG-PREGNANCY", "Positive pregnancy test at screening", "deviation", None, ("lb",),
        "The blood pregnancy test (LBTESTCD HCG) at screening is positive: a result text in ProtocolParameters "
        "hcg_positive_results, or a number above the result's ULN.", reference=f"{REG} exclusion 13",
-       fields=("LBORRES",))
-def pregnancy(ctx):
-    return _report(v_pregnancy(ctx), "LBORRES")
-
-
-VIOLATIONS = {"ELIG-AGE": v_age, "ELIG-LVEF": v_lvef, "ELIG-SPO2": v_spo2, "ELIG-SLE-SLEDAI": v_sledai,
-              "ELIG-SSC-MRSS": v_mrss, "ELIG-AAV-VAS": v_vas, "ELIG-AAV-INSTRUMENT": v_vas_instrument,
-              "ELIG-ALT-AST": v_alt_ast, "ELIG-LIVE-VACCINE": v_live_vaccine, "ELIG-PREGNANCY": v_pregnancy}
+       fields=("LBORRES",),
+       violation=v_pregnancy)
+def pregnancy(ctx: Context) -> Findings:
+    return report(v_pregnancy(ctx), "LBORRES")
 
 
 # --- the eligibility form ----------------------------------------------------------------------------------
@@ -308,12 +281,12 @@ VIOLATIONS = {"ELIG-AGE": v_age, "ELIG-LVEF": v_lvef, "ELIG-SPO2": v_spo2, "ELIG
        "A criterion recorded as met (IEORRES Y) is contradicted by a finding of the check that tests it against the "
        "data (EligibilityCriterion checked_by).", reference=f"{REG} eligibility criteria",
        fields=("IETESTCD", "IEORRES"))
-def ie_contradicts(ctx):
-    ie, dm = ctx.indexed("ie"), _cohorts(ctx)
+def ie_contradicts(ctx: Context) -> Findings:
+    ie, dm = ctx.indexed("ie"), subject_cohorts(ctx)
     if ie is None:
         return {}
-    found = [v.select("subjid", "message").with_columns(pl.lit(cid).alias("check_id"))
-             for cid, fn in VIOLATIONS.items() if (v := fn(ctx)[1]) is not None]
+    found = [v.select("subjid", "message").with_columns(pl.lit(c.id).alias("check_id"))
+             for c, fn in violations(ctx.model) if (v := fn(ctx)[1]) is not None]
     if not found:
         return {}
     crit = protocol(ctx.model).criteria().filter(pl.col("check_id").is_not_null())
@@ -323,7 +296,7 @@ def ie_contradicts(ctx):
         v = v.join(cohort, on="subjid", how="left")
         v = v.filter(pl.col("cohort").is_null() | (pl.col("cohort") == pl.col("_cohort")))
     v = v.group_by("subjid", "ietestcd").agg(pl.col("check_id").unique().sort().str.join(", "),
-                                             pl.col("message").first())
+                                             pl.col("message").sort_by("check_id").first())
     bad = ie.filter(pl.col("ieorres") == "Y").join(v, on=["subjid", "ietestcd"]).sort("_idx")
     if bad.is_empty():
         return {}
@@ -362,7 +335,7 @@ def _not_met(ctx):
        "for a criterion whose registration text allows none (EligibilityCriterion waiver_allowed). A screen failure "
        "(disposition DispositionReason screen_failure, never dosed) is not a deviation and is left out.",
        reference=f"{REG} eligibility criteria", fields=("IEORRES", "IEWAIV"))
-def not_met(ctx):
+def not_met(ctx: Context) -> Findings:
     d = _not_met(ctx)
     if d is None:
         return {}
@@ -381,7 +354,7 @@ def not_met(ctx):
        "A criterion recorded as not met (IEORRES N) with an investigator waiver (IEWAIV Y) where the registration "
        "allows one (EligibilityCriterion waiver_allowed): documented, not important.",
        reference=f"{REG} general inclusion 4; cohort adequate-treatment criteria", fields=("IEORRES", "IEWAIV"))
-def not_met_waived(ctx):
+def not_met_waived(ctx: Context) -> Findings:
     d = _not_met(ctx)
     if d is None:
         return {}

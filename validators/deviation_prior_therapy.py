@@ -6,12 +6,17 @@ does not count as a contradiction of the eligibility form."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.params import enum_annotations
-from ecrf.registry import check
-from ecrf.validators.deviation_eligibility import REG, _screening_dates
+from ecrf.registry import Findings, check
+from ecrf.validators.common import REG, screening_dates
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 
 def _rules(model) -> pl.DataFrame:
@@ -37,7 +42,7 @@ def _factors(model) -> pl.DataFrame:
     return pl.DataFrame({"_drug": list(a), "_factor": [float(v["prednisone_factor"]) for v in a.values()]})
 
 
-def _earliest_start() -> pl.Expr:
+def earliest_start() -> pl.Expr:
     """CMSTDAT as its earliest possible day: a year-month counts from the 1st, a year from 1 January."""
     s = pl.col("cmstdat").cast(pl.Utf8)
     padded = pl.when(s.str.len_chars() == 4).then(s + "-01-01").when(s.str.len_chars() == 7).then(s + "-01") \
@@ -47,7 +52,7 @@ def _earliest_start() -> pl.Expr:
 
 def _subjects(ctx) -> pl.DataFrame | None:
     """Subjects of a cohort with a PriorTreatment rule, with screening date, weight and the criterion's IE record."""
-    dm, scr, ie = ctx.indexed("dm"), _screening_dates(ctx), ctx.indexed("ie")
+    dm, scr, ie = ctx.indexed("dm"), screening_dates(ctx), ctx.indexed("ie")
     if dm is None or scr is None or ie is None:
         return None
     rules = _rules(ctx.model)
@@ -65,7 +70,7 @@ def _medications(ctx, subj: pl.DataFrame) -> pl.DataFrame:
     if cm is None:
         return pl.DataFrame(schema={"subjid": pl.Utf8, "_drug": pl.Utf8, "_st": pl.Date, "_mgkg": pl.Float64})
     name = pl.coalesce(pl.col("cmdecod"), pl.col("cmtrt")).cast(pl.Utf8).str.to_uppercase().str.strip_chars()
-    d = cm.select("subjid", name.alias("_drug"), _earliest_start().alias("_st"), "cmdose",
+    d = cm.select("subjid", name.alias("_drug"), earliest_start().alias("_st"), "cmdose",
                   pl.col("cmdosu").cast(pl.Utf8), pl.col("cmdosfrq").cast(pl.Utf8).alias("_frq"))
     d = d.join(subj.select("subjid", "weight"), on="subjid").join(_per_day(ctx.model), on="_frq", how="left")
     per_kg = pl.when(pl.col("cmdosu") == "mg/kg").then(pl.col("cmdose")) \
@@ -83,7 +88,7 @@ def _medications(ctx, subj: pl.DataFrame) -> pl.DataFrame:
        "site to confirm the branch that applies or record a waiver.",
        reference=f"{REG} SLE inclusion 3, systemic sclerosis inclusion 5, ANCA-associated vasculitis inclusion 3",
        fields=("IEORRES", "CMDOSE", "CMDOSFRQ", "CMSTDAT"))
-def prior_therapy(ctx):
+def prior_therapy(ctx: Context) -> Findings:
     subj = _subjects(ctx)
     if subj is None or subj.is_empty():
         return {}

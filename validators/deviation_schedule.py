@@ -5,37 +5,26 @@ ProtocolParameters day0_infusion_number; windows, days and doses come from the s
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.protocol import protocol
-from ecrf.registry import check
+from ecrf.registry import Findings, check
+from ecrf.validators.common import CONV, REG, day0, only
 from ecrf.validators.ld_renal import with_allowed
 
-REG = "NCT07283315"
-CONV = "protocol parameter [CONV]: the registration is silent"
-
-
-def _day0(ctx):
-    """subjid -> date of the first KN5601-K infusion."""
-    ex = ctx.indexed("ex")
-    if ex is None:
-        return None
-    n = protocol(ctx.model).param("day0_infusion_number")
-    return ex.filter((pl.col("exnum") == n) & pl.col("exstdat").is_not_null()) \
-        .group_by("subjid").agg(pl.col("exstdat").min().alias("_d0"))
-
-
-def _only(domain, r):
-    return {} if r is None else {domain: r}
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 
 @check("SCHED-VISIT-WINDOW", "Visit outside its window", "deviation", None, ("sv", "ex"),
        "A visit that occurred on a date outside day 0 + VisitCode target_day, minus window_before / plus "
        "window_after (day 0 = first KN5601-K infusion).", reference=f"VisitCode annotations; {CONV}",
        fields=("SVSTDAT",))
-def visit_window(ctx):
-    sv, d0 = ctx.indexed("sv"), _day0(ctx)
+def visit_window(ctx: Context) -> Findings:
+    sv, d0 = ctx.indexed("sv"), day0(ctx)
     if sv is None or d0 is None:
         return {}
     w = protocol(ctx.model).visit_windows()
@@ -44,7 +33,7 @@ def visit_window(ctx):
     d = sv.filter(pl.col("svstdat").is_not_null()).join(grid, on="visit").join(d0, on="subjid") \
         .with_columns((pl.col("svstdat") - pl.col("_d0")).dt.total_days().alias("_day"))
     bad = d.filter((pl.col("_day") < pl.col("_t") - pl.col("_b")) | (pl.col("_day") > pl.col("_t") + pl.col("_a")))
-    return _only("sv", F.from_frame(bad, "SVSTDAT", pl.col("svstdat"),
+    return only("sv", F.from_frame(bad, "SVSTDAT", pl.col("svstdat"),
                                     pl.format("day {} (-{}/+{}): {} to {}", pl.col("_t"), pl.col("_b"), pl.col("_a"),
                                               pl.col("_d0") + pl.duration(days=pl.col("_t") - pl.col("_b")),
                                               pl.col("_d0") + pl.duration(days=pl.col("_t") + pl.col("_a"))),
@@ -53,7 +42,7 @@ def visit_window(ctx):
 
 
 def _ld(ctx):
-    ld, d0 = ctx.indexed("ld"), _day0(ctx)
+    ld, d0 = ctx.indexed("ld"), day0(ctx)
     if ld is None:
         return None, None
     drugs = protocol(ctx.model).lymphodepletion()
@@ -67,14 +56,14 @@ def _ld(ctx):
        "A fludarabine or cyclophosphamide administration whose date, relative to day 0, is not one of the drug's "
        "planned days (LymphodepletionDrug days).", reference=f"LymphodepletionDrug annotations; {CONV}",
        fields=("LDDAT",))
-def ld_day(ctx):
+def ld_day(ctx: Context) -> Findings:
     ld, d0 = _ld(ctx)
     if ld is None or d0 is None:
         return {}
     d = ld.filter(pl.col("lddat").is_not_null()).join(d0, on="subjid") \
         .with_columns((pl.col("lddat") - pl.col("_d0")).dt.total_days().alias("_day"))
     bad = d.filter(~pl.col("_days").list.contains(pl.col("_day")))
-    return _only("ld", F.from_frame(bad, "LDDAT", pl.col("lddat"),
+    return only("ld", F.from_frame(bad, "LDDAT", pl.col("lddat"),
                                     pl.format("study day {}", pl.col("_days").cast(pl.List(pl.Utf8)).list.join(", ")),
                                     pl.format("{} given on study day {} (day 0 = {})", pl.col("ldtrt"), pl.col("_day"),
                                               pl.col("_d0"))))
@@ -91,7 +80,7 @@ def ld_day(ctx):
        "band's dose is accepted). Without an eGFR on record only the unadjusted dose is accepted.",
        reference=f"LymphodepletionDrug and LymphodepletionRenalAdjustment annotations; fludarabine label; {CONV}",
        fields=("LDDOSE", "LDBSA"))
-def ld_dose(ctx):
+def ld_dose(ctx: Context) -> Findings:
     ld, _ = _ld(ctx)
     if ld is None:
         return {}
@@ -108,7 +97,7 @@ def ld_dose(ctx):
         .filter(~pl.col("_ok"))
     kidney = pl.when(pl.col("_egfr").is_null()).then(pl.lit("no eGFR on record before it")) \
         .otherwise(pl.format("eGFR {} on {}", pl.col("_egfr"), pl.col("_egfr_dat")))
-    return _only("ld", F.from_frame(
+    return only("ld", F.from_frame(
         bad, "LDDOSE", pl.col("lddose"), pl.format("{} +/- {}%", pl.col("_due"), pl.col("_tol")),
         pl.format("{} dose {} mg is outside {}% of {} ({})", pl.col("ldtrt"), pl.col("lddose"), pl.col("_tol"),
                   pl.col("_due"), kidney)))
@@ -118,7 +107,7 @@ def ld_dose(ctx):
        "EXDOSE differs from DoseLevel cells_per_kg (x EXWT when EXDOSU is cells) by more than dose_tolerance_pct; the "
        "level is EXDOSELV, else the subject's DOSELVL.", reference=f"DoseLevel annotations; {CONV}",
        fields=("EXDOSE", "EXDOSU", "EXWT", "EXDOSELV"))
-def ex_dose(ctx):
+def ex_dose(ctx: Context) -> Findings:
     ex, dm = ctx.indexed("ex"), ctx.indexed("dm")
     if ex is None:
         return {}
@@ -134,7 +123,7 @@ def ex_dose(ctx):
         .when(pl.col("exdosu") == "cells/kg").then(pl.col("_cpk"))
     d = d.with_columns(want.alias("_want")).filter(pl.col("_want").is_not_null() & pl.col("exdose").is_not_null())
     bad = d.filter((pl.col("exdose") - pl.col("_want")).abs() > pl.col("_want") * pl.col("_tol") / 100)
-    return _only("ex", F.from_frame(
+    return only("ex", F.from_frame(
         bad, "EXDOSE", pl.col("exdose"),
         pl.format("{} {} ({} +/- {}%)", pl.col("_want").map_elements(lambda x: f"{x:.3g}", pl.Utf8),
                   pl.col("exdosu"), pl.col("_lvl"), pl.col("_tol")),
@@ -146,7 +135,7 @@ def ex_dose(ctx):
        "The first KN5601-K infusion is not preceded by every planned lymphodepletion administration (each "
        "LymphodepletionDrug on as many dates before day 0 as it has planned days).",
        reference=f"{REG} intervention (Flu/Cy lymphodepletion, then KN5601-K)", fields=("EXSTDAT",))
-def ex_without_ld(ctx):
+def ex_without_ld(ctx: Context) -> Findings:
     ex = ctx.indexed("ex")
     if ex is None:
         return {}
@@ -166,7 +155,7 @@ def ex_without_ld(ctx):
     bad = short.group_by("_idx", "exstdat").agg(
         pl.format("{} {}/{}", pl.col("ldtrt"), pl.col("_got"), pl.col("_need")).sort().str.join(", ").alias("_what")) \
         .sort("_idx")
-    return _only("ex", F.from_frame(bad, "EXSTDAT", pl.col("exstdat"), pl.lit("all planned lymphodepletion days before"),
+    return only("ex", F.from_frame(bad, "EXSTDAT", pl.col("exstdat"), pl.lit("all planned lymphodepletion days before"),
                                     pl.format("first infusion without completed lymphodepletion (given/planned: {})",
                                               pl.col("_what"))))
 
@@ -180,7 +169,7 @@ PROCEDURES = {"sv": ("svstdat", "SVSTDAT"), "vs": ("vsdat", "VSDAT"), "lb": ("lb
        ("ic", *PROCEDURES), "A visit, vital signs, lab, echocardiography, lymphodepletion or infusion date before the "
        "first informed consent date (ICDAT); reported once per subject and form, on the earliest record.",
        reference=f"{REG} general inclusion 1; ICH E6(R3)", fields=tuple(f for _, f in PROCEDURES.values()))
-def before_consent(ctx):
+def before_consent(ctx: Context) -> Findings:
     ic = ctx.indexed("ic")
     if ic is None:
         return {}

@@ -7,12 +7,17 @@ in the schema (e.g. AdverseEvent: term and dates), so any study can declare it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
-from ecrf.params import annotations
-from ecrf.registry import check
+from ecrf.model import element_annotation
+from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import collect
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 
 @check("DUP-RECORD", "Same record entered twice under another key", "consistency", "warning", (),
@@ -22,10 +27,10 @@ from ecrf.validators.consistency_dates import collect
        "Each later copy is reported on its key item, naming the first; records that share the key too are "
        "FORM-DUPKEY's.",
        reference="Ordinary data-management practice (duplicate record review); CDISC CDASHIG AE and CM")
-def duplicates(ctx):
+def duplicates(ctx: Context) -> Findings:
     parts = []
     for domain, form in ctx.model.forms.items():
-        spec = annotations(ctx.model.view.get_class(form.name)).get("duplicate_items")
+        spec = element_annotation(ctx.model.view.get_class(form.name), "duplicate_items")
         t = ctx.table(domain)
         if not spec or t is None or t.n_rows == 0:
             continue

@@ -6,18 +6,16 @@ computed once per export.
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 
 from ecrf.clinical.egfr import creatinine_mgdl_expr, egfr_by_expr, equation_ages
+from ecrf.numbers import number
+from ecrf.validators.common import full_date_pattern
 from ecrf.params import class_parameter
-from ecrf import table
 
 KIDNEY = "KidneyFunctionParameters"
-
-
-def number(col: str) -> pl.Expr:
-    """A plain number from a text result; censored (<0.5) or qualitative results give null."""
-    return table.number(pl.col(col).cast(pl.Utf8))
 
 
 def completed_years(on: pl.Expr, birth: pl.Expr) -> pl.Expr:
@@ -63,7 +61,7 @@ def _build(ctx, lb) -> pl.DataFrame:
     if dm is None:
         return recorded.with_columns(pl.lit(None, pl.Float64).alias("_age"), pl.lit(None, pl.Int32).alias("_years"),
                                      pl.lit(None, pl.Boolean).alias("_valid"), pl.lit(None, pl.Float64).alias("_calc"))
-    full_date = m.view.get_type("full_date").pattern  # a partial birth date gives no exact age
+    full_date = full_date_pattern(m)  # a partial birth date gives no exact age
     brth = pl.col("brthdat").cast(pl.Utf8)
     demo = dm.typed.select(
         "subjid", pl.col("sex").cast(pl.Utf8).alias("_sex"), pl.col("age").cast(pl.Float64).alias("_age_rec"),
@@ -76,7 +74,7 @@ def _build(ctx, lb) -> pl.DataFrame:
                     pl.col("_age_rec")).alias("_age"),
         pl.coalesce(completed_years(pl.col("lbdat"), pl.col("_birth")), pl.col("_age_rec").cast(pl.Int32, strict=False))
         .alias("_years"))
-    valid = None
+    valid: Any = None  # a when/then chain over the equations, once the first is added
     for code, (lo, hi) in equation_ages(m).items():
         ok = pl.col("_years") >= lo if hi is None else pl.col("_years").is_between(lo, hi)
         valid = (pl.when(pl.col("_eq") == code) if valid is None else valid.when(pl.col("_eq") == code)).then(ok)

@@ -8,15 +8,20 @@ have neither and are not asked for a complete eligibility form.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.params import enum_annotations
 from ecrf.protocol import protocol
-from ecrf.registry import check
+from ecrf.registry import Findings, Violation, check
 from ecrf.validators.consistency_dates import collect
-from ecrf.validators.deviation_eligibility import REG, VIOLATIONS, _at_screening, _out, _report, _screening_dates
-from ecrf.validators.deviation_prior_therapy import _earliest_start
+from ecrf.validators.common import REG, at_screening, report, screening_dates, violation
+from ecrf.validators.deviation_prior_therapy import earliest_start
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 
 def _first_treatment(ctx) -> pl.DataFrame | None:
@@ -40,7 +45,7 @@ def _first_treatment(ctx) -> pl.DataFrame | None:
        "with the cohort): eligibility is not documented in full. Reported once per subject, listing the missing "
        "codes, on its first eligibility record (dm when it has none).",
        reference=f"{REG} eligibility criteria; ICH E6(R3) 2.8", fields=("IETESTCD", "COHORT"))
-def criteria_missing(ctx):
+def criteria_missing(ctx: Context) -> Findings:
     dm, ie, treated = ctx.indexed("dm"), ctx.indexed("ie"), _first_treatment(ctx)
     if dm is None or treated is None:
         return {}
@@ -76,7 +81,7 @@ def criteria_missing(ctx):
        "the first infusion, EXSTDAT, without lymphodepletion): treatment began before eligibility was confirmed. "
        "Reported once per subject, on the latest eligibility record.",
        reference=f"{REG} eligibility criteria; ICH E6(R3) 2.8", fields=("IEDAT",))
-def confirmed_late(ctx):
+def confirmed_late(ctx: Context) -> Findings:
     ie, first = ctx.indexed("ie"), _first_treatment(ctx)
     if ie is None or first is None:
         return {}
@@ -89,10 +94,10 @@ def confirmed_late(ctx):
                                                   pl.col("_first"))))])
 
 
-def v_echo_abnormal(ctx):
-    d = _at_screening(ctx, "echo")
+def v_echo_abnormal(ctx: Context) -> Violation:
+    d = at_screening(ctx, "echo")
     bad = None if d is None else d.filter(pl.col("echoabn") == "Y")
-    return _out("echo", bad, pl.col("echoabn"), pl.lit("N"),
+    return violation("echo", bad, pl.col("echoabn"), pl.lit("N"),
                 pl.format("screening echocardiography of {} shows a significant structural abnormality (ECHOABN Y)",
                           pl.col("echodat")))
 
@@ -100,12 +105,12 @@ def v_echo_abnormal(ctx):
 @check("ELIG-ECHO-ABNORMAL", "Structural heart abnormality at screening", "deviation", None, ("echo",),
        "Screening echocardiography records a significant structural abnormality (ECHOABN Y): general inclusion 2 "
        "asks for none, whatever the LVEF (ELIG-LVEF checks the LVEF).",
-       reference=f"{REG} general inclusion 2", fields=("ECHOABN",))
-def echo_abnormal(ctx):
-    return _report(v_echo_abnormal(ctx), "ECHOABN")
+       reference=f"{REG} general inclusion 2", fields=("ECHOABN",),
+       violation=v_echo_abnormal)
+def echo_abnormal(ctx: Context) -> Findings:
+    return report(v_echo_abnormal(ctx), "ECHOABN")
 
 
-VIOLATIONS["ELIG-ECHO-ABNORMAL"] = v_echo_abnormal
 
 
 def _background_rules(model) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -125,8 +130,8 @@ def _background_rules(model) -> tuple[pl.DataFrame, pl.DataFrame]:
        "`months` or more before the screening visit. The criterion's intolerance branch is not collected: a finding "
        "asks the site to confirm it or record a waiver.",
        reference=f"{REG} IgA nephropathy inclusion 3", fields=("IEORRES", "CMDECOD", "CMSTDAT"))
-def background_therapy(ctx):
-    dm, ie, cm, scr = ctx.indexed("dm"), ctx.indexed("ie"), ctx.indexed("cm"), _screening_dates(ctx)
+def background_therapy(ctx: Context) -> Findings:
+    dm, ie, cm, scr = ctx.indexed("dm"), ctx.indexed("ie"), ctx.indexed("cm"), screening_dates(ctx)
     if dm is None or ie is None or scr is None:
         return {}
     rules, agents = _background_rules(ctx.model)
@@ -139,7 +144,7 @@ def background_therapy(ctx):
         return {}
     taken = pl.DataFrame(schema={"subjid": pl.Utf8}) if cm is None else \
         cm.select("subjid", pl.coalesce("cmdecod", "cmtrt").cast(pl.Utf8).str.to_uppercase().str.strip_chars()
-                  .alias("_drug"), _earliest_start().alias("_st")) \
+                  .alias("_drug"), earliest_start().alias("_st")) \
         .join(subj.select("subjid", "cohort", "_by"), on="subjid").join(agents, on=["cohort", "_drug"]) \
         .filter(pl.col("_st").is_not_null() & (pl.col("_st") <= pl.col("_by"))).select("subjid").unique()
     bad = subj.join(taken, on="subjid", how="anti").sort("_idx")

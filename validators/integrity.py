@@ -7,12 +7,17 @@ lab panel under a visit that never took place) is reported once, on its first re
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.params import enum_annotations
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import collect
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 ICH = "ICH E6(R3) (source data, ALCOA+); CDISC CDASHIG (SUBJID, VISIT, VISITNUM)"
 
@@ -37,7 +42,7 @@ def _first_of(bad: pl.DataFrame, *by: str) -> pl.DataFrame:
        "found on a form but not in dm is a typing error or a subject whose registration is missing. Reported once "
        "per subject and form, on the first record, with the number of records.",
        reference=ICH, roles=("dm:subject",))
-def subject_not_in_dm(ctx):
+def subject_not_in_dm(ctx: Context) -> Findings:
     dm = _rows(ctx, "dm")
     if dm is None:  # no demographics at all: STRUCT-MISSING-FORM / STRUCT-EMPTY-FORM say so
         return {}
@@ -66,7 +71,7 @@ def _unplanned(ctx) -> list[str]:
        "missing. Subjects absent from demographics are left to REF-SUBJECT. Visits are matched by VISIT, and unscheduled visits (no VisitCode visitnum) by VISITNUM as well. "
        "Reported once per subject, form and visit, on the first record.",
        reference=ICH, fields=("VISIT", "SVOCCUR"), roles=("sv:visit",))
-def visit_not_held(ctx):
+def visit_not_held(ctx: Context) -> Findings:
     sv = _rows(ctx, "sv")
     if sv is None:
         return {}
@@ -82,7 +87,7 @@ def visit_not_held(ctx):
     for domain, t in ctx.tables.items():
         visit = t.form.find_role("visit")
         d = None if domain == "sv" or visit is None or visit not in t.df.columns else _rows(ctx, domain)
-        if d is None:
+        if d is None or visit is None:
             continue
         vnum = pl.col("visitnum").cast(pl.Float64, strict=False) if "visitnum" in d.columns else pl.lit(None)
         if registered is not None:
@@ -107,7 +112,7 @@ def visit_not_held(ctx):
        "consent date: treatment without documented consent. Reported once per subject, on the first treatment "
        "record (ex, else ld).", reference="NCT07283315 general inclusion 1; ICH E6(R3) 2.8",
        fields=("ICDAT", "EXSTDAT", "LDDAT"))
-def treated_without_consent(ctx):
+def treated_without_consent(ctx: Context) -> Findings:
     ic = _rows(ctx, "ic")
     consented = [] if ic is None else ic.filter(pl.col("icdat").is_not_null())["_subj"].unique().to_list()
     parts: list = []

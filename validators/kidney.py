@@ -5,13 +5,18 @@ Equations and tolerances come from schema/clinical.yaml (KidneyFunctionParameter
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.clinical.bsa import mosteller_expr
 from ecrf.params import class_parameter
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.egfr_frame import egfr_frame
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 KIDNEY = "KidneyFunctionParameters"
 
@@ -31,7 +36,7 @@ def _fmt(e: pl.Expr, decimals: int) -> pl.Expr:
        "unit are not compared.",
        reference="Pierce Kidney Int 2021;99:948 (CKiD U25); Schwartz JASN 2009;20:629; Inker NEJM 2021;385:1737",
        fields=("LBORRES",))
-def egfr(ctx):
+def egfr(ctx: Context) -> Findings:
     j = egfr_frame(ctx)
     if j is None:
         return {}
@@ -58,7 +63,7 @@ def egfr(ctx):
        "{BodySurfaceArea.mosteller_divisor}) computed from the subject's vital signs at the LD visit (else "
        "screening).",
        reference="Mosteller NEJM 1987;317:1098", fields=("LDBSA",))
-def bsa(ctx):
+def bsa(ctx: Context) -> Findings:
     ld, vs = ctx.table("ld"), ctx.table("vs")
     if ld is None or vs is None or ld.n_rows == 0:
         return {}

@@ -4,12 +4,17 @@ apply."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.clinical.egfr import equation_ages
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.egfr_frame import egfr_frame
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 
 def _ages(lo: float, hi: float | None) -> str:
@@ -27,7 +32,7 @@ def _ages(lo: float, hi: float | None) -> str:
        reference="Pierce Kidney Int 2021;99:948 (CKiD U25, 1-25 y); Schwartz JASN 2009;20:629; "
                  "Inker NEJM 2021;385:1737 (adults)",
        fields=("LBMETHOD",))
-def egfr_equation(ctx):
+def egfr_equation(ctx: Context) -> Findings:
     j = egfr_frame(ctx)
     if j is None:
         return {}

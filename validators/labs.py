@@ -7,6 +7,8 @@ results and units outside the LabUnit codelist (a COL-CODELIST finding) are skip
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
@@ -14,17 +16,20 @@ from ecrf.clinical.ctcae import grade_range
 from ecrf.clinical.labcatalogue import catalogue, limits_frame, units_frame
 from ecrf.clinical.labresult import CENSORED, NOT_DONE, NUMBER, with_parsed
 from ecrf.params import class_parameter
-from ecrf.registry import check
+from ecrf.registry import Findings, check
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 REF = "Domain reference section 3 (lab catalogue, hard limits [CONV])"
 CTCAE_REF = "NCI CTCAE v5.0; pharmaverse admiral ncictcaev5 grading metadata"
 
 
-def _p(ctx, key: str):
+def lab_parameter(ctx, key: str):
     return class_parameter(ctx.model, "LabChecks", key)
 
 
-def _results(ctx) -> pl.DataFrame | None:
+def lab_results(ctx) -> pl.DataFrame | None:
     """Lab rows that carry a result, parsed, with the unit's factor to SI (null if not allowed) and limits;
     computed once per export and shared by the lab checks."""
     lb = ctx.table("lb")
@@ -48,7 +53,7 @@ def _read_results(ctx, lb) -> pl.DataFrame:
             .join(limits_frame(ctx.model), on="lbtestcd", how="left"))
 
 
-def _out(bad: pl.DataFrame, field: str, value: pl.Expr, expected: pl.Expr, message: pl.Expr) -> dict:
+def _out(bad: pl.DataFrame | pl.LazyFrame, field: str, value: pl.Expr, expected: pl.Expr, message: pl.Expr) -> dict:
     f = F.from_frame(bad, field, value, expected, message)
     return {} if f is None else {"lb": f}
 
@@ -62,9 +67,9 @@ def _fmt(e: pl.Expr) -> pl.Expr:
        "or a numeric result of a quantitative test has no unit. A value in an unknown unit cannot be converted "
        "to SI, so the limit and grade checks skip it.",
        reference=REF, fields=("LBORRESU",))
-def lab_unit(ctx):
-    d = _results(ctx)
-    if d is None or "lborresu" not in ctx.table("lb").df.columns:  # a missing column is a structure finding
+def lab_unit(ctx: Context) -> Findings:
+    d, lb = lab_results(ctx), ctx.table("lb")
+    if d is None or lb is None or "lborresu" not in lb.df.columns:  # a missing column is a structure finding
         return {}
     m = ctx.model
     codes = set(m.forms["lb"].item("lborresu").codes)
@@ -90,18 +95,18 @@ def _outside(d: pl.DataFrame | pl.LazyFrame, lo: str, hi: str, tol: float) -> tu
 
 
 def _limit_findings(ctx, lo: str, hi: str, kind: str, skip_hard: bool) -> dict:
-    d = _results(ctx)
+    d = lab_results(ctx)
     if d is None:
         return {}
-    tol = _p(ctx, "relative_tolerance")
+    tol = lab_parameter(ctx, "relative_tolerance")
     # lazy: the two filters run as one, and only the columns the finding reads are copied
-    d = d.lazy().filter(pl.col("_factor").is_not_null() & pl.col("_r_num").is_not_null())
-    below, above = _outside(d, lo, hi, tol)
+    lf = d.lazy().filter(pl.col("_factor").is_not_null() & pl.col("_r_num").is_not_null())
+    below, above = _outside(lf, lo, hi, tol)
     keep = below | above
     if skip_hard:  # beyond a hard limit is LAB-HARD-LIMIT's finding
-        hb, ha = _outside(d, "_hard_lo", "_hard_hi", tol)
+        hb, ha = _outside(lf, "_hard_lo", "_hard_hi", tol)
         keep = keep & ~hb & ~ha
-    bad = d.filter(keep)
+    bad = lf.filter(keep)
     rng = pl.format("{} to {} {}", _fmt(pl.col(lo)).fill_null(""), _fmt(pl.col(hi)).fill_null(""), pl.col("_si_unit"))
     si = pl.when(pl.col("_factor") != 1).then(
         pl.format(" (= {} {})", _fmt(pl.col("_r_num") * pl.col("_factor")), pl.col("_si_unit"))).otherwise(pl.lit(""))
@@ -115,7 +120,7 @@ def _limit_findings(ctx, lo: str, hi: str, kind: str, skip_hard: bool) -> dict:
        "limits (hard_low, hard_high): impossible in children. A censored result fires only when all the values it "
        "stands for are outside (\"<0.5\" is not below a lower limit of 0).",
        reference=REF, fields=("LBORRES",))
-def lab_hard_limit(ctx):
+def lab_hard_limit(ctx: Context) -> Findings:
     return _limit_findings(ctx, "_hard_lo", "_hard_hi", "hard limits", skip_hard=False)
 
 
@@ -123,7 +128,7 @@ def lab_hard_limit(ctx):
        "A result within the hard limits, converted to SI, lies outside the test's soft (query) band "
        "(soft_low, soft_high; [CONV] assumptions): possible but rare, worth confirming with the site.",
        reference=REF, fields=("LBORRES",))
-def lab_soft(ctx):
+def lab_soft(ctx: Context) -> Findings:
     return _limit_findings(ctx, "_soft_lo", "_soft_hi", "query band", skip_hard=True)
 
 
@@ -132,11 +137,11 @@ def lab_soft(ctx):
        "range LBORNRLO..LBORNRHI (same unit). A value within the tolerance of a limit may be either; a censored "
        "result allows every indicator one of its values would give.",
        reference="CDISC SDTM LB (LBNRIND); result's own reference range", fields=("LBNRIND",))
-def lab_nrind(ctx):
-    d = _results(ctx)
+def lab_nrind(ctx: Context) -> Findings:
+    d = lab_results(ctx)
     if d is None:
         return {}
-    tol = _p(ctx, "relative_tolerance")
+    tol = lab_parameter(ctx, "relative_tolerance")
     lo, hi = pl.col("lbornrlo"), pl.col("lbornrhi")
     vmin, vmax = pl.col("_r_lo"), pl.col("_r_hi")
     can_low = (vmin < lo + lo.abs() * tol).fill_null(False)
@@ -146,8 +151,8 @@ def lab_nrind(ctx):
     ok = (pl.when(ind == "NORMAL").then(can_normal).when(ind == "LOW").then(can_low)
           .when(ind == "HIGH").then(can_high).when(ind == "ABNORMAL").then(can_low | can_high)
           .otherwise(pl.lit(True)))
-    d = d.lazy().filter(ind.is_not_null() & pl.col("_r_num").is_not_null() & (lo.is_not_null() | hi.is_not_null()))
-    bad = d.filter(~ok)  # collected by from_frame, with only the columns the finding reads
+    lf = d.lazy().filter(ind.is_not_null() & pl.col("_r_num").is_not_null() & (lo.is_not_null() | hi.is_not_null()))
+    bad = lf.filter(~ok)  # collected by from_frame, with only the columns the finding reads
     expected = pl.concat_str([pl.when(can_low).then(pl.lit("LOW")), pl.when(can_normal).then(pl.lit("NORMAL")),
                               pl.when(can_high).then(pl.lit("HIGH"))], separator=" or ", ignore_nulls=True)
     message = pl.format("{} {} {} recorded as {} against its reference range {} to {}", pl.col("lbtestcd"),
@@ -164,14 +169,14 @@ def lab_nrind(ctx):
        "a mapped CTCAE term, results in a unit without a factor, and results lacking a limit the grade needs are "
        "skipped.",
        reference=CTCAE_REF, fields=("LBTOXGR",))
-def lab_ctcae(ctx):
-    d = _results(ctx)
+def lab_ctcae(ctx: Context) -> Findings:
+    d = lab_results(ctx)
     if d is None:
         return {}
     m = ctx.model
     f = pl.col("_factor")
-    base_visit = _p(ctx, "baseline_visit")
-    high = str(_p(ctx, "high_indicators")).split()
+    base_visit = lab_parameter(ctx, "baseline_visit")
+    high = str(lab_parameter(ctx, "high_indicators")).split()
     base = (d.filter((pl.col("visit") == base_visit) & (pl.col("_r_status") == NUMBER) & f.is_not_null())
             .select("subjid", "lbtestcd", (pl.col("_r_num") * f).alias("_base"),
                     pl.col("lbnrind").is_in(high).fill_null(False).alias("_base_high"))
@@ -182,7 +187,7 @@ def lab_ctcae(ctx):
          .with_columns(pl.when(pl.col("visit") != base_visit).then(pl.col("_base")).alias("_base"))
          .select("_idx", "lbtestcd", "lborres", "lborresu", "lbtoxgr", "lbornrlo", "lbornrhi", "_r_lo", "_r_hi",
                  "_factor", "_si_unit", "_base", "_base_high").collect())
-    tol = _p(ctx, "ctcae_relative_tolerance")
+    tol = lab_parameter(ctx, "ctcae_relative_tolerance")
     graded = []
     for (code,), part in d.partition_by("lbtestcd", as_dict=True).items():  # each test's rules on its rows only
         r = grade_range(code, pl.col("_r_lo") * f, pl.col("_r_hi") * f, pl.col("lbornrlo") * f,

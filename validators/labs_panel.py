@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.params import enum_annotations
-from ecrf.registry import check
-from ecrf.validators.labs import _p, _results
+from ecrf.registry import Findings, check
+from ecrf.validators.labs import lab_parameter, lab_results
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 
 @check("LAB-PART-TOTAL", "Differential count above its total", "consistency", "error", ("lb",),
@@ -16,12 +21,12 @@ from ecrf.validators.labs import _p, _results
        "censored results are judged on every value they stand for.",
        reference="Haematology: the differential counts are fractions of the total leukocyte count",
        fields=("LBORRES",))
-def part_above_total(ctx):
-    d = _results(ctx)
+def part_above_total(ctx: Context) -> Findings:
+    d = lab_results(ctx)
     if d is None:
         return {}
     parts = {c: a["part_of"] for c, a in enum_annotations(ctx.model, "LabTestCode").items() if a.get("part_of")}
-    tol = _p(ctx, "relative_tolerance")
+    tol = lab_parameter(ctx, "relative_tolerance")
     # lazy to the end: the filters and the join copy only the columns the finding reads
     si = d.lazy().filter(pl.col("_factor").is_not_null() & pl.col("_r_num").is_not_null()).with_columns(
         (pl.col("_r_lo") * pl.col("_factor")).alias("_si_lo"), (pl.col("_r_hi") * pl.col("_factor")).alias("_si_hi"))

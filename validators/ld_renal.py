@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from ecrf.numbers import number
 from ecrf.params import class_parameter
 from ecrf.protocol import protocol
-from ecrf.table import NUMBER_RE
 
 UNBOUNDED = 1e12
 
@@ -21,10 +21,10 @@ def latest_egfr(ctx, ld: pl.DataFrame) -> pl.DataFrame:
     if lb is None:
         return empty
     test = protocol(ctx.model).param("egfr_test")
-    res = pl.col("lborres").cast(pl.Utf8)
-    egfr = lb.filter((pl.col("lbtestcd") == test) & res.str.contains(NUMBER_RE).fill_null(False)
-                     & pl.col("lbdat").is_not_null()) \
-        .select(pl.col("subjid"), pl.col("lbdat").alias("_egfr_dat"), res.cast(pl.Float64, strict=False).alias("_egfr"))
+    egfr = lb.select(pl.col("subjid"), pl.col("lbtestcd"), pl.col("lbdat").alias("_egfr_dat"),
+                     number("lborres").alias("_egfr")) \
+        .filter((pl.col("lbtestcd") == test) & pl.col("_egfr").is_not_null() & pl.col("_egfr_dat").is_not_null()) \
+        .drop("lbtestcd")
     if egfr.is_empty():
         return empty
     return (ld.select("_idx", "subjid", "lddat").join(egfr, on="subjid")

@@ -7,11 +7,17 @@ grades accepted, so a finding means no reading of the record supports the record
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.params import class_parameter, enum_annotations
-from ecrf.registry import check
+from ecrf.registry import Findings, check
+from ecrf.validators.common import type_pattern
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 ASTCT = "Lee BBMT 2019;25:625 (ASTCT consensus)"
 
@@ -66,7 +72,7 @@ def _txt(col: str) -> pl.Expr:
        "{CrsGrading.high_flow_grade}); fever alone is grade {CrsGrading.fever_only_grade}. Grade "
        "{CrsGrading.death_grade} (death) needs a death record.",
        reference=ASTCT, fields=("CRSGR", "CRSFEVER", "CRSHYPO", "CRSVASO", "CRSVSPRS", "CRSOXY", "CRSFLOW"))
-def crs_grade(ctx):
+def crs_grade(ctx: Context) -> Findings:
     t = ctx.table("crs")
     if t is None or t.n_rows == 0:
         return {}
@@ -111,7 +117,7 @@ def crs_grade(ctx):
        "({IcansGrading.motor_weakness_grade}). Grade {IcansGrading.death_grade} (death) needs a death record.",
        reference=ASTCT,
        fields=("ICANSGR", "ICANSTOOL", "ICESCORE", "CAPDSCORE", "ICANSCON", "ICANSSEIZ", "ICANSOED", "ICANSMOT"))
-def icans_grade(ctx):
+def icans_grade(ctx: Context) -> Findings:
     t = ctx.table("icans")
     if t is None or t.n_rows == 0:
         return {}
@@ -154,12 +160,12 @@ def icans_grade(ctx):
        "Partial dates are compared at their common precision (2026-03 and 2026-03-05 cannot be ordered and give "
        "no finding).",
        reference="CDASHIG: collect only the precision known", roles=("ae:start_date", "ae:end_date"))
-def ae_dates(ctx):
+def ae_dates(ctx: Context) -> Findings:
     t = ctx.table("ae")
     if t is None or t.n_rows == 0:
         return {}
     start, end = t.form.role("start_date"), t.form.role("end_date")
-    pattern = t.form.item(start).pattern or ctx.model.view.get_type("partial_date").pattern
+    pattern = t.form.item(start).pattern or type_pattern(ctx.model, "partial_date")
     st, en = pl.col(start), pl.col(end)
     n = pl.min_horizontal(st.str.len_chars(), en.str.len_chars())
     d = t.typed.with_row_index("_idx").filter(st.str.contains(pattern) & en.str.contains(pattern))
@@ -177,7 +183,7 @@ def ae_dates(ctx):
        "An adverse event of grade {AeGrading.death_grade} or with an outcome that implies death (AEOutcome "
        "implies_death) needs a death record (dd), and a death record needs such an adverse event.",
        reference="CTCAE v5.0 (grade 5 = death)", fields=("AETOXGR", "AEOUT", "DTHDAT"))
-def ae_death(ctx):
+def ae_death(ctx: Context) -> Findings:
     ae, dd = ctx.table("ae"), ctx.table("dd")
     if ae is None:
         return {}
@@ -211,7 +217,7 @@ def ae_death(ctx):
        "AETOXGR of a CRS or ICANS adverse event is the highest grade of the event, so it cannot be lower than any "
        "daily grade recorded for it (crs or icans records with the same SUBJID and AESEQ).",
        reference=ASTCT, fields=("AETOXGR",))
-def ae_maxgrade(ctx):
+def ae_maxgrade(ctx: Context) -> Findings:
     ae = ctx.table("ae")
     if ae is None or ae.n_rows == 0:
         return {}

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.params import class_parameter
-from ecrf.registry import check
+from ecrf.validators.common import full_date_pattern
+from ecrf.registry import Findings, check
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 ASTCT = "Lee BBMT 2019;25:625 (ASTCT consensus)"
 
@@ -15,7 +21,7 @@ def _birth_dates(ctx) -> pl.DataFrame | None:
     dm = ctx.table("dm")
     if dm is None:
         return None
-    full_date = ctx.model.view.get_type("full_date").pattern  # a partial birth date gives no exact age
+    full_date = full_date_pattern(ctx.model)  # a partial birth date gives no exact age
     return (dm.typed.filter(pl.col("brthdat").str.contains(full_date))
             .select("subjid", pl.col("brthdat").str.to_date("%Y-%m-%d", strict=False).alias("_birth"))
             .drop_nulls().unique("subjid", keep="first"))
@@ -34,7 +40,7 @@ def _age_on(day: pl.Expr, birth: pl.Expr) -> pl.Expr:
        "it: ICANSTOOL must be CAPD when the subject is under {IcansGrading.ice_min_age} on ICANSDAT (age from the "
        "full birth date) and ICE from that age. Rows without a full birth date or assessment date are not judged.",
        reference=ASTCT, fields=("ICANSTOOL", "ICANSDAT", "BRTHDAT"))
-def icans_tool(ctx):
+def icans_tool(ctx: Context) -> Findings:
     t, births = ctx.table("icans"), _birth_dates(ctx)
     if t is None or t.n_rows == 0 or births is None:
         return {}
@@ -59,7 +65,7 @@ def icans_tool(ctx):
        "temperature (CRSTMAX) at or above it contradicts itself; CRSFEVER Y with a maximum below it is queried, as it "
        "holds only when antipyretics or anti-cytokine therapy masked the fever.",
        reference=ASTCT, fields=("CRSFEVER", "CRSTMAX"))
-def crs_fever(ctx):
+def crs_fever(ctx: Context) -> Findings:
     t = ctx.table("crs")
     if t is None or t.n_rows == 0 or not {"crsfever", "crstmax"} <= set(t.df.columns):
         return {}

@@ -8,15 +8,21 @@ one of its items is readable (missing or bad items are reported by the column ch
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.clinical.scores import (capd_items, ice_items, item_sum_expr, lab_abnormal_expr, mrss_items,
                                   sledai_lab_criteria, sledai_total_expr, vas_items)
 from ecrf.protocol import protocol
-from ecrf.registry import check
-from ecrf.table import number
+from ecrf.numbers import number
+from ecrf.validators.common import full_date_pattern
+from ecrf.registry import Findings, check
 from ecrf.validators.sledai_drug import drug_caused
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 GLADMAN = "Gladman J Rheumatol 2002;29:288 (SLEDAI-2K)"
 ASTCT = "Lee BBMT 2019;25:625 (ASTCT consensus: ICE, CAPD)"
@@ -34,8 +40,8 @@ def _total_findings(d: pl.DataFrame, total: str, computed: pl.Expr, items: str) 
 
 
 def _report(domain, *parts):
-    parts = [p for p in parts if p is not None]
-    return {domain: pl.concat(parts)} if parts else {}
+    found = [p for p in parts if p is not None]
+    return {domain: pl.concat(found)} if found else {}
 
 
 @check("SCORE-SLEDAI-TOTAL", "SLEDAI-2K total differs from its descriptors", "consistency", "error", ("sledai",),
@@ -43,7 +49,7 @@ def _report(domain, *parts):
        "descriptors recorded Y. Every descriptor is required on the form, so a record with a missing or unreadable "
        "descriptor is not recomputed (the column checks report it).",
        reference=GLADMAN, fields=("SLEDAITOT",))
-def sledai_total(ctx):
+def sledai_total(ctx: Context) -> Findings:
     d = ctx.indexed("sledai")
     if d is None:
         return {}
@@ -55,7 +61,7 @@ def sledai_total(ctx):
        "MRSSTOT must equal the sum of the 17 site scores (0-3 each). Every site is required on the form, so a "
        "record with a missing or unreadable site is not recomputed (the column checks report it).",
        reference="Clements J Rheumatol 1995;22:1281 (mRSS, 17 sites)", fields=("MRSSTOT",))
-def mrss_total(ctx):
+def mrss_total(ctx: Context) -> Findings:
     d = ctx.indexed("mrss")
     if d is None:
         return {}
@@ -67,7 +73,7 @@ def mrss_total(ctx):
        "of the 9 system scores of persistent items. Every system score is required on the form, so a record with a "
        "missing or unreadable system score is not recomputed (the column checks report it).",
        reference=VAS_REF, fields=("VASTOT", "VASPERS"))
-def vas_total(ctx):
+def vas_total(ctx: Context) -> Findings:
     d = ctx.indexed("vas")
     if d is None:
         return {}
@@ -82,7 +88,7 @@ def vas_total(ctx):
        "attention 0-1 each). The form fills the items of the tool used only, so a record without all 5 tasks "
        "(another tool, or an assessment that could not be performed) is not recomputed.",
        reference=ASTCT, fields=("ICESCORE",))
-def ice_total(ctx):
+def ice_total(ctx: Context) -> Findings:
     d = ctx.indexed("icans")
     if d is None:
         return {}
@@ -94,7 +100,7 @@ def ice_total(ctx):
        "only, so a record without all 8 items (another tool, or an assessment that could not be performed) is "
        "not recomputed.",
        reference="Traube Crit Care Med 2014;42:656 (CAPD); " + ASTCT, fields=("CAPDSCORE",))
-def capd_total(ctx):
+def capd_total(ctx: Context) -> Findings:
     d = ctx.indexed("icans")
     if d is None:
         return {}
@@ -123,14 +129,14 @@ def _plausible_age(ctx) -> pl.Expr:
        "assessment of an AAV subject is left to ELIG-AAV-INSTRUMENT (an eligibility deviation), so it is never "
        "reported twice.",
        reference="NCT07283315 ANCA-associated vasculitis inclusion 4", fields=("VASINST",))
-def vas_instrument(ctx):
+def vas_instrument(ctx: Context) -> Findings:
     d = ctx.indexed("vas")
     if d is None:
         return {}
     p = protocol(ctx.model)
     adult = p.param("vas_adult_age")
     dm = ctx.indexed("dm")
-    full_date = ctx.model.view.get_type("full_date").pattern
+    full_date = full_date_pattern(ctx.model)
     if dm is not None:
         demo = dm.select("subjid", "cohort", pl.when(pl.col("brthdat").cast(pl.Utf8).str.contains(full_date))
                          .then(pl.col("brthdat").str.to_date("%Y-%m-%d", strict=False)).alias("_birth")) \
@@ -206,7 +212,7 @@ def _evidence(ctx) -> pl.DataFrame | None:
        "administration, nor when the investigator records the low count as drug-caused (SLTHRDRG, SLLEUDRG Y). "
        "A warning: SLEDAI-2K also counts the 10 days before the visit.",
        reference=GLADMAN, fields=("SLPROT", "SLLOWCOM", "SLDNA", "SLTHROMB", "SLLEUK"))
-def sledai_lab(ctx):
+def sledai_lab(ctx: Context) -> Findings:
     d, ev = ctx.indexed("sledai"), _evidence(ctx)
     if d is None or ev is None or ev.is_empty():
         return {}

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import collect
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 
 @check("XF-AE-SERIOUSNESS", "Seriousness and its criteria disagree", "consistency", "error", (),
@@ -15,7 +20,7 @@ from ecrf.validators.consistency_dates import collect
        "non-serious event (AESER N) has none recorded Y. Reported on AESER.",
        reference="ICH E2A II.B (serious adverse event); CDISC CDASHIG / SDTMIG AE seriousness criteria",
        roles=("*:serious",))
-def seriousness(ctx):
+def seriousness(ctx: Context) -> Findings:
     parts = []
     for domain, form in ctx.model.forms.items():
         flag = form.find_role("serious")

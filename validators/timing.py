@@ -15,7 +15,7 @@ from ecrf import findings as F
 from ecrf.params import enum_annotations
 from ecrf.registry import check
 from ecrf.validators.consistency_dates import before, collect, dated
-from ecrf.validators.deviation_schedule import _day0
+from ecrf.validators.common import day0
 
 REF = "Lee BBMT 2019;25:625 (ASTCT consensus); ImmuneEffectorEvent in schema/timing.yaml"
 
@@ -60,7 +60,7 @@ def before_infusion(ctx):
     ev = _events(ctx)
     if ev is None or ctx.table("ex") is None:  # without the infusion form there is no day 0 to compare with
         return {}
-    d0 = _day0(ctx)
+    d0 = day0(ctx)
     if d0 is None:
         d0 = pl.DataFrame(schema={"subjid": pl.Utf8, "_d0": pl.Date})
     d = ev.filter(pl.col("aestdat").is_not_null()).join(d0.with_columns(pl.col("_d0").cast(pl.Utf8)), on="subjid",

@@ -4,13 +4,18 @@ no number to compare; a date in year 9999 is a valid calendar date)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.clinical.labresult import TEXT
 from ecrf.params import class_parameter
-from ecrf.registry import check
-from ecrf.validators.labs import _results
+from ecrf.registry import Findings, check
+from ecrf.validators.labs import lab_results
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 
 @check("LAB-RESULT-NOT-NUMBER", "Result of a quantitative lab test is not a number", "structure", "error", ("lb",),
@@ -19,8 +24,8 @@ from ecrf.validators.labs import _results
        "a line break or control character. No limit, unit or grade check can look at such a result. A censored "
        "result (<0.5) and the not-done codes (LabResultParsing) are numbers here.",
        reference="schema/labs.yaml (LabTestCode qualitative, LabResultParsing)", fields=("LBORRES",))
-def lab_result_not_number(ctx):
-    d = _results(ctx)
+def lab_result_not_number(ctx: Context) -> Findings:
+    d = lab_results(ctx)
     if d is None:
         return {}
     bad = d.filter((pl.col("_r_status") == TEXT) & (pl.col("_qualitative") == False))  # noqa: E712 (null: unknown test)
@@ -33,7 +38,7 @@ def lab_result_not_number(ctx):
        "A full or partial date before DatePlausibility earliest_date or after latest_date (1900-01-01 .. "
        "2099-12-31): placeholders such as 9999-12-31 or 0001-01-01, or a year typed wrong.",
        reference="schema/clinical.yaml (DatePlausibility)")
-def date_implausible(ctx):
+def date_implausible(ctx: Context) -> Findings:
     lo = str(class_parameter(ctx.model, "DatePlausibility", "earliest_date"))
     hi = str(class_parameter(ctx.model, "DatePlausibility", "latest_date"))
     out = {}

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
+from ecrf.model import ModelLacks
 from ecrf.params import class_parameter, enum_annotations
-from ecrf.registry import check
+from ecrf.validators.common import full_date_pattern
+from ecrf.registry import Findings, check
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 BANDS = "VitalSignAgeBand"
 ITEMS = ("temp", "sysbp", "diabp", "pulse", "resp")
@@ -31,14 +38,14 @@ def bands_frame(model) -> pl.DataFrame:
        "otherwise). Values beyond the hard limits are COL-RANGE findings.",
        reference="Fleming Lancet 2011;377:1011; PALS (AHA) hypotension thresholds",
        fields=tuple(i.upper() for i in ITEMS))
-def vs_soft(ctx):
+def vs_soft(ctx: Context) -> Findings:
     vs, dm = ctx.table("vs"), ctx.table("dm")
     if vs is None or dm is None or vs.n_rows == 0:
         return {}
     m = ctx.model
     tol = class_parameter(m, "LabChecks", "relative_tolerance")
     form = m.forms["vs"]
-    full_date = m.view.get_type("full_date").pattern  # a partial birth date gives no exact age
+    full_date = full_date_pattern(m)  # a partial birth date gives no exact age
     demo = dm.typed.select(
         pl.col("subjid").cast(pl.Utf8), pl.col("age").cast(pl.Float64).alias("_age_rec"),
         pl.when(pl.col("brthdat").cast(pl.Utf8).str.contains(full_date))
@@ -59,6 +66,8 @@ def vs_soft(ctx):
     frames = []
     for name in ITEMS:
         item = form.item(name)
+        if item.minimum is None or item.maximum is None:
+            raise ModelLacks(f"the study model gives {name} no hard limits")
         v, lo, hi = pl.col(name).cast(pl.Float64), pl.col(f"{name}_low"), pl.col(f"{name}_high")
         in_hard = (v >= item.minimum - abs(item.minimum) * tol) & (v <= item.maximum + abs(item.maximum) * tol)
         out = (v < lo - lo.abs() * tol) | (v > hi + hi.abs() * tol)

@@ -12,6 +12,7 @@ from functools import lru_cache
 import polars as pl
 
 from ecrf.model import StudyModel, load_model
+from ecrf.numbers import to_number
 from ecrf.params import enum_annotations
 
 ENUM = "LabTestCode"
@@ -44,10 +45,6 @@ def parse_units(text: str | None) -> dict[str, float]:
     return out
 
 
-def _num(x) -> float | None:
-    return None if x is None or x == "" else float(x)
-
-
 @lru_cache(maxsize=4)
 def catalogue(model: StudyModel | None = None) -> dict[str, LabTest]:
     m = model or load_model()
@@ -56,8 +53,8 @@ def catalogue(model: StudyModel | None = None) -> dict[str, LabTest]:
     for code, a in enum_annotations(m, ENUM).items():
         out[code] = LabTest(
             code=code, name=str(a.get("name", code)), loinc=a.get("loinc"), si_unit=a.get("si_unit"),
-            units=parse_units(a.get("units")), hard=(_num(a.get("hard_low")), _num(a.get("hard_high"))),
-            soft=(_num(a.get("soft_low")), _num(a.get("soft_high"))),
+            units=parse_units(a.get("units")), hard=(to_number(a.get("hard_low"), strict=True), to_number(a.get("hard_high"), strict=True)),
+            soft=(to_number(a.get("soft_low"), strict=True), to_number(a.get("soft_high"), strict=True)),
             result_codes=tuple(str(a.get("result_codes", "")).split()),
             ctcae=tuple(a[k] for k in ("ctcae_low", "ctcae_high") if a.get(k)),
             description=e.permissible_values[code].description or "", source=str(a.get("source", "")))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from ecrf.model import StudyModel, load_model
+from ecrf.numbers import NUMBER_PATTERN
 from ecrf.params import class_parameter
 
 NUMBER = "NUMBER"      # an exact number
@@ -20,7 +21,7 @@ NOT_DONE = "NOT_DONE"  # a code saying the test was not done
 TEXT = "TEXT"          # anything else: qualitative or unreadable
 EMPTY = "EMPTY"
 
-_RESULT_RE = r"^\s*(<=|>=|<|>)?\s*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)\s*$"
+_RESULT_RE = rf"^\s*(<=|>=|<|>)?\s*({NUMBER_PATTERN})\s*$"
 _SIGNS = {"≤": "<=", "≥": ">=", "=<": "<=", "=>": ">="}
 
 
@@ -56,6 +57,22 @@ def with_parsed(df: pl.DataFrame, col: str = "lborres", prefix: str = "_res", mo
         pl.when(n.is_null()).then(None).when(c.is_in(["<", "<="])).then(-inf).otherwise(n).alias(f"{prefix}_lo"),
         pl.when(n.is_null()).then(None).when(c.is_in([">", ">="])).then(inf).otherwise(n).alias(f"{prefix}_hi"),
     ).drop(text, f"{prefix}_groups")
+
+
+def _groups(col: str | pl.Expr) -> pl.Expr:
+    c = pl.col(col) if isinstance(col, str) else col
+    return c.cast(pl.Utf8).str.strip_chars().str.replace_many(_SIGNS).str.extract_groups(_RESULT_RE)
+
+
+def comparator(col: str | pl.Expr) -> pl.Expr:
+    """The comparator of a censored result ("<", "<=", ">", ">="; the signs read as with_parsed reads them), else
+    null: the expression twin of with_parsed's _cmp for a check that needs no other column."""
+    return _groups(col).struct.field("1")
+
+
+def result_number(col: str | pl.Expr) -> pl.Expr:
+    """The number of a plain or censored result ("<20" -> 20.0), else null: with_parsed's _num as an expression."""
+    return _groups(col).struct.field("2").cast(pl.Float64, strict=False)
 
 
 def parse(text: str | None, model: StudyModel | None = None) -> dict:

@@ -7,14 +7,12 @@ example follows a change of instrument definition without edits here.
 from __future__ import annotations
 
 import random
-import re
 
 from ecrf.clinical.scores import (ABSENT, PRESENT, capd_items, ice_items, lab_abnormal, mrss_items,
                                   sledai_lab_criteria, sledai_weights, vas_items)
 from ecrf.model import StudyModel
-from ecrf.table import NUMBER_RE
+from ecrf.numbers import is_number, to_number
 
-_NUMBER = re.compile(NUMBER_RE)
 
 
 def caps(model: StudyModel, domain: str, items: list[str]) -> dict[str, int]:
@@ -68,17 +66,13 @@ def sledai_lab_items(model: StudyModel, results: list[tuple]) -> dict[str, str]:
     for c in sledai_lab_criteria(model):
         out.setdefault(c.item, ABSENT)
         for source, test, text, unit, lo, hi in results:
-            if (source, test) != (c.source, c.test) or not _NUMBER.match(text or ""):
+            if (source, test) != (c.source, c.test) or not is_number(text):
                 continue
             if c.rule in ("above", "below") and unit != c.unit:
                 continue
-            if lab_abnormal(c.rule, float(text), c.threshold, _num(lo), _num(hi)):
+            if lab_abnormal(c.rule, float(text), c.threshold, to_number(lo), to_number(hi)):
                 out[c.item] = PRESENT
     return out
-
-
-def _num(text) -> float | None:
-    return float(text) if text and _NUMBER.match(str(text)) else None
 
 
 def sledai_descriptors(model: StudyModel, target: int, fixed: dict[str, str], rng: random.Random,

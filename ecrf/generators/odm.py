@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ecrf.model import MULTI_SEPARATOR, NUMERIC_KINDS, Form, Item, StudyModel, _num
+from ecrf.model import MULTI_SEPARATOR, NUMERIC_KINDS, Form, Item, StudyModel
+from ecrf.numbers import format_number
 from ecrf.odm import (NS, ODM_VERSION, SUBJECT_EVENT, UNSCHEDULED, codelist_oid, event_oid, form_oid,
                       group_oid, is_repeating, is_visit_form, item_oid, mdv_oid, study_oid, studyid, unit_oid,
                       visit_codes)
@@ -153,8 +154,8 @@ def item_def(form: Form, item: Item):
             word = "at least" if cmp == "GE" else "at most"
             unit = f" {item.unit}" if item.unit else ""
             checks.append(E("RangeCheck", {"Comparator": cmp, "SoftHard": "Hard"},
-                            E("CheckValue", text=_num(bound)),
-                            translated("ErrorMessage", f"{item.title} must be {word} {_num(bound)}{unit}")))
+                            E("CheckValue", text=format_number(bound)),
+                            translated("ErrorMessage", f"{item.title} must be {word} {format_number(bound)}{unit}")))
     return E("ItemDef", attrs,
              translated("Description", item.description) if item.description else None,
              translated("Question", item.description or item.title),

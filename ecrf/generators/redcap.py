@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ecrf.model import Form, Item, StudyModel
+from ecrf.numbers import format_number
 
 HEADER = ("Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
           "Choices, Calculations, OR Slider Labels", "Field Note", "Text Validation Type OR Show Slider Number",
@@ -112,10 +113,6 @@ def choices(model: StudyModel, codelist: str) -> tuple[list[tuple[str, str]], bo
     return out, positional
 
 
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else repr(float(x))
-
-
 def _row(model: StudyModel, fld: Field) -> list[str]:
     i, f = fld.item, fld.form
     ftype, choice, note, valid, lo, hi = "text", "", "", "", "", ""
@@ -137,8 +134,8 @@ def _row(model: StudyModel, fld: Field) -> list[str]:
         annot.append(f"PARTIAL-DATE: {PARTIAL_DATE_NOTE}")
     elif i.kind in ("integer", "decimal"):
         valid = "integer" if i.kind == "integer" else "number"
-        lo = "" if i.minimum is None else _num(i.minimum)
-        hi = "" if i.maximum is None else _num(i.maximum)
+        lo = "" if i.minimum is None else format_number(i.minimum)
+        hi = "" if i.maximum is None else format_number(i.maximum)
         note = i.unit or ""
     elif i.pattern and fld.name != RECORD_ID:
         annot.append(f"PATTERN={i.pattern}")

@@ -10,8 +10,10 @@ import time
 
 import click
 
-SEVERITY_STYLE = {"error": {"fg": "red", "bold": True}, "important": {"fg": "red", "bold": True},
-                  "warning": {"fg": "yellow"}, "non-important": {"fg": "yellow"}}
+from ecrf.findings import ERRORS, SEVERITIES
+
+# Errors (and important deviations) in bold red, warnings (and non-important deviations) in yellow.
+SEVERITY_STYLE = {s: {"fg": "red", "bold": True} if s in ERRORS else {"fg": "yellow"} for s in SEVERITIES}
 STATUS_STYLE = {"new": {"fg": "cyan", "bold": True}, "reopened": {"fg": "magenta", "bold": True},
                 "accepted": {"fg": "green"}, "resolved": {"fg": "green"}}
 

@@ -7,7 +7,8 @@ import json
 
 from ecrf.audit import LEDGER_COLUMNS, STATUSES
 from ecrf.findings import COLUMNS
-from ecrf.registry import CATEGORIES, SEVERITIES
+from ecrf.findings import SEVERITIES
+from ecrf.registry import CATEGORIES
 from ecrf.reports.machine import JSON_SCHEMA_ID
 
 SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}

@@ -8,13 +8,14 @@ import textwrap
 
 import polars as pl
 
+from ecrf import findings as F
 from ecrf.audit import Run
 from ecrf.reports.console import paint
 from ecrf.reports.tabular import GAP, INLINE_MIN, grid
 from ecrf.writer import terminal
 
 GROUPS = {"check": "check_id", "subject": "subject", "form": "form"}
-ERRORS = ("error", "important")  # deviations count as their importance
+ERRORS = tuple(sorted(F.ERRORS))  # deviations count as their importance (ecrf.findings)
 CAPS = {"value": 24, "expected": 28, "field": 14, "dvcat": 18, "visit": 10, "site": 8}
 KEEP = ("severity", "check", "subject", "row", "field")  # never cut while other columns can give room
 
