@@ -61,10 +61,10 @@ def from_frame(bad: pl.DataFrame | pl.LazyFrame | None, field: str | pl.Expr, va
     if bad is None or (isinstance(bad, pl.DataFrame) and bad.is_empty()):
         return None
     f = field if isinstance(field, pl.Expr) else pl.lit(field)
-    cols = bad.select(pl.col("_idx"), f.alias("f"), value.cast(pl.Utf8).alias("v"),
-                      expected.cast(pl.Utf8).alias("e"), message.cast(pl.Utf8).alias("m"))
-    if isinstance(cols, pl.LazyFrame):
-        cols = cols.collect()
+    # Always through the lazy engine: it reads only these columns, and the eager select over a filtered frame
+    # with a literal string column can panic in polars 2.1 ("binview: i < self.len()").
+    cols = bad.lazy().select(pl.col("_idx"), f.alias("f"), value.cast(pl.Utf8).alias("v"),
+                             expected.cast(pl.Utf8).alias("e"), message.cast(pl.Utf8).alias("m")).collect()
     if cols.is_empty():
         return None
     return raw(_idx=cols["_idx"].to_list(), field=cols["f"].to_list(), value=cols["v"].to_list(),

@@ -9,14 +9,19 @@ series of three or more on that first value; with two measurements only, the lat
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from collections.abc import Callable
 
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.params import class_parameter
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import collect
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 REF = "GrowthPlausibility in schema/timing.yaml; Tanner and Davies J Pediatr 1985;107:317 (height velocity)"
 
@@ -86,7 +91,7 @@ def _report(ctx, item: str, title: str, unit: str, off: Implausible,
        "body surface area and so the lymphodepletion doses. The odd measurement is reported: a single wrong value "
        "once, not again on the good one after it.",
        reference=REF, fields=("HEIGHT", "VSDAT"))
-def height_delta(ctx):
+def height_delta(ctx: Context) -> Findings:
     loss, gain, per_year = (_p(ctx, k) for k in ("height_loss_max_cm", "height_gain_max_cm",
                                                  "height_velocity_max_cm_per_year"))
 
@@ -109,7 +114,7 @@ def height_delta(ctx):
        "glucocorticoid weight gain. Weight feeds the KN5601-K dose. The odd measurement is reported: a single wrong "
        "value once, not again on the good one after it.",
        reference=REF, fields=("WEIGHT", "VSDAT"))
-def weight_delta(ctx):
+def weight_delta(ctx: Context) -> Findings:
     base, per_month = _p(ctx, "weight_change_max_pct"), _p(ctx, "weight_change_pct_per_month")
 
     def off(v0, d0, v1, d1):

@@ -5,12 +5,17 @@ marked not done. The not-done status is LBSTAT (LabStatus); the not-done codes s
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.params import class_parameter
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import collect
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 REF = "CDISC CDASHIG LB (LBSTAT, LBREASND, LBORRES)"
 
@@ -35,7 +40,7 @@ def _lab(ctx) -> tuple[pl.DataFrame, pl.Expr] | None:
        "LabResultParsing not_done_codes): either the test was done and the status is wrong, or the result belongs "
        "elsewhere.",
        reference=REF, fields=("LBSTAT", "LBORRES"))
-def not_done_with_result(ctx):
+def not_done_with_result(ctx: Context) -> Findings:
     got = _lab(ctx)
     if got is None:
         return {}
@@ -53,7 +58,7 @@ def not_done_with_result(ctx):
        "the test was not done and should say so (LBSTAT NOT DONE, with the reason in LBREASND). A not-done code "
        "typed in the result (LabResultParsing not_done_codes, e.g. ND) counts as the status.",
        reference=REF, fields=("LBSTAT", "LBORRES"))
-def result_missing(ctx):
+def result_missing(ctx: Context) -> Findings:
     got = _lab(ctx)
     if got is None:
         return {}

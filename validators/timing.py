@@ -7,15 +7,20 @@ Adverse event dates may be partial: they are compared only where the order is ce
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass
 
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.params import enum_annotations
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import before, collect, dated
 from ecrf.validators.common import day0
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 REF = "Lee BBMT 2019;25:625 (ASTCT consensus); ImmuneEffectorEvent in schema/timing.yaml"
 
@@ -56,7 +61,7 @@ def _grading(ctx, g: Graded) -> pl.DataFrame | None:
        "subject has no infusion at all: these syndromes follow the cells. Partial start dates are judged only where "
        "the order is certain.",
        reference=REF, fields=("AECAT", "AESTDAT", "EXSTDAT"))
-def before_infusion(ctx):
+def before_infusion(ctx: Context) -> Findings:
     ev = _events(ctx)
     if ev is None or ctx.table("ex") is None:  # without the infusion form there is no day 0 to compare with
         return {}
@@ -83,7 +88,7 @@ def before_infusion(ctx):
        "Reported once per event, on its earliest grading record outside, with the number of such records. Events "
        "ending before they start are left to SAFE-AE-DATES; grading without an event to SAFE-GRADING-NO-AE.",
        reference=REF, fields=("AESEQ", "AESTDAT", "AEENDAT"))
-def grading_outside(ctx):
+def grading_outside(ctx: Context) -> Findings:
     ev = _events(ctx)
     if ev is None:
         return {}
@@ -104,7 +109,8 @@ def grading_outside(ctx):
             continue
         first = out.sort("_day", "_idx").group_by("subjid", "_seq", maintain_order=True) \
             .agg(pl.all().first(), pl.len().alias("_n")).sort("_idx")
-        title = ctx.table(g.form).form.item(g.date).title
+        graded = ctx.table(g.form)
+        title = g.date.upper() if graded is None else graded.form.item(g.date).title
         span = pl.format("{} to {}", pl.col("aestdat").fill_null("?"), pl.col("aeendat").fill_null("ongoing"))
         parts.append((g.form, F.from_frame(
             first, title, pl.col("_day"), pl.format("within AESTDAT..AEENDAT: {}", span),
@@ -119,7 +125,7 @@ def grading_outside(ctx):
        "form (ImmuneEffectorEvent grading_form) with the same SUBJID and AESEQ: the grade (AETOXGR) cannot be "
        "verified against ASTCT 2019. Skipped when the export has no such grading form.",
        reference=REF, fields=("AESEQ", "AECAT"))
-def without_grading(ctx):
+def without_grading(ctx: Context) -> Findings:
     ev = _events(ctx)
     if ev is None:
         return {}

@@ -7,13 +7,18 @@ the others, StudyCompletion for the disposition codes meaning completion (schema
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ecrf import findings as F
 from ecrf.params import class_parameter
 from ecrf.protocol import protocol
-from ecrf.registry import check
+from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import collect
+
+if TYPE_CHECKING:
+    from ecrf.engine import Context
 
 CDASH = "CDISC CDASHIG SV (SVOCCUR, SVSTDAT)"
 
@@ -22,7 +27,7 @@ CDASH = "CDISC CDASHIG SV (SVOCCUR, SVSTDAT)"
        "A visit recorded as having taken place (SVOCCUR Y) has no visit date (SVSTDAT): nothing of it can be placed "
        "in time (windows, consent, end of study). A date that is there but unreadable is a COL-DATE finding.",
        reference=CDASH, fields=("SVOCCUR", "SVSTDAT"))
-def occurred_without_date(ctx):
+def occurred_without_date(ctx: Context) -> Findings:
     t = ctx.table("sv")
     if t is None or t.n_rows == 0:
         return {}
@@ -48,7 +53,7 @@ def _windows(ctx) -> pl.DataFrame:
        "likely belongs to another visit. Reported once per subject, visit and specimen date, on its first record.",
        reference="VisitCode and SpecimenTiming in schema/ [CONV]; CDISC CDASHIG LB (LBDAT)",
        fields=("LBDAT", "VISITNUM", "SVSTDAT"))
-def specimen_far_from_visit(ctx):
+def specimen_far_from_visit(ctx: Context) -> Findings:
     lb, sv = ctx.indexed("lb"), ctx.indexed("sv")
     if lb is None or sv is None:
         return {}
@@ -80,7 +85,7 @@ def specimen_far_from_visit(ctx):
        "either the completion date or the visit is wrong. Reported once per subject, on the disposition record.",
        reference="CDISC CDASHIG DS (DSDECOD, DSSTDAT); StudyCompletion in schema/timing.yaml",
        fields=("DSDECOD", "DSSTDAT", "SVSTDAT"))
-def completed_before_visits(ctx):
+def completed_before_visits(ctx: Context) -> Findings:
     ds, sv = ctx.indexed("ds"), ctx.indexed("sv")
     if ds is None or sv is None:
         return {}
