@@ -23,6 +23,10 @@ class ModelLacks(KeyError):
         return str(self.args[0]) if self.args else "the model lacks what the check needs"
 
 
+class SchemaProblem(ValueError):
+    """The schema declares something no export can carry (e.g. a multi-select whose codes hold a comma)."""
+
+
 class Forms(dict[str, "Form"]):
     """The model's forms by domain; a missing one raises ModelLacks (a KeyError), never a bare KeyError."""
 
@@ -32,6 +36,9 @@ class Forms(dict[str, "Form"]):
 
 # Python-side kinds of an item, from the LinkML range; the checks derive from these.
 NUMERIC_KINDS = {"integer", "decimal"}
+# How a multi-select item's codes share one cell of an export (CSV, Excel, SAS, ODM ItemData Value).
+MULTI_SEPARATOR = ","
+
 DATE_KINDS = {"full_date", "partial_date"}
 _TYPE_KINDS = {
     "integer": "integer",
@@ -60,11 +67,15 @@ class Item:
     codelist: str | None = None
     equals: str | None = None
     unit: str | None = None
+    # A multi-select (LinkML `multivalued: true`): one cell holding its codes separated by MULTI_SEPARATOR.
+    multivalued: bool = False
 
     def expected(self) -> str:
         """What a valid value looks like, in words a data manager can paste into a query."""
         if self.equals is not None:
             return self.equals
+        if self.kind == "enum" and self.multivalued:
+            return "one or more of " + ", ".join(self.codes) + f" separated by '{MULTI_SEPARATOR}'"
         if self.kind == "enum":
             return "one of " + ", ".join(self.codes)
         if self.kind in NUMERIC_KINDS:
@@ -81,6 +92,14 @@ class Item:
         if self.pattern:
             return f"text matching {self.pattern}"
         return "text"
+
+
+def multi_select_pattern(codes: tuple[str, ...]) -> str:
+    """The regular expression a multi-select cell matches: one or more codes, separated by commas."""
+    import re
+
+    one = "(?:" + "|".join(re.escape(c) for c in codes) + ")"
+    return f"^{one}(?:\\s*{MULTI_SEPARATOR}\\s*{one})*$"
 
 
 def _num(x: float) -> str:
@@ -183,7 +202,13 @@ def _load(path: str) -> StudyModel:
         schema, forms = cached
         return StudyModel(SchemaView(schema), Forms(forms), path)
     view = SchemaView(path, merge_imports=True)
-    model = StudyModel(view, _forms(view), path)
+    try:
+        forms = _forms(view)
+    except SchemaProblem as err:  # the study's schema asks for what ecrf cannot carry: the user's to fix
+        from ecrf.errors import InputError
+
+        raise InputError(Path(path), str(err)) from None
+    model = StudyModel(view, forms, path)
     model_cache.store(Path(path), _sources(Path(path)), (view.schema, dict(model.forms)))
     return model
 
@@ -267,7 +292,20 @@ def _item(view: SchemaView, slot: Any) -> Item:
         codelist=codelist,
         equals=slot.equals_string,
         unit=unit,
+        multivalued=_multivalued(slot, kind, codes),
     )
+
+
+def _multivalued(slot: Any, kind: str, codes: tuple[str, ...]) -> bool:
+    """A multi-select: a multivalued slot with a codelist whose codes can share a cell."""
+    if not slot.multivalued:
+        return False
+    if kind != "enum" or any(MULTI_SEPARATOR in c or c != c.strip() for c in codes):
+        raise SchemaProblem(
+            f"slot {slot.name}: a multivalued item must have a codelist whose codes hold no "
+            f"{MULTI_SEPARATOR!r} and no surrounding blanks (one cell carries them all)"
+        )
+    return True
 
 
 def _f(v: Any) -> float | None:

@@ -101,15 +101,16 @@ def baseline() -> dict[str, list[dict]]:
     return out
 
 
-def run(tmp_path, data):
+def run(tmp_path, data, model=None):
+    model = model or MODEL
     for domain, rows in data.items():
-        form = MODEL.forms[domain]
+        form = model.forms[domain]
         cols = list(dict.fromkeys([*form.required_items, *(k for r in rows for k in r)]))
         with open(tmp_path / f"{domain}.csv", "w", newline="", encoding="utf-8") as fh:
             w = csv.DictWriter(fh, fieldnames=cols)
             w.writeheader()
             w.writerows(rows)
-    return validate(MODEL, read_csv_folder(tmp_path, MODEL)).findings
+    return validate(model, read_csv_folder(tmp_path, model)).findings
 
 
 def rows_of(data, domain, sid, **match):

@@ -466,6 +466,7 @@ SCHEMAS = {
             'crsvsprs': _column([pa.Check(in_codelist(('N', 'Y')), name="COL-CODELIST")], False),
             'crsoxy': _column([pa.Check(in_codelist(('NONE', 'LOW_FLOW_CANNULA', 'BLOW_BY', 'HIGH_FLOW_CANNULA', 'FACEMASK', 'NON_REBREATHER', 'VENTURI', 'CPAP', 'BIPAP', 'MECHANICAL_VENTILATION')), name="COL-CODELIST")], False),
             'crsflow': _column([pa.Check(is_number, name="COL-TYPE"), pa.Check(in_range(0.0, 80.0), name="COL-RANGE")], False),
+            'crstrt': _column([pa.Check(matches('^(?:TOCILIZUMAB|SILTUXIMAB|ANAKINRA|CORTICOSTEROID|VASOPRESSOR|OXYGEN|IV_FLUIDS|ANTIPYRETIC|OTHER)(?:\\s*,\\s*(?:TOCILIZUMAB|SILTUXIMAB|ANAKINRA|CORTICOSTEROID|VASOPRESSOR|OXYGEN|IV_FLUIDS|ANTIPYRETIC|OTHER))*$'), name="COL-CODELIST")], False),
         },
         name='CrsAssessment',
         unique=['subjid', 'aeseq', 'crsdat'],

@@ -47,7 +47,11 @@ def add_safety(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) -> No
     hypo = {"crshypo": "N"} if crs.has("crshypo") else {}
     for k, grade in enumerate(grades):
         oxygen = grade == 2
-        crs.add(**s.keys, **hypo, aeseq=aeseq, crsdat=(crs_start + timedelta(days=k)).isoformat(), crsgr=str(grade),
+        # Treatment that day (a multi-select, codes in codelist order): antipyretics, and for grade 2 oxygen and
+        # tocilizumab. Derived, not drawn, so the random stream of the rest of the export is unchanged.
+        treated = {"crstrt": "TOCILIZUMAB,OXYGEN,ANTIPYRETIC" if oxygen else "ANTIPYRETIC"} \
+            if crs.has("crstrt") else {}
+        crs.add(**s.keys, **hypo, **treated, aeseq=aeseq, crsdat=(crs_start + timedelta(days=k)).isoformat(), crsgr=str(grade),
                 crsfever="Y", crstmax=f"{rng.uniform(38.1, 39.8):.1f}", crsvaso="0", crsvsprs="N",
                 crsoxy="LOW_FLOW_CANNULA" if oxygen else "NONE", crsflow=f"{rng.uniform(1, 3):.1f}" if oxygen else "")
     # Grade 1 ICANS after the CRS: mild encephalopathy only, scored with ICE or (younger children) CAPD.
