@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import pickle
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from linkml_runtime.utils.schemaview import SchemaView
+from ecrf.model_view import LiteView, snapshot
+
+if TYPE_CHECKING:
+    from linkml_runtime.utils.schemaview import SchemaView
 
 SCHEMA_FILE = "kn5601k.yaml"
 # The study schema used when none is passed (`--schema` on the command line sets the same thing per run).
@@ -69,6 +73,8 @@ class Item:
     unit: str | None = None
     # A multi-select (LinkML `multivalued: true`): one cell holding its codes separated by MULTI_SEPARATOR.
     multivalued: bool = False
+    # The date item of the same form this item is relative to (annotation date_item, e.g. VASAGE -> VASDAT).
+    date_item: str | None = None
 
     def expected(self) -> str:
         """What a valid value looks like, in words a data manager can paste into a query."""
@@ -147,7 +153,8 @@ class Form:
 
 @dataclass(eq=False)  # hashable by identity, so derived artifacts can be cached per model
 class StudyModel:
-    view: SchemaView
+    # SchemaView's API; lookups by name are served without LinkML (ecrf/model_view.py), the rest by SchemaView
+    view: LiteView
     forms: Forms  # by domain, in schema order
     path: str = ""
 
@@ -162,6 +169,8 @@ class StudyModel:
     def files_view(self) -> SchemaView:
         """The schema as its separate files (schema_map by file), for generators that name the file an element
         lives in; loaded on demand, off the validation path."""
+        from linkml_runtime.utils.schemaview import SchemaView
+
         view = SchemaView(self.path)
         view.imports_closure()  # fills schema_map with every imported file
         return view
@@ -199,8 +208,10 @@ def _load(path: str) -> StudyModel:
 
     cached = model_cache.load(Path(path))
     if cached is not None:
-        schema, forms = cached
-        return StudyModel(SchemaView(schema), Forms(forms), path)
+        schema, forms, snap = cached
+        return StudyModel(LiteView(snap, lambda: _view_of(schema)), Forms(forms), path)
+    from linkml_runtime.utils.schemaview import SchemaView
+
     view = SchemaView(path, merge_imports=True)
     try:
         forms = _forms(view)
@@ -208,9 +219,17 @@ def _load(path: str) -> StudyModel:
         from ecrf.errors import InputError
 
         raise InputError(Path(path), str(err)) from None
-    model = StudyModel(view, forms, path)
-    model_cache.store(Path(path), _sources(Path(path)), (view.schema, dict(model.forms)))
-    return model
+    snap = snapshot(view)
+    # the merged schema is kept pickled apart, so loading an entry does not import LinkML until it is needed
+    schema = pickle.dumps(view.schema, protocol=pickle.HIGHEST_PROTOCOL)
+    model_cache.store(Path(path), _sources(Path(path)), (schema, dict(forms), snap))
+    return StudyModel(LiteView(snap, lambda: view), forms, path)
+
+
+def _view_of(schema: bytes) -> SchemaView:
+    from linkml_runtime.utils.schemaview import SchemaView
+
+    return SchemaView(pickle.loads(schema))
 
 
 def _sources(root: Path) -> list[Path]:
@@ -242,13 +261,13 @@ def _forms(view: SchemaView) -> Forms:
         # Keys (from the mixins) first, then the form's own items in schema order.
         slots = [s for s in slots if s.name in mixin_slots] + [s for s in slots if s.name not in mixin_slots]
         items = tuple(_item(view, s) for s in slots)
-        keys = ()
+        keys: tuple[str, ...] = ()
         for uk in (cls.unique_keys or {}).values():
-            keys = tuple(uk.unique_key_slots)
-        domain = ann["domain"].value
+            keys = tuple(str(k) for k in uk.unique_key_slots)
+        domain = str(ann["domain"].value)
         required_form = str(ann["required_form"].value).lower() == "true" if "required_form" in ann else False
         forms[domain] = Form(
-            cname, domain, (cls.description or "").strip(), items, keys, required_form, {i.name: i for i in items}
+            str(cname), domain, (cls.description or "").strip(), items, keys, required_form, {i.name: i for i in items}
         )
     return forms
 
@@ -261,11 +280,12 @@ def _schema_order() -> Any:
 
 def _item(view: SchemaView, slot: Any) -> Item:
     rng = slot.range or "string"
-    kind, codes, pattern = "string", (), slot.pattern
+    kind, pattern = "string", _s(slot.pattern)
+    codes: tuple[str, ...] = ()
     codelist = None
     if rng in view.all_enums():
-        kind, codelist = "enum", rng
-        codes = tuple(view.get_enum(rng).permissible_values)
+        kind, codelist = "enum", str(rng)
+        codes = tuple(str(c) for c in view.get_enum(rng).permissible_values)
     else:
         t = rng
         while t is not None:
@@ -275,22 +295,24 @@ def _item(view: SchemaView, slot: Any) -> Item:
             tdef = view.get_type(t)
             if tdef is None:
                 break
-            pattern = pattern or tdef.pattern
+            pattern = pattern or _s(tdef.pattern)
             t = tdef.typeof
-    unit = slot.unit.ucum_code if slot.unit is not None else None
+    unit = _s(slot.unit.ucum_code) if slot.unit is not None else None
+    # plain str throughout (LinkML hands out str subclasses), so a cached model unpickles without LinkML
     return Item(
-        name=slot.name,
-        title=slot.title or slot.name.upper(),
+        name=str(slot.name),
+        title=str(slot.title or slot.name.upper()),
         description=(slot.description or "").strip(),
         kind=kind,
         required=bool(slot.required),
         role=_annotation(slot, "role"),
+        date_item=_annotation(slot, "date_item"),
         pattern=pattern,
         minimum=_f(slot.minimum_value),
         maximum=_f(slot.maximum_value),
         codes=codes,
         codelist=codelist,
-        equals=slot.equals_string,
+        equals=_s(slot.equals_string),
         unit=unit,
         multivalued=_multivalued(slot, kind, codes),
     )
@@ -306,6 +328,10 @@ def _multivalued(slot: Any, kind: str, codes: tuple[str, ...]) -> bool:
             f"{MULTI_SEPARATOR!r} and no surrounding blanks (one cell carries them all)"
         )
     return True
+
+
+def _s(v: Any) -> str | None:
+    return None if v is None else str(v)
 
 
 def _f(v: Any) -> float | None:

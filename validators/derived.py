@@ -12,7 +12,6 @@ from __future__ import annotations
 import polars as pl
 
 from ecrf import findings as F
-from ecrf.model import _annotation
 from ecrf.params import enum_annotations
 from ecrf.registry import check
 from ecrf.validators.consistency_dates import before, collect, dated, first_consent
@@ -105,7 +104,7 @@ def _linked(ctx, role: str) -> list[tuple[str, str, str]]:
         for item in form.items:
             if item.role != role:
                 continue
-            when = _annotation(ctx.model.view.induced_slot(item.name, form.name), "date_item")
+            when = item.date_item
             if when is not None and form.has(when):
                 out.append((domain, item.name, when))
     return out
