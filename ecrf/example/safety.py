@@ -27,7 +27,7 @@ def add_safety(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) -> No
         start = s.visits["LD"] + timedelta(days=1)
         add_ae(aeterm="Nausea", aedecod="Nausea", aecat="OTHER", aestdat=start.isoformat(),
                aeendat=(start + timedelta(days=1)).isoformat(), aetoxgr="1", aeser="N", aerel="POSSIBLY_RELATED")
-    if s.index % 3 != 0:
+    if s.index % 3 == 1:  # two subjects in three develop CRS, so a small export has several episodes
         return
     # CRS a few days after the infusion, graded daily; grade 2 when low-flow oxygen was needed.
     crs_start = s.d0 + timedelta(days=rng.randint(1, 3))

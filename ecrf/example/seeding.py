@@ -85,8 +85,31 @@ def seed_errors(tables: dict[str, pl.DataFrame], seed: int) -> tuple[dict[str, p
     """A copy of `tables` with the SEEDS applied on randomly chosen records, and the manifest.
 
     An export of a handful of subjects may lack a suitable record for some seed (no boy to recode, say);
-    that seed is skipped, so the manifest always lists exactly what was seeded.
+    that seed is skipped, so the manifest always lists exactly what was seeded. A clinical seed that found no
+    subject (and whose check no other seed carries) is moved to the front and the seeding redone, a few rounds
+    at most, so the few subjects able to carry it are not taken first by seeds that many subjects could carry.
     """
+    every = all_clinical()
+    promoted: list[Clinical] = []  # every seed that found no subject in some round, first skipped first
+    best = None
+    for _ in range(_ROUNDS):
+        skipped: list[Clinical] = []
+        clinical = tuple(promoted) + tuple(c for c in every if c not in promoted)
+        out, manifest = _seed_all(tables, seed, clinical, skipped)
+        seeded = {m["check_id"] for m in manifest}
+        missing = [c for c in skipped if c.check_id not in seeded]  # a check another seed carries is fine
+        if best is None or len(missing) < best[0]:
+            best = (len(missing), out, manifest)
+        if not missing:
+            break
+        promoted += [c for c in missing if c not in promoted]
+    return best[1], best[2]
+
+
+_ROUNDS = 8
+
+
+def _seed_all(tables: dict[str, pl.DataFrame], seed: int, clinical: tuple, skipped: list):
     model = load_model()
     rng = random.Random(seed)
     out = dict(tables)
@@ -95,7 +118,7 @@ def seed_errors(tables: dict[str, pl.DataFrame], seed: int) -> tuple[dict[str, p
     manifest = []
     for s in SEEDS:
         out = _apply(s, out, model, used, hosted, manifest, rng)
-    out = _seed_clinical(all_clinical(), out, model, hosted, manifest, rng)
+    out = _seed_clinical(clinical, out, model, hosted, manifest, rng, skipped)
     used |= set(hosted)
     for s in LATE_SEEDS:  # after the clinical seeds, on subjects none of them hosts, so nothing else moves
         out = _apply(s, out, model, used, hosted, manifest, rng)
@@ -105,13 +128,15 @@ def seed_errors(tables: dict[str, pl.DataFrame], seed: int) -> tuple[dict[str, p
     return _seed_clinical(seeds_coding.CLINICAL, out, model, hosted, manifest, rng), manifest
 
 
-def _seed_clinical(seeds, out: dict, model, hosted: dict, manifest: list, rng) -> dict:
+def _seed_clinical(seeds, out: dict, model, hosted: dict, manifest: list, rng, skipped: list | None = None) -> dict:
     """Apply clinical seeds, each on a subject whose other seeds it cannot disturb; returns the tables."""
     ex = _Export(out, model)
     visits = frozenset(enum_annotations(model, "VisitCode"))
     for c in seeds:
         subject = _choose(c, [x for x in c.candidates(ex) if x is not None], hosted, rng, visits)
         if subject is None:  # no subject can carry this error without disturbing another: leave it out
+            if skipped is not None:
+                skipped.append(c)
             continue
         entries = c.apply(ex, subject, rng)
         for who in {subject} | {e[4] for e in entries if len(e) > 4}:  # no later seed on a stray subject either
@@ -530,14 +555,15 @@ CLINICAL = (
              _score_below("mrss", "MRSSTOT", "mrss_min", 3,
                           lambda ex, row, value, rng: mrss_sites(ex.model, value, rng), "ELIG-SSC-MRSS"),
              "screening mRSS (sites and total) 3 points below the systemic sclerosis inclusion minimum"),
-    Clinical("ELIG-AAV-VAS", _f("vas:SCR"), _f(IE_ANSWERS), lambda ex: _cohort(ex, "AAV"),
-             _score_below("vas", "VASTOT", "vas_min", 2, _vas_items, "ELIG-AAV-VAS"),
-             "screening PVAS (system scores and total) 2 points below the vasculitis inclusion minimum"),
+    # Before ELIG-AAV-VAS: only a child scored with PVAS can carry it, while an adult on BVAS can carry that one.
     Clinical("ELIG-AAV-INSTRUMENT", _f("vas:SCR"), _f(IE_ANSWERS, "dm"),
              lambda ex: ex.subjects("vas", _at_scr(ex) & (pl.col("VASINST") == "PVAS")),
              _screening_value("vas", "VASINST", lambda ex, row: "BVAS", "ELIG-AAV-INSTRUMENT",
                               lambda ex: pl.col("VASINST") == "PVAS"),
              "adult BVAS used to score a child at screening"),
+    Clinical("ELIG-AAV-VAS", _f("vas:SCR"), _f(IE_ANSWERS), lambda ex: _cohort(ex, "AAV"),
+             _score_below("vas", "VASTOT", "vas_min", 2, _vas_items, "ELIG-AAV-VAS"),
+             "screening PVAS (system scores and total) 2 points below the vasculitis inclusion minimum"),
     Clinical("ELIG-ALT-AST", _f("lb:ALT"), _f(IE_ANSWERS), _lab_at_scr("ALT"), _alt_high,
              "screening ALT just above 3 x ULN"),
     Clinical("ELIG-PREGNANCY", _f("lb:HCG"), _f(IE_ANSWERS), _lab_at_scr("HCG"), _pregnant,
@@ -554,8 +580,9 @@ CLINICAL = (
 def all_clinical() -> tuple[Clinical, ...]:
     """The clinical seeds of every area, most constrained first (each area's module lists its own)."""
     from ecrf.example import (seeds_clinical, seeds_consistency, seeds_integrity, seeds_labs, seeds_pairs, seeds_panel,
-                              seeds_protocol, seeds_safety, seeds_scores)
+                              seeds_protocol, seeds_safety, seeds_scores, seeds_timing)
 
     return (CLINICAL + seeds_safety.CLINICAL + seeds_pairs.CLINICAL + seeds_protocol.CLINICAL + seeds_consistency.CLINICAL
             + seeds_scores.CLINICAL + seeds_labs.CLINICAL + seeds_panel.CLINICAL + seeds_safety.LATE
-            + seeds_integrity.CLINICAL + seeds_clinical.CLINICAL + seeds_integrity.CLINICAL_RECORD)
+            + seeds_integrity.CLINICAL + seeds_clinical.CLINICAL + seeds_integrity.CLINICAL_RECORD
+            + seeds_timing.CLINICAL)

@@ -206,7 +206,7 @@ def _background_candidates(ex) -> list[str]:
 
 
 CLINICAL_RECORD = (
-    # Assent first: fewer subjects can carry it (a minor in the assent band who assented).
+    # Assent first: its candidates (minors of the assent band) are fewer than those of IC-GIVER (every minor).
     Clinical("IC-ASSENT", _f("ic"), _f("dm"),
              lambda ex: [s for s in ex.subjects("dm", _band_rows(ex, True)) if s in ex.subjects("ic", pl.col("ASNT") == "Y")],
              _no_assent, "assent not obtained from a minor of the age that requires it"),

@@ -41,6 +41,8 @@ HEIGHT_VISITS = ("SCR", "LD")
 # The example sites' eGFR equation for an adult (CKiD U25 would still apply up to 25 years); children get the
 # protocol's. Each eGFR record names its equation (LBMETHOD).
 ADULT_EQUATION = "CKD_EPI_2021"
+# Later visits where the child is measured again, taller by the growth since screening.
+GROWTH_VISITS = ("M3", "M6", "M12")
 SEROLOGY = ("HBSAG", "HBCAB", "HCVAB", "HIVAB", "SYPHILIS")
 
 
@@ -83,14 +85,35 @@ def _vitals(vs, s: Subject, rng: random.Random, keys: dict, when: str, spo2_min:
     young = s.age < 12
     # Height and weight as used for the lymphodepletion BSA at screening and LD; weight drifts afterwards.
     dosing = keys["visit"] in HEIGHT_VISITS
+    height = s.height if dosing else _grown(s, keys["visit"]) if keys["visit"] in GROWTH_VISITS else None
     vs.add(**keys, vsdat=when, temp=f"{rng.uniform(36.2, 37.4):.1f}",
            sysbp=_within(rng, *((92, 112) if young else (100, 124)), band, "sysbp"),
            diabp=_within(rng, *((55, 72) if young else (60, 80)), band, "diabp"),
            pulse=_within(rng, *((80, 115) if young else (62, 95)), band, "pulse"),
            resp=_within(rng, *((18, 26) if young else (14, 20)), band, "resp"),
            oxysat=str(rng.randint(min(spo2_min + 4, 100), 100)),
-           height=f"{s.height:.1f}" if dosing else "",
+           height="" if height is None else f"{height:.1f}",
            weight=f"{s.weight * (1 if dosing else rng.uniform(0.98, 1.02)):.1f}")
+
+
+def _grown(s: Subject, visit: str) -> float:
+    """Height at a later visit: the screening height plus a typical growth velocity for the age and sex over the
+    time since screening (illustrative, well inside the plausible rates of schema GrowthPlausibility)."""
+    years = (s.visits[visit] - s.visits["SCR"]).days / 365.25
+    return s.height + _velocity(s.age, s.sex) * years
+
+
+def _velocity(age: int, sex: str) -> float:
+    """Rough median height velocity in cm/year (growth-chart shape, not a reference): fast in early childhood,
+    slower before puberty, a pubertal spurt, then little."""
+    spurt = (11, 13) if sex == "F" else (12, 14)
+    if age < 5:
+        return 7.0
+    if age < spurt[0]:
+        return 5.5
+    if age <= spurt[1]:
+        return 8.0
+    return 2.0
 
 
 def _labs(lb, s: Subject, rng: random.Random, keys: dict, when: str, baseline: dict, model) -> tuple[str, str]:
