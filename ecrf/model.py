@@ -123,6 +123,10 @@ class Form:
     keys: tuple[str, ...]
     required_form: bool = False
     by_name: dict[str, Item] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    # The form's file must be in every delivery (schema annotation export_required; implied by required_form),
+    # or once any of these forms has records (annotation export_required_after: "ld ex").
+    export_required: bool = False
+    export_required_after: tuple[str, ...] = ()
 
     def item(self, name: str) -> Item:
         try:
@@ -265,11 +269,24 @@ def _forms(view: SchemaView) -> Forms:
         for uk in (cls.unique_keys or {}).values():
             keys = tuple(str(k) for k in uk.unique_key_slots)
         domain = str(ann["domain"].value)
-        required_form = str(ann["required_form"].value).lower() == "true" if "required_form" in ann else False
+        required_form = _flag(ann, "required_form")
+        after = tuple(str(ann["export_required_after"].value).split()) if "export_required_after" in ann else ()
         forms[domain] = Form(
-            str(cname), domain, (cls.description or "").strip(), items, keys, required_form, {i.name: i for i in items}
+            str(cname),
+            domain,
+            (cls.description or "").strip(),
+            items,
+            keys,
+            required_form,
+            {i.name: i for i in items},
+            export_required=required_form or _flag(ann, "export_required"),
+            export_required_after=after,
         )
     return forms
+
+
+def _flag(ann: Any, name: str) -> bool:
+    return name in ann and str(ann[name].value).lower() == "true"
 
 
 def _schema_order() -> Any:

@@ -25,6 +25,18 @@ FULL_DATE_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 PARTIAL_DATE_RE = r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$"
 
 
+def number(c: pl.Expr) -> pl.Expr:
+    """The finite number a text column holds, else null: text that is no number, and numbers no 64-bit float
+    holds (1e309 would read as infinity and pass every range check)."""
+    v = pl.when(c.str.contains(NUMBER_RE)).then(c).otherwise(None).cast(pl.Float64, strict=False)
+    return pl.when(v.is_finite()).then(v)
+
+
+def integer(c: pl.Expr) -> pl.Expr:
+    """The integer a text column holds, else null (also beyond 64 bits)."""
+    return pl.when(c.str.contains(INTEGER_RE)).then(c).otherwise(None).cast(pl.Int64, strict=False)
+
+
 _TYPED = {"integer": pl.Int64, "decimal": pl.Float64, "full_date": pl.Date}
 
 
@@ -60,9 +72,9 @@ def typed_column(item: Item, present: bool = True) -> pl.Expr:
         return pl.lit(None, _TYPED.get(item.kind, pl.Utf8)).alias(item.name)
     c = pl.col(item.name)
     if item.kind == "integer":
-        return pl.when(c.str.contains(INTEGER_RE)).then(c).otherwise(None).cast(pl.Int64, strict=False).alias(item.name)
+        return integer(c).alias(item.name)
     if item.kind == "decimal":
-        return pl.when(c.str.contains(NUMBER_RE)).then(c).otherwise(None).cast(pl.Float64, strict=False).alias(item.name)
+        return number(c).alias(item.name)
     if item.kind == "full_date":
         return c.str.to_date("%Y-%m-%d", strict=False).alias(item.name)
     return c

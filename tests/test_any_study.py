@@ -24,8 +24,8 @@ def without_echo(tmp_path_factory) -> Path:
         shutil.copy(f, d / f.name)
     enrol = d / "forms_enrolment.yaml"
     text = enrol.read_text(encoding="utf-8")
-    assert "    annotations: {domain: echo}\n" in text
-    enrol.write_text(text.replace("    annotations: {domain: echo}\n", ""), encoding="utf-8")
+    assert "    annotations: {domain: echo, export_required: true}\n" in text
+    enrol.write_text(text.replace("    annotations: {domain: echo, export_required: true}\n", ""), encoding="utf-8")
     root = d / "kn5601k.yaml"
     lines = [
         ln for ln in root.read_text(encoding="utf-8").splitlines(keepends=True) if not ln.startswith("      echo:")

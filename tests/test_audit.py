@@ -6,7 +6,7 @@ import hashlib
 import json
 
 import polars as pl
-from helpers import minimal_subject, write_export
+from helpers import clean_export, minimal_subject, write_export
 
 
 def test_json_report_opens_with_the_audit_header(cli, tmp_path):
@@ -42,7 +42,7 @@ def test_csv_report_audit_lines_are_skipped_by_csv_readers(cli, tmp_path):
 
 
 def test_reports_go_inside_the_export_only_when_asked(cli, tmp_path):
-    export = write_export(tmp_path / "e", minimal_subject())
+    export = clean_export(tmp_path / "e")
     res = cli("validate", export, "--format", "json", "-o", export / "report.json")
     assert res.exit_code == 2 and "--output-inside-export" in res.output
     assert not (export / "report.json").exists()

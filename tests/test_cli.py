@@ -7,7 +7,7 @@ import io
 import json
 
 import pytest
-from helpers import minimal_subject, write_export
+from helpers import clean_export, minimal_subject, write_export
 
 
 @pytest.fixture
@@ -41,8 +41,7 @@ def test_fail_on_threshold(cli, export_with_one_error, fail_on, code):
 
 
 def test_warning_only_export_passes_at_error_threshold(cli, tmp_path):
-    forms = minimal_subject()
-    export = write_export(tmp_path / "e", forms)
+    export = clean_export(tmp_path / "e")
     (export / "notes.csv").write_text("A\n1\n")
     assert cli("validate", export).exit_code == 0
     assert cli("validate", export, "--fail-on", "warning").exit_code == 1

@@ -100,6 +100,7 @@ def test_seeded_errors_are_found_exactly_once(tmp_path, source):
 NOT_SEEDED = {
     "STRUCT-EMPTY-FORM": "would empty a required form",
     "STRUCT-MISSING-FORM": "would drop a required form",
+    "STRUCT-ABSENT-FORM": "would drop a form",
     "STRUCT-MISSING-COLUMN": "would drop a column from a form",
     "STRUCT-UNKNOWN-COLUMN": "would add a column the eCRF does not have",
     "STRUCT-UNKNOWN-FORM": "would add a file that is not a form",

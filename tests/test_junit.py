@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import minimal_subject, write_export
+from helpers import clean_export, minimal_subject, write_export
 from lxml import etree
 
 XSD = etree.XMLSchema(etree.parse(str(Path(__file__).with_name("junit.xsd"))))
@@ -48,7 +48,7 @@ def test_suites_cases_and_failures(cli, export, tmp_path):
 
 
 def test_findings_below_the_threshold_do_not_fail(cli, tmp_path):
-    export = write_export(tmp_path / "e", minimal_subject())
+    export = clean_export(tmp_path / "e")
     (export / "notes.csv").write_text("A\n1\n")  # a warning only
     res, doc = _junit(cli, export, tmp_path)
     assert res.exit_code == 0 and doc.getroot().get("failures") == "0"

@@ -9,14 +9,16 @@ import sys
 import time
 
 import pytest
-from helpers import minimal_subject, write_export
+from helpers import clean_export, set_cells
 
 
-def _export(tmp_path, name, sex="F", age="10"):
-    forms = minimal_subject()
-    forms["dm"][0]["SEX"] = sex
-    forms["dm"][0]["AGE"] = age
-    return write_export(tmp_path / name, forms)
+def _export(tmp_path, name, sex=None, age=None):
+    """A clean one-subject export (every form), with the subject's SEX or AGE changed when given."""
+    folder = clean_export(tmp_path / name)
+    changes = {k: v for k, v in (("SEX", sex), ("AGE", age)) if v is not None}
+    if changes:
+        set_cells(folder, "dm", 2, **changes)
+    return folder
 
 
 def _run(cli, export, ledger, *extra):

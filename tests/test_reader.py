@@ -6,7 +6,9 @@ import hashlib
 
 import polars as pl
 import pytest
-from helpers import minimal_subject, run_checks, write_export, write_form
+from helpers import PRESENCE, minimal_subject, run_checks, write_export, write_form
+
+from ecrf.model import load_model
 
 
 @pytest.fixture
@@ -20,9 +22,18 @@ def _digest(folder):
 
 def test_minimal_clean_export_has_no_findings(export, cli):
     assert run_checks(export).is_empty()
+
+
+def test_forms_left_out_of_an_export_are_findings(export, cli):
+    """The minimal export holds the required forms only: each form every delivery carries is an error, every
+    other form a warning; a clean complete export has neither."""
+    f = run_checks(export, presence=True)
+    missing = sorted(f.filter(f["check_id"] == "STRUCT-MISSING-FORM")["source_file"])
+    assert missing == ["cm.csv", "dx.csv", "echo.csv", "lb.csv", "vs.csv"]
+    absent = set(f.filter(f["check_id"] == "STRUCT-ABSENT-FORM")["source_file"])
+    assert absent == {f"{d}.csv" for d in load_model().forms} - set(missing) - {"dm.csv", "ic.csv", "ie.csv", "sv.csv"}
     res = cli("validate", export)
-    assert res.exit_code == 0, res.output
-    assert "rows read 4, rows checked 4; 0 findings" in res.output
+    assert res.exit_code == 1 and "rows read 4, rows checked 4; 16 findings (5 errors, 11 warnings)" in res.output
 
 
 def test_input_is_never_modified(export, cli):
@@ -42,9 +53,8 @@ def test_empty_file_is_an_input_error(export, cli):
 
 def test_header_only_optional_form_is_zero_rows_without_finding(export, cli):
     write_form(export, "ae", [])
-    assert run_checks(export).is_empty()
+    assert run_checks(export, presence=True).filter(pl.col("source_file") == "ae.csv").is_empty()
     res = cli("validate", export)
-    assert res.exit_code == 0
     assert any(line.split()[:4] == ["ae", "ae.csv", "0", "0"] for line in res.output.splitlines())
 
 
@@ -131,7 +141,8 @@ def test_every_row_read_is_checked_and_reported(export, cli, tmp_path):
     doc = json.loads((tmp_path / "r.json").read_text())
     dm = [r for r in doc["forms"] if r["form"] == "dm"][0]
     assert dm["rows_read"] == dm["rows_checked"] == 300
-    assert [(f["check_id"], f["source_row"]) for f in doc["findings"]] == [("COL-CODELIST", 152)]
+    found = [(f["check_id"], f["source_row"]) for f in doc["findings"] if f["check_id"] not in PRESENCE]
+    assert found == [("COL-CODELIST", 152)]
     assert res.exit_code == 1
 
 

@@ -14,7 +14,8 @@ from ecrf import findings as F
 from ecrf.params import ParameterError
 from ecrf.protocol import protocol
 from ecrf.registry import check
-from ecrf.validators.deviation_eligibility import NUM_RE, _screening_dates, v_pregnancy
+from ecrf.table import number
+from ecrf.validators.deviation_eligibility import _screening_dates, v_pregnancy
 from ecrf.validators.deviation_schedule import CONV, REG, _day0, _only
 
 
@@ -118,7 +119,7 @@ def _result_is(texts_key: str, negative: bool, ctx) -> pl.Expr:
     result also a censored one below a limit not above the ULN."""
     texts = [t.upper() for t in protocol(ctx.model).param_list(texts_key)]
     res = pl.col("lborres").cast(pl.Utf8)
-    num = pl.when(res.str.contains(NUM_RE)).then(res).otherwise(None).cast(pl.Float64, strict=False)
+    num = number(res)
     has = num.is_not_null() & pl.col("lbornrhi").is_not_null()
     by_number = (num <= pl.col("lbornrhi")) if negative else (num > pl.col("lbornrhi"))
     result = res.str.to_uppercase().is_in(texts) | (has & by_number)

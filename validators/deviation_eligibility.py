@@ -16,10 +16,10 @@ from ecrf import findings as F
 from ecrf.params import ParameterError, enum_annotations
 from ecrf.protocol import protocol
 from ecrf.registry import check
+from ecrf.table import number
 
 REG = "NCT07283315"
 _OPS = {">=": operator.ge, ">": operator.gt}
-NUM_RE = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 
 
 def _at_screening(ctx, domain):
@@ -222,8 +222,7 @@ def vas_instrument(ctx):
 
 
 def _lab_number():
-    return pl.when(pl.col("lborres").str.contains(NUM_RE)).then(pl.col("lborres")).otherwise(None) \
-        .cast(pl.Float64, strict=False)
+    return number(pl.col("lborres"))
 
 
 def v_alt_ast(ctx):

@@ -10,15 +10,14 @@ import polars as pl
 
 from ecrf.clinical.egfr import creatinine_mgdl_expr, egfr_by_expr, equation_ages
 from ecrf.params import class_parameter
-from ecrf.table import NUMBER_RE
+from ecrf import table
 
 KIDNEY = "KidneyFunctionParameters"
 
 
 def number(col: str) -> pl.Expr:
     """A plain number from a text result; censored (<0.5) or qualitative results give null."""
-    c = pl.col(col).cast(pl.Utf8)
-    return pl.when(c.str.contains(NUMBER_RE)).then(c).otherwise(None).cast(pl.Float64, strict=False)
+    return table.number(pl.col(col).cast(pl.Utf8))
 
 
 def completed_years(on: pl.Expr, birth: pl.Expr) -> pl.Expr:

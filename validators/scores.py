@@ -15,7 +15,7 @@ from ecrf.clinical.scores import (capd_items, ice_items, item_sum_expr, lab_abno
                                   sledai_lab_criteria, sledai_total_expr, vas_items)
 from ecrf.protocol import protocol
 from ecrf.registry import check
-from ecrf.table import NUMBER_RE
+from ecrf.table import number
 from ecrf.validators.sledai_drug import drug_caused
 
 GLADMAN = "Gladman J Rheumatol 2002;29:288 (SLEDAI-2K)"
@@ -174,8 +174,7 @@ def _evidence(ctx) -> pl.DataFrame | None:
     if lb is not None:
         c = pl.col("lborres").cast(pl.Utf8)  # a missing optional column arrives untyped
         parts.append(lb.select("subjid", "visitnum", pl.lit("lb").alias("source"), pl.col("lbtestcd").alias("test"),
-                               pl.when(c.str.contains(NUMBER_RE)).then(c).otherwise(None)
-                               .cast(pl.Float64, strict=False).alias("value"),
+                               number(c).alias("value"),
                                pl.col("lborresu").cast(pl.Utf8).alias("unit"),
                                pl.col("lbornrlo").cast(pl.Float64).alias("lo"),
                                pl.col("lbornrhi").cast(pl.Float64).alias("hi")))

@@ -21,16 +21,46 @@ def unknown_form(ctx):
                         source_file=list(files))}
 
 
-@check("STRUCT-MISSING-FORM", "Required form missing from the export", "structure", "error", (),
-       "A form every subject has (schema annotation required_form) has no file in the export.")
+@check("STRUCT-MISSING-FORM", "Form missing from the export", "structure", "error", (),
+       "A form whose file every delivery carries has none: a form every subject has (schema annotation "
+       "required_form or export_required), or a log form once the forms named by its export_required_after "
+       "annotation have records (the adverse events once a subject is dosed).")
 def missing_form(ctx):
-    missing = [f for f in ctx.model.forms.values() if f.required_form and f.domain not in ctx.tables]
+    missing = []
+    for f in ctx.model.forms.values():
+        if f.domain in ctx.tables:
+            continue
+        if f.export_required:
+            missing.append((f, "every subject has records in it"))
+            continue
+        why = [d for d in f.export_required_after if (t := ctx.tables.get(d)) is not None and t.n_rows]
+        if why:
+            names = ", ".join(f"{d}.csv" for d in why)
+            missing.append((f, f"required once {names} {'has' if len(why) == 1 else 'have'} records"))
     if not missing:
         return {}
     return {None: F.raw(_idx=[None] * len(missing), field=None, value=None,
-                        expected=[f"{f.domain}.csv" for f in missing],
-                        message=[f"no file for the {f.name} form ({f.domain}.csv)" for f in missing],
-                        source_file=[f"{f.domain}.csv" for f in missing])}
+                        expected=[f"{f.domain}.csv" for f, _ in missing],
+                        message=[f"no file for the {f.name} form ({f.domain}.csv): {why}; the delivery has lost "
+                                 "the form" for f, why in missing],
+                        source_file=[f"{f.domain}.csv" for f, _ in missing])}
+
+
+@check("STRUCT-ABSENT-FORM", "Form not in the export", "structure", "warning", (),
+       "A form of the schema has no file in the export and no annotation makes it required: a log form with no "
+       "records may legitimately be left out, but its absence is never silent (export it with its header only "
+       "to show it is empty).")
+def absent_form(ctx):
+    required = {d for d, f in ctx.model.forms.items() if f.export_required or any(
+        (t := ctx.tables.get(a)) is not None and t.n_rows for a in f.export_required_after)}
+    absent = [f for d, f in ctx.model.forms.items() if d not in ctx.tables and d not in required]
+    if not absent:
+        return {}
+    return {None: F.raw(_idx=[None] * len(absent), field=None, value=None,
+                        expected=[f"{f.domain}.csv (its header only if it has no records)" for f in absent],
+                        message=[f"no file for the {f.name} form ({f.domain}.csv): none of its records was "
+                                 "checked" for f in absent],
+                        source_file=[f"{f.domain}.csv" for f in absent])}
 
 
 @check("STRUCT-EMPTY-FORM", "Required form has no records", "structure", "error", (),

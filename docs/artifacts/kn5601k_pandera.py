@@ -27,7 +27,14 @@ PARTIAL_DATE_RE = r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$"
 
 
 def _number(c):
-    return pl.when(c.str.contains(NUMBER_RE)).then(c).otherwise(None).cast(pl.Float64, strict=False)
+    """The number a text cell holds; null when it holds none, or one no 64-bit float can (1e309 is no number)."""
+    v = pl.when(c.str.contains(NUMBER_RE)).then(c).otherwise(None).cast(pl.Float64, strict=False)
+    return pl.when(v.is_finite()).then(v)
+
+
+def _integer(c):
+    """The integer a text cell holds; null when it holds none, or one beyond 64 bits."""
+    return pl.when(c.str.contains(INTEGER_RE)).then(c).otherwise(None).cast(pl.Int64, strict=False)
 
 
 def _full_date_ok(c):
@@ -36,12 +43,12 @@ def _full_date_ok(c):
 
 def is_integer(data):
     c = pl.col(data.key)
-    return data.lazyframe.select(c.is_null() | c.str.contains(INTEGER_RE))
+    return data.lazyframe.select(c.is_null() | _integer(c).is_not_null())
 
 
 def is_number(data):
     c = pl.col(data.key)
-    return data.lazyframe.select(c.is_null() | c.str.contains(NUMBER_RE))
+    return data.lazyframe.select(c.is_null() | _number(c).is_not_null())
 
 
 def in_range(lo, hi):

@@ -41,7 +41,9 @@ def with_parsed(df: pl.DataFrame, col: str = "lborres", prefix: str = "_res", mo
     d = df.with_columns(pl.col(col).cast(pl.Utf8).str.strip_chars().str.replace_many(_SIGNS).alias(text))
     d = d.with_columns(pl.col(text).str.extract_groups(_RESULT_RE).alias(f"{prefix}_groups"))
     g = pl.col(f"{prefix}_groups")
-    d = d.with_columns(g.struct.field("1").alias(cmp), g.struct.field("2").cast(pl.Float64, strict=False).alias(num))
+    # a number no 64-bit float holds (1e309, read as infinity) is no number: text, found by LAB-RESULT-NOT-NUMBER
+    parsed = g.struct.field("2").cast(pl.Float64, strict=False)
+    d = d.with_columns(g.struct.field("1").alias(cmp), pl.when(parsed.is_finite()).then(parsed).alias(num))
     t, c, n = pl.col(text), pl.col(cmp), pl.col(num)
     inf = pl.lit(float("inf"))
     status = (pl.when(t.is_null() | (t == "")).then(pl.lit(EMPTY))

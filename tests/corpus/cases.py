@@ -186,6 +186,28 @@ def required_form_missing(folder):
     return Expect(1, finding=("STRUCT-MISSING-FORM", "dm.csv", None, None))
 
 
+# A delivery that lost a form is never silent: an error for a form every delivery carries (schema annotations
+# required_form / export_required, or export_required_after once a subject is dosed), a warning for the others.
+for _d in ("vs", "lb", "dx", "cm", "echo", "sv", "ie", "ae"):
+    def _lost(folder, _d=_d):
+        (folder / f"{_d}.csv").unlink()
+        return Expect(1, finding=("STRUCT-MISSING-FORM", f"{_d}.csv", None, None))
+    CASES.append(Case(f"form_lost_{_d}", "structure", _lost))
+
+for _d in ("dd", "mrss", "crs"):
+    def _left_out(folder, _d=_d):
+        (folder / f"{_d}.csv").unlink()
+        return Expect(1, finding=("STRUCT-ABSENT-FORM", f"{_d}.csv", None, None))
+    CASES.append(Case(f"form_left_out_{_d}", "structure", _left_out))
+
+
+@case("structure")
+def ae_left_out_before_any_dosing(folder):
+    for d in ("ae", "ld", "ex", "crs", "icans"):
+        (folder / f"{d}.csv").unlink()
+    return Expect(1, finding=("STRUCT-ABSENT-FORM", "ae.csv", None, None))
+
+
 @case("structure")
 def required_form_header_only(folder):
     header, _ = read(folder, "sv")
@@ -352,6 +374,18 @@ for _k, _v in _BAD_NUMBERS.items():
         set_cell(folder, "vs", 3, "TEMP", _v)
         return Expect(1, finding=("COL-TYPE", "vs.csv", 3, "TEMP"))
     CASES.append(Case(f"vital_{_k}", "values", _vital))
+
+
+# Numbers no 64-bit float (or integer) holds: read as infinity they would pass every range and limit check.
+_OVERFLOW = [("lb", "LBORRES", "1e309", "LAB-RESULT-NOT-NUMBER"), ("lb", "LBORRES", "-1E400", "LAB-RESULT-NOT-NUMBER"),
+             ("lb", "LBORNRHI", "1e309", "COL-TYPE"), ("lb", "LBORNRLO", "-1e309", "COL-TYPE"),
+             ("lb", "LBORRES", "1" + "0" * 400, "LAB-RESULT-NOT-NUMBER"), ("vs", "TEMP", "1e309", "COL-TYPE"),
+             ("vs", "PULSE", "99999999999999999999", "COL-TYPE"), ("lb", "LBORNRHI", "Infinity", "COL-TYPE")]
+for _d, _c, _v, _check in _OVERFLOW:
+    def _overflow(folder, _d=_d, _c=_c, _v=_v, _check=_check):
+        set_cell(folder, _d, 3, _c, _v)
+        return Expect(1, finding=(_check, f"{_d}.csv", 3, _c))
+    CASES.append(Case(f"overflow_{_d}_{_c}_{_v[:8]}", "values", _overflow))
 
 
 _BAD_DATES = [("vs", "VSDAT", "9999-12-31", "DATE-IMPLAUSIBLE"), ("vs", "VSDAT", "0001-01-01", "DATE-IMPLAUSIBLE"),
