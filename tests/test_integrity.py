@@ -146,3 +146,10 @@ def test_visitnum_against_the_schedule(tmp_path, clean):
     f = check_findings(_export(tmp_path, t), "DERIVED-VISITNUM").sort("form")
     assert f.select("form", "visit", "value", "expected").rows() == \
         [("lb", "D14", "9.0", "8"), ("vs", "UNS", "12.0", "a decimal number (unscheduled)")]
+
+
+def test_schedule_numbers_read_as_written():
+    from ecrf.validators.derived import _number
+
+    got = pl.DataFrame({"n": [3.0, 1.5, 99.0]}).select(_number("n"))["n"].to_list()
+    assert got == ["3", "1.5", "99"]

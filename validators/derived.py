@@ -171,6 +171,12 @@ def study_day(ctx: Context) -> Findings:
     return collect(parts)
 
 
+def _number(col: str) -> pl.Expr:
+    """A schedule number as written: 3, not 3.0; a decimal one (a study may number visits 1.5) kept whole."""
+    c = pl.col(col)
+    return pl.when(c == c.round(0)).then(c.cast(pl.Int64).cast(pl.Utf8)).otherwise(c.cast(pl.Utf8))
+
+
 @check("DERIVED-VISITNUM", "VISITNUM does not match the visit", "consistency", "error", (),
        "On every visit form, VISITNUM must be the number the schedule gives the visit (VisitCode visitnum: SCR "
        "{VisitCode.SCR.visitnum}, D0 {VisitCode.D0.visitnum}, M12 {VisitCode.M12.visitnum}, ...); an unscheduled "
@@ -193,9 +199,9 @@ def visitnum(ctx: Context) -> Findings:
         unsched = d.filter(pl.col("_visit").is_in(unplanned)
                            & ((pl.col("_num") == pl.col("_num").round(0)) | pl.col("_num").is_in(plan["_want"].to_list())))
         title = t.form.item("visitnum").title
-        parts.append((domain, F.from_frame(wrong, title, pl.col("_num"), pl.col("_want").cast(pl.Int64),
+        parts.append((domain, F.from_frame(wrong, title, pl.col("_num"), _number("_want"),
                                            pl.format("VISITNUM {} for visit {}, whose number in the schedule is {}",
-                                                     pl.col("_num"), pl.col("_visit"), pl.col("_want").cast(pl.Int64)))))
+                                                     pl.col("_num"), pl.col("_visit"), _number("_want")))))
         parts.append((domain, F.from_frame(unsched, title, pl.col("_num"), pl.lit("a decimal number (unscheduled)"),
                                            pl.format("VISITNUM {} for an unscheduled visit ({}): unscheduled visits "
                                                      "carry a decimal number, not a scheduled visit's",
