@@ -36,17 +36,20 @@ BARE_READ = "import sys, pathlib, polars as pl\n" \
     "print(n)"
 
 
-def timed(cmd: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
+def timed(cmd: list[str]) -> tuple[float, float, float, subprocess.CompletedProcess]:
+    """Wall seconds, peak RSS (MiB) and CPU seconds (user + system) of one child process. On a shared machine
+    the CPU seconds move less than the wall clock."""
     start = time.perf_counter()
-    done = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True)
+    done = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", *cmd], capture_output=True, text=True)
     wall = time.perf_counter() - start
-    return wall, int(done.stderr.strip().splitlines()[-1]) / 1024, done
+    rss, user, system = done.stderr.strip().splitlines()[-1].split()
+    return wall, int(rss) / 1024, float(user) + float(system), done
 
 
-def best(cmd: list[str], runs: int) -> tuple[float, float, subprocess.CompletedProcess]:
+def best(cmd: list[str], runs: int) -> tuple[float, float, float, subprocess.CompletedProcess]:
     results = [timed(cmd) for _ in range(runs)]
-    return min(r[0] for r in results), max(r[1] for r in results), results[-1][2]
+    return (min(r[0] for r in results), max(r[1] for r in results), min(r[2] for r in results),
+            results[-1][3])
 
 
 def export(keep: Path, subjects: int, clean: bool) -> Path:
@@ -65,10 +68,10 @@ def _key(d: dict) -> tuple:
 def measure(folder: Path, subjects: int, work: Path) -> dict:
     runs = 3 if subjects <= REPEATS_UP_TO else 1
     report = work / f"{folder.name}.json"
-    ecrf_s, ecrf_mib, done = best([str(ECRF), "validate", str(folder), "--format", "json", "-o", str(report)], runs)
+    ecrf_s, ecrf_mib, ecrf_cpu, done = best([str(ECRF), "validate", str(folder), "--format", "json", "-o", str(report)], runs)
     if done.returncode not in (0, 1):
         raise SystemExit(f"ecrf validate failed on {folder}:\n{done.stderr}")
-    bare_s, bare_mib, read = best([sys.executable, "-c", BARE_READ, str(folder)], runs)
+    bare_s, bare_mib, bare_cpu, read = best([sys.executable, "-c", BARE_READ, str(folder)], runs)
     doc = json.loads(report.read_text())
     manifest = json.loads((folder / "seeded_errors.json").read_text())
     got, want = Counter(map(_key, doc["findings"])), Counter(map(_key, manifest))
@@ -80,7 +83,8 @@ def measure(folder: Path, subjects: int, work: Path) -> dict:
     mb = sum(p.stat().st_size for p in folder.glob("*.csv")) / 1e6
     return {"subjects": subjects, "export": folder.name.split("_")[0], "rows": rows, "mb": mb,
             "findings": len(doc["findings"]), "ecrf_s": ecrf_s, "bare_s": bare_s, "ratio": ecrf_s / bare_s,
-            "peak_mib": ecrf_mib, "bare_mib": bare_mib, "runs": runs, "us_per_row": ecrf_s / rows * 1e6}
+            "peak_mib": ecrf_mib, "bare_mib": bare_mib,
+            "ecrf_cpu": ecrf_cpu, "bare_cpu": bare_cpu, "runs": runs, "us_per_row": ecrf_s / rows * 1e6}
 
 
 def render(results: list[dict], plot: Path | None) -> str:
@@ -92,13 +96,14 @@ def render(results: list[dict], plot: Path | None) -> str:
         "the validating process's maximum resident set; \"x export\" sets it against the CSV files' size on disk.",
         "Findings equal the manifest (none for clean exports, the seeded errors otherwise), asserted by the run.",
         "",
-        "| subjects | export | rows | MB | ecrf s | bare read s | ratio | us/row | peak MiB | x export |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| subjects | export | rows | MB | ecrf s | bare read s | ratio | CPU s ecrf / bare | us/row | peak MiB "
+        "| x export |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r['subjects']:,} | {r['export']} | {r['rows']:,} | {r['mb']:.1f} | {r['ecrf_s']:.2f} | "
-            f"{r['bare_s']:.2f} | {r['ratio']:.1f}x | {r['us_per_row']:.1f} | {r['peak_mib']:,.0f} | "
+            f"{r['bare_s']:.2f} | {r['ratio']:.1f}x | {r['ecrf_cpu']:.1f} / {r['bare_cpu']:.1f} | {r['us_per_row']:.1f} | {r['peak_mib']:,.0f} | "
             f"{r['peak_mib'] * 2**20 / (r['mb'] * 1e6):.1f}x |")
     lines += ["", "Reproduce with `.venv/bin/python bench/bench_scale.py --sizes "
               + " ".join(str(s) for s in sorted({r['subjects'] for r in results})) + "` (best of 3 up to 1,000 "
@@ -144,7 +149,7 @@ def main(argv: list[str] | None = None) -> None:
             for clean in (True, False) if n in SEEDED_SIZES else (True,):
                 r = measure(export(keep, n, clean), n, Path(tmp))
                 print(f"{n:>7,} subjects {r['export']:>7}: {r['rows']:>10,} rows {r['mb']:7.1f} MB  ecrf "
-                      f"{r['ecrf_s']:6.2f} s  bare {r['bare_s']:5.2f} s  {r['ratio']:4.1f}x  "
+                      f"{r['ecrf_s']:6.2f} s  bare {r['bare_s']:5.2f} s  {r['ratio']:4.1f}x  cpu {r['ecrf_cpu']:.1f}/{r['bare_cpu']:.1f}  "
                       f"{r['us_per_row']:5.1f} us/row  {r['peak_mib']:6,.0f} MiB  {r['findings']} findings", flush=True)
                 results.append(r)
     if a.plot:
