@@ -14,13 +14,9 @@ from __future__ import annotations
 import polars as pl
 
 from ecrf.model import Item
-from ecrf.table import FULL_DATE_RE, INTEGER_RE, NUMBER_RE, PARTIAL_DATE_RE, Table
+from ecrf.table import FULL_DATE_RE, PARTIAL_DATE_RE, Table, integer, number
 
 FAILURE_SCHEMA = {"index": pl.Int64, "column": pl.Utf8, "check": pl.Utf8, "failure_case": pl.Utf8}
-
-
-def _number(c: pl.Expr) -> pl.Expr:
-    return pl.when(c.str.contains(NUMBER_RE)).then(c).otherwise(None).cast(pl.Float64, strict=False)
 
 
 def _full_date_ok(c: pl.Expr) -> pl.Expr:
@@ -28,7 +24,7 @@ def _full_date_ok(c: pl.Expr) -> pl.Expr:
 
 
 def _in_range(c: pl.Expr, lo: float | None, hi: float | None) -> pl.Expr:
-    v = _number(c)
+    v = number(c)  # finite or null, as the pandera module's _number
     ok = v.is_null()
     if lo is not None:
         return ok | ((v >= lo) & (v <= hi)) if hi is not None else ok | (v >= lo)
@@ -43,9 +39,9 @@ def item_checks(item: Item) -> list[tuple[str, pl.Expr]]:
     if item.required:
         out.append(("COL-REQUIRED", c.is_not_null()))
     if item.kind == "integer":
-        out.append(("COL-TYPE", c.is_null() | c.str.contains(INTEGER_RE)))
+        out.append(("COL-TYPE", c.is_null() | integer(c).is_not_null()))
     elif item.kind == "decimal":
-        out.append(("COL-TYPE", c.is_null() | c.str.contains(NUMBER_RE)))
+        out.append(("COL-TYPE", c.is_null() | number(c).is_not_null()))
     if item.kind in ("integer", "decimal") and (item.minimum is not None or item.maximum is not None):
         out.append(("COL-RANGE", _in_range(c, item.minimum, item.maximum)))
     if item.kind == "enum":
