@@ -13,8 +13,8 @@ import re
 
 FILE_SIZE_ENV = "ECRF_MAX_FILE_SIZE"
 CELL_LENGTH_ENV = "ECRF_MAX_CELL_LENGTH"
-# per file: a run takes about 16 MiB of memory per MiB of its largest file (bench/bench_limits.py), so this
-# bounds a run at about 4 GiB; the largest form of a 10,000-subject export is about 80 MB
+# per file: a run takes about 16-20 MiB of memory per MiB of its largest file (bench/bench_limits.py), so this
+# bounds a run at about 4-5 GiB; the largest form of a 10,000-subject export is about 80 MB
 DEFAULT_MAX_FILE_SIZE = 256 * 1024**2
 DEFAULT_MAX_CELL_LENGTH = 131072        # the csv module's own default field limit
 
