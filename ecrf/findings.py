@@ -51,16 +51,21 @@ def raw(**cols) -> pl.DataFrame:
     return pl.DataFrame(data, schema=schema)
 
 
-def from_frame(bad: pl.DataFrame | None, field: str | pl.Expr, value: pl.Expr, expected: pl.Expr,
+def from_frame(bad: pl.DataFrame | pl.LazyFrame | None, field: str | pl.Expr, value: pl.Expr, expected: pl.Expr,
                message: pl.Expr) -> pl.DataFrame | None:
     """A raw findings frame from the offending rows `bad` (with `_idx`): field, value, expected and message
-    evaluated on each row; None when there are none."""
-    if bad is None or bad.is_empty():
+    evaluated on each row; None when there are none. A LazyFrame is collected here, so only the columns these
+    expressions read are materialised (a filter over a wide table then copies no other column)."""
+    if bad is None or (isinstance(bad, pl.DataFrame) and bad.is_empty()):
         return None
     f = field if isinstance(field, pl.Expr) else pl.lit(field)
-    cols = bad.select(f.alias("f"), value.cast(pl.Utf8).alias("v"), expected.cast(pl.Utf8).alias("e"),
-                      message.cast(pl.Utf8).alias("m"))
-    return raw(_idx=bad["_idx"].to_list(), field=cols["f"].to_list(), value=cols["v"].to_list(),
+    cols = bad.select(pl.col("_idx"), f.alias("f"), value.cast(pl.Utf8).alias("v"),
+                      expected.cast(pl.Utf8).alias("e"), message.cast(pl.Utf8).alias("m"))
+    if isinstance(cols, pl.LazyFrame):
+        cols = cols.collect()
+    if cols.is_empty():
+        return None
+    return raw(_idx=cols["_idx"].to_list(), field=cols["f"].to_list(), value=cols["v"].to_list(),
                expected=cols["e"].to_list(), message=cols["m"].to_list())
 
 
@@ -71,7 +76,11 @@ def enrich(rawf: pl.DataFrame, check, table: Table | None, form_domain: str | No
         return empty()
     f = rawf
     if table is not None and not table.df.is_empty():
-        df = table.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
+        # only the rows the findings point at: the record key and provenance of a 1.8-million-row table are
+        # not built for a handful of findings
+        wanted = f.get_column("_idx").drop_nulls().unique().cast(pl.Int64)
+        df = table.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64)) \
+            .filter(pl.col("_idx").is_in(wanted.implode()))
         keys = [k for k in table.form.keys if k in df.columns]
         key_expr = pl.concat_str([pl.lit(f"{k.upper()}=") + pl.col(k).fill_null("") for k in keys], separator="|") \
             if keys else pl.lit(None, pl.Utf8)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import pickle
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from linkml_runtime.utils.schemaview import SchemaView
+from ecrf.model_view import LiteView, snapshot
+
+if TYPE_CHECKING:
+    from linkml_runtime.utils.schemaview import SchemaView
 
 SCHEMA_FILE = "kn5601k.yaml"
 # The study schema used when none is passed (`--schema` on the command line sets the same thing per run).
@@ -23,6 +27,10 @@ class ModelLacks(KeyError):
         return str(self.args[0]) if self.args else "the model lacks what the check needs"
 
 
+class SchemaProblem(ValueError):
+    """The schema declares something no export can carry (e.g. a multi-select whose codes hold a comma)."""
+
+
 class Forms(dict[str, "Form"]):
     """The model's forms by domain; a missing one raises ModelLacks (a KeyError), never a bare KeyError."""
 
@@ -32,6 +40,9 @@ class Forms(dict[str, "Form"]):
 
 # Python-side kinds of an item, from the LinkML range; the checks derive from these.
 NUMERIC_KINDS = {"integer", "decimal"}
+# How a multi-select item's codes share one cell of an export (CSV, Excel, SAS, ODM ItemData Value).
+MULTI_SEPARATOR = ","
+
 DATE_KINDS = {"full_date", "partial_date"}
 _TYPE_KINDS = {
     "integer": "integer",
@@ -60,11 +71,17 @@ class Item:
     codelist: str | None = None
     equals: str | None = None
     unit: str | None = None
+    # A multi-select (LinkML `multivalued: true`): one cell holding its codes separated by MULTI_SEPARATOR.
+    multivalued: bool = False
+    # The date item of the same form this item is relative to (annotation date_item, e.g. VASAGE -> VASDAT).
+    date_item: str | None = None
 
     def expected(self) -> str:
         """What a valid value looks like, in words a data manager can paste into a query."""
         if self.equals is not None:
             return self.equals
+        if self.kind == "enum" and self.multivalued:
+            return "one or more of " + ", ".join(self.codes) + f" separated by '{MULTI_SEPARATOR}'"
         if self.kind == "enum":
             return "one of " + ", ".join(self.codes)
         if self.kind in NUMERIC_KINDS:
@@ -81,6 +98,14 @@ class Item:
         if self.pattern:
             return f"text matching {self.pattern}"
         return "text"
+
+
+def multi_select_pattern(codes: tuple[str, ...]) -> str:
+    """The regular expression a multi-select cell matches: one or more codes, separated by commas."""
+    import re
+
+    one = "(?:" + "|".join(re.escape(c) for c in codes) + ")"
+    return f"^{one}(?:\\s*{MULTI_SEPARATOR}\\s*{one})*$"
 
 
 def _num(x: float) -> str:
@@ -132,7 +157,8 @@ class Form:
 
 @dataclass(eq=False)  # hashable by identity, so derived artifacts can be cached per model
 class StudyModel:
-    view: SchemaView
+    # SchemaView's API; lookups by name are served without LinkML (ecrf/model_view.py), the rest by SchemaView
+    view: LiteView
     forms: Forms  # by domain, in schema order
     path: str = ""
 
@@ -147,6 +173,8 @@ class StudyModel:
     def files_view(self) -> SchemaView:
         """The schema as its separate files (schema_map by file), for generators that name the file an element
         lives in; loaded on demand, off the validation path."""
+        from linkml_runtime.utils.schemaview import SchemaView
+
         view = SchemaView(self.path)
         view.imports_closure()  # fills schema_map with every imported file
         return view
@@ -184,12 +212,28 @@ def _load(path: str) -> StudyModel:
 
     cached = model_cache.load(Path(path))
     if cached is not None:
-        schema, forms = cached
-        return StudyModel(SchemaView(schema), Forms(forms), path)
+        schema, forms, snap = cached
+        return StudyModel(LiteView(snap, lambda: _view_of(schema)), Forms(forms), path)
+    from linkml_runtime.utils.schemaview import SchemaView
+
     view = SchemaView(path, merge_imports=True)
-    model = StudyModel(view, _forms(view), path)
-    model_cache.store(Path(path), _sources(Path(path)), (view.schema, dict(model.forms)))
-    return model
+    try:
+        forms = _forms(view)
+    except SchemaProblem as err:  # the study's schema asks for what ecrf cannot carry: the user's to fix
+        from ecrf.errors import InputError
+
+        raise InputError(Path(path), str(err)) from None
+    snap = snapshot(view)
+    # the merged schema is kept pickled apart, so loading an entry does not import LinkML until it is needed
+    schema = pickle.dumps(view.schema, protocol=pickle.HIGHEST_PROTOCOL)
+    model_cache.store(Path(path), _sources(Path(path)), (schema, dict(forms), snap))
+    return StudyModel(LiteView(snap, lambda: view), forms, path)
+
+
+def _view_of(schema: bytes) -> SchemaView:
+    from linkml_runtime.utils.schemaview import SchemaView
+
+    return SchemaView(pickle.loads(schema))
 
 
 def _sources(root: Path) -> list[Path]:
@@ -221,14 +265,14 @@ def _forms(view: SchemaView) -> Forms:
         # Keys (from the mixins) first, then the form's own items in schema order.
         slots = [s for s in slots if s.name in mixin_slots] + [s for s in slots if s.name not in mixin_slots]
         items = tuple(_item(view, s) for s in slots)
-        keys = ()
+        keys: tuple[str, ...] = ()
         for uk in (cls.unique_keys or {}).values():
-            keys = tuple(uk.unique_key_slots)
-        domain = ann["domain"].value
+            keys = tuple(str(k) for k in uk.unique_key_slots)
+        domain = str(ann["domain"].value)
         required_form = _flag(ann, "required_form")
         after = tuple(str(ann["export_required_after"].value).split()) if "export_required_after" in ann else ()
         forms[domain] = Form(
-            cname,
+            str(cname),
             domain,
             (cls.description or "").strip(),
             items,
@@ -253,11 +297,12 @@ def _schema_order() -> Any:
 
 def _item(view: SchemaView, slot: Any) -> Item:
     rng = slot.range or "string"
-    kind, codes, pattern = "string", (), slot.pattern
+    kind, pattern = "string", _s(slot.pattern)
+    codes: tuple[str, ...] = ()
     codelist = None
     if rng in view.all_enums():
-        kind, codelist = "enum", rng
-        codes = tuple(view.get_enum(rng).permissible_values)
+        kind, codelist = "enum", str(rng)
+        codes = tuple(str(c) for c in view.get_enum(rng).permissible_values)
     else:
         t = rng
         while t is not None:
@@ -267,24 +312,43 @@ def _item(view: SchemaView, slot: Any) -> Item:
             tdef = view.get_type(t)
             if tdef is None:
                 break
-            pattern = pattern or tdef.pattern
+            pattern = pattern or _s(tdef.pattern)
             t = tdef.typeof
-    unit = slot.unit.ucum_code if slot.unit is not None else None
+    unit = _s(slot.unit.ucum_code) if slot.unit is not None else None
+    # plain str throughout (LinkML hands out str subclasses), so a cached model unpickles without LinkML
     return Item(
-        name=slot.name,
-        title=slot.title or slot.name.upper(),
+        name=str(slot.name),
+        title=str(slot.title or slot.name.upper()),
         description=(slot.description or "").strip(),
         kind=kind,
         required=bool(slot.required),
         role=_annotation(slot, "role"),
+        date_item=_annotation(slot, "date_item"),
         pattern=pattern,
         minimum=_f(slot.minimum_value),
         maximum=_f(slot.maximum_value),
         codes=codes,
         codelist=codelist,
-        equals=slot.equals_string,
+        equals=_s(slot.equals_string),
         unit=unit,
+        multivalued=_multivalued(slot, kind, codes),
     )
+
+
+def _multivalued(slot: Any, kind: str, codes: tuple[str, ...]) -> bool:
+    """A multi-select: a multivalued slot with a codelist whose codes can share a cell."""
+    if not slot.multivalued:
+        return False
+    if kind != "enum" or any(MULTI_SEPARATOR in c or c != c.strip() for c in codes):
+        raise SchemaProblem(
+            f"slot {slot.name}: a multivalued item must have a codelist whose codes hold no "
+            f"{MULTI_SEPARATOR!r} and no surrounding blanks (one cell carries them all)"
+        )
+    return True
+
+
+def _s(v: Any) -> str | None:
+    return None if v is None else str(v)
 
 
 def _f(v: Any) -> float | None:

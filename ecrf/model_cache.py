@@ -18,7 +18,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-FORMAT = 2  # bump when what an entry holds changes
+FORMAT = 2  # bump when what an entry holds changes (2: schema pickled apart, plain snapshot)
 
 
 def cache_dir() -> Path | None:
@@ -32,7 +32,10 @@ def cache_dir() -> Path | None:
 
 
 def _stamp() -> str:
-    return f"{FORMAT}|{version('ecrf')}|{version('linkml-runtime')}|{sys.version_info[:2]}"
+    # The code that builds the form specs is part of the key: an edited model.py (a new Item field) must not
+    # read entries pickled by the old one, whatever the package version says.
+    code = hashlib.sha256((Path(__file__).parent / "model.py").read_bytes()).hexdigest()[:16]
+    return f"{FORMAT}|{version('ecrf')}|{code}|{version('linkml-runtime')}|{sys.version_info[:2]}"
 
 
 def _digest(path: Path) -> str:

@@ -9,7 +9,7 @@ from typing import Callable
 
 import polars as pl
 
-from ecrf.model import Form
+from ecrf.model import Form, Item
 
 ROW = "_row"    # 1-based row in the source file, header = row 1 (as a spreadsheet shows it)
 FILE = "_file"  # source file name
@@ -61,18 +61,20 @@ class Table:
     @cached_property
     def typed(self) -> pl.DataFrame:
         """Numbers and full dates converted; values that do not convert become null (reported elsewhere)."""
-        exprs = []
-        for item in self.form.items:
-            if item.name not in self.df.columns:  # typed as if present, so checks can compare it without crashing
-                exprs.append(pl.lit(None, _TYPED.get(item.kind, pl.Utf8)).alias(item.name))
-                continue
-            c = pl.col(item.name)
-            if item.kind == "integer":
-                exprs.append(integer(c).alias(item.name))
-            elif item.kind == "decimal":
-                exprs.append(number(c).alias(item.name))
-            elif item.kind == "full_date":
-                exprs.append(c.str.to_date("%Y-%m-%d", strict=False).alias(item.name))
-            else:
-                exprs.append(c)
+        exprs = [typed_column(item, item.name in self.df.columns) for item in self.form.items]
         return self.df.select([*exprs, *(pl.col(c) for c in PROVENANCE if c in self.df.columns)])
+
+
+def typed_column(item: Item, present: bool = True) -> pl.Expr:
+    """The item's column typed: integers, numbers and full dates converted (null where the text does not
+    convert), anything else as text; an absent column is null of its type, so checks can compare it."""
+    if not present:
+        return pl.lit(None, _TYPED.get(item.kind, pl.Utf8)).alias(item.name)
+    c = pl.col(item.name)
+    if item.kind == "integer":
+        return integer(c).alias(item.name)
+    if item.kind == "decimal":
+        return number(c).alias(item.name)
+    if item.kind == "full_date":
+        return c.str.to_date("%Y-%m-%d", strict=False).alias(item.name)
+    return c

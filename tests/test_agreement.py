@@ -42,7 +42,7 @@ def exports(tmp_path_factory):
 def _records(table) -> list[dict]:
     """The table as JSON records: numbers where the item is numeric and the text parses, else the text."""
     out = []
-    kinds = {i.name: i.kind for i in table.form.items}
+    kinds = {i.name: "multi" if i.multivalued else i.kind for i in table.form.items}
     titles = {i.name: i.title for i in table.form.items}
     for row in table.df.drop("_row", "_file").iter_rows(named=True):
         rec = {}
@@ -53,6 +53,8 @@ def _records(table) -> list[dict]:
                 v = int(v)
             elif kinds[k] == "decimal" and re.match(NUMBER_RE, v):
                 v = float(v)
+            elif kinds[k] == "multi":  # a multi-select: an array of its codes (docs/vendor-artifacts.md)
+                v = [code.strip() for code in v.split(",")]
             rec[titles[k]] = v  # the JSON record carries the export's column names
         out.append(rec)
     return out

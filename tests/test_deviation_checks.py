@@ -14,6 +14,7 @@ import pytest
 from ecrf.engine import validate
 from ecrf.example.score_items import mrss_sites, sledai_exact, vas_systems
 from ecrf.model import load_model
+from ecrf.params import enum_annotations, enum_parameter
 from ecrf.protocol import protocol
 from ecrf.readers.csv_folder import read_csv_folder
 from ecrf.registry import all_checks
@@ -25,7 +26,9 @@ D0 = date(2026, 2, 1)
 # tests/test_prior_therapy.py): their clean subject carries data this baseline does not.
 TESTED_ELSEWHERE = {"SCHED-VISIT-MISSING", "SCHED-ASSESSMENT-MISSING", "SCHED-PREG-TEST", "ELIG-BILIRUBIN", "ELIG-EGFR",
                     "ELIG-BIOPSY", "ELIG-ANTIBODY", "ELIG-PROTEINURIA", "ELIG-SEROLOGY", "ELIG-OTHER-TRIAL",
-                    "ELIG-PRIOR-THERAPY"}
+                    "ELIG-PRIOR-THERAPY",
+                    # tests/test_eligibility_record.py: this baseline records one criterion per subject only
+                    "ELIG-CRITERIA-MISSING", "ELIG-BACKGROUND-THERAPY"}
 DEVIATION_IDS = [c.id for c in all_checks() if c.category == "deviation" and c.id.split("-")[0] in ("ELIG", "SCHED", "IC")
                  and c.id not in TESTED_ELSEWHERE]
 
@@ -39,8 +42,10 @@ def subject(sid: str, cohort: str, age: int) -> dict[str, list[dict]]:
     key = {"studyid": "KN5601-K", "siteid": sid[:2], "subjid": sid}
     scr = {**key, "visit": P.screening_visit, "visitnum": "1"}
     rows = {
-        "dm": [{**key, "cohort": cohort, "doselvl": "DL1", "sex": "F", "brthdat": "2010", "age": str(age)}],
-        "ic": [{**key, "icseq": "1", "icdat": day(-25), "icgiver": "GUARDIAN"}],
+        # Born in the year that makes the subject `age` at consent (a year allows age or age + 1 in January).
+        "dm": [{**key, "cohort": cohort, "doselvl": "DL1", "sex": "F", "brthdat": str(D0.year - age - 1),
+                "age": str(age)}],
+        "ic": [{**key, "icseq": "1", "icdat": day(-25), **_consent_by_age(age)}],
         "ie": [{**key, "ietestcd": "IN02", "iecat": "INCLUSION", "ieorres": "Y"}],
         "sv": [{**scr, "svstdat": day(-20), "svoccur": "Y"}],
         "vs": [{**scr, "vsdat": day(-20), "oxysat": str(P.param("spo2_min") + 5)}],
@@ -58,7 +63,8 @@ def subject(sid: str, cohort: str, age: int) -> dict[str, list[dict]]:
     rows["ex"].append({**key, "exnum": str(P.param("day0_infusion_number")), "exstdat": day(0), "exdoselv": "DL1",
                        "exdose": str(cpk * 30), "exdosu": "cells", "exwt": "30"})
     for code, w in list(P.visit_windows().items())[:4]:
-        rows["sv"].append({**key, "visit": code, "visitnum": str(10 + w.target_day), "svstdat": day(w.target_day),
+        rows["sv"].append({**key, "visit": code, "visitnum": str(enum_parameter(MODEL, "VisitCode", code, "visitnum")),
+                           "svstdat": day(w.target_day),
                            "svoccur": "Y"})
     # Score items that add up to the totals (a seeded total below the minimum leaves them, which only the score
     # checks notice).
@@ -78,6 +84,14 @@ def subject(sid: str, cohort: str, age: int) -> dict[str, list[dict]]:
     return rows
 
 
+def _consent_by_age(age: int) -> dict[str, str]:
+    """Who signs and whether the minor assents, as ConsentAgeBand asks for the age."""
+    band = next(a for a in enum_annotations(MODEL, "ConsentAgeBand").values() if a["min_age"] <= age < a["max_age"])
+    giver = str(band["givers"]).split(",")[0]
+    return {"icgiver": giver, "asnt": "Y" if str(band["assent"]).lower() == "true" else "NA",
+            "asntdat": day(-25) if str(band["assent"]).lower() == "true" else ""}
+
+
 def baseline() -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     for s in (subject("01-001", "SLE", 10), subject("01-002", "SSC", 12), subject("01-003", "AAV", 16),
@@ -87,15 +101,16 @@ def baseline() -> dict[str, list[dict]]:
     return out
 
 
-def run(tmp_path, data):
+def run(tmp_path, data, model=None):
+    model = model or MODEL
     for domain, rows in data.items():
-        form = MODEL.forms[domain]
+        form = model.forms[domain]
         cols = list(dict.fromkeys([*form.required_items, *(k for r in rows for k in r)]))
         with open(tmp_path / f"{domain}.csv", "w", newline="", encoding="utf-8") as fh:
             w = csv.DictWriter(fh, fieldnames=cols)
             w.writeheader()
             w.writerows(rows)
-    return validate(MODEL, read_csv_folder(tmp_path, MODEL)).findings
+    return validate(model, read_csv_folder(tmp_path, model)).findings
 
 
 def rows_of(data, domain, sid, **match):
@@ -120,6 +135,10 @@ def _add(domain, row):
 def _shift_ex(data):  # first infusion a day late relative to the planned lymphodepletion days
     for r in rows_of(data, "ex", "01-001"):
         r["exstdat"] = day(1)
+
+
+def _drop_ic(data):
+    data["ic"] = [r for r in data["ic"] if r["subjid"] != "01-001"]
 
 
 def _drop_ld(data):
@@ -152,6 +171,12 @@ CASES = [
     ("SCHED-EX-DOSE", _set("ex", "01-001", {"exdoselv": "DL3"}), "01-001", "ex", "EXDOSE"),
     ("SCHED-EX-NO-LD", _drop_ld, "01-001", "ex", "EXSTDAT"),
     ("IC-PROCEDURE-BEFORE-CONSENT", _set("ic", "01-001", {"icdat": day(-10)}), "01-001", "sv", "SVSTDAT"),
+    ("IC-NO-CONSENT", _drop_ic, "01-001", "ex", "EXSTDAT"),
+    ("IC-GIVER", _set("ic", "01-004", {"icgiver": "GUARDIAN"}), "01-004", "ic", "ICGIVER"),  # an adult
+    ("IC-ASSENT", _set("ic", "01-001", {"asnt": "N", "asntdat": ""}), "01-001", "ic", "ASNT"),
+    ("ELIG-CONFIRMED-LATE", _set("ie", "01-002", {"iedat": day(-2)}), "01-002", "ie", "IEDAT"),
+    ("ELIG-ECHO-ABNORMAL", _set("echo", "01-003", {"echoabn": "Y"}), "01-003", "echo", "ECHOABN"),
+    ("SCHED-EX-LEVEL", _set("ex", "01-001", {"exdoselv": "DL2"}), "01-001", "ex", "EXDOSELV"),
 ]
 
 

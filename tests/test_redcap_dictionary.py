@@ -84,7 +84,7 @@ def test_choices_follow_redcaps_convention(dictionary):
             assert all(CHOICE.match(c) for c in r["Choices, Calculations, OR Slider Labels"].split("|")), r
     for r in _rows(dictionary):
         text = r["Choices, Calculations, OR Slider Labels"]
-        if r["Field Type"] in ("radio", "dropdown"):
+        if r["Field Type"] in ("radio", "dropdown", "checkbox"):
             parts = [CHOICE.match(c) for c in text.split(" | ")]
             assert all(parts), r
             codes = [m.group(1) for m in parts]
@@ -101,7 +101,8 @@ def test_each_item_field_by_field(model, dictionary):
         assert r["Form Name"] == instrument(f.form)
         kind = (r["Field Type"], r["Text Validation Type OR Show Slider Number"])
         if i.kind == "enum":
-            assert kind[0] in ("radio", "dropdown")
+            # a multi-select is a checkbox (multi-select as checkbox), a single code a radio or dropdown
+            assert kind[0] == "checkbox" if i.multivalued else kind[0] in ("radio", "dropdown")
             labels = [CHOICE.match(c).group(2) for c in r["Choices, Calculations, OR Slider Labels"].split(" | ")]
             assert len(labels) == len(i.codes)
         elif i.kind == "full_date":

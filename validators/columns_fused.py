@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ecrf.model import Item
+from ecrf.model import Item, multi_select_pattern
 from ecrf.table import FULL_DATE_RE, PARTIAL_DATE_RE, Table, integer, number
 
 FAILURE_SCHEMA = {"index": pl.Int64, "column": pl.Utf8, "check": pl.Utf8, "failure_case": pl.Utf8}
@@ -44,7 +44,9 @@ def item_checks(item: Item) -> list[tuple[str, pl.Expr]]:
         out.append(("COL-TYPE", c.is_null() | number(c).is_not_null()))
     if item.kind in ("integer", "decimal") and (item.minimum is not None or item.maximum is not None):
         out.append(("COL-RANGE", _in_range(c, item.minimum, item.maximum)))
-    if item.kind == "enum":
+    if item.kind == "enum" and item.multivalued:
+        out.append(("COL-CODELIST", c.is_null() | c.str.contains(multi_select_pattern(item.codes))))
+    elif item.kind == "enum":
         out.append(("COL-CODELIST", c.is_null() | c.is_in(list(item.codes))))
     if item.equals is not None:
         out.append(("COL-CODELIST", c.is_null() | c.is_in([item.equals])))

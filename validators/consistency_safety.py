@@ -9,15 +9,13 @@ from ecrf import findings as F
 from ecrf.params import class_parameter
 from ecrf.registry import check
 from ecrf.validators.consistency_dates import collect, dated
-
-# Grading form -> (its date item, the AECAT of the adverse event it grades); AESEQ links the two.
-GRADING = {"crs": ("crsdat", "CRS"), "icans": ("icansdat", "ICANS")}
+from ecrf.validators.timing import graded_events
 
 
 @check("SAFE-GRADING-NO-AE", "CRS or ICANS graded but not reported as an adverse event", "deviation", None,
        ("crs", "icans", "ae"),
-       "Every CRS (crs) or ICANS (icans) grading record must link through SUBJID and AESEQ to an adverse event of "
-       "the same category (AECAT CRS or ICANS). A graded episode without one is an adverse event that was not "
+       "Every CRS (crs) or ICANS (icans) grading record (ImmuneEffectorEvent grading_form) must link through SUBJID "
+       "and AESEQ to an adverse event of the same category (AECAT CRS or ICANS). A graded episode without one is an adverse event that was not "
        "reported; reported once per episode (SUBJID, AESEQ), on its first grading record.",
        reference="ICH E6(R3) safety reporting; ICH E2A; Lee BBMT 2019;25:625 (ASTCT consensus)",
        fields=("AESEQ",))
@@ -27,7 +25,8 @@ def grading_without_ae(ctx):
         return {}
     reported = ae.typed.select("subjid", "aeseq", "aecat").filter(pl.col("aeseq").is_not_null())
     parts = []
-    for domain, (day, cat) in GRADING.items():
+    # The grading forms, their date items and the AECAT they grade: ImmuneEffectorEvent (schema/timing.yaml).
+    for domain, day, cat in ((g.form, g.date, g.category) for g in graded_events(ctx)):
         g = dated(ctx, domain, day)
         if g is None:
             continue

@@ -75,19 +75,23 @@ def assessment_missing(ctx):
     occurred = sv.filter(pl.col("svoccur") == "Y").select("_idx", "subjid", "visit")
     cohort = None if dm is None else dm.select("subjid", "cohort").unique("subjid")
     parts = []
+    done_of: dict[tuple[str, bool], pl.DataFrame] = {}  # what each form holds, computed once, not per assessment
     for a in protocol(ctx.model).schedule():
-        form = ctx.indexed(a.form)
         if ctx.table(a.form) is None:
             continue
+        form = ctx.indexed(a.form)
         due = occurred.filter(pl.col("visit").is_in(list(a.visits)))
         if a.cohorts:
             if cohort is None:
                 continue
             due = due.join(cohort, on="subjid").filter(pl.col("cohort").is_in(list(a.cohorts))).drop("cohort")
         if a.tests:
-            done = pl.DataFrame(schema={"subjid": pl.Utf8, "visit": pl.Utf8, "lbtestcd": pl.Utf8}) if form is None else \
-                form.filter(pl.col("lbstat").is_null() | (pl.col("lbstat").cast(pl.Utf8) != "NOT DONE")) \
+            if (a.form, True) not in done_of:
+                done_of[a.form, True] = \
+                    pl.DataFrame(schema={"subjid": pl.Utf8, "visit": pl.Utf8, "lbtestcd": pl.Utf8}) if form is None \
+                    else form.filter(pl.col("lbstat").is_null() | (pl.col("lbstat").cast(pl.Utf8) != "NOT DONE")) \
                     .select("subjid", "visit", "lbtestcd").unique()
+            done = done_of[a.form, True]
             need = due.join(pl.DataFrame({"lbtestcd": list(a.tests)}), how="cross") \
                 .join(done, on=["subjid", "visit", "lbtestcd"], how="anti")
             order = {t: i for i, t in enumerate(a.tests)}
@@ -95,8 +99,10 @@ def assessment_missing(ctx):
                 .sort("_o").group_by("_idx", "visit").agg(pl.col("lbtestcd").str.join(", ").alias("_what"))
             what = pl.format("{} {}", pl.lit(a.form), pl.col("_what"))
         else:
-            done = pl.DataFrame(schema={"subjid": pl.Utf8, "visit": pl.Utf8}) if form is None else \
-                form.select("subjid", "visit").unique()
+            if (a.form, False) not in done_of:
+                done_of[a.form, False] = pl.DataFrame(schema={"subjid": pl.Utf8, "visit": pl.Utf8}) if form is None \
+                    else form.select("subjid", "visit").unique()
+            done = done_of[a.form, False]
             miss = due.join(done, on=["subjid", "visit"], how="anti")
             what = pl.lit(f"{a.form} record")
         miss = miss.sort("_idx")

@@ -13,7 +13,7 @@ from datetime import timedelta
 import polars as pl
 
 from ecrf import findings as F
-from ecrf.params import enum_annotations
+from ecrf.params import ParameterError, enum_annotations
 from ecrf.protocol import protocol
 from ecrf.registry import check
 from ecrf.table import number
@@ -154,16 +154,43 @@ def mrss(ctx):
     return _report(v_mrss(ctx), "MRSSTOT")
 
 
+def _vas_counted(ctx) -> tuple[pl.Expr, pl.Expr, str]:
+    """(the counted total, its plausibility, the field reported) for ProtocolParameters vas_total_counted."""
+    counted = protocol(ctx.model).param("vas_total_counted")
+    codes = enum_annotations(ctx.model, "VasTotalCounted")
+    if counted not in codes:
+        raise ParameterError(f"ProtocolParameters vas_total_counted {counted!r} is not a VasTotalCounted code "
+                             f"({', '.join(codes)})")
+    item = codes[counted].get("item")
+    if item:
+        return pl.col(item), _plausible(ctx, "vas", item), item.upper()
+    both = _plausible(ctx, "vas", "vastot") & _plausible(ctx, "vas", "vaspers")
+    return pl.max_horizontal("vastot", "vaspers"), both, "VASTOT"
+
+
 def v_vas(ctx):
-    return _simple(ctx, "vas", "vastot", "vas_min", "PVAS/BVAS", "AAV")
+    d = _at_screening(ctx, "vas")
+    c = _cohorts(ctx)
+    if d is None or c is None:
+        return "vas", None
+    d = d.join(c, on="subjid", how="inner").filter(pl.col("cohort") == "AAV")
+    total, plausible, field = _vas_counted(ctx)
+    p = protocol(ctx.model)
+    minimum, counted = p.param("vas_min"), p.param("vas_total_counted")
+    bad = d.with_columns(total.alias("_counted")).filter(plausible & (pl.col("_counted") < minimum))
+    return _out("vas", bad, pl.col("_counted"), pl.lit(f">= {minimum} ({counted} total)"),
+                pl.format("PVAS/BVAS {} total {} at screening (VASTOT {}, VASPERS {}) is below the eligibility minimum",
+                          pl.lit(counted), pl.col("_counted"), pl.col("vastot"), pl.col("vaspers")))
 
 
 @check("ELIG-AAV-VAS", "PVAS/BVAS below the vasculitis inclusion minimum", "deviation", None, ("vas", "dm"),
        "An AAV subject's PVAS/BVAS total at screening is below ProtocolParameters vas_min "
-       "({ProtocolParameters.vas_min}).",
-       reference=f"{REG} ANCA-associated vasculitis inclusion 4", fields=("VASTOT",))
+       "({ProtocolParameters.vas_min}). The total that counts is ProtocolParameters vas_total_counted "
+       "({ProtocolParameters.vas_total_counted}; VasTotalCounted: NEW_WORSE reads VASTOT, PERSISTENT VASPERS, "
+       "HIGHER the higher of the two) [CONV]; each total is checked against its system scores by SCORE-VAS-TOTAL.",
+       reference=f"{REG} ANCA-associated vasculitis inclusion 4", fields=("VASTOT", "VASPERS"))
 def vas(ctx):
-    return _report(v_vas(ctx), "VASTOT")
+    return _report(v_vas(ctx), _vas_counted(ctx)[2])
 
 
 def v_vas_instrument(ctx):

@@ -9,18 +9,11 @@ import polars as pl
 
 from ecrf import findings as F
 from ecrf.clinical.bsa import mosteller_expr
-from ecrf.clinical.egfr import creatinine_mgdl_expr, egfr_expr
 from ecrf.params import class_parameter
 from ecrf.registry import check
-from ecrf.table import number
+from ecrf.validators.egfr_frame import egfr_frame
 
 KIDNEY = "KidneyFunctionParameters"
-
-
-def _number(col: str) -> pl.Expr:
-    """A plain number from a text result; censored (<0.5) or qualitative results give null."""
-    c = pl.col(col)
-    return number(c)
 
 
 def _fmt(e: pl.Expr, decimals: int) -> pl.Expr:
@@ -28,47 +21,32 @@ def _fmt(e: pl.Expr, decimals: int) -> pl.Expr:
 
 
 @check("KIDNEY-EGFR", "Recorded eGFR differs from the recomputed one", "consistency", "warning", ("lb", "vs", "dm"),
-       "A recorded eGFR (LBTESTCD EGFR) differs by more than the tolerance from the eGFR recomputed with the "
-       "protocol's equation from the same visit's creatinine (umol/L converted to mg/dL), the same visit's height "
-       "and the subject's sex and age (at the lab date from a complete birth date, else AGE). Results that are "
-       "censored or in another unit are not compared.",
+       "A recorded eGFR (LBTESTCD EGFR) differs by more than KidneyFunctionParameters egfr_tolerance_ml_min "
+       "({KidneyFunctionParameters.egfr_tolerance_ml_min}) from the eGFR recomputed with the equation the record "
+       "names (LBMETHOD), else the protocol's (KidneyFunctionParameters egfr_equation: "
+       "{KidneyFunctionParameters.egfr_equation}), from the same visit's creatinine (umol/L converted to mg/dL), the "
+       "same visit's height (CKiD U25, bedside Schwartz) and the subject's sex and age (at the lab date from a "
+       "complete birth date, else AGE). Outside the ages the equation was validated for (EgfrEquation min_age, "
+       "max_age) nothing is recomputed: KIDNEY-EGFR-EQUATION warns instead. Results that are censored or in another "
+       "unit are not compared.",
        reference="Pierce Kidney Int 2021;99:948 (CKiD U25); Schwartz JASN 2009;20:629; Inker NEJM 2021;385:1737",
        fields=("LBORRES",))
 def egfr(ctx):
-    lb, vs, dm = ctx.table("lb"), ctx.table("vs"), ctx.table("dm")
-    if lb is None or vs is None or dm is None or lb.n_rows == 0:
+    j = egfr_frame(ctx)
+    if j is None:
         return {}
-    m = ctx.model
-    p = lambda k: class_parameter(m, KIDNEY, k)  # noqa: E731
-    equation, tol = p("egfr_equation"), p("egfr_tolerance_ml_min")
-    d = lb.typed.with_row_index("_idx")
-    recorded = (d.filter(pl.col("lbtestcd") == p("egfr_lab_code"))
-                .with_columns(_number("lborres").alias("_egfr")).filter(pl.col("_egfr").is_not_null()))
-    creat = (d.filter(pl.col("lbtestcd") == p("creatinine_lab_code"))
-             .select("subjid", "visitnum", creatinine_mgdl_expr(_number("lborres"), pl.col("lborresu"), m).alias("_scr"))
-             .filter(pl.col("_scr") > 0).unique(["subjid", "visitnum"], keep="first"))
-    height = (vs.typed.select("subjid", "visitnum", pl.col("height").alias("_height"))
-              .filter(pl.col("_height").is_not_null()).unique(["subjid", "visitnum"], keep="first"))
-    full_date = m.view.get_type("full_date").pattern  # a partial birth date gives no exact age
-    demo = dm.typed.select(
-        "subjid", pl.col("sex").alias("_sex"), pl.col("age").alias("_age_rec"),
-        pl.when(pl.col("brthdat").str.contains(full_date)).then(pl.col("brthdat").str.to_date("%Y-%m-%d", strict=False))
-        .alias("_birth")).unique("subjid", keep="first")
-    j = (recorded.join(creat, on=["subjid", "visitnum"]).join(height, on=["subjid", "visitnum"])
-         .join(demo, on="subjid"))
-    # Age at the lab date when the birth date is complete; otherwise the recorded age in completed years.
-    j = j.with_columns(pl.coalesce((pl.col("lbdat") - pl.col("_birth")).dt.total_days() / p("days_per_year"),
-                                   pl.col("_age_rec").cast(pl.Float64)).alias("_age"))
-    j = j.with_columns(egfr_expr(equation, pl.col("_sex"), pl.col("_age"), pl.col("_height"), pl.col("_scr"), m)
-                       .alias("_calc"))
-    bad = j.filter(pl.col("_calc").is_not_null() & ((pl.col("_egfr") - pl.col("_calc")).abs() > tol))
+    tol = class_parameter(ctx.model, KIDNEY, "egfr_tolerance_ml_min")
+    bad = j.filter(pl.col("_valid").fill_null(False) & pl.col("_calc").is_not_null()
+                   & ((pl.col("_egfr") - pl.col("_calc")).abs() > tol))
     if bad.is_empty():
         return {}
-    expected = pl.concat_str([_fmt(pl.col("_calc"), 1), pl.lit(f" +/- {tol} ({equation})")])
+    height = pl.when(pl.col("_height").is_not_null()).then(pl.concat_str([pl.lit(", height "), _fmt(pl.col("_height"), 1),
+                                                                          pl.lit(" cm")])).otherwise(pl.lit(""))
+    expected = pl.concat_str([_fmt(pl.col("_calc"), 1), pl.lit(f" +/- {tol} ("), pl.col("_eq"), pl.lit(")")])
     message = pl.concat_str([
-        pl.lit("recorded eGFR "), pl.col("lborres"), pl.lit(f" differs from {equation} eGFR "), _fmt(pl.col("_calc"), 1),
-        pl.lit(" computed from creatinine "), _fmt(pl.col("_scr"), 2), pl.lit(" mg/dL, height "),
-        _fmt(pl.col("_height"), 1), pl.lit(" cm, age "), _fmt(pl.col("_age"), 1), pl.lit(" y, sex "), pl.col("_sex")])
+        pl.lit("recorded eGFR "), pl.col("lborres"), pl.lit(" differs from "), pl.col("_eq"), pl.lit(" eGFR "),
+        _fmt(pl.col("_calc"), 1), pl.lit(" computed from creatinine "), _fmt(pl.col("_scr"), 2), pl.lit(" mg/dL"),
+        height, pl.lit(", age "), _fmt(pl.col("_age"), 1), pl.lit(" y, sex "), pl.col("_sex")])
     out = bad.select(pl.col("_idx").cast(pl.Int64), pl.col("lborres"), expected.alias("e"), message.alias("m"))
     return {"lb": F.raw(_idx=out["_idx"].to_list(), field="LBORRES", value=out["lborres"].to_list(),
                         expected=out["e"].to_list(), message=out["m"].to_list())}

@@ -81,7 +81,7 @@ def lab_unit(ctx):
     return _out(bad, "LBORRESU", pl.col("lborresu").fill_null(""), expected, message)
 
 
-def _outside(d: pl.DataFrame, lo: str, hi: str, tol: float) -> tuple[pl.Expr, pl.Expr]:
+def _outside(d: pl.DataFrame | pl.LazyFrame, lo: str, hi: str, tol: float) -> tuple[pl.Expr, pl.Expr]:
     """(below, above): every value the result stands for (in SI) lies below `lo` / above `hi`."""
     vmin, vmax = pl.col("_r_lo") * pl.col("_factor"), pl.col("_r_hi") * pl.col("_factor")
     below = (vmax < pl.col(lo) - pl.col(lo).abs() * tol).fill_null(False)
@@ -94,7 +94,8 @@ def _limit_findings(ctx, lo: str, hi: str, kind: str, skip_hard: bool) -> dict:
     if d is None:
         return {}
     tol = _p(ctx, "relative_tolerance")
-    d = d.filter(pl.col("_factor").is_not_null() & pl.col("_r_num").is_not_null())
+    # lazy: the two filters run as one, and only the columns the finding reads are copied
+    d = d.lazy().filter(pl.col("_factor").is_not_null() & pl.col("_r_num").is_not_null())
     below, above = _outside(d, lo, hi, tol)
     keep = below | above
     if skip_hard:  # beyond a hard limit is LAB-HARD-LIMIT's finding
@@ -145,8 +146,8 @@ def lab_nrind(ctx):
     ok = (pl.when(ind == "NORMAL").then(can_normal).when(ind == "LOW").then(can_low)
           .when(ind == "HIGH").then(can_high).when(ind == "ABNORMAL").then(can_low | can_high)
           .otherwise(pl.lit(True)))
-    d = d.filter(ind.is_not_null() & pl.col("_r_num").is_not_null() & (lo.is_not_null() | hi.is_not_null()))
-    bad = d.filter(~ok)
+    d = d.lazy().filter(ind.is_not_null() & pl.col("_r_num").is_not_null() & (lo.is_not_null() | hi.is_not_null()))
+    bad = d.filter(~ok)  # collected by from_frame, with only the columns the finding reads
     expected = pl.concat_str([pl.when(can_low).then(pl.lit("LOW")), pl.when(can_normal).then(pl.lit("NORMAL")),
                               pl.when(can_high).then(pl.lit("HIGH"))], separator=" or ", ignore_nulls=True)
     message = pl.format("{} {} {} recorded as {} against its reference range {} to {}", pl.col("lbtestcd"),
@@ -175,9 +176,12 @@ def lab_ctcae(ctx):
             .select("subjid", "lbtestcd", (pl.col("_r_num") * f).alias("_base"),
                     pl.col("lbnrind").is_in(high).fill_null(False).alias("_base_high"))
             .unique(["subjid", "lbtestcd"], keep="first"))
-    d = (d.filter(pl.col("lbtoxgr").is_not_null() & pl.col("_r_num").is_not_null() & f.is_not_null())
-         .join(base, on=["subjid", "lbtestcd"], how="left")
-         .with_columns(pl.when(pl.col("visit") != base_visit).then(pl.col("_base")).alias("_base")))
+    # only the columns grading and the finding read, so partitioning by test does not copy the whole lab table
+    d = (d.lazy().filter(pl.col("lbtoxgr").is_not_null() & pl.col("_r_num").is_not_null() & f.is_not_null())
+         .join(base.lazy(), on=["subjid", "lbtestcd"], how="left")
+         .with_columns(pl.when(pl.col("visit") != base_visit).then(pl.col("_base")).alias("_base"))
+         .select("_idx", "lbtestcd", "lborres", "lborresu", "lbtoxgr", "lbornrlo", "lbornrhi", "_r_lo", "_r_hi",
+                 "_factor", "_si_unit", "_base", "_base_high").collect())
     tol = _p(ctx, "ctcae_relative_tolerance")
     graded = []
     for (code,), part in d.partition_by("lbtestcd", as_dict=True).items():  # each test's rules on its rows only

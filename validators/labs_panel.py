@@ -22,7 +22,8 @@ def part_above_total(ctx):
         return {}
     parts = {c: a["part_of"] for c, a in enum_annotations(ctx.model, "LabTestCode").items() if a.get("part_of")}
     tol = _p(ctx, "relative_tolerance")
-    si = d.filter(pl.col("_factor").is_not_null() & pl.col("_r_num").is_not_null()).with_columns(
+    # lazy to the end: the filters and the join copy only the columns the finding reads
+    si = d.lazy().filter(pl.col("_factor").is_not_null() & pl.col("_r_num").is_not_null()).with_columns(
         (pl.col("_r_lo") * pl.col("_factor")).alias("_si_lo"), (pl.col("_r_hi") * pl.col("_factor")).alias("_si_hi"))
     keys = ["subjid", "visitnum", "lbdat"]
     part = si.filter(pl.col("lbtestcd").is_in(list(parts))).with_columns(
@@ -30,7 +31,7 @@ def part_above_total(ctx):
     total = si.select(*keys, pl.col("lbtestcd").alias("_total_code"), pl.col("_si_hi").alias("_total_hi"),
                       pl.col("lborres").alias("_total_res"), pl.col("lborresu").alias("_total_unit"))
     j = part.join(total, on=[*keys, "_total_code"], how="inner")
-    bad = j.filter(pl.col("_si_lo") > pl.col("_total_hi") * (1 + tol)).unique("_idx").sort("_idx")
+    bad = j.filter(pl.col("_si_lo") > pl.col("_total_hi") * (1 + tol)).unique("_idx").sort("_idx").collect()
     expected = pl.format("at most {} {} ({})", pl.col("_total_res"), pl.col("_total_unit"), pl.col("_total_code"))
     message = pl.format("{} {} {} is above the {} {} {} of the same panel", pl.col("lbtestcd"), pl.col("lborres"),
                         pl.col("lborresu"), pl.col("_total_code"), pl.col("_total_res"), pl.col("_total_unit"))

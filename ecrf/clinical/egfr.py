@@ -10,7 +10,7 @@ import polars as pl
 
 from ecrf.clinical._eval import scalar
 from ecrf.model import StudyModel, load_model
-from ecrf.params import class_parameter
+from ecrf.params import class_parameter, enum_annotations
 
 KIDNEY = "KidneyFunctionParameters"
 
@@ -86,6 +86,30 @@ def egfr_expr(equation: str, sex, age, height_cm, scr_mgdl, model: StudyModel | 
 
 def protocol_equation(model: StudyModel | None = None) -> str:
     return _p(model, KIDNEY)("egfr_equation")
+
+
+def equation_ages(model: StudyModel | None = None) -> dict[str, tuple[float, float | None]]:
+    """{EgfrEquation code: (min_age, max_age or None)}: the completed years each equation was validated for."""
+    out = {}
+    for code, a in enum_annotations(model or load_model(), "EgfrEquation").items():
+        out[code] = (float(a.get("min_age", 0)), None if a.get("max_age") is None else float(a["max_age"]))
+    return out
+
+
+def applies(equation: str, age_years: float, model: StudyModel | None = None) -> bool:
+    """Whether the equation was validated at this age (completed years within its min_age..max_age)."""
+    lo, hi = equation_ages(model)[equation]
+    years = int(age_years)
+    return years >= lo and (hi is None or years <= hi)
+
+
+def egfr_by_expr(equation: pl.Expr, sex, age, height_cm, scr_mgdl, model: StudyModel | None = None) -> pl.Expr:
+    """eGFR by the equation named in a column (EgfrEquation codes; another value gives null)."""
+    out = None
+    for code in equation_ages(model):
+        e = egfr_expr(code, sex, age, height_cm, scr_mgdl, model)
+        out = (pl.when(equation == code) if out is None else out.when(equation == code)).then(e)
+    return pl.lit(None, pl.Float64) if out is None else out.otherwise(None)
 
 
 # Plain-number versions.

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 from ecrf.example.plan import StudyPlan
-from ecrf.example.subjects import ADULT_AGE, Subject
+from ecrf.example.subjects import Subject
 from ecrf.params import annotations, enum_annotations
 
 # Criteria set, renal biopsy and autoantibodies that fit each cohort's diagnosis.
@@ -47,18 +47,26 @@ def add_enrolment(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) ->
     dm.add(**s.keys, cohort=dm.code("cohort", s.cohort), phase=dm.code("phase", s.phase),
            doselvl=dm.code("doselvl", s.doselvl), sex=s.sex, brthdat=s.brthdat, age=str(s.age),
            ageu=dm.code("ageu", "YEARS"), height=f"{s.height:.1f}", weight=f"{s.weight:.1f}", chbrpot=s.chbrpot, gilbert="N")
-    adult = s.age >= ADULT_AGE  # an adult signs for themself; guardians sign for every minor
-    assent = 8 <= s.age < ADULT_AGE  # assent of the minor from school age
+    giver, assent = _consent_band(plan.model, s.age)
     out["ic"].add(**s.keys, icseq="1", icdat=s.consent.isoformat(), icver="2.0",
-                  icgiver=out["ic"].code("icgiver", "PARTICIPANT" if adult else "GUARDIAN"), asnt="Y" if assent else "NA",
+                  icgiver=out["ic"].code("icgiver", giver), asnt="Y" if assent else "NA",
                   asntdat=s.consent.isoformat() if assent else "")
     for code, cat in criteria(plan.model, s.cohort):
         out["ie"].add(**s.keys, ietestcd=code, iecat=cat, ieorres="Y", iedat=scr.isoformat())
     months_ill = 12 * rng.randint(1, max(1, min(s.age - 2, 6)))
     _diagnosis(out["dx"], s, rng, months_ill)
     _medications(out["cm"], s, rng, months_ill, _induction_mg_kg(plan.model).get(s.cohort))
-    out["echo"].add(**s.keys, visit="SCR", visitnum="1", echodat=scr.isoformat(),
+    out["echo"].add(**s.keys, visit="SCR", visitnum=plan.visitnum("SCR"), echodat=scr.isoformat(),
                     lvef=str(int(plan.thresholds["lvef_min"]) + rng.randint(3, 17)), echoabn="N")
+
+
+def _consent_band(model, age: int) -> tuple[str, bool]:
+    """Who signs (the first giver the band allows: the guardian of a minor, an adult themselves) and whether the
+    minor assents, from the schema's ConsentAgeBand for the age at consent."""
+    for a in enum_annotations(model, "ConsentAgeBand").values():
+        if a["min_age"] <= age < a["max_age"]:
+            return str(a["givers"]).split(",")[0].strip(), str(a["assent"]).lower() == "true"
+    raise ValueError(f"no ConsentAgeBand for age {age}")
 
 
 def _diagnosis(dx, s: Subject, rng: random.Random, months_ill: int) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ecrf.model import StudyModel
+from ecrf.params import enum_parameter
 from ecrf.protocol import protocol
 
 LAST_VISIT = "M12"  # the example's data cut-off: every subject followed up to month 12
@@ -22,13 +23,14 @@ class StudyPlan:
     sexes: tuple[str, ...]
     min_age: dict          # cohort -> minimum age in years
     visit_days: dict       # visit code -> study day after D0, D0 up to LAST_VISIT
-    schedule: tuple        # SCR, LD, then visit_days; VISITNUM is the position from 1
+    schedule: tuple        # SCR, LD, then visit_days
     ld_plan: dict          # drug -> (mg/m2/day, study days)
     cells_per_kg: dict     # dose level -> cells/kg
     thresholds: dict       # protocol parameter -> value (entry scores, LVEF, SpO2, adult age)
 
     def visitnum(self, visit: str) -> str:
-        return str(self.schedule.index(visit) + 1)
+        """The visit's VISITNUM from the schema (VisitCode visitnum)."""
+        return str(enum_parameter(self.model, "VisitCode", visit, "visitnum"))
 
 
 def study_plan(model: StudyModel) -> StudyPlan:

@@ -26,6 +26,7 @@ from ecrf.example.coding import cm_coding
 from ecrf.example.score_items import (capd_scores, ice_tasks, mrss_sites, sledai_exact, sledai_lab_item_names,
                                       titled, vas_systems)
 from ecrf.example.seedkit import FULL_DATE as _FULL_DATE
+from ecrf.example.seedkit import IE_ANSWERS
 from ecrf.example.seedkit import Clinical
 from ecrf.example.seedkit import at_screening as _at_scr
 from ecrf.example.seedkit import cohort_subjects as _cohort
@@ -84,8 +85,31 @@ def seed_errors(tables: dict[str, pl.DataFrame], seed: int) -> tuple[dict[str, p
     """A copy of `tables` with the SEEDS applied on randomly chosen records, and the manifest.
 
     An export of a handful of subjects may lack a suitable record for some seed (no boy to recode, say);
-    that seed is skipped, so the manifest always lists exactly what was seeded.
+    that seed is skipped, so the manifest always lists exactly what was seeded. A clinical seed that found no
+    subject (and whose check no other seed carries) is moved to the front and the seeding redone, a few rounds
+    at most, so the few subjects able to carry it are not taken first by seeds that many subjects could carry.
     """
+    every = all_clinical()
+    promoted: list[Clinical] = []  # every seed that found no subject in some round, first skipped first
+    best = None
+    for _ in range(_ROUNDS):
+        skipped: list[Clinical] = []
+        clinical = tuple(promoted) + tuple(c for c in every if c not in promoted)
+        out, manifest = _seed_all(tables, seed, clinical, skipped)
+        seeded = {m["check_id"] for m in manifest}
+        missing = [c for c in skipped if c.check_id not in seeded]  # a check another seed carries is fine
+        if best is None or len(missing) < best[0]:
+            best = (len(missing), out, manifest)
+        if not missing:
+            break
+        promoted += [c for c in missing if c not in promoted]
+    return best[1], best[2]
+
+
+_ROUNDS = 8
+
+
+def _seed_all(tables: dict[str, pl.DataFrame], seed: int, clinical: tuple, skipped: list):
     model = load_model()
     rng = random.Random(seed)
     out = dict(tables)
@@ -94,7 +118,7 @@ def seed_errors(tables: dict[str, pl.DataFrame], seed: int) -> tuple[dict[str, p
     manifest = []
     for s in SEEDS:
         out = _apply(s, out, model, used, hosted, manifest, rng)
-    out = _seed_clinical(all_clinical(), out, model, hosted, manifest, rng)
+    out = _seed_clinical(clinical, out, model, hosted, manifest, rng, skipped)
     used |= set(hosted)
     for s in LATE_SEEDS:  # after the clinical seeds, on subjects none of them hosts, so nothing else moves
         out = _apply(s, out, model, used, hosted, manifest, rng)
@@ -104,19 +128,24 @@ def seed_errors(tables: dict[str, pl.DataFrame], seed: int) -> tuple[dict[str, p
     return _seed_clinical(seeds_coding.CLINICAL, out, model, hosted, manifest, rng), manifest
 
 
-def _seed_clinical(seeds, out: dict, model, hosted: dict, manifest: list, rng) -> dict:
+def _seed_clinical(seeds, out: dict, model, hosted: dict, manifest: list, rng, skipped: list | None = None) -> dict:
     """Apply clinical seeds, each on a subject whose other seeds it cannot disturb; returns the tables."""
     ex = _Export(out, model)
     visits = frozenset(enum_annotations(model, "VisitCode"))
     for c in seeds:
         subject = _choose(c, [x for x in c.candidates(ex) if x is not None], hosted, rng, visits)
         if subject is None:  # no subject can carry this error without disturbing another: leave it out
+            if skipped is not None:
+                skipped.append(c)
             continue
         entries = c.apply(ex, subject, rng)
-        hosted.setdefault(subject, []).append((c.changes, c.reads))
-        manifest += [{"check_id": cid, "subject": subject, "form": form, "field": field, "value": value,
-                      "description": _CONTRADICTS if cid == "ELIG-IE-CONTRADICTS" else c.description}
-                     for cid, form, field, value in entries]
+        for who in {subject} | {e[4] for e in entries if len(e) > 4}:  # no later seed on a stray subject either
+            hosted.setdefault(who, []).append((c.changes, c.reads))
+        # An entry may name the subject the finding is reported for, when it is not the host (a record moved to
+        # an unknown subject number).
+        manifest += [{"check_id": e[0], "subject": e[4] if len(e) > 4 else subject, "form": e[1], "field": e[2],
+                      "value": e[3], "description": _CONTRADICTS if e[0] == "ELIG-IE-CONTRADICTS" else c.description}
+                     for e in entries]
     return ex.tables
 
 
@@ -126,7 +155,12 @@ def _apply(s: Seed, out: dict, model, used: set, hosted: dict, manifest: list, r
     form = model.forms[s.form]
     df = out[s.form].with_row_index("_i")
     pool = df.filter(s.where & ~pl.col("SUBJID").is_in(list(used)))
-    if pool.is_empty():  # a very small export: share a subject, never a record
+    if pool.is_empty():  # a very small export: share a subject, never a record, and not one whose death or end
+        # of study a seeded date could pass (XF-AFTER-DEATH, XF-AFTER-END would report it too), nor a stray
+        # subject number seeded for REF-SUBJECT
+        ended = {x for d in ("dd", "ds") if d in out for x in out[d]["SUBJID"].to_list()}
+        pool = df.filter(s.where & ~pl.col("SUBJID").is_in(sorted(ended)) & pl.col("SUBJID").is_in(out["dm"]["SUBJID"].to_list()))
+    if pool.is_empty():
         pool = df.filter(s.where)
     if pool.is_empty():  # too small to carry this error cleanly: leave it out, and out of the manifest
         return out
@@ -381,7 +415,8 @@ def _too_young(ex, subject, rng):
     row = ex.pick("dm", subject, rng)
     age = str(int(ex.protocol.min_age()[row["COHORT"]]) - 1)
     ex.set("dm", row["_i"], AGE=age)
-    return [("ELIG-AGE", "dm", "AGE", age)] + ex.contradicted(subject, "ELIG-AGE")
+    # The birth date is left as it was, so the age no longer follows from it either.
+    return [("ELIG-AGE", "dm", "AGE", age), ("DERIVED-AGE", "dm", "AGE", age)] + ex.contradicted(subject, "ELIG-AGE")
 
 
 def _live_vaccine(ex, subject, rng):
@@ -504,35 +539,36 @@ CLINICAL = (
              lambda ex: [x for x in ex.subjects("ae", pl.col("AEOUT") != "FATAL")
                          if x not in set(ex.subjects("dd"))], _ae_fatal,
              "adverse event with outcome fatal, but no death record"),
-    Clinical("ELIG-AGE", _f("dm"), _f("ie", "lb", "vas"),
+    Clinical("ELIG-AGE", _f("dm"), _f(IE_ANSWERS, "lb", "vas"),
              lambda ex: ex.subjects("dm", pl.col("BRTHDAT").str.contains(_FULL_DATE) & (pl.col("COHORT") != "AAV")),
              _too_young, "age one year below the cohort's minimum"),
-    Clinical("ELIG-LVEF", _f("echo"), _f("ie"), lambda ex: ex.subjects("echo", _at_scr(ex)),
+    Clinical("ELIG-LVEF", _f("echo"), _f(IE_ANSWERS), lambda ex: ex.subjects("echo", _at_scr(ex)),
              _screening_value("echo", "LVEF", _threshold("lvef_min", 5), "ELIG-LVEF"),
              "screening LVEF 5 points below the inclusion minimum"),
-    Clinical("ELIG-SPO2", _f("vs:OXYSAT"), _f("ie"), lambda ex: ex.subjects("vs", _at_scr(ex)),
+    Clinical("ELIG-SPO2", _f("vs:OXYSAT"), _f(IE_ANSWERS), lambda ex: ex.subjects("vs", _at_scr(ex)),
              _screening_value("vs", "OXYSAT", _threshold("spo2_min", 2), "ELIG-SPO2"),
              "screening SpO2 2 points below the inclusion minimum"),
-    Clinical("ELIG-SLE-SLEDAI", _f("sledai:SCR"), _f("ie"), lambda ex: _cohort(ex, "SLE"),
+    Clinical("ELIG-SLE-SLEDAI", _f("sledai:SCR"), _f(IE_ANSWERS), lambda ex: _cohort(ex, "SLE"),
              _score_below("sledai", "SLEDAITOT", "sledai_min", 2, _sledai_items, "ELIG-SLE-SLEDAI"),
              "screening SLEDAI-2K (descriptors and total) 2 points below the SLE inclusion minimum"),
-    Clinical("ELIG-SSC-MRSS", _f("mrss:SCR"), _f("ie"), lambda ex: _cohort(ex, "SSC"),
+    Clinical("ELIG-SSC-MRSS", _f("mrss:SCR"), _f(IE_ANSWERS), lambda ex: _cohort(ex, "SSC"),
              _score_below("mrss", "MRSSTOT", "mrss_min", 3,
                           lambda ex, row, value, rng: mrss_sites(ex.model, value, rng), "ELIG-SSC-MRSS"),
              "screening mRSS (sites and total) 3 points below the systemic sclerosis inclusion minimum"),
-    Clinical("ELIG-AAV-VAS", _f("vas:SCR"), _f("ie"), lambda ex: _cohort(ex, "AAV"),
-             _score_below("vas", "VASTOT", "vas_min", 2, _vas_items, "ELIG-AAV-VAS"),
-             "screening PVAS (system scores and total) 2 points below the vasculitis inclusion minimum"),
-    Clinical("ELIG-AAV-INSTRUMENT", _f("vas:SCR"), _f("ie", "dm"),
+    # Before ELIG-AAV-VAS: only a child scored with PVAS can carry it, while an adult on BVAS can carry that one.
+    Clinical("ELIG-AAV-INSTRUMENT", _f("vas:SCR"), _f(IE_ANSWERS, "dm"),
              lambda ex: ex.subjects("vas", _at_scr(ex) & (pl.col("VASINST") == "PVAS")),
              _screening_value("vas", "VASINST", lambda ex, row: "BVAS", "ELIG-AAV-INSTRUMENT",
                               lambda ex: pl.col("VASINST") == "PVAS"),
              "adult BVAS used to score a child at screening"),
-    Clinical("ELIG-ALT-AST", _f("lb:ALT"), _f("ie"), _lab_at_scr("ALT"), _alt_high,
+    Clinical("ELIG-AAV-VAS", _f("vas:SCR"), _f(IE_ANSWERS), lambda ex: _cohort(ex, "AAV"),
+             _score_below("vas", "VASTOT", "vas_min", 2, _vas_items, "ELIG-AAV-VAS"),
+             "screening PVAS (system scores and total) 2 points below the vasculitis inclusion minimum"),
+    Clinical("ELIG-ALT-AST", _f("lb:ALT"), _f(IE_ANSWERS), _lab_at_scr("ALT"), _alt_high,
              "screening ALT just above 3 x ULN"),
-    Clinical("ELIG-PREGNANCY", _f("lb:HCG"), _f("ie"), _lab_at_scr("HCG"), _pregnant,
+    Clinical("ELIG-PREGNANCY", _f("lb:HCG"), _f(IE_ANSWERS), _lab_at_scr("HCG"), _pregnant,
              "positive pregnancy test at screening"),
-    Clinical("ELIG-LIVE-VACCINE", _f("cm"), _f("ie", "sv"), lambda ex: ex.subjects("cm"), _live_vaccine,
+    Clinical("ELIG-LIVE-VACCINE", _f("cm"), _f(IE_ANSWERS, "sv"), lambda ex: ex.subjects("cm"), _live_vaccine,
              "live vaccine 10 days before the screening visit"),
     Clinical("ELIG-NOT-MET", _f("ie"), _f(), _ie_candidates(False), _not_met(False),
              "criterion recorded as not met, no waiver"),
@@ -543,9 +579,10 @@ CLINICAL = (
 
 def all_clinical() -> tuple[Clinical, ...]:
     """The clinical seeds of every area, most constrained first (each area's module lists its own)."""
-    from ecrf.example import (seeds_clinical, seeds_consistency, seeds_labs, seeds_pairs, seeds_panel, seeds_protocol,
-                              seeds_safety, seeds_scores)
+    from ecrf.example import (seeds_clinical, seeds_consistency, seeds_integrity, seeds_labs, seeds_pairs, seeds_panel,
+                              seeds_protocol, seeds_safety, seeds_scores, seeds_timing)
 
     return (CLINICAL + seeds_safety.CLINICAL + seeds_pairs.CLINICAL + seeds_protocol.CLINICAL + seeds_consistency.CLINICAL
             + seeds_scores.CLINICAL + seeds_labs.CLINICAL + seeds_panel.CLINICAL + seeds_safety.LATE
-            + seeds_clinical.CLINICAL)
+            + seeds_integrity.CLINICAL + seeds_clinical.CLINICAL + seeds_integrity.CLINICAL_RECORD
+            + seeds_timing.CLINICAL)

@@ -13,6 +13,10 @@ from typing import Any
 import polars as pl
 
 FULL_DATE = r"^\d{4}-\d{2}-\d{2}$"
+# The eligibility form's answers (IEORRES, IEWAIV) of the criteria a check tests: what ELIG-IE-CONTRADICTS and the
+# eligibility checks read. A seed changing other parts of the form (an assessment date, the record of a criterion
+# no check tests) does not disturb them; one changing answers declares the whole form "ie".
+IE_ANSWERS = "ie:answers"
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Clinical seeds for rules applied as clinicians apply them: the fludarabine renal adjustment (SCHED-LD-DOSE)
-(see ecrf.example.seeding for how seeds are placed)."""
+"""Clinical seeds for rules applied as clinicians apply them: the fludarabine renal adjustment (SCHED-LD-DOSE) and
+the eGFR equation's validated ages (KIDNEY-EGFR-EQUATION) (see ecrf.example.seeding for how seeds are placed)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,33 @@ def follow_renal_label(ex, subject: str, egfr: float) -> None:
             ex.set("ld", row["_i"], LDDOSE=f"{float(row['LDDOSE']) * a.dose_factor:.1f}")
 
 
+def _adult_equation(ex) -> tuple[str, float]:
+    """The adult-only equation and its minimum age (EgfrEquation without max_age, the highest min_age)."""
+    from ecrf.clinical.egfr import equation_ages
+
+    code, (lo, _) = max(((c, a) for c, a in equation_ages(ex.model).items() if a[1] is None), key=lambda x: x[1][0])
+    return code, lo
+
+
+def _child_egfr_candidates(ex) -> list[str]:
+    """Subjects younger than the adult equation's minimum age with an eGFR reported with another equation."""
+    code, lo = _adult_equation(ex)
+    young = set(ex.subjects("dm", pl.col("AGE").cast(pl.Int64, strict=False) < lo - 1))  # a child all study long
+    return [x for x in ex.subjects("lb", (pl.col("LBTESTCD") == "EGFR") & (pl.col("LBMETHOD") != code)) if x in young]
+
+
+def _adult_equation_for_child(ex, subject, rng):
+    """The child's eGFR record names the adult equation (the value left as reported)."""
+    code, _ = _adult_equation(ex)
+    row = ex.pick("lb", subject, rng, (pl.col("LBTESTCD") == "EGFR") & (pl.col("LBMETHOD") != code))
+    ex.set("lb", row["_i"], LBMETHOD=code)
+    return [("KIDNEY-EGFR-EQUATION", "lb", "LBMETHOD", code)]
+
+
 CLINICAL = (
     Clinical("SCHED-LD-DOSE", _f("ld"), _f("lb:EGFR"), _normal_kidney_candidates, _reduced_without_cause,
              "fludarabine reduced as for impaired kidney function although the screening eGFR is normal"),
+    # Reads the age only (birth date first): with the equation out of its ages nothing is recomputed from height.
+    Clinical("KIDNEY-EGFR-EQUATION", _f("lb:EGFR"), _f("dm:BRTHDAT"), _child_egfr_candidates,
+             _adult_equation_for_child, "a child's eGFR recorded as computed with the adult CKD-EPI 2021 equation"),
 )

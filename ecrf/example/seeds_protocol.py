@@ -9,6 +9,7 @@ import polars as pl
 from ecrf.example.coding import cm_coding
 from ecrf.example.seeds_clinical import follow_renal_label
 from ecrf.example.seedkit import Clinical
+from ecrf.example.seedkit import IE_ANSWERS
 from ecrf.example.seedkit import at_screening as _at_scr
 from ecrf.example.seedkit import cohort_subjects as _cohort
 from ecrf.example.seedkit import forms as _f
@@ -79,6 +80,13 @@ def _bilirubin_high(ex, subject, rng):
     ex.set("lb", row["_i"], LBORRES=v, LBNRIND="HIGH")
     regrade(ex, subject, "BILI")
     return [("ELIG-BILIRUBIN", "lb", "LBORRES", v)] + ex.contradicted(subject, "ELIG-BILIRUBIN")
+
+
+def _proportional_egfr(ex) -> list[str]:
+    """Subjects whose screening eGFR is reported with an equation inversely proportional to creatinine (not
+    CKD-EPI), so that _egfr_low can scale both by one factor."""
+    return ex.subjects("lb", _at_scr(ex) & (pl.col("LBTESTCD") == "EGFR")
+                       & (pl.col("LBMETHOD").fill_null("") != "CKD_EPI_2021"))
 
 
 def _egfr_low(ex, subject, rng):
@@ -164,22 +172,22 @@ CLINICAL: tuple = (
     # The two medication seeds add a record each (a form part of their own) and touch no other.
     Clinical("CM-PROHIBITED", _f("cm:CM-PROHIBITED"), _f("sv:SCR", "ex"), lambda ex: ex.subjects("cm"), _live_vaccine_on_study,
              "live varicella vaccine two months after the infusion"),
-    Clinical("ELIG-OTHER-TRIAL", _f("cm:ELIG-OTHER-TRIAL"), _f("ie", "sv:SCR"), lambda ex: ex.subjects("cm"), _other_trial,
+    Clinical("ELIG-OTHER-TRIAL", _f("cm:ELIG-OTHER-TRIAL"), _f(IE_ANSWERS, "sv:SCR"), lambda ex: ex.subjects("cm"), _other_trial,
              "another trial's investigational product stopped 40 days before screening"),
-    Clinical("ELIG-BILIRUBIN", _f("lb:BILI"), _f("ie", "dm"), _screening_lab("BILI"), _bilirubin_high,
+    Clinical("ELIG-BILIRUBIN", _f("lb:BILI"), _f(IE_ANSWERS, "dm"), _screening_lab("BILI"), _bilirubin_high,
              "screening bilirubin above 2 x ULN without Gilbert syndrome"),
-    Clinical("ELIG-EGFR", _f("lb:EGFR", "lb:CREAT", "ld"), _f("ie", "vs:HEIGHT", "dm"), _screening_lab("EGFR"), _egfr_low,
+    Clinical("ELIG-EGFR", _f("lb:EGFR", "lb:CREAT", "ld"), _f(IE_ANSWERS, "vs:HEIGHT", "dm"), _proportional_egfr, _egfr_low,
              "screening eGFR below 30 (creatinine raised with it), no investigator waiver"),
-    Clinical("ELIG-PRIOR-THERAPY", _f("cm:ELIG-PRIOR-THERAPY"), _f("ie", "dm", "sv:SCR"),
+    Clinical("ELIG-PRIOR-THERAPY", _f("cm:ELIG-PRIOR-THERAPY"), _f(IE_ANSWERS, "dm", "sv:SCR"),
              _induction_only, _no_induction,
              "glucocorticoid induction course missing from the medication form of a subject whose "
              "adequate-treatment criterion is recorded as met"),
-    Clinical("ELIG-BIOPSY", _f("dx"), _f("ie", "dm"), lambda ex: _cohort(ex, "MDR_SRNS"), _biopsy_not_done,
+    Clinical("ELIG-BIOPSY", _f("dx"), _f(IE_ANSWERS, "dm"), lambda ex: _cohort(ex, "MDR_SRNS"), _biopsy_not_done,
              "MDR-SRNS subject without the renal biopsy the cohort requires"),
-    Clinical("ELIG-ANTIBODY", _f("dx"), _f("ie", "dm"), lambda ex: _cohort(ex, "SSC"), _antibodies_negative,
+    Clinical("ELIG-ANTIBODY", _f("dx"), _f(IE_ANSWERS, "dm"), lambda ex: _cohort(ex, "SSC"), _antibodies_negative,
              "systemic sclerosis subject with negative scleroderma antibodies"),
     Clinical("ELIG-PROTEINURIA", _f("prot:SCR"), _f("dm"), lambda ex: _cohort(ex, "IGAN"), _proteinuria_low,
              "IgA nephropathy subject with screening proteinuria below both thresholds"),
-    Clinical("ELIG-SEROLOGY", _f("lb:HIVAB"), _f("ie"), _screening_lab("HIVAB"), _hiv_positive,
+    Clinical("ELIG-SEROLOGY", _f("lb:HIVAB"), _f(IE_ANSWERS), _screening_lab("HIVAB"), _hiv_positive,
              "positive HIV antibody at screening"),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from ecrf.example.score_items import capd_scores, ice_tasks, titled
-from ecrf.example.seedkit import Clinical
+from ecrf.example.seedkit import FULL_DATE, Clinical
 from ecrf.example.seedkit import forms as _f
 
 
@@ -30,7 +30,10 @@ def _crs_fever_cool(ex, subject, rng):
 
 
 CLINICAL = (
-    Clinical("SAFE-ICANS-TOOL", _f("icans"), _f("dm:BRTHDAT"), lambda ex: ex.subjects("icans", pl.col("ICANSGR") == "1"),
+    # The check judges the tool only on a full birth date.
+    Clinical("SAFE-ICANS-TOOL", _f("icans"), _f("dm:BRTHDAT"),
+             lambda ex: sorted(set(ex.subjects("icans", pl.col("ICANSGR") == "1"))
+                               & set(ex.subjects("dm", pl.col("BRTHDAT").str.contains(FULL_DATE)))),
              _icans_other_tool, "ICANS graded with the encephalopathy tool of the other age group"),
 )
 

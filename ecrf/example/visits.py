@@ -9,7 +9,7 @@ from ecrf.clinical.ctcae import grade
 from ecrf.clinical.egfr import creatinine_mgdl, egfr_expr, protocol_equation
 from ecrf.clinical._eval import scalar
 from ecrf.example.plan import StudyPlan
-from ecrf.example.subjects import Subject
+from ecrf.example.subjects import ADULT_AGE, Subject
 from ecrf.params import class_parameter, enum_annotations
 
 LAB_VISITS = ("SCR", "D1", "D4", "D7", "D14", "D28", "M3", "M6", "M12")
@@ -38,6 +38,11 @@ CRP_DETECTION_LIMIT = "0.5"
 CRP_CENSORED_SHARE = 0.25
 # Visits whose vital signs record height (see _vitals): the only ones where an eGFR can be computed.
 HEIGHT_VISITS = ("SCR", "LD")
+# The example sites' eGFR equation for an adult (CKiD U25 would still apply up to 25 years); children get the
+# protocol's. Each eGFR record names its equation (LBMETHOD).
+ADULT_EQUATION = "CKD_EPI_2021"
+# Later visits where the child is measured again, taller by the growth since screening.
+GROWTH_VISITS = ("M3", "M6", "M12")
 SEROLOGY = ("HBSAG", "HBCAB", "HCVAB", "HIVAB", "SYPHILIS")
 
 
@@ -80,14 +85,35 @@ def _vitals(vs, s: Subject, rng: random.Random, keys: dict, when: str, spo2_min:
     young = s.age < 12
     # Height and weight as used for the lymphodepletion BSA at screening and LD; weight drifts afterwards.
     dosing = keys["visit"] in HEIGHT_VISITS
+    height = s.height if dosing else _grown(s, keys["visit"]) if keys["visit"] in GROWTH_VISITS else None
     vs.add(**keys, vsdat=when, temp=f"{rng.uniform(36.2, 37.4):.1f}",
            sysbp=_within(rng, *((92, 112) if young else (100, 124)), band, "sysbp"),
            diabp=_within(rng, *((55, 72) if young else (60, 80)), band, "diabp"),
            pulse=_within(rng, *((80, 115) if young else (62, 95)), band, "pulse"),
            resp=_within(rng, *((18, 26) if young else (14, 20)), band, "resp"),
            oxysat=str(rng.randint(min(spo2_min + 4, 100), 100)),
-           height=f"{s.height:.1f}" if dosing else "",
+           height="" if height is None else f"{height:.1f}",
            weight=f"{s.weight * (1 if dosing else rng.uniform(0.98, 1.02)):.1f}")
+
+
+def _grown(s: Subject, visit: str) -> float:
+    """Height at a later visit: the screening height plus a typical growth velocity for the age and sex over the
+    time since screening (illustrative, well inside the plausible rates of schema GrowthPlausibility)."""
+    years = (s.visits[visit] - s.visits["SCR"]).days / 365.25
+    return s.height + _velocity(s.age, s.sex) * years
+
+
+def _velocity(age: int, sex: str) -> float:
+    """Rough median height velocity in cm/year (growth-chart shape, not a reference): fast in early childhood,
+    slower before puberty, a pubertal spurt, then little."""
+    spurt = (11, 13) if sex == "F" else (12, 14)
+    if age < 5:
+        return 7.0
+    if age < spurt[0]:
+        return 5.5
+    if age <= spurt[1]:
+        return 8.0
+    return 2.0
 
 
 def _labs(lb, s: Subject, rng: random.Random, keys: dict, when: str, baseline: dict, model) -> tuple[str, str]:
@@ -129,7 +155,7 @@ def _labs(lb, s: Subject, rng: random.Random, keys: dict, when: str, baseline: d
 
 
 def _egfr(lb, s: Subject, keys: dict, when: str, plan: StudyPlan, creatinine: tuple[str, str]) -> None:
-    """The eGFR the site reports with the creatinine: the protocol's equation from this visit's creatinine (in
+    """The eGFR the site reports with the creatinine: the protocol's equation (CKD-EPI 2021 for an adult) from this visit's creatinine (in
     mg/dL), the height measured at the visit, the sex and the age at the lab date (exact from a complete birth
     date, else the completed years recorded in dm), rounded to one decimal."""
     model = plan.model
@@ -137,9 +163,11 @@ def _egfr(lb, s: Subject, keys: dict, when: str, plan: StudyPlan, creatinine: tu
     lab_date = s.visits[keys["visit"]]
     full = len(s.brthdat) == 10
     age = (lab_date - s.birth).days / _days_per_year(model) if full else float(s.age)
-    value = scalar(egfr_expr(protocol_equation(model), s.sex, age, round(s.height, 1), scr, model))
+    equation = ADULT_EQUATION if _age_at(s, lab_date) >= ADULT_AGE else protocol_equation(model)
+    value = scalar(egfr_expr(equation, s.sex, age, round(s.height, 1), scr, model))
     lb.add(**keys, lbdat=when, lbtestcd=lb.code("lbtestcd", "EGFR"), lbspec="SERUM", lborres=f"{value:.1f}",
-           lborresu=lb.code("lborresu", "mL/min/1.73m2"), lbnrind="NORMAL" if value >= 90 else "LOW")
+           lborresu=lb.code("lborresu", "mL/min/1.73m2"), lbnrind="NORMAL" if value >= 90 else "LOW",
+           lbmethod=lb.code("lbmethod", equation))
 
 
 def _days_per_year(model) -> float:

@@ -99,6 +99,8 @@ def _cell(text: str) -> str:
 
 
 def _type(i) -> str:
+    if i.kind == "enum" and i.multivalued:
+        return f"codes, multi-select: comma-separated ([{i.codelist}](#{(i.codelist or '').lower()}))"
     return {"enum": f"code ([{i.codelist}](#{(i.codelist or '').lower()}))", "full_date": "date YYYY-MM-DD",
             "partial_date": "date, partial allowed"}.get(i.kind, i.kind)
 

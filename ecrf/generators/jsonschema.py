@@ -3,7 +3,8 @@
     {"dm": [{"STUDYID": "KN5601-K", "SUBJID": "01-001", "AGE": 10, ...}, ...], "ae": [...], ...}
 
 one array per form, named after its file (dm.csv -> "dm"); one object per row, with the column names as
-exported (CDASH, upper case); integer and number items as JSON numbers; empty cells left out. The forms every
+exported (CDASH, upper case); integer and number items as JSON numbers; a multi-select item an array of
+its codes (the cell split at its commas); empty cells left out. The forms every
 subject has are required and not empty, so `{}` is not a valid export.
 """
 

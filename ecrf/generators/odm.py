@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ecrf.model import NUMERIC_KINDS, Form, Item, StudyModel, _num
+from ecrf.model import MULTI_SEPARATOR, NUMERIC_KINDS, Form, Item, StudyModel, _num
 from ecrf.odm import (NS, ODM_VERSION, SUBJECT_EVENT, UNSCHEDULED, codelist_oid, event_oid, form_oid,
                       group_oid, is_repeating, is_visit_form, item_oid, mdv_oid, study_oid, studyid, unit_oid,
                       visit_codes)
@@ -14,6 +14,8 @@ from ecrf.params import ParameterError
 from ecrf.protocol import protocol
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+# Alias Context of a multi-select ItemDef; its Name is the separator of the codes in the ItemData Value
+MULTI_SELECT_ALIAS = "multi-select separator"
 _DATATYPE = {"integer": "integer", "decimal": "float", "full_date": "date", "partial_date": "partialDate",
              "string": "text", "enum": "text"}
 # The schema gives no maximum length for free text; this is what the ODM ItemDef declares for it.
@@ -159,11 +161,16 @@ def item_def(form: Form, item: Item):
              E("MeasurementUnitRef", {"MeasurementUnitOID": unit_oid(item.unit)}) if item.unit else None,
              *checks,
              E("CodeListRef", {"CodeListOID": codelist_oid(item.codelist)}) if item.codelist else None,
-             E("Alias", {"Context": "CDASH", "Name": item.title}))
+             E("Alias", {"Context": "CDASH", "Name": item.title}),
+             # ODM 1.3.2 has no multi-select: one ItemData whose Value lists the codes separated by commas
+             # (as OpenClinica exports checkbox and multi-select items); the Alias tells the EDC builder.
+             E("Alias", {"Context": MULTI_SELECT_ALIAS, "Name": MULTI_SEPARATOR}) if item.multivalued else None)
 
 
 def _length(item: Item) -> dict:
     """Length (and SignificantDigits for floats) from the hard limits, the code list or the free-text cap."""
+    if item.kind == "enum" and item.multivalued:  # every code once, comma-separated
+        return {"Length": str(sum(len(c) for c in item.codes) + len(item.codes) - 1)}
     if item.kind == "enum":
         return {"Length": str(max(len(c) for c in item.codes))}
     if item.kind in NUMERIC_KINDS and item.maximum is not None:

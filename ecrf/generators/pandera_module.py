@@ -8,7 +8,7 @@ an EDC vendor imports and the command a data manager runs cannot disagree.
 
 from __future__ import annotations
 
-from ecrf.model import StudyModel
+from ecrf.model import StudyModel, multi_select_pattern
 from ecrf.table import FULL_DATE_RE, INTEGER_RE, NUMBER_RE, PARTIAL_DATE_RE
 
 _PRELUDE = '''"""Pandera checks for the {title} (schema version {version}).
@@ -168,7 +168,9 @@ def _checks(item) -> list[str]:
         c.append('pa.Check(is_number, name="COL-TYPE")')
     if item.kind in ("integer", "decimal") and (item.minimum is not None or item.maximum is not None):
         c.append(f'pa.Check(in_range({item.minimum!r}, {item.maximum!r}), name="COL-RANGE")')
-    if item.kind == "enum":
+    if item.kind == "enum" and item.multivalued:  # a multi-select: codes separated by commas in one cell
+        c.append(f'pa.Check(matches({multi_select_pattern(item.codes)!r}), name="COL-CODELIST")')
+    elif item.kind == "enum":
         c.append(f'pa.Check(in_codelist({item.codes!r}), name="COL-CODELIST")')
     if item.equals is not None:
         c.append(f'pa.Check(in_codelist(({item.equals!r},)), name="COL-CODELIST")')

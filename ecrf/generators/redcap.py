@@ -125,7 +125,8 @@ def _row(model: StudyModel, fld: Field) -> list[str]:
     else:
         label = " ".join((i.description or i.title).split())
     if i.kind == "enum":
-        ftype = "dropdown" if len(i.codes) > 3 else "radio"
+        # a multi-select is a checkbox field: REDCap exports one 0/1 column per code, `<field>___<code>`
+        ftype = "checkbox" if i.multivalued else "dropdown" if len(i.codes) > 3 else "radio"
         pairs, positional = choices(model, i.codelist)
         choice = " | ".join(f"{c}, {lab}" for c, lab in pairs)
         annot.append(f"CODELIST={i.codelist}" + (" (raw code = position, label = code)" if positional else ""))
@@ -160,6 +161,12 @@ def _csv(header, rows) -> str:
 def render(model: StudyModel) -> str:
     """The data dictionary (Online Designer > Data Dictionary > upload)."""
     return _csv(HEADER, [_row(model, f) for f in fields(model)])
+
+
+def checkbox_column(field: str, code: str) -> str:
+    """The export column of one choice of a checkbox field, as REDCap names it (code lower case, '-' and '.'
+    as '_')."""
+    return f"{field}___{code.lower().replace('-', '_').replace('.', '_')}"
 
 
 def visits(model: StudyModel) -> list[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from ecrf.errors import InputError
-from ecrf.model import Form
+from ecrf.model import MULTI_SEPARATOR, Form, Item, multi_select_pattern
 from ecrf.table import FILE, REF, ROW, STATUS, Table
 
 
@@ -49,6 +49,9 @@ def canonical_table(path: Path, df: pl.DataFrame, form: Form, rows: list[int] | 
     # Trim surrounding blanks and treat empty cells as missing; the file itself is never touched.
     if df.width:
         df = df.with_columns(pl.all().str.strip_chars().replace("", None))
+    multi = [i for i in form.items if i.multivalued and i.name in df.columns]
+    if multi:
+        df = df.with_columns(_multi_select(i) for i in multi)
     extra = [pl.Series(ROW, list(rows) if not isinstance(rows, pl.Series) else rows, dtype=pl.Int64),
              pl.lit(file_label or Path(path).name).alias(FILE)]
     if refs is not None:
@@ -60,3 +63,18 @@ def canonical_table(path: Path, df: pl.DataFrame, form: Form, rows: list[int] | 
     else:
         df = df.with_columns(*extra)
     return Table(form, df, Path(path), unknown_columns=unknown, missing_columns=missing)
+
+
+def _multi_select(item: Item) -> pl.Expr:
+    """A valid multi-select cell as every format gives it the same: its codes once each, in codelist order,
+    separated by a comma without blanks (REDCap checkboxes come back in dictionary order, a CSV cell in any).
+    A cell with a code not in the codelist stays as exported, for COL-CODELIST to show."""
+    c = pl.col(item.name)
+    rank = {code: n for n, code in enumerate(item.codes)}
+    code_of = {n: code for code, n in rank.items()}
+    ordered = (c.str.split(MULTI_SEPARATOR)
+               .list.eval(pl.element().str.strip_chars().replace_strict(rank, default=None, return_dtype=pl.Int64))
+               .list.unique().list.sort()
+               .list.eval(pl.element().replace_strict(code_of, default=None, return_dtype=pl.Utf8))
+               .list.join(MULTI_SEPARATOR))
+    return pl.when(c.str.contains(multi_select_pattern(item.codes))).then(ordered).otherwise(c).alias(item.name)

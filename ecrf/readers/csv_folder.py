@@ -78,14 +78,17 @@ def _read_fast(path: Path) -> tuple[pl.DataFrame, pl.Series] | None:
         return None  # the slow path words the error
     while raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    if (b"\x00" in raw or raw.count(b"\r") != raw.count(b"\r\n") or not raw.strip()
+    has_cr = b"\r" in raw  # each test below scans without copying the file (raw.strip() would)
+    if (b"\x00" in raw or (has_cr and raw.count(b"\r") != raw.count(b"\r\n")) or not raw or raw.isspace()
             or any(raw.startswith(m) for m in _BINARY_MAGIC)):
         return None
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    lines = pl.Series("l", [raw]).cast(pl.Binary).cast(pl.Utf8).str.split("\n").explode().str.strip_chars_end("\r")
+    lines = pl.Series("l", [raw]).cast(pl.Binary).cast(pl.Utf8).str.split("\n").explode()
+    if has_cr:
+        lines = lines.str.strip_chars_end("\r")
     header = [h.strip() for h in lines[0].split(",")]
     _check_header(path, header)
     width, limit = len(header), limits.max_cell_length()

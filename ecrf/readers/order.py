@@ -14,37 +14,39 @@ import dataclasses
 import polars as pl
 
 from ecrf.readers import Export
-from ecrf.table import ROW, Table
+from ecrf.table import ROW, Table, typed_column
 
 
-def _permutation(table: Table) -> list[int] | None:
-    """The old row positions in key order; None when the table is already in that order."""
-    df, typed = table.df, table.typed
+def _permutation(table: Table) -> pl.Series | None:
+    """The old row positions in key order; None when the table is already in that order. Only the key
+    columns are typed here (the whole typed table is built once, for the checks, after sorting)."""
+    df = table.df
     if df.height < 2:
         return None
-    keys = [k for k in table.form.keys if k in typed.columns]
+    keys = [table.form.item(k) for k in table.form.keys if table.form.has(k)]
     # Rows sharing a key are duplicates (FORM-DUPKEY): they keep their file order, so "the earlier record"
     # stays the earlier row. A form without a key is ordered by all its items.
     items = [] if keys else [i.name for i in table.form.items if i.name in df.columns]
-    frame = pl.DataFrame({"_pos": pl.int_range(df.height, eager=True)}) \
-        .with_columns([typed[k].alias(f"_k{n}") for n, k in enumerate(keys)]) \
-        .with_columns([df[c].alias(f"_t{n}") for n, c in enumerate(items)]) \
-        .with_columns(df[ROW].alias("_r"))
-    order = [c for c in frame.columns if c != "_pos"]
-    perm = frame.sort(order, nulls_last=True, maintain_order=True)["_pos"].to_list()
-    return None if perm == list(range(df.height)) else perm
+    by = [typed_column(i, i.name in df.columns).alias(f"_k{n}") for n, i in enumerate(keys)]
+    by += [pl.col(c).alias(f"_t{n}") for n, c in enumerate(items)] + [pl.col(ROW).alias("_r")]
+    perm = df.lazy().select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_pos"), *by) \
+        .sort([f"_k{n}" for n in range(len(keys))] + [f"_t{n}" for n in range(len(items))] + ["_r"],
+              nulls_last=True, maintain_order=True) \
+        .select("_pos").collect().to_series()
+    in_order = (perm == pl.int_range(df.height, dtype=pl.UInt32, eager=True)).all()
+    return None if in_order else perm
 
 
 def in_record_key_order(export: Export) -> Export:
     """Sort each table into record-key order and move the readers' problems with their rows."""
-    moved: dict[str, dict[int, int]] = {}
+    moved: dict[str, pl.Series] = {}
     for domain, table in list(export.tables.items()):
         perm = _permutation(table)
         if perm is None:
             continue
         export.tables[domain] = dataclasses.replace(table, df=table.df[perm], extra={})
-        moved[domain] = {old: new for new, old in enumerate(perm)}
+        moved[domain] = perm.arg_sort()  # old position -> new position
     for p in export.problems:
         if p.idx is not None and p.form in moved:
-            p.idx = moved[p.form][p.idx]
+            p.idx = int(moved[p.form][p.idx])
     return export

@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from ecrf.errors import InputError
+from ecrf.generators.redcap import checkbox_column
 from ecrf.model import StudyModel
 from ecrf.readers import Export, Reader
 from ecrf.readers.canonical import canonical_table
@@ -129,7 +130,7 @@ def _columns(d: Dictionary) -> dict[str, tuple[str, str | None]]:
             continue
         if f.ftype == "checkbox":
             for code, _ in f.choices:
-                cols[f"{f.name}___{code.lower().replace('-', '_').replace('.', '_')}"] = (f.name, code)
+                cols[checkbox_column(f.name, code)] = (f.name, code)
         else:
             cols[f.name] = (f.name, None)
     for form in d.forms():
@@ -232,6 +233,8 @@ def _value(f: DictField, v: str, positional: dict[str, str] | None) -> str:
             return f"{y:04d}-{month:02d}-{day:02d}"
     elif "comma_decimal" in val:
         return v.replace(",", ".")
+    if positional is not None and f.ftype == "checkbox":  # the checked raw codes, each to its schema code
+        return ",".join(positional.get(p, p) for p in v.split(","))
     if positional is not None:
         return positional.get(v, v)
     return v
@@ -328,8 +331,16 @@ def write_redcap(folder: Path, tables: dict, model: StudyModel) -> None:
     by_item = {(f.form.domain, f.item.name): f.name for f in flds}
     header = ["record_id", "redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance",
               "redcap_data_access_group"]
+    checkboxes: dict[str, list[tuple[str, str]]] = {}  # field -> [(raw code, schema code)]
+    for fl in flds:
+        if fl.item.multivalued:
+            pairs, positional = choices(model, fl.item.codelist)
+            checkboxes[fl.name] = [(raw, lab if positional else raw) for raw, lab in pairs]
     for form in model.forms.values():
-        header += [f.name for f in flds if f.form.domain == form.domain and f.name != "record_id"]
+        for f in flds:
+            if f.form.domain == form.domain and f.name != "record_id":
+                header += [checkbox_column(f.name, raw) for raw, _ in checkboxes[f.name]] \
+                    if f.name in checkboxes else [f.name]
         header.append(f"{instrument(form)}_complete")
     rows: list[dict] = []
     slots: dict[tuple, dict] = {}
@@ -356,8 +367,11 @@ def write_redcap(folder: Path, tables: dict, model: StudyModel) -> None:
                 ev = event(END_EVENT if form.domain in END_FORMS else SUBJECT_EVENT)
             vals = {}
             for name, v in get.items():
-                if (form.domain, name) in by_item and by_item[(form.domain, name)] != "record_id":
-                    vals[by_item[(form.domain, name)]] = positional.get(name, {}).get(v, v)
+                fname = by_item.get((form.domain, name))
+                if fname in checkboxes:
+                    vals.update(_checked(fname, v, checkboxes[fname]))
+                elif fname is not None and fname != "record_id":
+                    vals[fname] = positional.get(name, {}).get(v, v)
             # the form status read with the record (`_status`), else Incomplete as REDCap starts a form
             vals[f"{iname}_complete"] = str(rec.get(STATUS) or "0")
             rep = repeating(form) or ev == event(UNSCHEDULED)
@@ -384,6 +398,21 @@ def write_redcap(folder: Path, tables: dict, model: StudyModel) -> None:
     folder = Path(folder)
     write_text(folder / DICTIONARY, render(model))
     write_text(folder / DATA, buf.getvalue())
+
+
+def _checked(field: str, value: str, pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """A multi-select cell as REDCap's checkbox columns (1 checked, 0 not); a code the field does not offer
+    has no column, so it is refused rather than dropped."""
+    from ecrf.model import MULTI_SEPARATOR
+    from ecrf.writer import OutputError
+
+    given = [c.strip() for c in value.split(MULTI_SEPARATOR)] if value else []
+    offered = {code for _, code in pairs}
+    bad = [c for c in given if c not in offered]
+    if bad:
+        raise OutputError(Path(DATA), f"{field}: {bad[0]!r} is not a choice of the checkbox field, so REDCap "
+                          "has no column for it")
+    return {checkbox_column(field, raw): "1" if code in given else "0" for raw, code in pairs}
 
 
 READER = Reader("redcap", "a REDCap flat raw export: a folder with data.csv and its data dictionary (.csv)",

@@ -1,0 +1,126 @@
+"""Referential integrity: every record belongs to a subject of the demographics form, to a visit the subject had,
+and a treated subject has consented.
+
+A problem that repeats on many records of one subject (a whole form filed under an unknown subject, a visit's
+lab panel under a visit that never took place) is reported once, on its first record, with the count.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ecrf import findings as F
+from ecrf.params import enum_annotations
+from ecrf.registry import check
+from ecrf.validators.consistency_dates import collect
+
+ICH = "ICH E6(R3) (source data, ALCOA+); CDISC CDASHIG (SUBJID, VISIT, VISITNUM)"
+
+
+def _rows(ctx, domain: str) -> pl.DataFrame | None:
+    """The form's text rows with `_idx` and the subject as `_subj` (the item with role subject); None when the
+    form is absent, empty or has no subject item."""
+    t = ctx.table(domain)
+    subject = None if t is None else t.form.find_role("subject")
+    if t is None or t.n_rows == 0 or subject is None or subject not in t.df.columns:
+        return None
+    return t.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64), pl.col(subject).alias("_subj"))
+
+
+def _first_of(bad: pl.DataFrame, *by: str) -> pl.DataFrame:
+    """One row per group: its first record in file order, with _n the number of records."""
+    return bad.sort("_idx").group_by(*by, maintain_order=True).agg(pl.all().first(), pl.len().alias("_n"))
+
+
+@check("REF-SUBJECT", "Record of a subject absent from demographics", "consistency", "error", ("dm",),
+       "Every record of every form belongs to a subject with a demographics record (dm): a subject identifier "
+       "found on a form but not in dm is a typing error or a subject whose registration is missing. Reported once "
+       "per subject and form, on the first record, with the number of records.",
+       reference=ICH, roles=("dm:subject",))
+def subject_not_in_dm(ctx):
+    dm = _rows(ctx, "dm")
+    if dm is None:  # no demographics at all: STRUCT-MISSING-FORM / STRUCT-EMPTY-FORM say so
+        return {}
+    known = dm["_subj"].drop_nulls().unique().to_list()
+    parts = []
+    for domain, t in ctx.tables.items():
+        d = None if domain == "dm" else _rows(ctx, domain)
+        if d is None:
+            continue
+        title = t.form.item(t.form.find_role("subject") or "").title
+        bad = _first_of(d.filter(pl.col("_subj").is_not_null() & ~pl.col("_subj").is_in(known)), "_subj")
+        parts.append((domain, F.from_frame(bad, title, pl.col("_subj"), pl.lit("a subject of the demographics form"),
+                                           pl.format("{} record(s) of subject {} on {}, which has no demographics "
+                                                     "record (dm)", pl.col("_n"), pl.col("_subj"), pl.lit(domain)))))
+    return collect(parts)
+
+
+def _unplanned(ctx) -> list[str]:
+    """Visit codes without a schedule number (VisitCode visitnum): unscheduled visits, told apart by VISITNUM."""
+    return [c for c, a in enum_annotations(ctx.model, "VisitCode").items() if "visitnum" not in a]
+
+
+@check("REF-VISIT", "Record for a visit the subject never had", "consistency", "error", ("sv",),
+       "A record of a visit form (vital signs, labs, scores, ...) filed under a visit for which the subject has no "
+       "visit record (sv) that took place (SVOCCUR Y): the data belong to another visit, or the visit record is "
+       "missing. Subjects absent from demographics are left to REF-SUBJECT. Visits are matched by VISIT, and unscheduled visits (no VisitCode visitnum) by VISITNUM as well. "
+       "Reported once per subject, form and visit, on the first record.",
+       reference=ICH, fields=("VISIT", "SVOCCUR"), roles=("sv:visit",))
+def visit_not_held(ctx):
+    sv = _rows(ctx, "sv")
+    if sv is None:
+        return {}
+    visit_of = ctx.model.forms["sv"].role("visit")
+    unplanned = _unplanned(ctx)
+    dm = _rows(ctx, "dm")  # records of a subject unknown to dm are REF-SUBJECT's finding, not this one's
+    registered = None if dm is None else dm["_subj"].drop_nulls().unique().to_list()
+    held = sv.filter(pl.col("svoccur") == "Y").select(
+        "_subj", pl.col(visit_of).alias("_visit"),
+        pl.when(pl.col(visit_of).is_in(unplanned)).then(pl.col("visitnum").cast(pl.Float64, strict=False))
+        .alias("_vnum")).unique().with_columns(pl.lit(True).alias("_held"))
+    parts = []
+    for domain, t in ctx.tables.items():
+        visit = t.form.find_role("visit")
+        d = None if domain == "sv" or visit is None or visit not in t.df.columns else _rows(ctx, domain)
+        if d is None:
+            continue
+        vnum = pl.col("visitnum").cast(pl.Float64, strict=False) if "visitnum" in d.columns else pl.lit(None)
+        if registered is not None:
+            d = d.filter(pl.col("_subj").is_in(registered))
+        d = d.filter(pl.col(visit).is_not_null()).with_columns(
+            pl.col(visit).alias("_visit"),
+            pl.when(pl.col(visit).is_in(unplanned)).then(vnum.cast(pl.Float64)).alias("_vnum"))
+        d = d.join(held, on=["_subj", "_visit", "_vnum"], how="left", nulls_equal=True)
+        bad = _first_of(d.filter(pl.col("_held").is_null()), "_subj", "_visit", "_vnum")
+        title = t.form.item(visit).title
+        where = pl.when(pl.col("_vnum").is_not_null()).then(pl.format("{} (VISITNUM {})", pl.col("_visit"),
+                                                                           pl.col("_vnum"))).otherwise(pl.col("_visit"))
+        parts.append((domain, F.from_frame(bad, title, pl.col("_visit"), pl.lit("a visit of the subject that took place"),
+                                           pl.format("{} record(s) on {} for visit {}, which the visit form (sv) does "
+                                                     "not record as having taken place", pl.col("_n"), pl.lit(domain),
+                                                     where))))
+    return collect(parts)
+
+
+@check("IC-NO-CONSENT", "Treated subject without a consent record", "deviation", None, ("ic", "ld", "ex"),
+       "A subject who received lymphodepletion (ld) or KN5601-K (ex) has no informed consent record (ic) with a "
+       "consent date: treatment without documented consent. Reported once per subject, on the first treatment "
+       "record (ex, else ld).", reference="NCT07283315 general inclusion 1; ICH E6(R3) 2.8",
+       fields=("ICDAT", "EXSTDAT", "LDDAT"))
+def treated_without_consent(ctx):
+    ic = _rows(ctx, "ic")
+    consented = [] if ic is None else ic.filter(pl.col("icdat").is_not_null())["_subj"].unique().to_list()
+    parts: list = []
+    seen: list[str] = []
+    for domain, date in (("ex", "exstdat"), ("ld", "lddat")):
+        d = _rows(ctx, domain)
+        if d is None:
+            continue
+        bad = _first_of(d.filter(pl.col("_subj").is_not_null() & ~pl.col("_subj").is_in(consented)
+                                 & ~pl.col("_subj").is_in(seen)), "_subj")
+        seen += bad["_subj"].to_list()
+        title = ctx.model.forms[domain].item(date).title
+        parts.append((domain, F.from_frame(bad, title, pl.col(date), pl.lit("an informed consent record (ic) before it"),
+                                           pl.format("subject {} was treated ({} on {}) but has no informed consent "
+                                                     "record", pl.col("_subj"), pl.lit(domain), pl.col(date)))))
+    return collect(parts)
