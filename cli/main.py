@@ -85,7 +85,7 @@ def main():
               help="Allow --output inside the export folder (never over one of its files). A later run of the "
                    "same folder will list the report as an unknown file.")
 @click.option("--max-file-size", callback=lambda c, p, v: _size(p, v), metavar="SIZE",
-              help="Refuse an input file larger than this (bytes, or e.g. 512M, 2G; default 512M, "
+              help="Refuse an input file larger than this (bytes, or e.g. 512M, 2G; default 256M, "
                    "or ECRF_MAX_FILE_SIZE).")
 @click.option("--max-cell-length", callback=lambda c, p, v: _size(p, v), metavar="N",
               help="Refuse a cell longer than this many characters (default 131072, or ECRF_MAX_CELL_LENGTH).")
@@ -163,7 +163,8 @@ def validate(path, input_format, fmt, output, fail_on, category, ledger, group_b
         result = run_checks(model, export, checks, progress=progress)
     finally:
         progress.close()
-    run = Run(source=path, result=result, options=options, started=started, input_format=export.format)
+    run = Run(source=path, result=result, options=options, started=started, input_format=export.format,
+              schema=Path(model.path))
     if ledger:
         from ecrf import ledger as L
 

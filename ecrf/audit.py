@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 
 import polars as pl
@@ -44,6 +44,7 @@ class Run:
     findings: pl.DataFrame | None = None   # result.findings plus LEDGER_COLUMNS
     resolved: pl.DataFrame | None = None   # previous run's findings that are gone (same columns)
     history: list[dict] = field(default_factory=list)  # per ledger run: run_id, time, new, open, resolved, ...
+    schema: Path | None = None  # the study schema the run used (--schema); None: the default study's
 
     def __post_init__(self):
         if self.findings is None:
@@ -81,15 +82,17 @@ def tool_version() -> str:
         return "0+unknown"
 
 
-@lru_cache(maxsize=1)
-def schema_identity() -> dict:
-    """The schema's name and version as it declares them, and a sha256 over every schema file (name and
-    bytes, in name order), so two reports with the same hash were checked against the same rules."""
+@lru_cache(maxsize=8)
+def schema_identity(path: str | None = None) -> dict:
+    """The schema's name and version as it declares them, and a sha256 over every schema file of its folder
+    (name and bytes, in name order), so two reports with the same hash were checked against the same rules.
+    `path`: the schema the run used (--schema); None, the default study's."""
     from ecrf.model import load_model
 
-    schema = load_model().view.schema
+    model = load_model(path)
+    schema = model.view.schema
     h = hashlib.sha256()
-    folder = resources.files("ecrf.schema")
+    folder = Path(model.path).parent
     for entry in sorted((e for e in folder.iterdir() if e.name.endswith(".yaml")), key=lambda e: e.name):
         h.update(entry.name.encode() + b"\0" + entry.read_bytes() + b"\0")
     return {"name": schema.name, "id": schema.id, "version": schema.version, "sha256": h.hexdigest()}
@@ -129,7 +132,7 @@ def audit_header(run: Run) -> dict:
     return {
         "tool": "ecrf",
         "tool_version": tool_version(),
-        "schema": schema_identity(),
+        "schema": schema_identity(str(run.schema) if run.schema else None),
         "run_id": run.run_id,
         "run_time": run.started.isoformat(timespec="seconds"),
         "source": str(run.source),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,6 +10,15 @@ EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
 EXIT_INPUT_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape_controls(text: str) -> str:
+    """Control characters, escape sequences and line breaks shown as escapes (\\n, \\x1b): text from an
+    export or a file name can then neither move the cursor nor start a line of its own."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 @dataclass
@@ -26,4 +36,5 @@ class InputError(Exception):
             where += f", row {self.row}"
         if self.column:
             where += f", column {self.column}"
-        return f"{where}: {self.message}"
+        # a file name, column name or message quoting the export may hold control characters: one safe line
+        return escape_controls(f"{where}: {self.message}")

@@ -1,7 +1,7 @@
 """Limits that keep memory bounded on huge or hostile input: a file larger than `max_file_size` or a cell
 longer than `max_cell_length` is refused before it is read into memory (exit 2, naming file, row, column).
 
-The defaults suit trial exports (the largest form of a 10,000-subject export is about 100 MB; free-text
+The defaults suit trial exports (the largest form of a 10,000-subject export is about 80 MB; free-text
 cells are a few hundred characters). A user raises them with `ecrf validate --max-file-size/--max-cell-length`
 or the environment variables ECRF_MAX_FILE_SIZE / ECRF_MAX_CELL_LENGTH (bytes; suffixes K, M, G allowed).
 """
@@ -13,7 +13,9 @@ import re
 
 FILE_SIZE_ENV = "ECRF_MAX_FILE_SIZE"
 CELL_LENGTH_ENV = "ECRF_MAX_CELL_LENGTH"
-DEFAULT_MAX_FILE_SIZE = 512 * 1024**2   # per file: reading costs a few times this in memory
+# per file: a run takes about 16-20 MiB of memory per MiB of its largest file (bench/bench_limits.py), so this
+# bounds a run at about 4-5 GiB; the largest form of a 10,000-subject export is about 80 MB
+DEFAULT_MAX_FILE_SIZE = 256 * 1024**2
 DEFAULT_MAX_CELL_LENGTH = 131072        # the csv module's own default field limit
 
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
@@ -60,6 +62,16 @@ def max_file_size() -> int:
 
 def max_cell_length() -> int:
     return _get(CELL_LENGTH_ENV, DEFAULT_MAX_CELL_LENGTH)
+
+
+def check_file_size(path, size: int | None = None) -> None:
+    """InputError when the file at `path` is over the size limit: refused before a byte of it is read."""
+    from ecrf.errors import InputError
+
+    size = os.stat(path).st_size if size is None else size
+    if size > max_file_size():
+        raise InputError(path, f"file is {human(size)}, over the limit of {human(max_file_size())}; raise it with "
+                               f"--max-file-size or {FILE_SIZE_ENV} if this is expected")
 
 
 def human(n: int) -> str:

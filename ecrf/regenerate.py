@@ -67,12 +67,12 @@ def main(argv=None) -> int:
         print("all generated files are current" if not stale else "run: python -m ecrf.regenerate")
         return 1 if stale else 0
     from ecrf.example.generator import rebuild_bundled
+    from ecrf.writer import make_folder, write_text
 
     # The bundle first: the data dictionary and catalogue do not read it, but its seeds read the schema.
     rebuild_bundled()
     for path, text in rendered().items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_text(make_folder(path.parent) / path.name, text)
         print(f"wrote {path.relative_to(ROOT)}")
     print("wrote ecrf/example/bundled/")
     return 0

@@ -9,11 +9,11 @@ Excel outputs; `terminal` escapes control characters and escape sequences before
 from __future__ import annotations
 
 import os
-import re
+import stat
 import tempfile
 from pathlib import Path
 
-from ecrf.errors import InputError
+from ecrf.errors import InputError, escape_controls
 from ecrf.numbers import is_number
 
 
@@ -67,6 +67,7 @@ def write_bytes(target: Path | str, data: bytes, allow_inside_input: bool = Fals
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        os.fchmod(fd, _mode(target))  # mkstemp makes 0600; the file gets the mode open() would give it
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -85,6 +86,31 @@ def write_bytes(target: Path | str, data: bytes, allow_inside_input: bool = Fals
     return target
 
 
+def _mode(target: Path) -> int:
+    """The permissions a plain open() would leave: an existing file keeps its own, a new one gets 0666 less
+    the umask."""
+    try:
+        st = target.stat()
+        if stat.S_ISREG(st.st_mode):
+            return stat.S_IMODE(st.st_mode)
+    except OSError:
+        pass
+    mask = os.umask(0)  # the only way to read the umask: set it and put it back at once
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def make_folder(directory: Path | str) -> Path:
+    """Create an output folder (and its parents); OutputError (exit 2) when the file system says no."""
+    directory = Path(directory)
+    _refuse_input(directory / ".", allow_inside=False)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(directory, f"cannot create the folder: {exc.strerror or exc}") from None
+    return directory
+
+
 def write_text(target: Path | str, text: str, allow_inside_input: bool = False) -> Path:
     return write_bytes(target, text.encode("utf-8"), allow_inside_input)
 
@@ -100,12 +126,9 @@ def cell(value):
     return value
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
 def terminal(text: str | None) -> str:
     """Text from an export made safe to print: control characters, escape sequences and line breaks are
     shown as escapes (\\n, \\x1b) so no value can move the cursor, recolour the screen or fake a line."""
     if text is None:
         return ""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return escape_controls(text)

@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from ecrf.errors import InputError
+from ecrf.writer import make_folder, write_bytes, write_text
 
 MANIFEST = "seeded_errors.json"
 
@@ -56,7 +57,7 @@ def write_in_format(directory: Path, tables: dict[str, pl.DataFrame], manifest: 
         raise InputError(directory, f"cannot write format {fmt}; one of csv, {', '.join(n for n in known if n != 'csv')}")
     _make_folder(directory)
     known[fmt].write(directory, tables, load_model())
-    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    write_text(directory / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     return sum(1 for _ in directory.iterdir())
 
 
@@ -74,8 +75,8 @@ def write_tables(directory: Path, tables: dict[str, pl.DataFrame], manifest: lis
     """One UTF-8 CSV per form (<domain>.csv), missing values as empty fields, plus the manifest."""
     _make_folder(directory)
     for domain, df in tables.items():
-        df.with_columns(pl.all().replace("", None)).write_csv(directory / f"{domain}.csv")
-    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        write_text(directory / f"{domain}.csv", df.with_columns(pl.all().replace("", None)).write_csv())
+    write_text(directory / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     return len(tables) + 1
 
 
@@ -86,15 +87,10 @@ def _copy_bundled(directory: Path) -> int:
         raise InputError(str(bundled), "the bundled example is missing from this installation")
     _make_folder(directory)
     for name in names:
-        (directory / name).write_bytes((bundled / name).read_bytes())
+        write_bytes(directory / name, (bundled / name).read_bytes())
     return len(names)
 
 
 def _make_folder(directory: Path) -> None:
     """Create the target folder; a parent that is a file or not writable is the user's problem (exit 2)."""
-    from ecrf.writer import OutputError
-
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(directory, f"cannot create the folder: {exc.strerror or exc}") from None
+    make_folder(directory)

@@ -78,6 +78,22 @@ def readers() -> dict[str, Reader]:
     return {r.name: r for r in sorted(found, key=lambda r: (r.order, r.name))}
 
 
+def _refuse_huge(path: Path, known: dict[str, Reader]) -> None:
+    """Every file a reader may read (the export file, or the files of an export folder with a suffix some
+    reader reads) over the size limit is refused before any is read: memory stays bounded whatever the format."""
+    from ecrf import limits
+
+    if path.is_file():
+        limits.check_file_size(path)
+        return
+    if not path.is_dir():
+        return
+    suffixes = {s for r in known.values() for s in r.suffixes} | {".csv", ".xml", ".json"}
+    for p in sorted(path.iterdir()):
+        if p.suffix.lower() in suffixes and not p.is_symlink() and p.is_file():
+            limits.check_file_size(p)
+
+
 def read_export(path: Path, model: StudyModel, input_format: str | None = None) -> Export:
     """Read the export at `path` (a file or a folder) with the reader `input_format` names, or the first
     reader that recognises the content."""
@@ -85,6 +101,7 @@ def read_export(path: Path, model: StudyModel, input_format: str | None = None) 
     if not path.exists() and not path.is_symlink():
         raise InputError(path, "no such file or folder")
     known = readers()
+    _refuse_huge(path, known)
     if input_format:
         if input_format not in known:
             raise InputError(path, f"unknown input format {input_format}; one of {', '.join(known)}")

@@ -155,10 +155,7 @@ def check_entry(folder: Path, path: Path) -> None:
         raise InputError(path, "is a folder, not a CSV file")
     if not stat.S_ISREG(st.st_mode):
         raise InputError(path, "is not a regular file (a FIFO, socket or device); refused")
-    if st.st_size > limits.max_file_size():
-        raise InputError(path, f"file is {limits.human(st.st_size)}, over the limit of "
-                               f"{limits.human(limits.max_file_size())}; raise it with --max-file-size or "
-                               f"{limits.FILE_SIZE_ENV} if this is expected")
+    limits.check_file_size(path, st.st_size)
     if not os.access(path, os.R_OK):
         raise InputError(path, "cannot be read: permission denied")
 

@@ -21,13 +21,17 @@ from ecrf.reports.listing import counts, listing_columns, listing_rows
 HIDDEN = {"Site response", "First seen", "Accepted because", "Fingerprint"}
 FILTERS = ("Site", "Check", "Severity", "Status")  # columns with a drop-down filter
 NUMERIC = {"Runs open"}
+# The findings table lists at most this many rows (the first, in the report's order: errors first), so the file
+# stays a few MB and a browser sorts and filters it at once however many findings a run has; the summary, the
+# charts and the per-subject listing count every finding, and JSON, CSV and xlsx list them all.
+MAX_TABLE_ROWS = 5000
 
 
 def e(value) -> str:
     return "" if value is None else escape(str(value), quote=True)
 
 
-def to_html(run: Run, **_) -> str:
+def to_html(run: Run, max_rows: int = MAX_TABLE_ROWS, **_) -> str:
     head = audit_header(run)
     rows = listing_rows(run)
     current = [r for r in rows if r.get("Status") != "resolved"]
@@ -43,7 +47,7 @@ def to_html(run: Run, **_) -> str:
         _summary(run, rows),
         _plots(run, current),
         _subjects(current),
-        _table(columns, rows),
+        _table(columns, rows, max_rows),
         _audit(head),
         f"<script>{JS}</script></body></html>",
     ]
@@ -99,7 +103,12 @@ def _subjects(current: list[dict]) -> str:
     return "".join(out)
 
 
-def _table(columns: list[str], rows: list[dict]) -> str:
+def _table(columns: list[str], rows: list[dict], max_rows: int) -> str:
+    total, rows = len(rows), rows[:max_rows]
+    note = "" if total <= max_rows else (
+        f'<p class="note" id="truncated">The table lists the first {len(rows):,} of {total:,} findings (in the order '
+        "of the report: errors first). Every finding is in the JSON, CSV and xlsx reports "
+        "(<code>ecrf validate --format xlsx -o queries.xlsx</code>).</p>")
     controls = ['<div class="controls"><label>Filter <input id="filter" type="search" '
                 'placeholder="any text: subject, check, value..."></label>']
     for name in FILTERS:
@@ -119,7 +128,7 @@ def _table(columns: list[str], rows: list[dict]) -> str:
             cls = ' class="msg"' if c == "Message" else (f' class="sev-{e(r.get(c))}"' if c == "Severity" else "")
             cells.append(f"<td{cls}>{e(r.get(c))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return ('<h2 id="table">Findings</h2>' + "".join(controls)
+    return ('<h2 id="table">Findings</h2>' + note + "".join(controls)
             + f'<table id="findings"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
 
 

@@ -418,6 +418,13 @@ def bell_and_backspace(folder):
     return Expect(1, finding=("COL-TYPE", "vs.csv", 4, "PULSE"), absent=("\x07", "\x08"))
 
 
+@case("injection")
+def escape_sequence_in_a_header_name(folder):
+    header, rows = read(folder, "lb")
+    write(folder, "lb", header + ["_\x1b[31mX\nerror FAKE"], [r + ["1"] for r in rows])
+    return Expect(2, "lb.csv", 1, None, ("reserved", "\\x1b"), absent=("\x1b", "\nerror FAKE"))
+
+
 # ---- scale: limits refuse early, naming what to raise ---------------------------------------------------
 @case("scale")
 def file_over_size_limit(folder):
