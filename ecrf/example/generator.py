@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ecrf.example.coding import code_tables
 from ecrf.example.efficacy import add_efficacy
 from ecrf.example.enrolment import add_enrolment
 from ecrf.example.plan import study_plan
@@ -38,7 +39,7 @@ def generate(n_subjects: int, seed: int) -> dict[str, pl.DataFrame]:
     for s in make_subjects(n_subjects, rng, plan):
         for add in (add_enrolment, add_visits, add_treatment, add_efficacy, add_safety):
             add(out, s, rng, plan)
-    return {domain: rows.frame() for domain, rows in out.items()}
+    return code_tables({domain: rows.frame() for domain, rows in out.items()})
 
 
 def bundled_dir() -> Path:

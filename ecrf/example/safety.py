@@ -35,9 +35,13 @@ def add_safety(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) -> No
     peak = 2 if rng.random() < 0.3 else 1
     grades = [1] * days
     grades[days // 2] = peak
+    # Oxygen for CRS prolongs the stay after the infusion: a serious event (hospitalisation), known and reported
+    # to the sponsor the day it began.
+    serious = {"aeser": "Y", "aeawdat": crs_start.isoformat(), "aerptdat": crs_start.isoformat(),
+               **_criteria(out["ae"], "aeshosp")} if peak == 2 else {"aeser": "N"}
     aeseq = add_ae(aeterm="Cytokine release syndrome", aedecod="Cytokine release syndrome", aecat="CRS",
                    aestdat=crs_start.isoformat(), aeendat=(crs_start + timedelta(days=days - 1)).isoformat(),
-                   aetoxgr=str(peak), aeser="N", aerel="RELATED")
+                   aetoxgr=str(peak), aerel="RELATED", **serious)
     crs = out["crs"]
     # Hypotension item, where the form has one: none of these episodes needed fluids or vasopressors.
     hypo = {"crshypo": "N"} if crs.has("crshypo") else {}
@@ -67,6 +71,11 @@ def add_safety(out: dict, s: Subject, rng: random.Random, plan: StudyPlan) -> No
             items = {"icanstool": "CAPD", "capdscore": str(capd), **_text(capd_scores(plan.model, capd, rng))}
         out["icans"].add(**s.keys, aeseq=aeseq, icansdat=when.isoformat(), icansgr="1", **items,
                          icanscon="NORMAL", icansseiz="N", icansoed="N", icansmot="N")
+
+
+def _criteria(ae, met: str) -> dict[str, str]:
+    """The seriousness criteria of a serious event (items with role seriousness): `met` Y, the others N."""
+    return {i.name: "Y" if i.name == met else "N" for i in ae.form.items if i.role == "seriousness"}
 
 
 def _text(items: dict[str, int]) -> dict[str, str]:

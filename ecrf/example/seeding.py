@@ -22,6 +22,7 @@ from typing import Callable
 import polars as pl
 
 from ecrf.clinical.scores import vas_items
+from ecrf.example.coding import cm_coding
 from ecrf.example.score_items import (capd_scores, ice_tasks, mrss_sites, sledai_exact, sledai_lab_item_names,
                                       titled, vas_systems)
 from ecrf.example.seedkit import FULL_DATE as _FULL_DATE
@@ -93,9 +94,21 @@ def seed_errors(tables: dict[str, pl.DataFrame], seed: int) -> tuple[dict[str, p
     manifest = []
     for s in SEEDS:
         out = _apply(s, out, model, used, hosted, manifest, rng)
+    out = _seed_clinical(all_clinical(), out, model, hosted, manifest, rng)
+    used |= set(hosted)
+    for s in LATE_SEEDS:  # after the clinical seeds, on subjects none of them hosts, so nothing else moves
+        out = _apply(s, out, model, used, hosted, manifest, rng)
+    # Seeds of checks added after these: last, so the errors seeded before stay where they were.
+    from ecrf.example import seeds_coding
+
+    return _seed_clinical(seeds_coding.CLINICAL, out, model, hosted, manifest, rng), manifest
+
+
+def _seed_clinical(seeds, out: dict, model, hosted: dict, manifest: list, rng) -> dict:
+    """Apply clinical seeds, each on a subject whose other seeds it cannot disturb; returns the tables."""
     ex = _Export(out, model)
     visits = frozenset(enum_annotations(model, "VisitCode"))
-    for c in all_clinical():
+    for c in seeds:
         subject = _choose(c, [x for x in c.candidates(ex) if x is not None], hosted, rng, visits)
         if subject is None:  # no subject can carry this error without disturbing another: leave it out
             continue
@@ -104,11 +117,7 @@ def seed_errors(tables: dict[str, pl.DataFrame], seed: int) -> tuple[dict[str, p
         manifest += [{"check_id": cid, "subject": subject, "form": form, "field": field, "value": value,
                       "description": _CONTRADICTS if cid == "ELIG-IE-CONTRADICTS" else c.description}
                      for cid, form, field, value in entries]
-    used |= set(hosted)
-    out = ex.tables
-    for s in LATE_SEEDS:  # after the clinical seeds, on subjects none of them hosts, so nothing else moves
-        out = _apply(s, out, model, used, hosted, manifest, rng)
-    return out, manifest
+    return ex.tables
 
 
 def _apply(s: Seed, out: dict, model, used: set, hosted: dict, manifest: list, rng) -> dict:
@@ -382,7 +391,7 @@ def _live_vaccine(ex, subject, rng):
     ex.insert_after("cm", last["_i"], {
         "STUDYID": last["STUDYID"], "SITEID": last["SITEID"], "SUBJID": subject,
         "CMSEQ": str(max(int(x) for x in cm["CMSEQ"]) + 1), "CMCAT": "VACCINE",
-        "CMTRT": "MEASLES, MUMPS AND RUBELLA VACCINE (LIVE)", "CMDECOD": "MEASLES, MUMPS AND RUBELLA VACCINE",
+        "CMTRT": "MEASLES, MUMPS AND RUBELLA VACCINE (LIVE)", **cm_coding("MEASLES, MUMPS AND RUBELLA VACCINE (LIVE)"),
         "CMINDC": "PROPHYLAXIS", "CMDOSE": "1", "CMDOSU": "dose", "CMDOSFRQ": "ONCE", "CMROUTE": "SUBCUTANEOUS",
         "CMSTDAT": when, "CMENDAT": when, "CMONGO": "N", "CMLIVE": "Y"})
     return [("ELIG-LIVE-VACCINE", "cm", "CMSTDAT", when)] + ex.contradicted(subject, "ELIG-LIVE-VACCINE")

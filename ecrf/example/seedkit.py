@@ -35,3 +35,8 @@ def at_screening(ex: Any) -> pl.Expr:
 
 def cohort_subjects(ex: Any, cohort: str) -> list[str]:
     return ex.subjects("dm", pl.col("COHORT") == cohort)
+
+
+def seriousness(ex: Any, met: str) -> dict[str, str]:
+    """The seriousness criteria (ae items with role seriousness) of a serious event, titled: `met` Y, others N."""
+    return {i.title: "Y" if i.name == met else "N" for i in ex.model.forms["ae"].items if i.role == "seriousness"}

@@ -6,9 +6,11 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from ecrf.example.coding import ae_coding
 from ecrf.example.seedkit import FULL_DATE as _FULL_DATE
 from ecrf.example.seedkit import Clinical
 from ecrf.example.seedkit import forms as _f
+from ecrf.example.seedkit import seriousness
 from ecrf.params import class_parameter, enum_annotations
 
 
@@ -48,8 +50,9 @@ def _next_aeseq(ex, subject: str) -> str:
 
 def _ae(ex, subject, term, start: date, end: date, grade: str, serious: str, outcome: str) -> None:
     # A serious event is reported to the sponsor the day the investigator learns of it.
-    sae = {"AEAWDAT": start.isoformat(), "AERPTDAT": start.isoformat()} if serious == "Y" else {}
-    _append(ex, "ae", subject, {"AESEQ": _next_aeseq(ex, subject), "AETERM": term, "AEDECOD": term, "AECAT": "OTHER",
+    sae = {"AEAWDAT": start.isoformat(), "AERPTDAT": start.isoformat(),
+           **seriousness(ex, "aesdth" if outcome == "FATAL" else "aeshosp")} if serious == "Y" else {}
+    _append(ex, "ae", subject, {"AESEQ": _next_aeseq(ex, subject), "AETERM": term, **ae_coding(term), "AECAT": "OTHER",
                                 "AESTDAT": start.isoformat(), "AEENDAT": end.isoformat(), "AEONGO": "N",
                                 "AETOXGR": grade, "AESER": serious, "AEREL": "NOT_RELATED",
                                 "AEACN": "NOT APPLICABLE", "AEOUT": outcome} | sae)
@@ -103,7 +106,7 @@ def _sae_late(ex, subject, rng):
                   & pl.col("AESTDAT").str.contains(_FULL_DATE))
     aware = date.fromisoformat(row["AESTDAT"]) + timedelta(days=1)
     late = (aware + timedelta(days=int(class_parameter(ex.model, "AdverseEvent", "sae_report_days")) + 2)).isoformat()
-    ex.set("ae", row["_i"], AESER="Y", AEAWDAT=aware.isoformat(), AERPTDAT=late)
+    ex.set("ae", row["_i"], AESER="Y", AEAWDAT=aware.isoformat(), AERPTDAT=late, **seriousness(ex, "aesmie"))
     return [("SAFE-SAE-LATE", "ae", "AERPTDAT", late)]
 
 

@@ -7,6 +7,7 @@ import polars as pl
 from ecrf.example.seedkit import FULL_DATE as _FULL_DATE
 from ecrf.example.seedkit import Clinical
 from ecrf.example.seedkit import forms as _f
+from ecrf.example.seedkit import seriousness
 
 
 def _ae_ongoing_ended(ex, subject, rng):
@@ -18,7 +19,7 @@ def _ae_ongoing_ended(ex, subject, rng):
 def _sae_unreported(ex, subject, rng):
     # An event judged serious the day it started, whose report to the sponsor was never recorded.
     row = ex.pick("ae", subject, rng, (pl.col("AESER") == "N") & pl.col("AESTDAT").str.contains(_FULL_DATE))
-    ex.set("ae", row["_i"], AESER="Y", AEAWDAT=row["AESTDAT"], AERPTDAT="")
+    ex.set("ae", row["_i"], AESER="Y", AEAWDAT=row["AESTDAT"], AERPTDAT="", **seriousness(ex, "aesmie"))
     return [("XF-SAE-DATES", "ae", "AERPTDAT", "")]
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import polars as pl
 
+from ecrf.example.coding import cm_coding
 from ecrf.example.seeds_clinical import follow_renal_label
 from ecrf.example.seedkit import Clinical
 from ecrf.example.seedkit import at_screening as _at_scr
@@ -48,7 +49,7 @@ def _live_vaccine_on_study(ex, subject, rng):
     ex.insert_after("cm", last["_i"], {
         "STUDYID": last["STUDYID"], "SITEID": last["SITEID"], "SUBJID": subject,
         "CMSEQ": str(max(int(x) for x in cm["CMSEQ"]) + 1), "CMCAT": "VACCINE", "CMTRT": name,
-        "CMDECOD": "VARICELLA VACCINE", "CMINDC": "PROPHYLAXIS", "CMDOSE": "1", "CMDOSU": "dose", "CMDOSFRQ": "ONCE",
+        **cm_coding(name), "CMINDC": "PROPHYLAXIS", "CMDOSE": "1", "CMDOSU": "dose", "CMDOSFRQ": "ONCE",
         "CMROUTE": "SUBCUTANEOUS", "CMSTDAT": when, "CMENDAT": when, "CMONGO": "N", "CMLIVE": "Y", "CMINVP": "N"})
     return [("CM-PROHIBITED", "cm", "CMTRT", name)]
 
@@ -61,7 +62,7 @@ def _other_trial(ex, subject, rng):
     name = "INVESTIGATIONAL JAK INHIBITOR (OTHER TRIAL)"
     ex.insert_after("cm", last["_i"], {
         "STUDYID": last["STUDYID"], "SITEID": last["SITEID"], "SUBJID": subject,
-        "CMSEQ": str(max(int(x) for x in cm["CMSEQ"]) + 1), "CMCAT": "PRIOR", "CMTRT": name, "CMDECOD": "",
+        "CMSEQ": str(max(int(x) for x in cm["CMSEQ"]) + 1), "CMCAT": "PRIOR", "CMTRT": name, **cm_coding(name),
         "CMINDC": ex.rows("dm", pl.col("SUBJID") == subject)["COHORT"][0], "CMDOSE": "4", "CMDOSU": "mg",
         "CMDOSFRQ": "QD", "CMROUTE": "ORAL", "CMSTDAT": start, "CMENDAT": end, "CMONGO": "N", "CMLIVE": "NA",
         "CMINVP": "Y"})
