@@ -203,8 +203,10 @@ def _size(param, value):
                                               "redcap-repeating"]))
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="File to write (default: standard output).")
+@click.option("--site", "sites", multiple=True, metavar="SITEID[=NAME]",
+              help="odm only: add the site to the study build as an AdminData Location LOC.<SITEID> (repeat it).")
 @schema_option
-def generate(artifact, output, schema):
+def generate(artifact, output, schema, sites):
     """Generate ARTIFACT from the schema: jsonschema, pandera (a Python module), odm (CDISC ODM 1.3.2 study
     metadata for building the study in an EDC), docs (data dictionary), assumptions (the register of [CONV]
     defaults the study team must confirm), redcap (REDCap data dictionary) and redcap-arms, redcap-events,
@@ -215,6 +217,7 @@ def generate(artifact, output, schema):
       ecrf generate jsonschema -o kn5601k.schema.json
       ecrf generate pandera -o kn5601k_pandera.py
       ecrf generate odm -o kn5601k-odm.xml
+      ecrf generate odm --site 01="Site 01" --site 02 -o kn5601k-odm.xml
       ecrf generate docs -o docs/data-dictionary.md
       ecrf generate assumptions -o docs/assumptions.md
       ecrf generate redcap -o kn5601k-redcap.csv
@@ -224,12 +227,34 @@ def generate(artifact, output, schema):
     from ecrf.model import load_model
     from ecrf.writer import write_text
 
-    text = build(artifact, load_model(schema))
+    model = load_model(schema)
+    if sites and artifact != "odm":
+        raise click.BadParameter("sites go into the ODM study build only", param_hint="--site")
+    text = build(artifact, model, _sites(model, sites))
     if output:
         write_text(output, text)
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+def _sites(model, given) -> list[tuple[str, str]]:
+    """`--site 01=Name` as (SITEID, name); each SITEID must match the schema's SITEID pattern."""
+    import re
+
+    pattern = next((i.pattern for f in model.forms.values() for i in f.items if i.role == "site" and i.pattern),
+                   None)
+    out = []
+    for text in given:
+        code, _, name = text.partition("=")
+        code = code.strip()
+        if not code or (pattern and not re.search(pattern, code)):
+            raise click.BadParameter(f"{code!r} is not a SITEID" + (f" (pattern {pattern})" if pattern else ""),
+                                     param_hint="--site")
+        out.append((code, name.strip()))
+    if len({c for c, _ in out}) != len(out):
+        raise click.BadParameter("a site is given twice", param_hint="--site")
+    return out
 
 
 @main.command()

@@ -51,6 +51,23 @@ def test_cli_writes_the_artifact_and_it_matches_the_committed_one(cli, tmp_path,
     assert committed.read_text(encoding="utf-8") == text
 
 
+def test_sites_are_admin_data_locations_valid_against_the_xsd(cli, odm_schema, tmp_path):
+    out = tmp_path / "build.xml"
+    r = cli("generate", "odm", "--site", "01=Children's Hospital", "--site", "02", "-o", out)
+    assert r.exit_code == 0, r.output
+    text = out.read_text(encoding="utf-8")
+    assert not list(odm_schema.iter_errors(text))
+    locs = etree.fromstring(text.encode()).findall("o:AdminData/o:Location", N)
+    assert [(x.get("OID"), x.get("Name"), x.get("LocationType")) for x in locs] == [
+        ("LOC.01", "Children's Hospital", "Site"), ("LOC.02", "Site 02", "Site")]
+    assert all(x.find("o:MetaDataVersionRef", N).get("MetaDataVersionOID").startswith("MDV.") for x in locs)
+    # without --site the build has no AdminData (the committed artifact), and a bad SITEID is refused
+    assert "AdminData" not in build("odm")
+    bad = cli("generate", "odm", "--site", "1A")
+    assert bad.exit_code == 2 and "SITEID" in bad.output
+    assert cli("generate", "redcap", "--site", "01").exit_code == 2
+
+
 def test_every_form_item_and_code_list_of_the_schema_is_defined(doc, model):
     mdv = doc.find(".//o:MetaDataVersion", N)
     forms = {e.get("OID") for e in mdv.findall("o:FormDef", N)}

@@ -160,6 +160,23 @@ def test_site_ref_location_of_the_study_build_is_the_site(tmp_path):
     assert not findings_of(path).filter(pl.col("category") == "structure").height
 
 
+def test_admin_data_locations_name_the_sites_and_an_undeclared_one_is_reported(tmp_path):
+    from ecrf.generators.odm import admin_data
+
+    path = small_export(tmp_path)
+    text = re.sub(r'\s*<ItemData ItemOID="IT\.[A-Z]+\.SITEID"[^>]*/>', "", path.read_text(encoding="utf-8"))
+    text = re.sub(r'(<SubjectData[^>]*>)', r'\1<SiteRef LocationOID="LOC.01"/>', text)
+    adm = etree.tostring(admin_data(load_model(), [("01", "Site 01")])).decode()
+    path.write_text(text.replace("<ClinicalData", adm + "<ClinicalData", 1), encoding="utf-8")
+    assert not list(xmlschema.XMLSchema(str(XSD)).iter_errors(str(path)))
+    assert read(path).tables["dm"].df["siteid"].to_list() == ["01"]
+    assert "ODM-UNKNOWN-OID" not in check_ids(path)
+    rewrite(path, '<SiteRef LocationOID="LOC.01"/>', '<SiteRef LocationOID="LOC.07"/>')
+    f = findings_of(path).filter(pl.col("check_id") == "ODM-UNKNOWN-OID")
+    assert f["value"].to_list() == ["LOC.07"] and "LOC.01" in f["expected"][0]
+    assert read(path).tables["dm"].df["siteid"].to_list() == ["07"]  # still read, and reported
+
+
 def test_remove_drops_the_record_and_update_changes_it(tmp_path):
     forms = minimal_subject()
     forms["ie"].append(dict(forms["ie"][0], IETESTCD="IN02"))

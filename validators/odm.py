@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 @check("ODM-UNKNOWN-OID", "OID not in the study build", "structure", "warning", (),
        "An ODM export names an ItemGroupOID or ItemOID that the study build (`ecrf generate odm`) does not "
-       "define; its values are counted and not checked.", reference="docs/odm.md (OID convention)")
+       "define (its values are counted and not checked), or a SiteRef LocationOID that no Location of the "
+       "file's AdminData declares.", reference="docs/odm.md (OID convention)")
 def unknown_oid(ctx: Context) -> Findings:
     return F.from_problems(ctx.export.problems, "ODM-UNKNOWN-OID")
 

@@ -8,8 +8,9 @@ REDCAP = {"redcap": "render", "redcap-arms": "render_arms", "redcap-events": "re
           "redcap-mapping": "render_mapping", "redcap-repeating": "render_repeating"}
 
 
-def build(artifact: str, model=None) -> str:
-    """The artifact rendered from `model` (default: the default study)."""
+def build(artifact: str, model=None, sites=()) -> str:
+    """The artifact rendered from `model` (default: the default study); `sites` [(SITEID, name)] go into the
+    ODM study build as AdminData Locations."""
     from ecrf.model import load_model
 
     model = model or load_model()
@@ -20,7 +21,9 @@ def build(artifact: str, model=None) -> str:
     elif artifact == "docs":
         from ecrf.generators.dictionary import render
     elif artifact == "odm":
-        from ecrf.generators.odm import render
+        from ecrf.generators.odm import render as odm
+
+        return odm(model, sites)
     elif artifact == "assumptions":
         from ecrf.generators.assumptions import render
     elif artifact in REDCAP:
@@ -29,4 +32,6 @@ def build(artifact: str, model=None) -> str:
         return getattr(redcap, REDCAP[artifact])(model)
     else:
         raise ValueError(artifact)
+    if sites:
+        raise ValueError("sites go into the ODM study build only (ecrf generate odm --site 01)")
     return render(model)

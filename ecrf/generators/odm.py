@@ -4,13 +4,15 @@ XSD in the tests."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from lxml import etree
 
 from ecrf.model import MULTI_SEPARATOR, NUMERIC_KINDS, Form, Item, StudyModel
 from ecrf.numbers import format_number
 from ecrf.odm import (NS, ODM_VERSION, SUBJECT_EVENT, UNSCHEDULED, codelist_oid, event_oid, form_oid,
-                      group_oid, is_repeating, is_visit_form, item_oid, mdv_oid, study_oid, studyid, unit_oid,
-                      visit_codes)
+                      group_oid, is_repeating, is_visit_form, item_oid, location_oid, mdv_oid, study_oid, studyid,
+                      unit_oid, visit_codes)
 from ecrf.params import ParameterError
 from ecrf.protocol import protocol
 
@@ -25,8 +27,10 @@ FREE_TEXT_LENGTH = 200
 CREATION_TIME = "2025-01-01T00:00:00"
 
 
-def render(model: StudyModel) -> str:
-    return etree.tostring(metadata_document(model), xml_declaration=True, encoding="UTF-8",
+def render(model: StudyModel, sites: Sequence[tuple[str, str]] = ()) -> str:
+    """The study build; with `sites` [(SITEID, name)] also the AdminData Locations (LOC.<SITEID>) that the
+    export's SubjectData/SiteRef point to."""
+    return etree.tostring(metadata_document(model, sites), xml_declaration=True, encoding="UTF-8",
                           pretty_print=True).decode("utf-8")
 
 
@@ -56,10 +60,20 @@ def root(model: StudyModel, file_type: str = "Snapshot", granularity: str | None
     return el
 
 
-def metadata_document(model: StudyModel):
+def metadata_document(model: StudyModel, sites: Sequence[tuple[str, str]] = ()):
     odm = root(model)
     odm.append(study(model))
+    if sites:
+        odm.append(admin_data(model, sites))
     return odm
+
+
+def admin_data(model: StudyModel, sites: Sequence[tuple[str, str]]):
+    """AdminData: one Location (LocationType Site) per site, each using this MetaDataVersion."""
+    ref = {"StudyOID": study_oid(model), "MetaDataVersionOID": mdv_oid(model), "EffectiveDate": CREATION_TIME[:10]}
+    return E("AdminData", {"StudyOID": study_oid(model)},
+             *[E("Location", {"OID": location_oid(code), "Name": name or f"Site {code}", "LocationType": "Site"},
+                 E("MetaDataVersionRef", ref)) for code, name in sites])
 
 
 def visits(model: StudyModel) -> list[str]:

@@ -88,13 +88,18 @@ def records(path: Path) -> list[Record]:
     return scan(path)[0]
 
 
+def locations(path: Path) -> set[str] | None:
+    """The LocationOIDs the file's AdminData declares (None: no AdminData Location at all)."""
+    return scan(path)[2]
+
+
 _LEVELS = {_Q + "SubjectData": ("subject", "SubjectKey", None),
            _Q + "StudyEventData": ("event", "StudyEventOID", "StudyEventRepeatKey"),
            _Q + "FormData": ("form", "FormOID", "FormRepeatKey")}
 
 
 _STREAMED = [_Q + t for t in ("ClinicalData", "SubjectData", "SiteRef", "StudyEventData", "FormData",
-                              "ItemGroupData")]
+                              "ItemGroupData", "Location")]
 
 
 def _first_element(path: Path) -> None:
@@ -109,15 +114,17 @@ def _first_element(path: Path) -> None:
         return
 
 
-def scan(path: Path) -> tuple[list[Record], bool]:
+def scan(path: Path) -> tuple[list[Record], bool, set[str] | None]:
     """Every ItemGroupData of every ClinicalData block, merged as ODM says: a record met again with
     TransactionType Update/Upsert/Context changes the first, Remove (at any level) drops what it names, and
     the same record twice otherwise is an input error (a duplicate repeat key). Also: whether the file has
-    ClinicalData at all. Streamed: memory holds the records, not the document."""
+    ClinicalData at all, and the OIDs of the AdminData Locations (sites; None when there are none).
+    Streamed: memory holds the records, not the document."""
     path = Path(path)
     _precheck(path)
     out: dict[tuple, Record] = {}
     clinical = False
+    sites: set[str] | None = None
     stack: list[tuple[dict, str | None]] = []  # (context, TransactionType in force) per open level
     ctx: dict = {}
     tx: str | None = None
@@ -143,7 +150,9 @@ def scan(path: Path) -> tuple[list[Record], bool]:
                     if el.get("TransactionType") == "Remove":
                         _remove(out, ctx, level)
                 continue
-            if tag == _Q + "SiteRef" and ctx.get("subject"):
+            if tag == _Q + "Location":
+                sites = (sites or set()) | {_need(path, el, "OID")}
+            elif tag == _Q + "SiteRef" and ctx.get("subject"):
                 ctx["site"] = el.get("LocationOID")
             elif tag == _Q + "ItemGroupData" and ctx:
                 _group(path, el, ctx, el.get("TransactionType") or tx, out)
@@ -163,7 +172,7 @@ def scan(path: Path) -> tuple[list[Record], bool]:
         raise InputError(path, f"not well-formed XML: {exc.msg}", row=line) from None
     except (OSError, ValueError) as exc:
         raise InputError(path, f"cannot read the XML: {exc}") from None
-    return list(out.values()), clinical
+    return list(out.values()), clinical, sites
 
 
 def _need(path: Path, el, attr: str) -> str:

@@ -38,10 +38,13 @@ def read_odm(path: Path, model: StudyModel) -> Export:
     files = _odm_files(path) if path.is_dir() else [path]
     recs: list[tuple[Path, Record]] = []
     clinical = False
+    declared: set[str] | None = None
     for f in files:
-        got, has_data = scan(f)
+        got, has_data, sites = scan(f)
         clinical = clinical or has_data
         recs += [(f, r) for r in got]
+        if sites is not None:
+            declared = (declared or set()) | sites
     if not clinical:
         raise InputError(files[0], "no ClinicalData in the file: it holds study metadata only (a study build), "
                          "not an export of collected data")
@@ -61,6 +64,8 @@ def read_odm(path: Path, model: StudyModel) -> Export:
         export.problems.append(Problem(UNKNOWN_OID, f"{n} records not checked: ItemGroupOID {oid} is not in the "
                                        "study build (ecrf generate odm)", fname, value=oid,
                                        expected="an ItemGroupOID IG.<DOMAIN> of the study build", ref=name))
+    if declared is not None:
+        _undeclared_sites(recs, declared, export)
     visits = set(visit_codes(model))
     for domain, recs_of_form in rows.items():
         export.add(_table(path if not path.is_dir() else files[0], model.forms[domain], recs_of_form, visits,
@@ -103,6 +108,19 @@ def _table(path: Path, form: Form, recs: list[tuple[Path, Record]], visits: set[
     by_name = {i.name: item_oid(form, i) for i in form.items}
     t.cell_ref = lambda field: pl.col(REF) + pl.lit("/" + by_name.get(field, field.upper()))
     return t
+
+
+def _undeclared_sites(recs: list[tuple[Path, Record]], declared: set[str], export: Export) -> None:
+    """A SiteRef naming no Location of the file's AdminData: an unknown OID (the site is still read from it)."""
+    seen: dict[str, list] = {}
+    for f, r in recs:
+        if r.site is not None and r.site not in declared:
+            seen.setdefault(r.site, [f, r, 0])[2] += 1
+    for oid, (f, r, n) in seen.items():
+        export.problems.append(Problem(UNKNOWN_OID, f"SiteRef LocationOID {oid} names no Location of the AdminData "
+                                       f"({n} records)", f.name, value=oid,
+                                       expected="a Location OID of the AdminData: " + ", ".join(sorted(declared)),
+                                       ref=f"{r.subject}/SiteRef"))
 
 
 def _disagreements(form: Form, idx: int, f: Path, r: Record, given: dict, context: dict, visits: set[str],
