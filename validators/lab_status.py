@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ecrf import findings as F
-from ecrf.params import class_parameter
+from ecrf.clinical.labresult import not_done_codes
 from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import collect
 
@@ -25,8 +25,7 @@ def _lab(ctx) -> tuple[pl.DataFrame, pl.Expr] | None:
     t = ctx.table("lb")
     if t is None or t.n_rows == 0:
         return None
-    codes = [c.strip().upper() for c in str(class_parameter(ctx.model, "LabResultParsing", "not_done_codes")).split("|")
-             if c.strip()]
+    codes = not_done_codes(ctx.model)
     d = t.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
     # Items the messages quote, as empty text where the study's lab form lacks them.
     d = d.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in ("lbtestcd", "lborresu", "lbreasnd", "visit", "lbdat")
