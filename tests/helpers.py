@@ -9,6 +9,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import polars as pl
+
 from ecrf.engine import validate
 from ecrf.model import load_model
 from ecrf.readers.csv_folder import read_csv_folder
@@ -137,3 +139,18 @@ def set_cells(folder: Path, domain: str, row: int, **values: str) -> None:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
     path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def write_tables_export(tmp_path: Path, tables: dict) -> Path:
+    """Generated form tables written as a CSV export in tmp_path/export (no manifest)."""
+    from ecrf.example import write_tables
+
+    write_tables(tmp_path / "export", tables, [])
+    return tmp_path / "export"
+
+
+def set_first(df: pl.DataFrame, where: pl.Expr, **values: str) -> pl.DataFrame:
+    """The first row matching `where` with `values` set."""
+    i = df.with_row_index("_i").filter(where)["_i"][0]
+    return df.with_columns(pl.when(pl.int_range(pl.len()) == i).then(pl.lit(v)).otherwise(pl.col(k)).alias(k)
+                           for k, v in values.items())

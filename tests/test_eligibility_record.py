@@ -8,9 +8,8 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from ecrf.example import write_tables
 from ecrf.example.generator import BUNDLED_SEED, BUNDLED_SUBJECTS, generate
-from helpers import check_findings, minimal_subject, write_export
+from helpers import check_findings, minimal_subject, set_first, write_export, write_tables_export
 
 CHECKS = ("IC-GIVER", "IC-ASSENT", "ELIG-CRITERIA-MISSING", "ELIG-CONFIRMED-LATE", "ELIG-ECHO-ABNORMAL",
           "ELIG-BACKGROUND-THERAPY", "SCHED-EX-LEVEL")
@@ -21,20 +20,9 @@ def clean():
     return generate(BUNDLED_SUBJECTS, BUNDLED_SEED)
 
 
-def _export(tmp_path, tables):
-    write_tables(tmp_path / "export", tables, [])
-    return tmp_path / "export"
-
-
-def _set(df: pl.DataFrame, where: pl.Expr, **values: str) -> pl.DataFrame:
-    i = df.with_row_index("_i").filter(where)["_i"][0]
-    return df.with_columns(pl.when(pl.int_range(pl.len()) == i).then(pl.lit(v)).otherwise(pl.col(k)).alias(k)
-                           for k, v in values.items())
-
-
 @pytest.mark.parametrize("check_id", CHECKS)
 def test_clean_export_gives_nothing(tmp_path, clean, check_id):
-    assert check_findings(_export(tmp_path, clean), check_id).is_empty()
+    assert check_findings(write_tables_export(tmp_path, clean), check_id).is_empty()
 
 
 def _consent(tmp_path, name, brthdat, age, **ic):
@@ -78,7 +66,7 @@ def test_criterion_missing_for_a_treated_subject(tmp_path, clean):
     cohort = t["dm"].filter(pl.col("SUBJID") == sid)["COHORT"][0]
     own = t["ie"].filter((pl.col("SUBJID") == sid) & pl.col("IETESTCD").str.starts_with(cohort[:3]))["IETESTCD"]
     t["ie"] = t["ie"].filter(~((pl.col("SUBJID") == sid) & pl.col("IETESTCD").is_in(["EX08", own[0]])))
-    f = check_findings(_export(tmp_path, t), "ELIG-CRITERIA-MISSING")
+    f = check_findings(write_tables_export(tmp_path, t), "ELIG-CRITERIA-MISSING")
     assert f.select("subject", "form", "field", "value").rows() == \
         [(sid, "ie", "IETESTCD", ", ".join(sorted(["EX08", own[0]])))]
 
@@ -89,26 +77,26 @@ def test_criteria_of_a_screen_failure_are_not_asked_for(tmp_path, clean):
     t["ie"] = t["ie"].filter(~((pl.col("SUBJID") == sid) & (pl.col("IETESTCD") == "EX08")))
     for form in ("ld", "ex"):  # never treated
         t[form] = t[form].filter(pl.col("SUBJID") != sid)
-    assert check_findings(_export(tmp_path, t), "ELIG-CRITERIA-MISSING").is_empty()
+    assert check_findings(write_tables_export(tmp_path, t), "ELIG-CRITERIA-MISSING").is_empty()
 
 
 def test_eligibility_confirmed_after_lymphodepletion(tmp_path, clean):
     t = dict(clean)
     sid = t["ld"]["SUBJID"][0]
     first_ld = t["ld"].filter(pl.col("SUBJID") == sid)["LDDAT"].min()
-    t["ie"] = _set(t["ie"], pl.col("SUBJID") == sid, IEDAT=first_ld)  # the same day is still in time
-    assert check_findings(_export(tmp_path / "a", t), "ELIG-CONFIRMED-LATE").is_empty()
+    t["ie"] = set_first(t["ie"], pl.col("SUBJID") == sid, IEDAT=first_ld)  # the same day is still in time
+    assert check_findings(write_tables_export(tmp_path / "a", t), "ELIG-CONFIRMED-LATE").is_empty()
     late = (date.fromisoformat(first_ld) + timedelta(days=3)).isoformat()
-    t["ie"] = _set(t["ie"], pl.col("SUBJID") == sid, IEDAT=late)
-    f = check_findings(_export(tmp_path / "b", t), "ELIG-CONFIRMED-LATE")
+    t["ie"] = set_first(t["ie"], pl.col("SUBJID") == sid, IEDAT=late)
+    f = check_findings(write_tables_export(tmp_path / "b", t), "ELIG-CONFIRMED-LATE")
     assert f.select("subject", "field", "value", "expected").rows() == [(sid, "IEDAT", late, f"on or before {first_ld}")]
 
 
 def test_structural_abnormality_on_echocardiography(tmp_path, clean):
     t = dict(clean)
     sid = t["echo"]["SUBJID"][0]
-    t["echo"] = _set(t["echo"], pl.col("SUBJID") == sid, ECHOABN="Y")
-    folder = _export(tmp_path, t)
+    t["echo"] = set_first(t["echo"], pl.col("SUBJID") == sid, ECHOABN="Y")
+    folder = write_tables_export(tmp_path, t)
     assert check_findings(folder, "ELIG-ECHO-ABNORMAL").select("subject", "value").rows() == [(sid, "Y")]
     # General inclusion 2 recorded as met is contradicted by it.
     hit = check_findings(folder, "ELIG-IE-CONTRADICTS")
@@ -122,25 +110,25 @@ def test_background_therapy_of_iga_nephropathy(tmp_path, clean):
     start = t["cm"].filter(ace)["CMSTDAT"][0]
     scr = t["sv"].filter((pl.col("SUBJID") == sid) & (pl.col("VISIT") == "SCR"))["SVSTDAT"][0]
     # Started a month before screening: too short.
-    t["cm"] = _set(t["cm"], ace, CMSTDAT=(date.fromisoformat(scr) - timedelta(days=30)).isoformat())
-    f = check_findings(_export(tmp_path / "a", t), "ELIG-BACKGROUND-THERAPY")
+    t["cm"] = set_first(t["cm"], ace, CMSTDAT=(date.fromisoformat(scr) - timedelta(days=30)).isoformat())
+    f = check_findings(write_tables_export(tmp_path / "a", t), "ELIG-BACKGROUND-THERAPY")
     assert f.select("subject", "form", "field", "value").rows() == [(sid, "ie", "IEORRES", "Y")]
     assert f["severity"][0] == "non-important"
     # An ARB instead of the ACE inhibitor, started long enough before, is fine.
-    t["cm"] = _set(t["cm"], ace, CMTRT="LOSARTAN", CMDECOD="LOSARTAN", CMSTDAT=start)
-    assert check_findings(_export(tmp_path / "b", t), "ELIG-BACKGROUND-THERAPY").is_empty()
+    t["cm"] = set_first(t["cm"], ace, CMTRT="LOSARTAN", CMDECOD="LOSARTAN", CMSTDAT=start)
+    assert check_findings(write_tables_export(tmp_path / "b", t), "ELIG-BACKGROUND-THERAPY").is_empty()
     # A waiver recorded for the criterion: not judged.
     t["cm"] = t["cm"].filter(~((pl.col("SUBJID") == sid) & (pl.col("CMDECOD") == "LOSARTAN")))
-    t["ie"] = _set(t["ie"], (pl.col("SUBJID") == sid) & (pl.col("IETESTCD") == "IGAN03"), IEORRES="N", IEWAIV="Y",
+    t["ie"] = set_first(t["ie"], (pl.col("SUBJID") == sid) & (pl.col("IETESTCD") == "IGAN03"), IEORRES="N", IEWAIV="Y",
                    IEWAIVR="intolerant of ACE inhibitors")
-    assert check_findings(_export(tmp_path / "c", t), "ELIG-BACKGROUND-THERAPY").is_empty()
+    assert check_findings(write_tables_export(tmp_path / "c", t), "ELIG-BACKGROUND-THERAPY").is_empty()
 
 
 def test_infused_dose_level_against_the_assigned(tmp_path, clean):
     t = dict(clean)
     row = t["ex"].row(0, named=True)
     other = "DL2" if row["EXDOSELV"] != "DL2" else "DL1"
-    t["ex"] = _set(t["ex"], pl.col("SUBJID") == row["SUBJID"], EXDOSELV=other)
-    f = check_findings(_export(tmp_path, t), "SCHED-EX-LEVEL")
+    t["ex"] = set_first(t["ex"], pl.col("SUBJID") == row["SUBJID"], EXDOSELV=other)
+    f = check_findings(write_tables_export(tmp_path, t), "SCHED-EX-LEVEL")
     assert f.select("subject", "field", "value", "expected").rows() == \
         [(row["SUBJID"], "EXDOSELV", other, row["EXDOSELV"])]

@@ -6,9 +6,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from ecrf.example import write_tables
 from ecrf.example.generator import BUNDLED_SEED, BUNDLED_SUBJECTS, generate
-from helpers import check_findings
+from helpers import check_findings, set_first, write_tables_export
 
 CHECKS = ("REF-SUBJECT", "REF-VISIT", "IC-NO-CONSENT", "DERIVED-AGE", "DERIVED-BIRTH", "DERIVED-AGE-AT-DATE",
           "DERIVED-STUDY-DAY", "DERIVED-VISITNUM")
@@ -19,41 +18,29 @@ def clean():
     return generate(BUNDLED_SUBJECTS, BUNDLED_SEED)
 
 
-def _export(tmp_path, tables):
-    write_tables(tmp_path / "export", tables, [])
-    return tmp_path / "export"
-
-
-def _set(df: pl.DataFrame, where: pl.Expr, **values: str) -> pl.DataFrame:
-    """The first row matching `where` with `values` set."""
-    i = df.with_row_index("_i").filter(where)["_i"][0]
-    return df.with_columns(pl.when(pl.int_range(pl.len()) == i).then(pl.lit(v)).otherwise(pl.col(k)).alias(k)
-                           for k, v in values.items())
-
-
 @pytest.mark.parametrize("check_id", CHECKS)
 def test_clean_export_gives_nothing(tmp_path, clean, check_id):
-    assert check_findings(_export(tmp_path, clean), check_id).is_empty()
+    assert check_findings(write_tables_export(tmp_path, clean), check_id).is_empty()
 
 
 def test_record_of_a_subject_absent_from_demographics(tmp_path, clean):
     t = dict(clean)
     stray = t["lb"].filter(pl.col("SUBJID") == "01-001").head(3).with_columns(pl.lit("01-777").alias("SUBJID"))
     t["lb"] = pl.concat([t["lb"], stray])
-    f = check_findings(_export(tmp_path, t), "REF-SUBJECT")
+    f = check_findings(write_tables_export(tmp_path, t), "REF-SUBJECT")
     assert f.height == 1  # once per subject and form
     assert f.select("subject", "form", "field", "value").rows() == [("01-777", "lb", "SUBJID", "01-777")]
     assert "3 record(s)" in f["message"][0]
     # The stray records are not also reported as filed under a visit the (unknown) subject never had.
-    assert check_findings(_export(tmp_path / "again", t), "REF-VISIT").is_empty()
+    assert check_findings(write_tables_export(tmp_path / "again", t), "REF-VISIT").is_empty()
 
 
 def test_record_for_a_visit_never_held(tmp_path, clean):
     t = dict(clean)
-    t["sv"] = _set(t["sv"], (pl.col("SUBJID") == "01-002") & (pl.col("VISIT") == "M3"), SVOCCUR="N")
+    t["sv"] = set_first(t["sv"], (pl.col("SUBJID") == "01-002") & (pl.col("VISIT") == "M3"), SVOCCUR="N")
     d28 = t["vs"].filter((pl.col("SUBJID") == "01-001") & (pl.col("VISIT") == "D28"))
     t["vs"] = pl.concat([t["vs"], d28.with_columns(pl.lit("UNS").alias("VISIT"), pl.lit("10.1").alias("VISITNUM"))])
-    f = check_findings(_export(tmp_path, t), "REF-VISIT").sort("subject", "form")
+    f = check_findings(write_tables_export(tmp_path, t), "REF-VISIT").sort("subject", "form")
     got = set(zip(f["subject"], f["form"], f["value"]))
     # M3 not done: its vital signs, labs and scores are reported, once per form; the unscheduled vital signs too.
     assert ("01-002", "vs", "M3") in got and ("01-002", "lb", "M3") in got and ("01-001", "vs", "UNS") in got
@@ -62,14 +49,14 @@ def test_record_for_a_visit_never_held(tmp_path, clean):
     sv_uns = t["sv"].filter((pl.col("SUBJID") == "01-001") & (pl.col("VISIT") == "D28")) \
         .with_columns(pl.lit("UNS").alias("VISIT"), pl.lit("10.1").alias("VISITNUM"))
     t["sv"] = pl.concat([t["sv"], sv_uns])
-    f = check_findings(_export(tmp_path / "b", t), "REF-VISIT")
+    f = check_findings(write_tables_export(tmp_path / "b", t), "REF-VISIT")
     assert "01-001" not in f["subject"].to_list()
 
 
 def test_treated_subject_without_consent(tmp_path, clean):
     t = dict(clean)
     t["ic"] = t["ic"].filter(pl.col("SUBJID") != "01-003")
-    f = check_findings(_export(tmp_path, t), "IC-NO-CONSENT")
+    f = check_findings(write_tables_export(tmp_path, t), "IC-NO-CONSENT")
     assert f.select("subject", "form", "field").rows() == [("01-003", "ex", "EXSTDAT")]
     assert f["severity"][0] == "important" and f["dvcat"][0] == "informed consent"
 
@@ -77,8 +64,8 @@ def test_treated_subject_without_consent(tmp_path, clean):
 def test_age_against_birth_and_consent(tmp_path, clean):
     t = dict(clean)
     dm = t["dm"].filter(pl.col("BRTHDAT").str.len_chars() == 10).row(0, named=True)
-    t["dm"] = _set(t["dm"], pl.col("SUBJID") == dm["SUBJID"], AGE=str(int(dm["AGE"]) + 2))
-    f = check_findings(_export(tmp_path, t), "DERIVED-AGE")
+    t["dm"] = set_first(t["dm"], pl.col("SUBJID") == dm["SUBJID"], AGE=str(int(dm["AGE"]) + 2))
+    f = check_findings(write_tables_export(tmp_path, t), "DERIVED-AGE")
     assert f.select("subject", "value", "expected").rows() == [(dm["SUBJID"], str(int(dm["AGE"]) + 2), dm["AGE"])]
 
 
@@ -99,19 +86,19 @@ def test_partial_birth_date_allows_either_age(tmp_path):
 
 def test_birth_after_consent(tmp_path, clean):
     t = dict(clean)
-    t["dm"] = _set(t["dm"], pl.col("SUBJID") == "01-001", BRTHDAT="2027-02")
-    f = check_findings(_export(tmp_path, t), "DERIVED-BIRTH")
+    t["dm"] = set_first(t["dm"], pl.col("SUBJID") == "01-001", BRTHDAT="2027-02")
+    f = check_findings(write_tables_export(tmp_path, t), "DERIVED-BIRTH")
     assert f.select("subject", "field", "value").rows() == [("01-001", "BRTHDAT", "2027-02")]
     # The age is not judged against a birth date after consent.
-    assert check_findings(_export(tmp_path / "b", t), "DERIVED-AGE").is_empty()
+    assert check_findings(write_tables_export(tmp_path / "b", t), "DERIVED-AGE").is_empty()
 
 
 def test_age_at_an_assessment(tmp_path, clean):
     t = dict(clean)
     row = t["vas"].row(1, named=True)
-    t["vas"] = _set(t["vas"], (pl.col("SUBJID") == row["SUBJID"]) & (pl.col("VISIT") == row["VISIT"]),
+    t["vas"] = set_first(t["vas"], (pl.col("SUBJID") == row["SUBJID"]) & (pl.col("VISIT") == row["VISIT"]),
                     VASAGE=str(int(row["VASAGE"]) - 3))
-    f = check_findings(_export(tmp_path, t), "DERIVED-AGE-AT-DATE")
+    f = check_findings(write_tables_export(tmp_path, t), "DERIVED-AGE-AT-DATE")
     assert f.select("subject", "visit", "field", "value").rows() == \
         [(row["SUBJID"], row["VISIT"], "VASAGE", str(int(row["VASAGE"]) - 3))]
 
@@ -119,13 +106,13 @@ def test_age_at_an_assessment(tmp_path, clean):
 def test_study_day_against_dose_and_infusion_dates(tmp_path, clean):
     t = dict(clean)
     row = t["ld"].row(0, named=True)
-    t["ld"] = _set(t["ld"], (pl.col("SUBJID") == row["SUBJID"]) & (pl.col("LDSEQ") == row["LDSEQ"]),
+    t["ld"] = set_first(t["ld"], (pl.col("SUBJID") == row["SUBJID"]) & (pl.col("LDSEQ") == row["LDSEQ"]),
                    LDDAY=str(int(row["LDDAY"]) + 1))
     # Moving the infusion moves day 0: every study day of another subject is then off.
     other = t["ld"].filter(pl.col("SUBJID") != row["SUBJID"])["SUBJID"][0]
     ex = t["ex"].filter(pl.col("SUBJID") == other).row(0, named=True)
-    t["ex"] = _set(t["ex"], pl.col("SUBJID") == other, EXSTDAT=_plus_days(ex["EXSTDAT"], 1))
-    f = check_findings(_export(tmp_path, t), "DERIVED-STUDY-DAY")
+    t["ex"] = set_first(t["ex"], pl.col("SUBJID") == other, EXSTDAT=_plus_days(ex["EXSTDAT"], 1))
+    f = check_findings(write_tables_export(tmp_path, t), "DERIVED-STUDY-DAY")
     assert f.filter(pl.col("subject") == row["SUBJID"]).select("value", "expected").rows() == \
         [(str(int(row["LDDAY"]) + 1), row["LDDAY"])]
     assert f.filter(pl.col("subject") == other).height == t["ld"].filter(pl.col("SUBJID") == other).height
@@ -139,11 +126,11 @@ def _plus_days(iso: str, n: int) -> str:
 
 def test_visitnum_against_the_schedule(tmp_path, clean):
     t = dict(clean)
-    t["lb"] = _set(t["lb"], (pl.col("SUBJID") == "01-001") & (pl.col("VISIT") == "D14") & (pl.col("LBTESTCD") == "ALT"),
+    t["lb"] = set_first(t["lb"], (pl.col("SUBJID") == "01-001") & (pl.col("VISIT") == "D14") & (pl.col("LBTESTCD") == "ALT"),
                    VISITNUM="9")
     uns = t["vs"].filter((pl.col("SUBJID") == "01-001") & (pl.col("VISIT") == "D28"))
     t["vs"] = pl.concat([t["vs"], uns.with_columns(pl.lit("UNS").alias("VISIT"), pl.lit("12").alias("VISITNUM"))])
-    f = check_findings(_export(tmp_path, t), "DERIVED-VISITNUM").sort("form")
+    f = check_findings(write_tables_export(tmp_path, t), "DERIVED-VISITNUM").sort("form")
     assert f.select("form", "visit", "value", "expected").rows() == \
         [("lb", "D14", "9.0", "8"), ("vs", "UNS", "12.0", "a decimal number (unscheduled)")]
 
