@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import polars as pl
 
@@ -45,6 +45,12 @@ class Table:
     @property
     def n_rows(self) -> int:
         return self.df.height
+
+    def memo(self, key: object, build: Callable[[], Any]) -> Any:
+        """A frame derived from this table, built once per key and kept with it (shared by the checks)."""
+        if key not in self.extra:
+            self.extra[key] = build()
+        return self.extra[key]
 
     @cached_property
     def typed(self) -> pl.DataFrame:

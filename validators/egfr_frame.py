@@ -29,10 +29,7 @@ def egfr_frame(ctx) -> pl.DataFrame | None:
     lb = ctx.table("lb")
     if lb is None or lb.n_rows == 0:
         return None
-    key = ("egfr_frame", id(ctx.model))
-    if key not in lb.extra:
-        lb.extra[key] = _build(ctx, lb)
-    return lb.extra[key]
+    return lb.memo(("egfr_frame", id(ctx.model)), lambda: _build(ctx, lb))
 
 
 def _build(ctx, lb) -> pl.DataFrame:

@@ -35,10 +35,7 @@ def lab_results(ctx) -> pl.DataFrame | None:
     lb = ctx.table("lb")
     if lb is None or lb.n_rows == 0:
         return None
-    key = ("lab_results", id(ctx.model))
-    if key not in lb.extra:
-        lb.extra[key] = _read_results(ctx, lb)
-    return lb.extra[key]
+    return lb.memo(("lab_results", id(ctx.model)), lambda: _read_results(ctx, lb))
 
 
 def _read_results(ctx, lb) -> pl.DataFrame:
