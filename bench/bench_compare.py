@@ -24,10 +24,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from child import best  # noqa: E402
 from sections import write_section  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -74,15 +74,8 @@ print(df.height, errors)
 
 
 def timed(cmd: list[str], runs: int) -> tuple[float, float, str]:
-    best, peak, out = float("inf"), 0.0, ""
-    for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True)
-        wall = time.perf_counter() - start
-        if done.returncode not in (0, 1):
-            raise SystemExit(f"{cmd[0]} failed:\n{done.stderr}")
-        best, peak, out = min(best, wall), max(peak, int(done.stderr.strip().splitlines()[-1]) / 1024), done.stdout
-    return best, peak, out
+    wall, peak, _, done = best(cmd, runs, ok=(0, 1))
+    return wall, peak, done.stdout
 
 
 def prepare(work: Path, subjects: int) -> dict[str, Path]:

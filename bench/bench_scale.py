@@ -20,11 +20,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from child import best  # noqa: E402
 from sections import write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,22 +34,6 @@ SEEDED_SIZES = (1000, 10000)
 BARE_READ = "import sys, pathlib, polars as pl\n" \
     "n = sum(pl.read_csv(p, infer_schema=False).height for p in sorted(pathlib.Path(sys.argv[1]).glob('*.csv')))\n" \
     "print(n)"
-
-
-def timed(cmd: list[str]) -> tuple[float, float, float, subprocess.CompletedProcess]:
-    """Wall seconds, peak RSS (MiB) and CPU seconds (user + system) of one child process. On a shared machine
-    the CPU seconds move less than the wall clock."""
-    start = time.perf_counter()
-    done = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", *cmd], capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    rss, user, system = done.stderr.strip().splitlines()[-1].split()
-    return wall, int(rss) / 1024, float(user) + float(system), done
-
-
-def best(cmd: list[str], runs: int) -> tuple[float, float, float, subprocess.CompletedProcess]:
-    results = [timed(cmd) for _ in range(runs)]
-    return (min(r[0] for r in results), max(r[1] for r in results), min(r[2] for r in results),
-            results[-1][3])
 
 
 def export(keep: Path, subjects: int, clean: bool) -> Path:

@@ -1,0 +1,30 @@
+"""Child processes timed for the benchmarks: wall clock, peak resident memory and CPU seconds."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+
+def timed(cmd: list[str]) -> tuple[float, float, float, subprocess.CompletedProcess]:
+    """Wall seconds, peak RSS (MiB) and CPU seconds (user + system) of one child process. On a shared machine
+    the CPU seconds move less than the wall clock."""
+    start = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", *cmd], capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    rss, user, system = done.stderr.strip().splitlines()[-1].split()
+    return wall, int(rss) / 1024, float(user) + float(system), done
+
+
+def best(cmd: list[str], runs: int, ok: tuple[int, ...] | None = None
+         ) -> tuple[float, float, float, subprocess.CompletedProcess]:
+    """Best wall and CPU seconds and the highest peak over `runs` runs, with the last run's result; with `ok`,
+    a run exiting with another code stops the benchmark."""
+    results = []
+    for _ in range(runs):
+        r = timed(cmd)
+        if ok is not None and r[3].returncode not in ok:
+            raise SystemExit(f"{cmd[0]} failed:\n{r[3].stderr}")
+        results.append(r)
+    return (min(r[0] for r in results), max(r[1] for r in results), min(r[2] for r in results),
+            results[-1][3])
