@@ -66,7 +66,7 @@ def eligibility_coverage(check_ids: set[str], model=None) -> list[str]:
     """Each criterion of the registration and how the data check it (EligibilityCriterion `checked_by`); nothing
     for a study without that enum."""
     from ecrf.model import load_model
-    from ecrf.params import enum_annotations
+    from ecrf.params import enum_annotations, listed
 
     model = model or load_model()
     enum = model.view.get_enum("EligibilityCriterion")
@@ -81,7 +81,7 @@ def eligibility_coverage(check_ids: set[str], model=None) -> list[str]:
            "", "| Criterion | Text | Waiver allowed | Verified from data by | Not verified from data because |",
            "|---|---|---|---|---|"]
     for code, ann in enum_annotations(model, "EligibilityCriterion").items():
-        by = [c.strip() for c in str(ann.get("checked_by", "")).split(",") if c.strip()]
+        by = listed(ann.get("checked_by", ""))
         unknown = [c for c in by if c not in check_ids]
         if unknown:
             raise ValueError(f"EligibilityCriterion {code}: checked_by names unregistered checks {unknown}")

@@ -36,6 +36,11 @@ def enum_annotations(model: StudyModel, enum: str) -> dict[str, dict]:
     return {code: annotations(pv) for code, pv in e.permissible_values.items()}
 
 
+def listed(value, sep: str = ",") -> list[str]:
+    """An annotation holding several codes ("A, B"): its stripped, non-empty items."""
+    return [x.strip() for x in str(value).split(sep) if x.strip()]
+
+
 def class_parameter(model: StudyModel, cls: str, key: str):
     """One annotation of a class, e.g. class_parameter(m, "KidneyFunction", "creatinine_umol_per_mgdl")."""
     c = model.view.get_class(cls)

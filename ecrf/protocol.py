@@ -12,7 +12,7 @@ from functools import lru_cache
 import polars as pl
 
 from ecrf.model import StudyModel
-from ecrf.params import ParameterError, annotations, class_parameter, enum_annotations
+from ecrf.params import ParameterError, annotations, class_parameter, enum_annotations, listed
 
 PARAMETERS_CLASS = "ProtocolParameters"
 
@@ -76,7 +76,7 @@ class Protocol:
         return class_parameter(self.model, PARAMETERS_CLASS, key)
 
     def param_list(self, key: str) -> list[str]:
-        return [v.strip() for v in str(self.param(key)).split(",") if v.strip()]
+        return listed(self.param(key))
 
     @property
     def screening_visit(self) -> str:
@@ -147,7 +147,7 @@ class Protocol:
         rows = []
         for code, pv in self.model.view.get_enum("EligibilityCriterion").permissible_values.items():
             a = annotations(pv)
-            checks = [c.strip() for c in str(a.get("checked_by", "")).split(",") if c.strip()] or [None]
+            checks: list[str | None] = [*listed(a.get("checked_by", ""))] or [None]
             for cid in checks:
                 rows.append({"ietestcd": code, "cohort": a.get("cohort"),
                              "waiver_allowed": str(a.get("waiver_allowed", "false")).lower() == "true",
@@ -157,7 +157,7 @@ class Protocol:
 
 
 def _split(v) -> tuple[str, ...]:
-    return tuple(x.strip() for x in str(v).split(",") if x.strip())
+    return tuple(listed(v))
 
 
 def _need(a: dict, key: str, where: str):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ecrf import findings as F
-from ecrf.params import enum_annotations
+from ecrf.params import enum_annotations, listed
 from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import collect
 from ecrf.validators.derived import age_range, births
@@ -31,7 +31,7 @@ def _bands(model) -> pl.DataFrame:
         "_band": list(a),
         "_min": [int(v["min_age"]) for v in a.values()],
         "_max": [int(v["max_age"]) for v in a.values()],
-        "_givers": [[g.strip() for g in str(v["givers"]).split(",") if g.strip()] for v in a.values()],
+        "_givers": [listed(v["givers"]) for v in a.values()],
         "_assent": [str(v["assent"]).lower() == "true" for v in a.values()],
     })
 

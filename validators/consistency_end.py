@@ -13,7 +13,7 @@ import polars as pl
 
 from ecrf import findings as F
 from ecrf.model import ModelLacks
-from ecrf.params import class_parameter
+from ecrf.params import class_parameter, listed
 from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import before, collect, date_items, dated
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 def _list(ctx, key: str) -> list[str]:
-    return [x.strip() for x in str(class_parameter(ctx.model, "Disposition", key)).split(",") if x.strip()]
+    return listed(class_parameter(ctx.model, "Disposition", key))
 
 
 def _death_item(ctx) -> tuple[str, str]:

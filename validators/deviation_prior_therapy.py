@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ecrf import findings as F
-from ecrf.params import enum_annotations
+from ecrf.params import enum_annotations, listed
 from ecrf.registry import Findings, check
 from ecrf.validators.common import REG, screening_dates
 
@@ -27,8 +27,7 @@ def _rules(model) -> pl.DataFrame:
 
 
 def _immunomodulators(model) -> pl.DataFrame:
-    pairs = [(c, x.strip()) for c, v in enum_annotations(model, "PriorTreatment").items()
-             for x in str(v["immunomodulators"]).split(",") if x.strip()]
+    pairs = [(c, x) for c, v in enum_annotations(model, "PriorTreatment").items() for x in listed(v["immunomodulators"])]
     return pl.DataFrame(pairs, schema={"cohort": pl.Utf8, "_drug": pl.Utf8}, orient="row")
 
 

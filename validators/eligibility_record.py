@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ecrf import findings as F
-from ecrf.params import enum_annotations
+from ecrf.params import enum_annotations, listed
 from ecrf.protocol import protocol
 from ecrf.registry import Findings, Violation, check
 from ecrf.validators.consistency_dates import collect
@@ -117,7 +117,7 @@ def _background_rules(model) -> tuple[pl.DataFrame, pl.DataFrame]:
     a = enum_annotations(model, "BackgroundTherapy")
     rules = pl.DataFrame({"cohort": list(a), "_crit": [str(v["criterion"]) for v in a.values()],
                           "_months": [int(v["months"]) for v in a.values()]})
-    agents = pl.DataFrame([(c, x.strip()) for c, v in a.items() for x in str(v["agents"]).split(",") if x.strip()],
+    agents = pl.DataFrame([(c, x) for c, v in a.items() for x in listed(v["agents"])],
                           schema={"cohort": pl.Utf8, "_drug": pl.Utf8}, orient="row")
     return rules, agents
 

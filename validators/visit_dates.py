@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ecrf import findings as F
-from ecrf.params import class_parameter
+from ecrf.params import class_parameter, listed
 from ecrf.protocol import protocol
 from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import collect
@@ -89,8 +89,7 @@ def completed_before_visits(ctx: Context) -> Findings:
     ds, sv = ctx.indexed("ds"), ctx.indexed("sv")
     if ds is None or sv is None:
         return {}
-    codes = [c.strip() for c in str(class_parameter(ctx.model, "StudyCompletion", "completion_codes")).split(",")
-             if c.strip()]
+    codes = listed(class_parameter(ctx.model, "StudyCompletion", "completion_codes"))
     done = ds.filter(pl.col("dsdecod").is_in(codes) & pl.col("dsstdat").is_not_null())
     later = sv.filter((pl.col("svoccur") == "Y") & pl.col("svstdat").is_not_null()) \
         .select("subjid", pl.col("visit").alias("_v"), "svstdat", "_idx").rename({"_idx": "_sv_idx"})

@@ -13,7 +13,7 @@ import polars as pl
 
 from ecrf.model import StudyModel, load_model
 from ecrf.numbers import NUMBER_PATTERN
-from ecrf.params import class_parameter
+from ecrf.params import class_parameter, listed
 
 NUMBER = "NUMBER"      # an exact number
 CENSORED = "CENSORED"  # a number with a comparator: the true value lies beyond it
@@ -27,7 +27,7 @@ _SIGNS = {"≤": "<=", "≥": ">=", "=<": "<=", "=>": ">="}
 
 def not_done_codes(model: StudyModel | None = None) -> list[str]:
     codes = class_parameter(model or load_model(), "LabResultParsing", "not_done_codes")
-    return [c.strip().upper() for c in str(codes).split("|") if c.strip()]
+    return [c.upper() for c in listed(codes, "|")]
 
 
 def with_parsed(df: pl.DataFrame, col: str = "lborres", prefix: str = "_res", model: StudyModel | None = None
