@@ -138,7 +138,7 @@ def test_longitudinal_setup_is_consistent(model):
     mapping = _rows(build("redcap-mapping"))
     repeating = _rows(build("redcap-repeating"))
     arms = _rows(build("redcap-arms"))
-    assert [a["arm_num"] for a in arms] == ["1"]
+    assert [(a["arm_num"], a["name"]) for a in arms] == [("1", "KN5601-K")]
     names = [e["unique_event_name"] for e in events]
     assert names[0] == "scr_arm_1" and "uns_arm_1" in names and len(names) == len(set(names))
     forms = {instrument(f) for f in model.forms.values()}
@@ -168,3 +168,13 @@ def test_cli_writes_the_dictionary(tmp_path, dictionary):
     r = CliRunner().invoke(main, ["generate", "redcap", "-o", str(out)])
     assert r.exit_code == 0, r.output
     assert out.read_text(encoding="utf-8") == dictionary
+
+
+def test_the_arm_is_named_after_the_study_of_the_schema():
+    from ecrf.generators.redcap import render_arms
+    from ecrf.model import load_model
+    from ecrf.odm import studyid
+
+    other = load_model(Path(__file__).resolve().parent.parent / "studies" / "cdisc-msg2" / "msg2.yaml")
+    assert _rows(render_arms(other)) == [{"arm_num": "1", "name": studyid(other)}]
+    assert studyid(other) != "KN5601-K"

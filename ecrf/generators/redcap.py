@@ -171,7 +171,10 @@ def visits(model: StudyModel) -> list[str]:
 
 
 def render_arms(model: StudyModel) -> str:
-    return _csv(("arm_num", "name"), [(ARM, "KN5601-K")])
+    """One arm, named after the study (its STUDYID)."""
+    from ecrf.odm import studyid
+
+    return _csv(("arm_num", "name"), [(ARM, studyid(model))])
 
 
 def render_events(model: StudyModel) -> str:
