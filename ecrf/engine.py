@@ -28,6 +28,7 @@ class Context:
 
     model: StudyModel
     export: Export
+    _indexed: dict[str, pl.DataFrame | None] = field(default_factory=dict, repr=False)
 
     @property
     def tables(self) -> dict[str, Table]:
@@ -38,11 +39,15 @@ class Context:
 
     def indexed(self, domain: str) -> pl.DataFrame | None:
         """The form's typed rows with `_idx` (Int64), the row position findings point back to; None when the
-        form is absent or empty."""
-        t = self.table(domain)
-        if t is None or t.n_rows == 0:
-            return None
-        return t.typed.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
+        form is absent or empty. Built once per form and shared by the checks (polars frames are immutable)."""
+        if domain not in self._indexed:
+            t = self.table(domain)
+            self._indexed[domain] = (
+                None
+                if t is None or t.n_rows == 0
+                else t.typed.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
+            )
+        return self._indexed[domain]
 
 
 @dataclass
@@ -69,7 +74,13 @@ def validate(
     run = [c for c in bound if isinstance(c, Check)]
     skipped = [c for c in bound if isinstance(c, NotApplicable)]
     by_id = {c.id: c for c in run}
-    out: list[pl.DataFrame] = []
+    gathered: dict[str | None, list[pl.LazyFrame]] = {}  # raw findings by form, enriched once per form
+
+    def gather(domain: str | None, rawf: pl.DataFrame | None, check_id: str | None) -> None:
+        if rawf is not None and not rawf.is_empty():
+            n = sum(map(len, gathered.values()))
+            gathered.setdefault(domain, []).append(F.gathered(rawf, check_id, n))
+
     runners = [(name, [c for c in run if c.runner == name]) for name in RUNNERS]
     runners = [(name, mine) for name, mine in runners if mine]
     steps = [(c, c.func) for c in run if c.func is not None]
@@ -83,7 +94,7 @@ def validate(
             skipped.append(NotApplicable(chk, str(err)))
             produced = {}
         for domain, rawf in produced.items():
-            out.extend(_enrich(rawf, chk, ctx, domain, by_id))
+            gather(domain, rawf, chk.id)
         seconds[chk.id] = time.perf_counter() - t0
         done += 1
         if progress:
@@ -97,7 +108,7 @@ def validate(
             produced = {}
         for domain, rawf in produced.items():
             if rawf is not None:
-                out.extend(_enrich(rawf.filter(pl.col("check_id").is_in(list(by_id))), None, ctx, domain, by_id))
+                gather(domain, rawf.filter(pl.col("check_id").is_in(list(by_id))), None)
         for c in mine:
             seconds[c.id] = (time.perf_counter() - t0) / len(mine)
         done += 1
@@ -105,7 +116,7 @@ def validate(
             progress(done, total, name)
     gone = {n.check.id for n in skipped}
     return Result(
-        F.fill_sites(F.finalize(out), export.tables),
+        F.fill_sites(F.finalize(_enriched(gathered, ctx, by_id)), export.tables),
         row_counts(export),
         [c for c in run if c.id not in gone],
         seconds,
@@ -113,18 +124,15 @@ def validate(
     )
 
 
-def _enrich(
-    rawf: pl.DataFrame | None, chk: Check | None, ctx: Context, domain: str | None, by_id: dict[str, Check]
+def _enriched(
+    gathered: dict[str | None, list[pl.LazyFrame]], ctx: Context, by_id: dict[str, Check]
 ) -> list[pl.DataFrame]:
-    if rawf is None or rawf.is_empty():
+    """Every form's raw findings enriched in one pass, back in the order the checks produced them."""
+    parts = [F.enrich(pl.concat(frames), by_id, ctx.table(d) if d else None, d) for d, frames in gathered.items()]
+    parts = [p for p in parts if not p.is_empty()]
+    if not parts:
         return []
-    table = ctx.table(domain) if domain else None
-    if "check_id" not in rawf.columns:
-        return [F.enrich(rawf, chk, table, domain)]
-    parts = []
-    for (cid,), part in rawf.group_by(["check_id"], maintain_order=True):
-        parts.append(F.enrich(part.drop("check_id"), by_id[cid], table, domain))
-    return parts
+    return [pl.concat(parts).sort(list(F.ORD)).drop(list(F.ORD))]
 
 
 def row_counts(export: Export) -> pl.DataFrame:

@@ -183,7 +183,7 @@ def lab_ctcae(ctx: Context) -> Findings:
          .join(base.lazy(), on=["subjid", "lbtestcd"], how="left")
          .with_columns(pl.when(pl.col("visit") != base_visit).then(pl.col("_base")).alias("_base"))
          .select("_idx", "lbtestcd", "lborres", "lborresu", "lbtoxgr", "lbornrlo", "lbornrhi", "_r_lo", "_r_hi",
-                 "_factor", "_si_unit", "_base", "_base_high").collect())
+                 "_factor", "_si_unit", "_base", "_base_high").collect(engine=F.ENGINE))
     tol = lab_parameter(ctx, "ctcae_relative_tolerance")
     graded = []
     for (code,), part in d.partition_by("lbtestcd", as_dict=True).items():  # each test's rules on its rows only
