@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import time
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass, field, replace
+from collections.abc import Hashable
+from typing import Any, Callable, TypeVar, cast
 
 import polars as pl
 
@@ -19,6 +21,8 @@ from ecrf.table import Table
 # What a check raises when the study model lacks what it reads: the check is then not applicable to the study.
 # (A missing column is one: tables hold exactly the model's items.) The default study's bundled export runs
 # every check, and a test says so, so this cannot hide a defect there.
+T = TypeVar("T")
+
 LACKS = (ModelLacks, ParameterError, pl.exceptions.ColumnNotFoundError)
 
 
@@ -29,6 +33,7 @@ class Context:
     model: StudyModel
     export: Export
     _indexed: dict[str, pl.DataFrame | None] = field(default_factory=dict, repr=False)
+    _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)
 
     @property
     def tables(self) -> dict[str, Table]:
@@ -36,6 +41,13 @@ class Context:
 
     def table(self, domain: str) -> Table | None:
         return self.export.tables.get(domain)
+
+    def memo(self, key: Hashable, build: Callable[[], T]) -> T:
+        """What `build` derives from the export, built once per run and shared by the checks that ask for `key`
+        (frames are immutable, so sharing them is safe)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return cast(T, self._memo[key])
 
     def indexed(self, domain: str) -> pl.DataFrame | None:
         """The form's typed rows with `_idx` (Int64), the row position findings point back to; None when the
@@ -48,6 +60,17 @@ class Context:
                 else t.typed.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
             )
         return self._indexed[domain]
+
+
+def shared(fn: Callable[[Context], T]) -> Callable[[Context], T]:
+    """`fn(ctx)` computed once per run (Context.memo): an eligibility violation is read by its own check and again
+    by ELIG-IE-CONTRADICTS, a subject's screening date by a dozen checks."""
+
+    @functools.wraps(fn)
+    def once(ctx: Context) -> T:
+        return ctx.memo((fn.__module__, fn.__qualname__), lambda: fn(ctx))
+
+    return once
 
 
 @dataclass
@@ -69,6 +92,12 @@ def validate(
     checks in record-key order so that a check picking "the first" of several rows picks the same record however
     the rows were delivered. Checks the model cannot support are reported as not applicable, never a crash."""
     export = in_record_key_order(export)
+    # One chunk per column: reordering leaves columns in several chunks, some empty, and polars 2.1 panics
+    # ("binview: i < self.len()") formatting strings of a filtered column with an empty chunk; contiguous columns
+    # are also faster to filter and join, which the checks do hundreds of times.
+    for name, t in list(export.tables.items()):
+        if any(n > 1 for n in t.df.n_chunks("all")):
+            export.tables[name] = replace(t, df=t.df.rechunk())
     ctx = Context(model, export)
     bound = [bind(c, model) for c in (checks if checks is not None else registered())]
     run = [c for c in bound if isinstance(c, Check)]

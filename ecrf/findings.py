@@ -27,10 +27,10 @@ SCHEMA = {c: pl.Utf8 for c in COLUMNS} | {"source_row": pl.Int64}
 # Optional: `check_id` (a runner emitting several checks) and `source_file` (file-level findings).
 RAW_SCHEMA = {"_idx": pl.Int64, "field": pl.Utf8, "value": pl.Utf8, "expected": pl.Utf8, "message": pl.Utf8}
 
-# The engine for the checks' explicit lazy queries, in one place. polars' "auto" (streaming) starts up slower than
-# "in-memory" on small frames, but in-memory panics on some filtered frames holding a literal string column
-# ("binview: i < self.len()", polars 2.1; tests/test_lab_status.py), so the checks stay on auto.
-ENGINE: Final = "auto"
+# The engine for the checks' lazy queries: polars' default ("auto") picks the streaming engine, whose start-up
+# costs twice the in-memory engine's on the small frames most checks query; eager operations run in memory
+# anyway. (The engine hands the checks contiguous tables: see engine.validate.)
+ENGINE: Final = "in-memory"
 
 # The one severity mapping: a check's severity, or a deviation's importance, which ranks with the severities
 # (important as an error, non-important as a warning). The registry, reports, colours and the --fail-on gate
@@ -68,14 +68,16 @@ def from_frame(bad: pl.DataFrame | pl.LazyFrame | None, field: str | pl.Expr, va
     if bad is None or (isinstance(bad, pl.DataFrame) and bad.is_empty()):
         return None
     f = field if isinstance(field, pl.Expr) else pl.lit(field)
-    # Always through the lazy engine: it reads only these columns, and the eager select over a filtered frame
-    # with a literal string column can panic in polars 2.1 ("binview: i < self.len()").
-    cols = bad.lazy().select(pl.col("_idx"), f.alias("f"), value.cast(pl.Utf8).alias("v"),
-                             expected.cast(pl.Utf8).alias("e"), message.cast(pl.Utf8).alias("m")).collect(engine=ENGINE)
-    if cols.is_empty():
-        return None
-    return raw(_idx=cols["_idx"].to_list(), field=cols["f"].to_list(), value=cols["v"].to_list(),
-               expected=cols["e"].to_list(), message=cols["m"].to_list())
+    # Always through the lazy engine: it reads only these columns. Rechunked: polars 2.1 panics ("binview: i <
+    # self.len()") formatting a string column that holds an empty chunk, as a filter can leave.
+    if isinstance(bad, pl.DataFrame):
+        read = {"_idx"} | {n for e in (f, value, expected, message) for n in e.meta.root_names()}
+        bad = bad.select(c for c in bad.columns if c in read).rechunk()
+    cols = bad.lazy().select(
+        pl.col("_idx").cast(pl.Int64), f.cast(pl.Utf8).alias("field"), value.cast(pl.Utf8).alias("value"),
+        expected.cast(pl.Utf8).alias("expected"), message.cast(pl.Utf8).alias("message"),
+    ).collect(engine=ENGINE)
+    return None if cols.is_empty() else cols
 
 
 ORD = ("_ord_frame", "_ord_check", "_ord_row")  # a gathered finding's place in the run (see `gathered`)
