@@ -77,6 +77,8 @@ class Item:
     multivalued: bool = False
     # The date item of the same form this item is relative to (annotation date_item, e.g. VASAGE -> VASDAT).
     date_item: str | None = None
+    # The external coding dictionary the value comes from (annotation dictionary: MedDRA, WHODrug, ATC).
+    dictionary: str | None = None
 
     def expected(self) -> str:
         """What a valid value looks like, in words a data manager can paste into a query."""
@@ -335,6 +337,7 @@ def _item(view: SchemaView, slot: Any) -> Item:
         required=bool(slot.required),
         role=element_annotation(slot, "role"),
         date_item=element_annotation(slot, "date_item"),
+        dictionary=element_annotation(slot, "dictionary"),
         pattern=pattern,
         minimum=_f(slot.minimum_value),
         maximum=_f(slot.maximum_value),

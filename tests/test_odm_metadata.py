@@ -174,3 +174,38 @@ def test_a_study_model_without_visits_or_schedule_gives_valid_metadata(odm_schem
     assert [e.get("OID") for e in doc.iterfind(".//o:StudyEventDef", N)] == ["SE.SUBJECT"]
     assert doc.find(".//o:Study", N).get("OID") == "TINY-1"
     assert doc.find(".//o:ItemGroupDef[@OID='IG.HR']", N).get("Repeating") == "Yes"
+
+
+def test_code_lists_carry_concept_codes(doc, model):
+    """Each term's NCI or LOINC code (the schema's `meaning`) travels as an Alias, as define.xml carries it."""
+    acn = doc.find(".//o:CodeList[@OID='CL.ActionTaken']", N)
+    assert acn.find("o:Alias[@Context='nci:ExtCodeID']", N).get("Name") == "C66767"
+    codes = {c.get("CodedValue"): c.find("o:Alias[@Context='nci:ExtCodeID']", N).get("Name")
+             for c in acn.findall("o:CodeListItem", N)}
+    assert codes == {"DOSE NOT CHANGED": "C49504", "DRUG INTERRUPTED": "C49501", "DRUG WITHDRAWN": "C49502",
+                     "NOT APPLICABLE": "C48660"}
+    for cl in doc.iterfind(".//o:CodeList", N):
+        enum = model.view.get_enum(cl.get("Name"))
+        if enum is None:
+            continue
+        for c in cl.findall("o:CodeListItem", N):
+            meaning = enum.permissible_values[c.get("CodedValue")].meaning
+            aliases = [f"{a.get('Context')}:{a.get('Name')}" for a in c.findall("o:Alias", N)]
+            want = [] if meaning is None else [meaning.replace("NCIT:", "nci:ExtCodeID:")]
+            assert aliases == want, (cl.get("Name"), c.get("CodedValue"))
+
+
+def test_coded_items_refer_to_their_dictionary(doc, model):
+    """MedDRA and WHODrug items point to an ExternalCodeList naming the dictionary, for the EDC's coding module."""
+    dicts = {cl.get("OID"): cl.find("o:ExternalCodeList", N).get("Dictionary")
+             for cl in doc.iterfind(".//o:CodeList", N) if cl.find("o:ExternalCodeList", N) is not None}
+    assert set(dicts.values()) == {"MedDRA", "WHODrug", "ATC"}
+    for form in model.forms.values():
+        for item in form.items:
+            ref = doc.find(f".//o:ItemDef[@OID='{item_oid(form, item)}']/o:CodeListRef", N)
+            if item.dictionary:
+                assert dicts[ref.get("CodeListOID")] == item.dictionary
+            elif ref is not None:
+                assert ref.get("CodeListOID") not in dicts
+    assert model.forms["ae"].item("aedecod").dictionary == "MedDRA"
+    assert model.forms["cm"].item("cmdecod").dictionary == "WHODrug"

@@ -3,6 +3,9 @@ as the lab test's `meaning`, CDISC codelists use submission values."""
 
 from __future__ import annotations
 
+import copy
+from pathlib import Path
+
 import pytest
 from ucumvert import get_ucum_parser
 
@@ -102,3 +105,79 @@ def test_cdisc_terms_carry_nci_codes(view):
     assert "LOST TO FOLLOW-UP" in ds and "NASAL" in view.get_enum("Route").permissible_values
     assert ds["SCREEN FAILURE"].meaning == "NCIT:C49628"
     assert view.get_enum("AEOutcome").permissible_values["FATAL"].meaning == "NCIT:C48275"
+
+
+DEFINE_XML = Path(__file__).resolve().parent.parent / ".." / "shared" / "samples" / "datasetjson" / "sdtm" / "define.xml"
+ODM_NS = {"o": "http://www.cdisc.org/ns/odm/v1.3"}
+
+
+def _published_ct() -> dict[str, dict[str, str]]:
+    """CDISC CT as a define.xml publishes it: codelist NCI code -> {submission value: NCI code of the term}.
+    Subsets of one codelist (ROUTE for CM and for EX) are merged."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    root = etree.parse(str(DEFINE_XML), parser).getroot()
+    out: dict[str, dict[str, str]] = {}
+    for cl in root.iterfind(".//o:CodeList", ODM_NS):
+        code = cl.find("o:Alias[@Context='nci:ExtCodeID']", ODM_NS)
+        if code is None:
+            continue
+        terms = out.setdefault(code.get("Name"), {})
+        for item in cl.findall("o:CodeListItem", ODM_NS) + cl.findall("o:EnumeratedItem", ODM_NS):
+            alias = item.find("o:Alias[@Context='nci:ExtCodeID']", ODM_NS)
+            if alias is not None:
+                terms[item.get("CodedValue")] = alias.get("Name")
+    return out
+
+
+def _cdisc_enums(view):
+    """The schema's codelists bound to a CDISC codelist (enum_uri NCIT:C...)."""
+    for name, enum in view.all_enums().items():
+        if enum.enum_uri and str(enum.enum_uri).startswith("NCIT:"):
+            yield str(name), str(enum.enum_uri).removeprefix("NCIT:"), enum
+
+
+def _mismatches(view, ct) -> tuple[int, list]:
+    """(terms compared, terms whose `meaning` differs from the published NCI code)."""
+    checked, mismatched = 0, []
+    for name, cl_code, enum in _cdisc_enums(view):
+        assert cl_code in ct, f"{name}: codelist {cl_code} is not in the published terminology"
+        for value, pv in enum.permissible_values.items():
+            published = ct[cl_code].get(str(value))
+            if published is None:
+                continue  # not in this copy: the schema says so ([UNV]) and gives no code
+            checked += 1
+            if pv.meaning != f"NCIT:{published}":
+                mismatched.append((name, str(value), pv.meaning, published))
+    return checked, mismatched
+
+
+def test_every_cdisc_term_carries_the_published_nci_code(view):
+    """Every term of a CDISC-bound codelist that the published CT lists has that term's NCI code as `meaning`."""
+    checked, mismatched = _mismatches(view, _published_ct())
+    assert mismatched == []
+    assert checked >= 34  # ACN 4, OUT 6, NCOMPLT 10, ROUTE 6, ND 1, NY 2+2, SEX 2, AGEU 1
+
+
+def test_a_wrong_code_is_caught(view):
+    ct = copy.deepcopy(_published_ct())
+    ct["C66767"]["DRUG WITHDRAWN"] = ct["C66767"]["DRUG INTERRUPTED"]
+    assert _mismatches(view, ct)[1] == [("ActionTaken", "DRUG WITHDRAWN", "NCIT:C49502", "C49501")]
+
+
+def test_terms_without_a_published_code_have_none(view):
+    """A code is only given where the published copy confirms it: no term outside it carries a guessed code."""
+    ct = _published_ct()
+    for name, cl_code, enum in _cdisc_enums(view):
+        for value, pv in enum.permissible_values.items():
+            if str(value) not in ct[cl_code]:
+                assert pv.meaning is None, (name, value)
+
+
+def test_route_and_disposition_use_submission_values(view):
+    route = view.get_enum("Route").permissible_values
+    assert "RESPIRATORY (INHALATION)" in route and "INHALATION" not in route
+    ds = view.get_enum("DispositionReason").permissible_values
+    assert ds["WITHDRAWAL BY PARENT/GUARDIAN"].meaning == "NCIT:C102355"
+    assert ds["PROTOCOL DEVIATION"].meaning == "NCIT:C48251"

@@ -179,7 +179,7 @@ SCHEMAS = {
             'cmdose': _column([pa.Check(is_number, name="COL-TYPE"), pa.Check(in_range(0.0, 100000.0), name="COL-RANGE")], False),
             'cmdosu': _column([pa.Check(in_codelist(('mg', 'g', 'ug', 'mL', 'IU', 'mg/kg', 'mg/m2', 'dose')), name="COL-CODELIST")], False),
             'cmdosfrq': _column([pa.Check(in_codelist(('ONCE', 'QD', 'BID', 'TID', 'QID', 'QW', 'Q2W', 'Q4W', 'PRN', 'OTHER')), name="COL-CODELIST")], False),
-            'cmroute': _column([pa.Check(in_codelist(('ORAL', 'INTRAVENOUS', 'SUBCUTANEOUS', 'INTRAMUSCULAR', 'TOPICAL', 'INHALATION', 'NASAL', 'OTHER')), name="COL-CODELIST")], False),
+            'cmroute': _column([pa.Check(in_codelist(('ORAL', 'INTRAVENOUS', 'SUBCUTANEOUS', 'INTRAMUSCULAR', 'TOPICAL', 'RESPIRATORY (INHALATION)', 'NASAL', 'OTHER')), name="COL-CODELIST")], False),
             'cmstdat': _column([pa.Check(valid_partial_date, name="COL-DATE")], True),
             'cmendat': _column([pa.Check(valid_partial_date, name="COL-DATE")], False),
             'cmongo': _column([pa.Check(in_codelist(('N', 'Y')), name="COL-CODELIST")], False),

@@ -156,6 +156,8 @@ def metadata_version(model: StudyModel):
             mdv.append(item_def(f, i))
     for enum in sorted({i.codelist for f in model.forms.values() for i in f.items if i.codelist}):
         mdv.append(codelist(model, enum))
+    for name in sorted({i.dictionary for f in model.forms.values() for i in f.items if i.dictionary}):
+        mdv.append(external_codelist(name))
     return mdv
 
 
@@ -176,6 +178,7 @@ def item_def(form: Form, item: Item):
              E("MeasurementUnitRef", {"MeasurementUnitOID": unit_oid(item.unit)}) if item.unit else None,
              *checks,
              E("CodeListRef", {"CodeListOID": codelist_oid(item.codelist)}) if item.codelist else None,
+             E("CodeListRef", {"CodeListOID": dictionary_oid(item.dictionary)}) if item.dictionary else None,
              E("Alias", {"Context": "CDASH", "Name": item.title}),
              # ODM 1.3.2 has no multi-select: one ItemData whose Value lists the codes separated by commas
              # (as OpenClinica exports checkbox and multi-select items); the Alias tells the EDC builder.
@@ -205,9 +208,33 @@ SIGNIFICANT_DIGITS = 3
 
 
 def codelist(model: StudyModel, enum: str):
+    """A CodeList with each term's concept code (NCI Thesaurus, LOINC) as an Alias, in the contexts define.xml
+    and EDC libraries read (nci:ExtCodeID), and the CDISC codelist's own NCI code when the schema binds it."""
     e = model.view.get_enum(enum)
     items = []
     for n, (code, pv) in enumerate(e.permissible_values.items(), 1):
         label = " ".join((pv.title or pv.description or code).split())
-        items.append(E("CodeListItem", {"CodedValue": code, "OrderNumber": str(n)}, translated("Decode", label)))
-    return E("CodeList", {"OID": codelist_oid(enum), "Name": enum, "DataType": "text"}, *items)
+        items.append(E("CodeListItem", {"CodedValue": code, "OrderNumber": str(n)}, translated("Decode", label),
+                       _concept_alias(pv.meaning)))
+    return E("CodeList", {"OID": codelist_oid(enum), "Name": enum, "DataType": "text"}, *items,
+             _concept_alias(getattr(e, "enum_uri", None)))
+
+
+# CURIE prefix of a concept code -> the ODM Alias Context it is given in
+_ALIAS_CONTEXTS = {"NCIT": "nci:ExtCodeID", "LOINC": "LOINC"}
+
+
+def _concept_alias(curie: object):
+    prefix, _, local = str(curie or "").partition(":")
+    return E("Alias", {"Context": _ALIAS_CONTEXTS[prefix], "Name": local}) if prefix in _ALIAS_CONTEXTS else None
+
+
+def dictionary_oid(name: str) -> str:
+    return f"CL.DICT.{name}"
+
+
+def external_codelist(name: str):
+    """A coding dictionary (MedDRA, WHODrug, ATC) as ODM names one: the coded items refer to it, the EDC's coding
+    module supplies the terms."""
+    return E("CodeList", {"OID": dictionary_oid(name), "Name": name, "DataType": "text"},
+             E("ExternalCodeList", {"Dictionary": name}))
