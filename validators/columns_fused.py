@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ecrf import findings as F
 from ecrf.model import Item, multi_select_pattern
 from ecrf.numbers import integer, number
 from ecrf.table import FULL_DATE_RE, PARTIAL_DATE_RE, Table
@@ -82,7 +83,7 @@ def fused_failures(tables: list[Table]) -> list[pl.DataFrame]:
     """For each table, its failure cases: one row per failing cell (per repeated record for FORM-DUPKEY),
     in pandera's shape. Every form's masks are computed in one parallel collect."""
     plans = [_plan(t) for t in tables]
-    masks = pl.collect_all([lf for _, lf in plans])
+    masks = pl.collect_all([lf for _, lf in plans], engine=F.ENGINE)
     out = []
     for table, (named, _), m in zip(tables, plans, masks):
         counts = m.select(pl.all().sum()).row(0) if m.width else ()

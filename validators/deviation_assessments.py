@@ -95,11 +95,16 @@ def assessment_missing(ctx: Context) -> Findings:
             if (a.form, True) not in done_of:
                 done_of[a.form, True] = \
                     pl.DataFrame(schema={"subjid": pl.Utf8, "visit": pl.Utf8, "lbtestcd": pl.Utf8}) if form is None \
-                    else form.filter(pl.col("lbstat").is_null() | (pl.col("lbstat").cast(pl.Utf8) != "NOT DONE")) \
-                    .select("subjid", "visit", "lbtestcd").unique()
+                    else form.lazy().filter(pl.col("lbstat").is_null() | (pl.col("lbstat").cast(pl.Utf8) != "NOT DONE")) \
+                    .select("subjid", "visit", "lbtestcd").unique().collect(engine=F.ENGINE)
             done = done_of[a.form, True]
-            need = due.join(pl.DataFrame({"lbtestcd": list(a.tests)}), how="cross") \
-                .join(done, on=["subjid", "visit", "lbtestcd"], how="anti")
+            tests = sorted(set(a.tests))
+            # visits with every test done need no test-by-test look (most of them: a million lab rows otherwise)
+            complete = done.lazy().filter(pl.col("lbtestcd").is_in(tests)).group_by("subjid", "visit").len() \
+                .filter(pl.col("len") == len(tests)).select("subjid", "visit")
+            need = due.lazy().join(complete, on=["subjid", "visit"], how="anti") \
+                .join(pl.LazyFrame({"lbtestcd": list(a.tests)}), how="cross") \
+                .join(done.lazy(), on=["subjid", "visit", "lbtestcd"], how="anti").collect(engine=F.ENGINE)
             order = {t: i for i, t in enumerate(a.tests)}
             miss = need.with_columns(pl.col("lbtestcd").replace_strict(order, return_dtype=pl.Int64).alias("_o")) \
                 .sort("_o").group_by("_idx", "visit").agg(pl.col("lbtestcd").str.join(", ").alias("_what"))
