@@ -98,15 +98,15 @@ def assessment_missing(ctx: Context) -> Findings:
                     else form.filter(pl.col("lbstat").is_null() | (pl.col("lbstat").cast(pl.Utf8) != "NOT DONE")) \
                     .select("subjid", "visit", "lbtestcd")
             tests = sorted(set(a.tests))
-            done = done_of[a.form, True].lazy().filter(pl.col("lbtestcd").is_in(tests)
+            tested = done_of[a.form, True].lazy().filter(pl.col("lbtestcd").is_in(tests)
                                                        & pl.col("visit").is_in(list(a.visits)))
             # Visits with every test done need no test-by-test look: that is most of them, and the look joins on
             # three text keys (a million lab rows at 10,000 subjects).
-            complete = done.group_by("subjid", "visit").agg(pl.col("lbtestcd").n_unique().alias("_n")) \
+            complete = tested.group_by("subjid", "visit").agg(pl.col("lbtestcd").n_unique().alias("_n")) \
                 .filter(pl.col("_n") == len(tests)).select("subjid", "visit")
             open_ = due.lazy().join(complete, on=["subjid", "visit"], how="anti")
             need = open_.join(pl.LazyFrame({"lbtestcd": list(a.tests)}), how="cross") \
-                .join(done.join(open_.select("subjid", "visit"), on=["subjid", "visit"], how="semi"),
+                .join(tested.join(open_.select("subjid", "visit"), on=["subjid", "visit"], how="semi"),
                       on=["subjid", "visit", "lbtestcd"], how="anti").collect(engine=F.ENGINE)
             order = {t: i for i, t in enumerate(a.tests)}
             miss = need.with_columns(pl.col("lbtestcd").replace_strict(order, return_dtype=pl.Int64).alias("_o")) \
