@@ -259,7 +259,8 @@ def _sites(model, given) -> list[tuple[str, str]]:
 
 @main.command()
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--subjects", type=click.IntRange(1), help="Generate this many subjects instead of copying the bundled export.")
+@click.option("--subjects", type=click.IntRange(1), help="Generate this many subjects instead of copying the bundled export "
+              "(at most 98,901: SITEID has two digits, the subject number in SUBJID three).")
 @click.option("--seed", type=int, default=20251203, show_default=True, help="Random seed for generation.")
 @click.option("--clean", is_flag=True, help="Generate without seeded errors.")
 @click.option("--format", "fmt", default="csv", show_default=True,
@@ -276,7 +277,11 @@ def example(directory, subjects, seed, clean, fmt):
       ecrf example big_export --subjects 1000 --clean
     """
     from ecrf.example import write_example
+    from ecrf.example.subjects import MAX_SUBJECTS
 
+    if subjects is not None and subjects > MAX_SUBJECTS:
+        raise click.BadParameter(f"at most {MAX_SUBJECTS:,} subjects fit the SITEID (NN) and SUBJID (NN-NNN) formats",
+                                 param_hint="--subjects")
     n = write_example(directory, subjects=subjects, seed=seed, clean=clean, fmt=fmt)
     click.echo(f"wrote {n} files to {directory}", err=True)
 

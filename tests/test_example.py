@@ -157,3 +157,14 @@ def test_bundled_example_has_every_deviation_category(tmp_path):
     assert {f["category"] for f in findings} == {"deviation"}
     assert {f["severity"] for f in findings} <= {"important", "non-important"}
     assert {f["dvcat"] for f in findings} == set(enum_annotations(load_model(), "DeviationCategory"))
+
+
+def test_more_subjects_than_the_id_formats_hold_are_refused(tmp_path):
+    """SITEID has two digits and the subject number three: 98,901 subjects at most, never a site "100"."""
+    from ecrf.example.subjects import MAX_SUBJECTS, make_subjects
+
+    assert MAX_SUBJECTS == 99 * 999
+    out = CliRunner().invoke(main, ["example", str(tmp_path / "x"), "--subjects", str(MAX_SUBJECTS + 1), "--clean"])
+    assert out.exit_code == 2 and "98,901" in out.output and not (tmp_path / "x").exists()
+    with pytest.raises(ValueError):
+        make_subjects(MAX_SUBJECTS + 1, None, None)

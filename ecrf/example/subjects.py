@@ -16,6 +16,8 @@ from ecrf.example.plan import StudyPlan
 STUDY_START = date(2025, 12, 3)
 ENROLMENT_DAYS = 180  # consent dates spread over the first six months, whatever the number of subjects
 SUBJECTS_PER_SITE = 999  # SUBJID is site-subject with three digits for the subject
+MAX_SITES = 99  # SITEID has two digits (01-99)
+MAX_SUBJECTS = MAX_SITES * SUBJECTS_PER_SITE  # 98,901: what the SUBJID format NN-NNN can number
 MAX_AGE = 17  # a paediatric study: nearly everyone is a minor at consent
 ADULT_AGE = 18  # the first vasculitis subject is an adult: the registration's AAV cohort admits 18+ (BVAS from 18)
 ADULT_COHORT = "AAV"
@@ -61,6 +63,8 @@ class Subject:
 
 
 def make_subjects(n: int, rng: random.Random, plan: StudyPlan) -> list[Subject]:
+    if n > MAX_SUBJECTS:  # a larger export would number sites and subjects outside their formats
+        raise ValueError(f"at most {MAX_SUBJECTS:,} subjects fit the SITEID/SUBJID formats")
     n_sites = max(2, math.ceil(n / SUBJECTS_PER_SITE))
     youngest = min(plan.cohorts, key=lambda c: plan.min_age[c])
     subjects = [_subject(i, n, n_sites, rng, plan, youngest) for i in range(n)]

@@ -82,11 +82,24 @@ def _read_fast(path: Path) -> tuple[pl.DataFrame, pl.Series] | None:
     if (b"\x00" in raw or (has_cr and raw.count(b"\r") != raw.count(b"\r\n")) or not raw or raw.isspace()
             or any(raw.startswith(m) for m in _BINARY_MAGIC)):
         return None
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
+    scanned = _scan_lines(path, raw, has_cr)
+    if scanned is None:
         return None
-    lines = pl.Series("l", [raw]).cast(pl.Binary).cast(pl.Utf8).str.split("\n").explode()
+    header, numbers, quoted = scanned  # the per-line copy of the file is freed before polars parses it
+    df = pl.read_csv(raw, has_header=True, infer_schema=False, quote_char='"' if quoted else None)
+    if df.height != numbers.len() or df.width != len(header):
+        return None  # polars saw the file differently (e.g. whitespace-only lines): take the careful path
+    return df.rename(dict(zip(df.columns, header))), numbers
+
+
+def _scan_lines(path: Path, raw: bytes, has_cr: bool) -> tuple[list[str], pl.Series, bool] | None:
+    """The header, the row number of every non-blank record and whether any line holds a quote; None when the
+    file needs the careful path (invalid UTF-8, a cell over the limit, multi-line or unbalanced quotes). A
+    ragged row is an InputError naming its row and column."""
+    try:  # the strict cast is also the UTF-8 check
+        lines = pl.Series("l", [raw]).cast(pl.Binary).cast(pl.Utf8).str.split("\n").explode()
+    except pl.exceptions.ComputeError:
+        return None
     if has_cr:
         lines = lines.str.strip_chars_end("\r")
     header = [h.strip() for h in lines[0].split(",")]
@@ -96,7 +109,8 @@ def _read_fast(path: Path) -> tuple[pl.DataFrame, pl.Series] | None:
         return None  # a line longer than the cell limit may hold a cell over it: let the slow path name it
     fields = lines.str.count_matches(",", literal=True) + 1
     quoted = lines.str.contains('"', literal=True)
-    if quoted.any():
+    any_quoted = bool(quoted.any())
+    if any_quoted:
         # quoted cells (a comma inside a comment): every quote closes on its own line, each such line parsed
         # strictly by the csv module; a cell over several lines or a stray quote takes the slow path
         if ((lines.filter(quoted).str.count_matches('"', literal=True) % 2) == 1).any():
@@ -116,11 +130,7 @@ def _read_fast(path: Path) -> tuple[pl.DataFrame, pl.Series] | None:
         n, k = ragged.row(0)[:2]
         col = header[-1] if k > width else header[k]
         raise InputError(path, f"ragged row: {k} fields where the header has {width}", row=n, column=col)
-    numbers = info.filter(~pl.col("blank"))["n"].cast(pl.Int64).alias("_row")
-    df = pl.read_csv(raw, has_header=True, infer_schema=False, quote_char='"' if quoted.any() else None)
-    if df.height != numbers.len() or df.width != width:
-        return None  # polars saw the file differently (e.g. whitespace-only lines): take the careful path
-    return df.rename(dict(zip(df.columns, header))), numbers
+    return header, info.filter(~pl.col("blank"))["n"].cast(pl.Int64).alias("_row"), any_quoted
 
 
 def _refuse_forms_in_other_files(entries: list[Path], csvs: list[Path], model: StudyModel) -> None:
