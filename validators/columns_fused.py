@@ -18,6 +18,7 @@ from ecrf.model import Item, multi_select_pattern
 from ecrf.numbers import integer, number
 from ecrf.table import FULL_DATE_RE, PARTIAL_DATE_RE, Table
 
+TYPED_FROM_ROWS = 10_000  # forms this long reuse Table.typed's numbers (see _plan)
 FAILURE_SCHEMA = {"index": pl.Int64, "column": pl.Utf8, "check": pl.Utf8, "failure_case": pl.Utf8}
 
 
@@ -69,8 +70,10 @@ def _plan(table: Table) -> tuple[list[tuple[str, str]], pl.LazyFrame]:
     present = set(table.df.columns)
     named: list[tuple[str, str]] = []
     masks: list[pl.Expr] = []
-    # the numbers as the typed view parsed them, beside the text (a million lab rows parse in about 0.1 s a column)
-    numeric = [i.name for i in table.form.items if i.kind in ("integer", "decimal") and i.name in present]
+    # On a large form, the numbers as the typed view parsed them, beside the text (a million lab rows parse in
+    # about 0.1 s a column); on a small one parsing again costs less than joining the typed columns on.
+    numeric = [i.name for i in table.form.items if i.kind in ("integer", "decimal") and i.name in present] \
+        if table.n_rows >= TYPED_FROM_ROWS else []
     frame = pl.concat([table.df, table.typed.select(pl.col(n).alias(f"_typed_{n}") for n in numeric)],
                       how="horizontal") if numeric else table.df
     for item in table.form.items:

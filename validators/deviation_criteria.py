@@ -199,9 +199,13 @@ def v_serology(ctx: Context) -> Violation:
     d = at_screening(ctx, "lb")
     if d is None:
         return "lb", None
-    d = d.with_columns(positive(ctx).fill_null(False).alias("_pos"), negative(ctx).fill_null(False).alias("_neg"))
+    infections = protocol(ctx.model).infections()
+    # the serology tests' rows only, then their results read (not every screening lab result)
+    tests = sorted({t for screen, confirm in infections.values() for t in (*screen, *confirm)})
+    d = d.filter(pl.col("lbtestcd").is_in(tests)) \
+        .with_columns(positive(ctx).fill_null(False).alias("_pos"), negative(ctx).fill_null(False).alias("_neg"))
     found = []
-    for infection, (screen, confirm) in protocol(ctx.model).infections().items():
+    for infection, (screen, confirm) in infections.items():
         hits = d.filter(pl.col("lbtestcd").is_in(list(screen)) & pl.col("_pos"))
         if confirm:
             conf = d.filter(pl.col("lbtestcd").is_in(list(confirm)))
