@@ -378,9 +378,17 @@ def _ex_tenfold(ex, subject, rng):
     return [("SCHED-EX-DOSE", "ex", "EXDOSE", ex.reported("ex", "EXDOSE", dose))]
 
 
+def _oxygen_given(ex, row) -> dict:
+    """Low-flow oxygen on a CRS day, listed among the day's treatments too (CRSTRT, codes in codelist order), so
+    that only the grade can disagree with it."""
+    codes = ex.model.forms["crs"].item("crstrt").codes
+    given = set(filter(None, (row.get("CRSTRT") or "").split(","))) | {"OXYGEN"}
+    return {"CRSOXY": "LOW_FLOW_CANNULA", "CRSFLOW": "2.0", "CRSTRT": ",".join(c for c in codes if c in given)}
+
+
 def _crs_oxygen(ex, subject, rng):
     row = ex.pick("crs", subject, rng, (pl.col("CRSGR") == "1") & (pl.col("CRSOXY") == "NONE"))
-    ex.set("crs", row["_i"], CRSOXY="LOW_FLOW_CANNULA", CRSFLOW="2.0")
+    ex.set("crs", row["_i"], **_oxygen_given(ex, row))
     return [("SAFE-CRS-GRADE", "crs", "CRSGR", "1")]
 
 
@@ -418,7 +426,7 @@ def _ae_below_daily(ex, subject, rng):
     row = ex.pick("ae", subject, rng, pl.col("AECAT") == "CRS")
     if row["AETOXGR"] == "1":  # a day of the event reached grade 2 (low-flow oxygen), the AE still says 1
         day = ex.pick("crs", subject, rng, (pl.col("AESEQ") == row["AESEQ"]) & (pl.col("CRSGR") == "1"))
-        ex.set("crs", day["_i"], CRSGR="2", CRSOXY="LOW_FLOW_CANNULA", CRSFLOW="2.0")
+        ex.set("crs", day["_i"], CRSGR="2", **_oxygen_given(ex, day))
     else:
         ex.set("ae", row["_i"], AETOXGR="1")
     return [("SAFE-AE-MAXGRADE", "ae", "AETOXGR", "1")]
@@ -552,7 +560,8 @@ CLINICAL = (
              lambda ex: [x for x in ex.subjects("ae", _fatal_candidate())
                          if x not in set(ex.subjects("dd"))], _ae_fatal,
              "adverse event with outcome fatal, but no death record"),
-    Clinical("ELIG-AGE", _f("dm"), _f(IE_ANSWERS, "lb", "vas"),
+    # Reads ic: its DERIVED-AGE co-finding needs the consent date (IC-NO-CONSENT removes it).
+    Clinical("ELIG-AGE", _f("dm"), _f(IE_ANSWERS, "lb", "vas", "ic"),
              lambda ex: ex.subjects("dm", pl.col("BRTHDAT").str.contains(_FULL_DATE) & (pl.col("COHORT") != "AAV")),
              _too_young, "age one year below the cohort's minimum"),
     Clinical("ELIG-LVEF", _f("echo"), _f(IE_ANSWERS), lambda ex: ex.subjects("echo", _at_scr(ex)),
