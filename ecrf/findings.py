@@ -7,6 +7,8 @@ engine enriches it with subject, visit, record key and provenance, and gives it 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from typing import Any, Final
 
 import polars as pl
 
@@ -24,6 +26,11 @@ SCHEMA = {c: pl.Utf8 for c in COLUMNS} | {"source_row": pl.Int64}
 # What a check function returns: `_idx` is the 0-based row of the form's table (null for form-level).
 # Optional: `check_id` (a runner emitting several checks) and `source_file` (file-level findings).
 RAW_SCHEMA = {"_idx": pl.Int64, "field": pl.Utf8, "value": pl.Utf8, "expected": pl.Utf8, "message": pl.Utf8}
+
+# The engine for the checks' lazy queries: polars' default ("auto") picks the streaming engine, whose start-up
+# costs twice the in-memory engine's on the small frames most checks query; eager operations run in memory
+# anyway. (The engine hands the checks contiguous tables: see engine.validate.)
+ENGINE: Final = "in-memory"
 
 # The one severity mapping: a check's severity, or a deviation's importance, which ranks with the severities
 # (important as an error, non-important as a warning). The registry, reports, colours and the --fail-on gate
@@ -61,82 +68,103 @@ def from_frame(bad: pl.DataFrame | pl.LazyFrame | None, field: str | pl.Expr, va
     if bad is None or (isinstance(bad, pl.DataFrame) and bad.is_empty()):
         return None
     f = field if isinstance(field, pl.Expr) else pl.lit(field)
-    # Always through the lazy engine: it reads only these columns, and the eager select over a filtered frame
-    # with a literal string column can panic in polars 2.1 ("binview: i < self.len()").
-    cols = bad.lazy().select(pl.col("_idx"), f.alias("f"), value.cast(pl.Utf8).alias("v"),
-                             expected.cast(pl.Utf8).alias("e"), message.cast(pl.Utf8).alias("m")).collect()
-    if cols.is_empty():
-        return None
-    return raw(_idx=cols["_idx"].to_list(), field=cols["f"].to_list(), value=cols["v"].to_list(),
-               expected=cols["e"].to_list(), message=cols["m"].to_list())
+    # Always through the lazy engine: it reads only these columns. Rechunked: polars 2.1 panics ("binview: i <
+    # self.len()") formatting a string column that holds an empty chunk, as a filter can leave.
+    if isinstance(bad, pl.DataFrame):
+        read = {"_idx"} | {n for e in (f, value, expected, message) for n in e.meta.root_names()}
+        bad = bad.select(c for c in bad.columns if c in read).rechunk()
+    cols = bad.lazy().select(
+        pl.col("_idx").cast(pl.Int64), f.cast(pl.Utf8).alias("field"), value.cast(pl.Utf8).alias("value"),
+        expected.cast(pl.Utf8).alias("expected"), message.cast(pl.Utf8).alias("message"),
+    ).collect(engine=ENGINE)
+    return None if cols.is_empty() else cols
 
 
-def enrich(rawf: pl.DataFrame, check, table: Table | None, form_domain: str | None = None,
-           source_file: str | None = None) -> pl.DataFrame:
-    """Attach check metadata, subject, visit, record key and provenance to a check's raw findings."""
-    if rawf.is_empty():
+ORD = ("_ord_frame", "_ord_check", "_ord_row")  # a gathered finding's place in the run (see `gathered`)
+# Every column a raw frame may carry, as the engine gathers them per form before enriching them in one pass.
+RAW_ALL = RAW_SCHEMA | {"check_id": pl.Utf8, "source_file": pl.Utf8, "source_ref": pl.Utf8}
+
+
+def gathered(rawf: pl.DataFrame, check_id: str | None, ordinal: int) -> pl.LazyFrame:
+    """A check's raw frame with every RAW_ALL column (check_id from the frame, else `check_id`) and its place in
+    the run (ORD: the frame's ordinal, then its checks in order of first appearance, then its rows), so that
+    frames gathered per form come out of `enrich` in the order the checks produced them."""
+    cols = []
+    for c, t in RAW_ALL.items():
+        if c in rawf.columns:
+            cols.append(pl.col(c).cast(t))
+        else:
+            cols.append(pl.lit(check_id if c == "check_id" else None, t).alias(c))
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+    first = row.min().over("check_id") if "check_id" in rawf.columns else pl.lit(0, pl.Int64)
+    return rawf.lazy().select(*cols, pl.lit(ordinal, pl.Int64).alias(ORD[0]), first.alias(ORD[1]), row.alias(ORD[2]))
+
+
+def enrich(rawf: pl.DataFrame | pl.LazyFrame, checks: Mapping[str, Any], table: Table | None,
+           form_domain: str | None = None) -> pl.DataFrame:
+    """Attach check metadata (from `checks`, by the frame's check_id), subject, visit, record key and provenance
+    to raw findings on one form (or, with no table, on the export)."""
+    f = rawf.collect(engine=ENGINE) if isinstance(rawf, pl.LazyFrame) else rawf
+    if f.is_empty():
         return empty()
-    f = rawf
+    for c, t in RAW_ALL.items():  # a frame not from `gathered`
+        if c not in f.columns:
+            f = f.with_columns(pl.lit(None, t).alias(c))
+    lf = f.lazy()
     if table is not None and not table.df.is_empty():
         # only the rows the findings point at: the record key and provenance of a 1.8-million-row table are
         # not built for a handful of findings
         wanted = f.get_column("_idx").drop_nulls().unique().cast(pl.Int64)
-        df = table.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64)) \
-            .filter(pl.col("_idx").is_in(wanted.implode()))
-        keys = [k for k in table.form.keys if k in df.columns]
+        cols = table.df.columns
+        keys = [k for k in table.form.keys if k in cols]
         key_expr = pl.concat_str([pl.lit(f"{k.upper()}=") + pl.col(k).fill_null("") for k in keys], separator="|") \
             if keys else pl.lit(None, pl.Utf8)
         # The subject and visit items are those the schema annotates with that role (KN5601-K: SUBJID, VISIT).
         subject = table.form.find_role("subject") or "subjid"
         visit = table.form.find_role("visit") or "visit"
         site = table.form.find_role("site") or "siteid"
-        ctx = df.select(
-            "_idx",
-            (pl.col(site) if site in df.columns else pl.lit(None, pl.Utf8)).alias("site"),
-            (pl.col(subject) if subject in df.columns else pl.lit(None, pl.Utf8)).alias("subject"),
-            (pl.col(visit) if visit in df.columns else pl.lit(None, pl.Utf8)).alias("visit"),
-            key_expr.alias("record_key"),
-            pl.col(FILE).alias("source_file"),
-            pl.col(ROW).alias("source_row"),
-            (pl.col(REF) if REF in df.columns else pl.lit(None, pl.Utf8)).alias("source_ref"),
-        )
-        f = f.join(ctx, on="_idx", how="left")
-        for c in ("source_file", "source_ref"):  # what the check gave wins; the table fills the rest
-            if f"{c}_right" in f.columns:
-                f = f.with_columns(pl.coalesce(c, f"{c}_right").alias(c)).drop(f"{c}_right")
-        if table.cell_ref is not None:
-            f = _cell_refs(f, table, df)
+        # the format's cell address for findings on a field of the table (an Excel cell, an ODM item path)
+        fields = [x for x in f["field"].unique().to_list() if x and x.lower() in cols] \
+            if table.cell_ref is not None else []
+        ctx = table.df.lazy().with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64)) \
+            .filter(pl.col("_idx").is_in(wanted.implode())).select(
+                "_idx",
+                (pl.col(site) if site in cols else pl.lit(None, pl.Utf8)).alias("site"),
+                (pl.col(subject) if subject in cols else pl.lit(None, pl.Utf8)).alias("subject"),
+                (pl.col(visit) if visit in cols else pl.lit(None, pl.Utf8)).alias("visit"),
+                key_expr.alias("record_key"),
+                pl.col(FILE).alias("source_file_t"),
+                pl.col(ROW).alias("source_row"),
+                (pl.col(REF) if REF in cols else pl.lit(None, pl.Utf8)).alias("source_ref_t"),
+                *(table.cell_ref(x.lower()).cast(pl.Utf8).alias(f"_cell_{x}")  # type: ignore[misc]
+                  for x in fields),
+            )
+        lf = lf.join(ctx, on="_idx", how="left")
+        # what the check gave wins; the table fills the rest
+        ref = pl.coalesce("source_ref", "source_ref_t")
+        for x in fields:
+            ref = pl.when(pl.col("field") == x).then(pl.col(f"_cell_{x}")).otherwise(ref)
+        lf = lf.with_columns(pl.coalesce("source_file", "source_file_t").alias("source_file"), ref.alias("source_ref"))
+        file = table.path.name
     else:
-        f = f.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in ("site", "subject", "visit", "record_key"))
-        f = f.with_columns(pl.lit(None, pl.Int64).alias("source_row"))
-        if "source_ref" not in f.columns:
-            f = f.with_columns(pl.lit(None, pl.Utf8).alias("source_ref"))
-        if "source_file" not in f.columns:
-            f = f.with_columns(pl.lit(None, pl.Utf8).alias("source_file"))
+        lf = lf.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in ("site", "subject", "visit", "record_key"))
+        lf = lf.with_columns(pl.lit(None, pl.Int64).alias("source_row"))
+        file = table.path.name if table is not None else None
     domain = form_domain or (table.form.domain if table is not None else None)
-    f = f.with_columns(
-        pl.lit(check.id).alias("check_id"),
-        pl.lit(check.severity).alias("severity"),
-        pl.lit(check.category).alias("category"),
-        pl.lit(check.dvcat, pl.Utf8).alias("dvcat"),
+    ids = pl.col("check_id")
+    lf = lf.with_columns(
+        ids.replace_strict({k: c.severity for k, c in checks.items()}, default=None, return_dtype=pl.Utf8)
+        .alias("severity"),
+        ids.replace_strict({k: c.category for k, c in checks.items()}, default=None, return_dtype=pl.Utf8)
+        .alias("category"),
+        ids.replace_strict({k: c.dvcat for k, c in checks.items()}, default=None, return_dtype=pl.Utf8)
+        .alias("dvcat"),
         pl.lit(domain, pl.Utf8).alias("form"),
-        pl.col("source_file").fill_null(pl.lit(source_file or (table.path.name if table is not None else None), pl.Utf8)),
+        pl.col("source_file").fill_null(pl.lit(file, pl.Utf8)),
         pl.lit("").alias("fingerprint"),
     )
-    return f.select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
-
-
-def _cell_refs(f: pl.DataFrame, table: Table, df: pl.DataFrame) -> pl.DataFrame:
-    """Replace the row reference with the format's cell address for findings on a field of the table."""
-    fields = [x for x in f["field"].unique().to_list() if x and x.lower() in df.columns]
-    if not fields:
-        return f
-    cells = df.select("_idx", *(table.cell_ref(x.lower()).cast(pl.Utf8).alias(f"_cell_{x}") for x in fields))
-    f = f.join(cells, on="_idx", how="left")
-    expr = pl.col("source_ref")
-    for x in fields:
-        expr = pl.when(pl.col("field") == x).then(pl.col(f"_cell_{x}")).otherwise(expr)
-    return f.with_columns(expr.alias("source_ref")).drop([f"_cell_{x}" for x in fields])
+    keep = [c for c in ORD if c in f.columns]
+    return lf.select([pl.col(c).cast(t) for c, t in SCHEMA.items()] + keep).collect(engine=ENGINE)
 
 
 def from_problems(problems, kind: str) -> dict:

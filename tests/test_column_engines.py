@@ -11,6 +11,7 @@ from ecrf.engine import Context
 from ecrf.example import write_example
 from ecrf.model import load_model
 from ecrf.readers.csv_folder import read_csv_folder
+from ecrf.validators import columns_fused
 from ecrf.validators.columns import pandera_failures, run_column_checks
 from ecrf.validators.columns_fused import fused_failures
 
@@ -59,6 +60,17 @@ def test_engines_agree_on_damaged_exports(tmp_path, change):
     n = _assert_engines_agree(folder)
     if change in (_garbage, _extreme):
         assert n > 100  # garbage in about half the columns, numbers beyond every hard limit
+
+
+@pytest.mark.parametrize("change", [_garbage, _extreme])
+def test_engines_agree_when_the_numbers_come_from_the_typed_view(tmp_path, change, monkeypatch):
+    """Large forms reuse the numbers Table.typed parsed (columns_fused.TYPED_FROM_ROWS); forced here on every form,
+    with text that is no number and numbers beyond every limit."""
+    monkeypatch.setattr(columns_fused, "TYPED_FROM_ROWS", 0)
+    folder = tmp_path / "export"
+    write_example(folder)
+    _rewrite(folder, change)
+    assert _assert_engines_agree(folder) > 100
 
 
 def test_engines_agree_on_duplicate_and_empty_keys(tmp_path):

@@ -55,3 +55,46 @@ def test_crs_fever_contradicts_temperature(tmp_path):
     f = check_findings(folder, "SAFE-CRS-FEVER")
     assert sorted(f.select("subject", "field", "value", "expected").rows()) == [
         ("01-001", "CRSFEVER", "Y", "N, or a fever masked by treatment"), ("01-002", "CRSFEVER", "N", "Y (fever)")]
+
+
+def test_crs_fever_masked_by_treatment_is_not_queried(tmp_path):
+    """Fever Y below 38 C on a day with an antipyretic or an anti-cytokine drug: masked, not queried; with fluids
+    only (no masking treatment) it is."""
+    folder = write_export(tmp_path, {"crs": [
+        crs("01-001", "2026-01-02", "Y", "37.6") | {"CRSTRT": "ANTIPYRETIC"},
+        crs("01-002", "2026-01-02", "Y", "37.4") | {"CRSTRT": "TOCILIZUMAB,CORTICOSTEROID"},
+        crs("01-003", "2026-01-02", "Y", "37.6") | {"CRSTRT": "IV_FLUIDS"},
+        crs("01-004", "2026-01-02", "N", "38.6") | {"CRSTRT": "ANTIPYRETIC"}]})  # fever N at 38.6: still wrong
+    f = check_findings(folder, "SAFE-CRS-FEVER")
+    assert sorted(f.select("subject", "value").rows()) == [("01-003", "Y"), ("01-004", "N")]
+
+
+def _treated(subjid, trt, **items):
+    return crs(subjid, "2026-01-02", "Y", "38.4") | {"CRSTRT": trt} | items
+
+
+def test_crs_treatment_agrees_with_support_clean(tmp_path):
+    folder = write_export(tmp_path, {"crs": [
+        _treated("01-001", "ANTIPYRETIC"),
+        _treated("01-002", "TOCILIZUMAB,OXYGEN,ANTIPYRETIC", CRSGR="2", CRSOXY="LOW_FLOW_CANNULA", CRSFLOW="2"),
+        _treated("01-003", "VASOPRESSOR", CRSGR="3", CRSHYPO="Y", CRSVASO="1"),
+        _treated("01-004", "VASOPRESSOR", CRSGR="3", CRSHYPO="Y", CRSVASO="0", CRSVSPRS="Y"),
+        _treated("01-005", "", CRSGR="2", CRSOXY="BLOW_BY")]})  # no treatment recorded: not judged
+    assert check_findings(folder, "SAFE-CRS-TREATMENT").is_empty()
+
+
+def test_crs_treatment_contradicts_support(tmp_path):
+    folder = write_export(tmp_path, {"crs": [
+        _treated("01-001", "VASOPRESSOR,ANTIPYRETIC"),                       # listed, none recorded
+        _treated("01-002", "TOCILIZUMAB", CRSGR="3", CRSHYPO="Y", CRSVASO="1"),  # recorded, not listed
+        _treated("01-003", "OXYGEN"),                                         # oxygen listed, CRSOXY NONE
+        _treated("01-004", "ANTIPYRETIC", CRSGR="2", CRSOXY="BLOW_BY")]})    # oxygen given, not listed
+    f = check_findings(folder, "SAFE-CRS-TREATMENT")
+    assert rows_of(f) == [
+        ("01-001", "CRSTRT", "VASOPRESSOR,ANTIPYRETIC", "no VASOPRESSOR, or the vasopressor recorded"),
+        ("01-002", "CRSTRT", "TOCILIZUMAB", "VASOPRESSOR among the treatments"),
+        ("01-003", "CRSTRT", "OXYGEN", "no OXYGEN, or the oxygen recorded"),
+        ("01-004", "CRSTRT", "ANTIPYRETIC", "OXYGEN among the treatments")]
+    msg = dict(zip(f["subject"], f["message"]))
+    assert msg["01-001"] == "CRSTRT lists VASOPRESSOR but CRSVASO 0, CRSVSPRS N"
+    assert msg["01-004"] == "CRSOXY BLOW_BY recorded but CRSTRT does not list OXYGEN"

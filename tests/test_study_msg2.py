@@ -61,7 +61,7 @@ def test_validate_runs_every_applicable_check_and_each_finding_is_explained(expo
     assert {c.id for c in res.checks_run} | {n.check.id for n in res.not_applicable} == {c.id for c in registered()}
     ran = {c.id for c in res.checks_run}
     assert {"COL-REQUIRED", "COL-CODELIST", "COL-TYPE", "COL-PATTERN", "FORM-DUPKEY"} <= ran
-    assert {"SAFE-AE-DATES", "XF-AFTER-DEATH"} <= ran  # generic checks, finding their items by role
+    assert {"SAFE-AE-DATES", "XF-AFTER-DEATH", "XF-AE-DEATH"} <= ran  # generic checks, finding their items by role
     for n in res.not_applicable:  # each says what the study lacks
         assert n.reason.startswith(
             ("the study model has no", "no DeviationCheck", "form ", "parameter ", "class ", "enum ")

@@ -84,10 +84,12 @@ def _to_raw(fc: pl.DataFrame, table) -> pl.DataFrame:
             pl.col("check_id"),
         ))
     dup = fc.filter(pl.col("check_id") == "FORM-DUPKEY")
+    # the records of repeated keys (all of each group), the only rows the duplicate findings read
+    repeated = table.df[dup["index"].cast(pl.Int64)].with_columns(dup["index"].cast(pl.Int64).alias("_idx"))
     if not dup.is_empty():
         # pandera's polars backend flags every row of a duplicate group; the first one is the original.
-        first = table.df.with_row_index("_i").group_by(list(form.keys)).agg(pl.col("_i").min())["_i"]
-        dup = dup.filter(~pl.col("index").cast(pl.Int64).is_in(first.cast(pl.Int64).implode()))
+        first = repeated.group_by(list(form.keys)).agg(pl.col("_idx").min())["_idx"]
+        dup = dup.filter(~pl.col("index").cast(pl.Int64).is_in(first.implode()))
     if not dup.is_empty():
         keys = "|".join(k.upper() for k in form.keys)
         parts.append(dup.select(
@@ -101,8 +103,8 @@ def _to_raw(fc: pl.DataFrame, table) -> pl.DataFrame:
     raw = pl.concat(parts)
     if "FORM-DUPKEY" in set(raw["check_id"]):
         # value of a duplicate: the key it repeats, read from the table
-        keyvals = table.df.with_row_index("_idx").select(
-            pl.col("_idx").cast(pl.Int64),
+        keyvals = repeated.select(
+            "_idx",
             pl.concat_str([pl.col(k).fill_null("") for k in form.keys], separator="|").alias("_key"))
         raw = raw.join(keyvals, on="_idx", how="left").with_columns(
             pl.when(pl.col("check_id") == "FORM-DUPKEY").then(pl.col("_key")).otherwise(pl.col("value")).alias("value")

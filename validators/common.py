@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ecrf import findings as F
+from ecrf.engine import shared
 from ecrf.protocol import protocol
 from ecrf.registry import Findings, Violation
 
@@ -43,16 +44,22 @@ def only(domain: str, found: pl.DataFrame | None) -> Findings:
 
 def at_screening(ctx: Context, domain: str) -> pl.DataFrame | None:
     """The form's records (with `_idx`) of the screening visit (ProtocolParameters screening_visit)."""
+    return ctx.memo(("at_screening", domain), lambda: _at_screening(ctx, domain))
+
+
+def _at_screening(ctx: Context, domain: str) -> pl.DataFrame | None:
     d = ctx.indexed(domain)
     return None if d is None else d.filter(pl.col("visit") == protocol(ctx.model).screening_visit)
 
 
+@shared
 def subject_cohorts(ctx: Context) -> pl.DataFrame | None:
     """(subjid, cohort, _age): each subject's cohort and age at consent from dm."""
     d = ctx.indexed("dm")
     return None if d is None else d.select("subjid", "cohort", pl.col("age").alias("_age")).unique("subjid")
 
 
+@shared
 def screening_dates(ctx: Context) -> pl.DataFrame | None:
     """(subjid, _scr): the date of each subject's screening visit (the earliest, if recorded twice)."""
     d = at_screening(ctx, "sv")
@@ -61,6 +68,7 @@ def screening_dates(ctx: Context) -> pl.DataFrame | None:
     return d.filter(pl.col("svstdat").is_not_null()).group_by("subjid").agg(pl.col("svstdat").min().alias("_scr"))
 
 
+@shared
 def day0(ctx: Context) -> pl.DataFrame | None:
     """(subjid, _d0): the date of KN5601-K infusion number ProtocolParameters day0_infusion_number."""
     ex = ctx.indexed("ex")

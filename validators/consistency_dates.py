@@ -18,20 +18,24 @@ def dated(ctx, domain: str, *items: str) -> pl.DataFrame | None:
     subject = None if t is None else (t.form.find_role("subject") or "subjid")
     if t is None or subject is None or t.n_rows == 0 or subject not in t.df.columns:
         return None
-    typed = t.typed
-    cols = []
-    for name in items:
-        item = next((i for i in t.form.items if i.name == name), None)
-        if item is None or name not in t.df.columns:
-            cols.append(pl.lit(None, pl.Utf8).alias(name))
-        elif item.kind == "full_date":
-            cols.append(typed[name].cast(pl.Utf8).alias(name))
-        else:
-            c, pattern = pl.col(name), item.pattern or ctx.model.view.get_type("partial_date").pattern
-            cols.append(pl.when(c.str.contains(pattern)).then(c).otherwise(None).alias(name))
-    df = t.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
-    # The subject is the item annotated role: subject (KN5601-K: SUBJID), under one name for the callers.
-    return df.with_columns(pl.col(subject).alias("subjid"), *cols)
+    model = ctx.model
+    # The frame and each date column are built once per form and kept with the table: some sixty calls per run
+    # ask for the same few forms and items.
+    cols = [t.memo(("dated", name, id(model)), lambda name=name: _date_column(t, model, name)) for name in items]
+    df = t.memo(("dated", subject), lambda: t.df.with_row_index("_idx").with_columns(
+        pl.col("_idx").cast(pl.Int64), pl.col(subject).alias("subjid")))
+    return df.with_columns(cols) if cols else df
+
+
+def _date_column(t, model, name: str) -> pl.Series:
+    """The date item as valid ISO text, else null (null text when the form lacks the item)."""
+    item = next((i for i in t.form.items if i.name == name), None)
+    if item is None or name not in t.df.columns:
+        return pl.Series(name, [None] * t.n_rows, pl.Utf8)
+    if item.kind == "full_date":
+        return t.typed[name].cast(pl.Utf8).alias(name)
+    c, pattern = pl.col(name), item.pattern or model.view.get_type("partial_date").pattern
+    return t.df.select(pl.when(c.str.contains(pattern)).then(c).otherwise(None).alias(name)).to_series()
 
 
 def date_items(form) -> list[str]:

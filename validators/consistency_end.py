@@ -43,13 +43,15 @@ def _death(ctx) -> pl.DataFrame | None:
     return dd.filter(pl.col(name).is_not_null()).group_by("subjid").agg(pl.col(name).min().alias("_end"))
 
 
-def _records(ctx, skip: set[str]):
-    """(domain, long frame of _idx, subjid, _field, _date) for every dated item not in skip ("form.item")."""
+def _records(ctx, skip: set[str], subjects: pl.Series):
+    """(domain, long frame of _idx, subjid, _field, _date) for every dated item not in skip ("form.item"), of the
+    `subjects` only."""
     for domain, t in ctx.tables.items():
         items = [i for i in date_items(t.form) if f"{domain}.{i}" not in skip and i in t.df.columns]
         d = dated(ctx, domain, *items) if items else None
         if d is None:
             continue
+        d = d.filter(pl.col("subjid").is_in(subjects.implode()))
         long = pl.concat([d.select("_idx", "subjid", pl.lit(t.form.item(i).title).alias("_field"),
                                    pl.col(i).alias("_date")) for i in items])
         yield domain, long.filter(pl.col("_date").is_not_null())
@@ -58,7 +60,7 @@ def _records(ctx, skip: set[str]):
 def _after(ctx, anchor: pl.DataFrame, skip: set[str], what: str, source: str,
            death: pl.DataFrame | None = None) -> dict:
     parts = []
-    for domain, long in _records(ctx, skip):
+    for domain, long in _records(ctx, skip, anchor["subjid"]):
         bad = long.join(anchor, on="subjid").filter(before(pl.col("_end"), pl.col("_date")))
         if death is not None:  # also after death: reported by XF-AFTER-DEATH alone
             bad = bad.join(death.rename({"_end": "_dth"}), on="subjid", how="left") \

@@ -193,7 +193,8 @@ def visitnum(ctx: Context) -> Findings:
         d = ctx.indexed(domain) if visit is not None and t.form.has("visitnum") else None
         if d is None or visit is None:
             continue
-        d = d.with_columns(pl.col(visit).cast(pl.Utf8).alias("_visit"), pl.col("visitnum").alias("_num")) \
+        # the three columns the findings read: the join would otherwise copy every column of the form
+        d = d.select("_idx", pl.col(visit).cast(pl.Utf8).alias("_visit"), pl.col("visitnum").alias("_num")) \
             .join(plan, on="_visit", how="left").filter(plausible(ctx, domain, "visitnum", "_num"))
         wrong = d.filter(pl.col("_want").is_not_null() & (pl.col("_num") != pl.col("_want")))
         unsched = d.filter(pl.col("_visit").is_in(unplanned)

@@ -17,6 +17,7 @@ import polars as pl
 from ecrf.clinical.labresult import comparator, result_number
 from ecrf.numbers import number
 from ecrf.protocol import protocol
+from ecrf.engine import shared
 from ecrf.registry import Findings, Violation, check
 from ecrf.validators.deviation_assessments import negative, positive
 from ecrf.validators.common import REG, at_screening, report, screening_dates, subject_cohorts, violation
@@ -30,6 +31,7 @@ def _screening_test(ctx, test):
     return None if d is None else d.filter(pl.col("lbtestcd") == test).with_columns(number("lborres").alias("_v"))
 
 
+@shared
 def v_bilirubin(ctx: Context) -> Violation:
     p = protocol(ctx.model)
     d, dm = _screening_test(ctx, str(p.param("bilirubin_test"))), ctx.indexed("dm")
@@ -66,6 +68,7 @@ def _waived(ctx, criterion):
     return ie.filter((pl.col("ietestcd") == criterion) & (pl.col("iewaiv") == "Y"))["subjid"].unique().to_list()
 
 
+@shared
 def v_egfr(ctx: Context) -> Violation:
     p = protocol(ctx.model)
     d = _screening_test(ctx, str(p.param("egfr_test")))
@@ -112,6 +115,7 @@ def _first_failing(dx, ok: pl.Expr, recorded: pl.Expr):
     return dx.filter(recorded & ~pl.col("subjid").is_in(meets)).sort("_idx").unique("subjid", keep="first").sort("_idx")
 
 
+@shared
 def v_biopsy(ctx: Context) -> Violation:
     dx, rule = _diagnosis_rule(ctx, "biopsy_findings")
     if dx is None:
@@ -135,6 +139,7 @@ def biopsy(ctx: Context) -> Findings:
     return report(v_biopsy(ctx), "DXBIOPSY")
 
 
+@shared
 def v_antibody(ctx: Context) -> Violation:
     dx, rule = _diagnosis_rule(ctx, "antibody_required")
     if dx is None:
@@ -156,6 +161,7 @@ def antibody(ctx: Context) -> Findings:
     return report(v_antibody(ctx), "DXABPOS")
 
 
+@shared
 def v_proteinuria(ctx: Context) -> Violation:
     d, c = at_screening(ctx, "prot"), subject_cohorts(ctx)
     if d is None or c is None:
@@ -188,13 +194,18 @@ def proteinuria(ctx: Context) -> Findings:
     return report(v_proteinuria(ctx), "PROTVAL")
 
 
+@shared
 def v_serology(ctx: Context) -> Violation:
     d = at_screening(ctx, "lb")
     if d is None:
         return "lb", None
-    d = d.with_columns(positive(ctx).fill_null(False).alias("_pos"), negative(ctx).fill_null(False).alias("_neg"))
+    infections = protocol(ctx.model).infections()
+    # the serology tests' rows only, then their results read (not every screening lab result)
+    tests = sorted({t for screen, confirm in infections.values() for t in (*screen, *confirm)})
+    d = d.filter(pl.col("lbtestcd").is_in(tests)) \
+        .with_columns(positive(ctx).fill_null(False).alias("_pos"), negative(ctx).fill_null(False).alias("_neg"))
     found = []
-    for infection, (screen, confirm) in protocol(ctx.model).infections().items():
+    for infection, (screen, confirm) in infections.items():
         hits = d.filter(pl.col("lbtestcd").is_in(list(screen)) & pl.col("_pos"))
         if confirm:
             conf = d.filter(pl.col("lbtestcd").is_in(list(confirm)))
@@ -226,6 +237,7 @@ def serology(ctx: Context) -> Findings:
     return report(v_serology(ctx), "LBORRES")
 
 
+@shared
 def v_other_trial(ctx: Context) -> Violation:
     cm, scr = ctx.indexed("cm"), screening_dates(ctx)
     if cm is None or scr is None:

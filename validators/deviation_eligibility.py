@@ -18,6 +18,7 @@ from ecrf import findings as F
 from ecrf.numbers import number
 from ecrf.params import ParameterError, enum_annotations
 from ecrf.protocol import protocol
+from ecrf.engine import shared
 from ecrf.registry import Findings, Violation, check, violations
 from ecrf.validators.common import REG, at_screening, report, screening_dates, subject_cohorts, violation
 
@@ -54,6 +55,7 @@ def _threshold_violation(d, col, minimum, what, comparator, plausible):
 
 # --- the data checks -------------------------------------------------------------------------------------
 
+@shared
 def v_age(ctx: Context) -> Violation:
     d = ctx.indexed("dm")
     if d is None:
@@ -86,6 +88,7 @@ def _simple(ctx, domain, col, key, what, cohort=None, comparator=">="):
     return (domain, None) if r is None else violation(domain, r[0], pl.col(col), r[1], r[2])
 
 
+@shared
 def v_lvef(ctx: Context) -> Violation:
     return _simple(ctx, "echo", "lvef", "lvef_min", "LVEF %")
 
@@ -98,6 +101,7 @@ def lvef(ctx: Context) -> Findings:
     return report(v_lvef(ctx), "LVEF")
 
 
+@shared
 def v_spo2(ctx: Context) -> Violation:
     return _simple(ctx, "vs", "oxysat", "spo2_min", "SpO2 %")
 
@@ -110,6 +114,7 @@ def spo2(ctx: Context) -> Findings:
     return report(v_spo2(ctx), "OXYSAT")
 
 
+@shared
 def v_sledai(ctx: Context) -> Violation:
     p = protocol(ctx.model)
     return _simple(ctx, "sledai", "sledaitot", "sledai_min", "SLEDAI-2K", "SLE", str(p.param("sledai_comparator")))
@@ -124,6 +129,7 @@ def sledai(ctx: Context) -> Findings:
     return report(v_sledai(ctx), "SLEDAITOT")
 
 
+@shared
 def v_mrss(ctx: Context) -> Violation:
     return _simple(ctx, "mrss", "mrsstot", "mrss_min", "mRSS", "SSC")
 
@@ -152,6 +158,7 @@ def _vas_counted(ctx) -> tuple[pl.Expr, pl.Expr, str]:
     return pl.max_horizontal("vastot", "vaspers"), both, "VASTOT"
 
 
+@shared
 def v_vas(ctx: Context) -> Violation:
     d = at_screening(ctx, "vas")
     c = subject_cohorts(ctx)
@@ -178,6 +185,7 @@ def vas(ctx: Context) -> Findings:
     return report(v_vas(ctx), _vas_counted(ctx)[2])
 
 
+@shared
 def v_vas_instrument(ctx: Context) -> Violation:
     d, c = at_screening(ctx, "vas"), subject_cohorts(ctx)
     if d is None or c is None:
@@ -207,6 +215,7 @@ def vas_instrument(ctx: Context) -> Findings:
     return report(v_vas_instrument(ctx), "VASINST")
 
 
+@shared
 def v_alt_ast(ctx: Context) -> Violation:
     d = at_screening(ctx, "lb")
     if d is None:
@@ -229,6 +238,7 @@ def alt_ast(ctx: Context) -> Findings:
     return report(v_alt_ast(ctx), "LBORRES")
 
 
+@shared
 def v_live_vaccine(ctx: Context) -> Violation:
     d, scr = ctx.indexed("cm"), screening_dates(ctx)
     if d is None or scr is None:
@@ -252,6 +262,7 @@ def live_vaccine(ctx: Context) -> Findings:
     return report(v_live_vaccine(ctx), "CMSTDAT")
 
 
+@shared
 def v_pregnancy(ctx: Context) -> Violation:
     d = at_screening(ctx, "lb")
     if d is None:

@@ -179,7 +179,9 @@ def before_consent(ctx: Context) -> Findings:
         d = ctx.indexed(domain)
         if d is None:
             continue
-        early = d.filter(pl.col(col).is_not_null()).join(first, on="subjid").filter(pl.col(col) < pl.col("_ic"))
+        # the three columns the finding reads: the join would otherwise copy every column of each form
+        early = d.select("_idx", "subjid", col).filter(pl.col(col).is_not_null()).join(first, on="subjid") \
+            .filter(pl.col(col) < pl.col("_ic"))
         bad = early.sort(col, "_idx").group_by("subjid", maintain_order=True) \
             .agg(pl.all().first(), pl.len().alias("_n")).sort("_idx")
         r = F.from_frame(bad, field, pl.col(col), pl.format("on or after {}", pl.col("_ic")),

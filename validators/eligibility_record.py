@@ -15,6 +15,7 @@ import polars as pl
 from ecrf import findings as F
 from ecrf.params import enum_annotations, listed
 from ecrf.protocol import protocol
+from ecrf.engine import shared
 from ecrf.registry import Findings, Violation, check
 from ecrf.validators.consistency_dates import collect
 from ecrf.validators.common import REG, at_screening, report, screening_dates, violation
@@ -94,6 +95,7 @@ def confirmed_late(ctx: Context) -> Findings:
                                                   pl.col("_first"))))])
 
 
+@shared
 def v_echo_abnormal(ctx: Context) -> Violation:
     d = at_screening(ctx, "echo")
     bad = None if d is None else d.filter(pl.col("echoabn") == "Y")

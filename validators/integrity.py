@@ -95,8 +95,10 @@ def visit_not_held(ctx: Context) -> Findings:
         d = d.filter(pl.col(visit).is_not_null()).with_columns(
             pl.col(visit).alias("_visit"),
             pl.when(pl.col(visit).is_in(unplanned)).then(vnum.cast(pl.Float64)).alias("_vnum"))
-        d = d.join(held, on=["_subj", "_visit", "_vnum"], how="left", nulls_equal=True)
-        bad = _first_of(d.filter(pl.col("_held").is_null()), "_subj", "_visit", "_vnum")
+        # only the columns the finding reads: the join would otherwise copy every column of a million lab rows
+        d = d.select("_idx", "_subj", "_visit", "_vnum").join(held.drop("_held"), on=["_subj", "_visit", "_vnum"],
+                                                              how="anti", nulls_equal=True)
+        bad = _first_of(d, "_subj", "_visit", "_vnum")
         title = t.form.item(visit).title
         where = pl.when(pl.col("_vnum").is_not_null()).then(pl.format("{} (VISITNUM {})", pl.col("_visit"),
                                                                            pl.col("_vnum"))).otherwise(pl.col("_visit"))

@@ -40,14 +40,16 @@ def lab_results(ctx) -> pl.DataFrame | None:
 
 def _read_results(ctx, lb) -> pl.DataFrame:
     # A column missing from the export is null of no type: give every column its type so joins still work.
-    typed = lb.typed.with_columns(
+    # One lazy query: the wide lab table is copied once, not once per step.
+    typed = lb.typed.lazy().with_columns(
         [pl.col(c).cast(pl.Utf8) for c in ("subjid", "visit", "lbtestcd", "lborres", "lborresu", "lbnrind", "lbstat")]
         + [pl.col(c).cast(pl.Float64) for c in ("lbornrlo", "lbornrhi")] + [pl.col("lbtoxgr").cast(pl.Int64)])
     d = with_parsed(typed.with_row_index("_idx"), "lborres", "_r", ctx.model)
     not_done = pl.col("lbstat").fill_null("") == "NOT DONE"
     d = d.filter(~not_done & (pl.col("_r_status") != NOT_DONE) & pl.col("lbtestcd").is_not_null())
-    return (d.join(units_frame(ctx.model), on=["lbtestcd", "lborresu"], how="left")
-            .join(limits_frame(ctx.model), on="lbtestcd", how="left"))
+    return (d.join(units_frame(ctx.model).lazy(), on=["lbtestcd", "lborresu"], how="left", maintain_order="left")
+            .join(limits_frame(ctx.model).lazy(), on="lbtestcd", how="left", maintain_order="left")
+            .collect(engine=F.ENGINE))
 
 
 def _out(bad: pl.DataFrame | pl.LazyFrame, field: str, value: pl.Expr, expected: pl.Expr, message: pl.Expr) -> dict:
@@ -183,7 +185,7 @@ def lab_ctcae(ctx: Context) -> Findings:
          .join(base.lazy(), on=["subjid", "lbtestcd"], how="left")
          .with_columns(pl.when(pl.col("visit") != base_visit).then(pl.col("_base")).alias("_base"))
          .select("_idx", "lbtestcd", "lborres", "lborresu", "lbtoxgr", "lbornrlo", "lbornrhi", "_r_lo", "_r_hi",
-                 "_factor", "_si_unit", "_base", "_base_high").collect())
+                 "_factor", "_si_unit", "_base", "_base_high").collect(engine=F.ENGINE))
     tol = lab_parameter(ctx, "ctcae_relative_tolerance")
     graded = []
     for (code,), part in d.partition_by("lbtestcd", as_dict=True).items():  # each test's rules on its rows only

@@ -21,10 +21,10 @@ def latest_egfr(ctx, ld: pl.DataFrame) -> pl.DataFrame:
     if lb is None:
         return empty
     test = protocol(ctx.model).param("egfr_test")
-    egfr = lb.select(pl.col("subjid"), pl.col("lbtestcd"), pl.col("lbdat").alias("_egfr_dat"),
-                     number("lborres").alias("_egfr")) \
-        .filter((pl.col("lbtestcd") == test) & pl.col("_egfr").is_not_null() & pl.col("_egfr_dat").is_not_null()) \
-        .drop("lbtestcd")
+    # the eGFR rows first, then their results read as numbers (not every lab result)
+    egfr = lb.filter(pl.col("lbtestcd") == test) \
+        .select(pl.col("subjid"), pl.col("lbdat").alias("_egfr_dat"), number("lborres").alias("_egfr")) \
+        .filter(pl.col("_egfr").is_not_null() & pl.col("_egfr_dat").is_not_null())
     if egfr.is_empty():
         return empty
     return (ld.select("_idx", "subjid", "lddat").join(egfr, on="subjid")

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ecrf import findings as F
-from ecrf.params import class_parameter
+from ecrf.model import MULTI_SEPARATOR
+from ecrf.params import class_parameter, enum_annotations
 from ecrf.validators.common import full_date_pattern
 from ecrf.registry import Findings, check
 
@@ -63,7 +64,8 @@ def icans_tool(ctx: Context) -> Findings:
 @check("SAFE-CRS-FEVER", "CRS fever flag contradicts the maximum temperature", "consistency", "warning", ("crs",),
        "ASTCT 2019 fever is a temperature of {CrsGrading.fever_min_c} C or more: CRSFEVER N with a maximum "
        "temperature (CRSTMAX) at or above it contradicts itself; CRSFEVER Y with a maximum below it is queried, as it "
-       "holds only when antipyretics or anti-cytokine therapy masked the fever.",
+       "holds only when antipyretics or anti-cytokine therapy masked the fever: not queried on a day whose CRS "
+       "treatment (CRSTRT) holds one (CrsTreatment masks_fever).",
        reference=ASTCT, fields=("CRSFEVER", "CRSTMAX"))
 def crs_fever(ctx: Context) -> Findings:
     t = ctx.table("crs")
@@ -73,10 +75,54 @@ def crs_fever(ctx: Context) -> Findings:
     d = t.typed.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64),
                                                      pl.col("crstmax").cast(pl.Float64).alias("_tmax"))
     hot = pl.col("_tmax") >= fever_min
+    masked = _treated_with(d, [c for c, a in enum_annotations(ctx.model, "CrsTreatment").items()
+                               if a.get("masks_fever") is True])
     bad = d.filter(pl.col("_tmax").is_not_null() & (((pl.col("crsfever") == "N") & hot)
-                                                   | ((pl.col("crsfever") == "Y") & ~hot)))
+                                                   | ((pl.col("crsfever") == "Y") & ~hot & ~masked)))
     expected = pl.when(hot).then(pl.lit("Y (fever)")).otherwise(pl.lit("N, or a fever masked by treatment"))
     message = pl.format("CRSFEVER {} with a maximum temperature of {} C (fever from {} C)", pl.col("crsfever"),
                         pl.col("_tmax"), pl.lit(fever_min))
     f = F.from_frame(bad, "CRSFEVER", pl.col("crsfever"), expected, message)
     return {} if f is None else {"crs": f}
+
+
+def _treated_with(d: pl.DataFrame, codes: list[str]) -> pl.Expr:
+    """Whether the day's CRS treatment (the multi-select CRSTRT) holds any of `codes`; False without CRSTRT."""
+    if "crstrt" not in d.columns or not codes:
+        return pl.lit(False)
+    return pl.col("crstrt").str.split(MULTI_SEPARATOR).list.eval(pl.element().is_in(codes)).list.any().fill_null(False)
+
+
+@check("SAFE-CRS-TREATMENT", "CRS treatment contradicts the support recorded", "consistency", "error", ("crs",),
+       "A CRS grading day whose treatment (CRSTRT) is recorded lists a vasopressor exactly when vasopressors "
+       "(CRSVASO 1 or more) or vasopressin (CRSVSPRS Y) are recorded, and oxygen exactly when the oxygen support "
+       "(CRSOXY) is other than NONE (CrsTreatment support). A day without CRSTRT is not judged. Reported on CRSTRT.",
+       reference=ASTCT, fields=("CRSTRT",))
+def crs_treatment(ctx: Context) -> Findings:
+    d = ctx.indexed("crs")
+    if d is None or "crstrt" not in d.columns:
+        return {}
+    support = {a.get("support"): c for c, a in enum_annotations(ctx.model, "CrsTreatment").items() if a.get("support")}
+    recorded = {
+        "vasopressor": pl.when(pl.col("crsvaso").is_null() & pl.col("crsvsprs").is_null()).then(None)
+        .otherwise((pl.col("crsvaso").fill_null(0) >= 1) | (pl.col("crsvsprs") == "Y")),
+        "oxygen": pl.when(pl.col("crsoxy").is_null()).then(None).otherwise(pl.col("crsoxy") != "NONE"),
+    }
+    parts = []
+    for kind, code in support.items():
+        if kind not in recorded:
+            continue
+        listed = _treated_with(d, [code])
+        what = {"vasopressor": "CRSVASO " + "{}" + ", CRSVSPRS {}", "oxygen": "CRSOXY {}"}[kind]
+        args = [pl.col("crsvaso").cast(pl.Utf8).fill_null(""), pl.col("crsvsprs").fill_null("")] \
+            if kind == "vasopressor" else [pl.col("crsoxy")]
+        rows = d.filter(pl.col("crstrt").is_not_null() & recorded[kind].is_not_null()
+                        & (listed != recorded[kind]))
+        parts.append(F.from_frame(
+            rows, "CRSTRT", pl.col("crstrt"),
+            pl.when(recorded[kind]).then(pl.lit(f"{code} among the treatments"))
+            .otherwise(pl.lit(f"no {code}, or the {kind} recorded")),
+            pl.when(listed).then(pl.format(f"CRSTRT lists {code} but " + what, *args))
+            .otherwise(pl.format(f"{what} recorded but CRSTRT does not list {code}", *args))))
+    found = [p for p in parts if p is not None]
+    return {"crs": pl.concat(found)} if found else {}

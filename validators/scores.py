@@ -172,28 +172,30 @@ def _criteria_frame(ctx) -> pl.DataFrame:
     return df.join(needed, on="item")
 
 
-def _evidence(ctx) -> pl.DataFrame | None:
-    """Numeric results of the tests the SLEDAI lab descriptors use (subjid, visitnum, source, test, value, unit,
-    lo, hi); censored or coded results are left out."""
+def _evidence(ctx, crit: pl.DataFrame) -> pl.DataFrame | None:
+    """Numeric results of the tests the SLEDAI lab descriptors (`crit`) use (subjid, visitnum, source, test, value,
+    unit, lo, hi); censored or coded results are left out."""
     parts = []
     lb = ctx.indexed("lb")
     if lb is not None:
         c = pl.col("lborres").cast(pl.Utf8)  # a missing optional column arrives untyped
-        parts.append(lb.select("subjid", "visitnum", pl.lit("lb").alias("source"), pl.col("lbtestcd").alias("test"),
+        # only the descriptors' tests: reading every lab result as a number costs more than the whole check
+        tests = crit.filter(pl.col("source") == "lb")["test"].drop_nulls().unique().to_list()
+        parts.append(lb.lazy().filter(pl.col("lbtestcd").is_in(tests)).select("subjid", "visitnum", pl.lit("lb").alias("source"), pl.col("lbtestcd").alias("test"),
                                number(c).alias("value"),
                                pl.col("lborresu").cast(pl.Utf8).alias("unit"),
                                pl.col("lbornrlo").cast(pl.Float64).alias("lo"),
                                pl.col("lbornrhi").cast(pl.Float64).alias("hi")))
     prot = ctx.indexed("prot")
     if prot is not None:
-        parts.append(prot.select("subjid", "visitnum", pl.lit("prot").alias("source"),
+        parts.append(prot.lazy().select("subjid", "visitnum", pl.lit("prot").alias("source"),
                                  pl.col("protmeth").alias("test"), pl.col("protval").cast(pl.Float64).alias("value"),
                                  pl.col("protu").cast(pl.Utf8).alias("unit"), pl.lit(None, pl.Float64).alias("lo"),
                                  pl.lit(None, pl.Float64).alias("hi")))
     if not parts:
         return None
     return pl.concat(parts).filter(pl.col("value").is_not_null() & pl.col("subjid").is_not_null()
-                                   & pl.col("visitnum").is_not_null())
+                                   & pl.col("visitnum").is_not_null()).collect(engine=F.ENGINE)
 
 
 @check("SCORE-SLEDAI-LAB", "SLEDAI-2K lab descriptor disagrees with the visit's labs", "consistency", "warning",
@@ -213,10 +215,13 @@ def _evidence(ctx) -> pl.DataFrame | None:
        "A warning: SLEDAI-2K also counts the 10 days before the visit.",
        reference=GLADMAN, fields=("SLPROT", "SLLOWCOM", "SLDNA", "SLTHROMB", "SLLEUK"))
 def sledai_lab(ctx: Context) -> Findings:
-    d, ev = ctx.indexed("sledai"), _evidence(ctx)
-    if d is None or ev is None or ev.is_empty():
+    d = ctx.indexed("sledai")
+    if d is None:
         return {}
     crit = _criteria_frame(ctx)
+    ev = _evidence(ctx, crit)
+    if ev is None or ev.is_empty():
+        return {}
     j = ev.join(crit, on=["source", "test"], how="inner").filter(
         pl.when(pl.col("rule").is_in(["above", "below"])).then(pl.col("unit") == pl.col("unit_right"))
         .when(pl.col("rule") == "below_lln").then(pl.col("lo").is_not_null())
@@ -227,14 +232,11 @@ def sledai_lab(ctx: Context) -> Findings:
              .when(pl.col("rule") == "below").then(pl.format("< {} {}", pl.col("threshold"), pl.col("unit")))
              .when(pl.col("rule") == "below_lln").then(pl.format("< LBORNRLO {}", pl.col("lo")))
              .otherwise(pl.format("> LBORNRHI {}", pl.col("hi"))))
-    j = j.with_columns(
+    keys = ["subjid", "visitnum", "item", "descriptor"]
+    per = j.with_columns(
         lab_abnormal_expr(pl.col("rule"), pl.col("value"), pl.col("threshold"), pl.col("lo"), pl.col("hi"))
-        .alias("_abn"),
-        pl.format("{} {} {} (definition {})", pl.col("test"), pl.col("value"), pl.col("unit").fill_null(""),
-                  limit).alias("_txt"))
-    per = j.group_by("subjid", "visitnum", "item", "descriptor").agg(
-        pl.col("_abn").any().alias("_any"), pl.col("test").n_unique().alias("_seen"),
-        pl.col("_needed").first(), pl.col("_txt").unique().sort().str.join("; ").alias("_labs"))
+        .alias("_abn")).group_by(keys).agg(
+        pl.col("_abn").any().alias("_any"), pl.col("test").n_unique().alias("_seen"), pl.col("_needed").first())
     items = sorted(set(crit["item"]))
     s = d.select("_idx", "subjid", "visitnum", *items).unpivot(
         index=["_idx", "subjid", "visitnum"], on=items, variable_name="item", value_name="_rec")
@@ -244,6 +246,11 @@ def sledai_lab(ctx: Context) -> Findings:
     excused = drug_caused(ctx, d).with_columns(pl.lit(True).alias("_drug"))
     bad = bad.join(excused, on=["_idx", "item"], how="left") \
         .filter(~((pl.col("_rec") == "N") & pl.col("_drug").fill_null(False)))
+    # the results quoted, written out for the visits found only (every visit's text costs more than the check)
+    labs = j.join(bad.select(keys).unique(), on=keys, how="semi").group_by(keys).agg(
+        pl.format("{} {} {} (definition {})", pl.col("test"), pl.col("value"), pl.col("unit").fill_null(""), limit)
+        .unique().sort().str.join("; ").alias("_labs"))
+    bad = bad.join(labs, on=keys, how="left")
     return _report("sledai", F.from_frame(
         bad.sort("_idx", "item"), pl.col("item").str.to_uppercase(), pl.col("_rec"),
         pl.when(pl.col("_rec") == "N").then(pl.lit("Y")).otherwise(pl.lit("N")),

@@ -62,11 +62,13 @@ def specimen_far_from_visit(ctx: Context) -> Findings:
     visits = sv.filter(pl.col("svstdat").is_not_null() & pl.col("visitnum").is_not_null()) \
         .select("subjid", "visitnum", pl.col("visit").alias("_code"), "svstdat") \
         .unique(["subjid", "visitnum"], keep="first", maintain_order=True)
-    d = lb.filter(pl.col("lbdat").is_not_null()).join(visits, on=["subjid", "visitnum"]) \
-        .join(_windows(ctx), on="_code", how="left") \
+    # lazy, on the columns the finding reads: the join would otherwise copy every column of a million lab rows
+    d = lb.lazy().select("_idx", "subjid", "visitnum", "lbdat").filter(pl.col("lbdat").is_not_null()) \
+        .join(visits.lazy(), on=["subjid", "visitnum"]) \
+        .join(_windows(ctx).lazy(), on="_code", how="left") \
         .with_columns(pl.col("_b").fill_null(before), pl.col("_a").fill_null(after),
                       (pl.col("lbdat") - pl.col("svstdat")).dt.total_days().alias("_off"))
-    far = d.filter((pl.col("_off") < -pl.col("_b")) | (pl.col("_off") > pl.col("_a")))
+    far = d.filter((pl.col("_off") < -pl.col("_b")) | (pl.col("_off") > pl.col("_a"))).collect(engine=F.ENGINE)
     first = far.sort("_idx").group_by("subjid", "visitnum", "lbdat", maintain_order=True) \
         .agg(pl.all().first(), pl.len().alias("_n")).sort("_idx")
     side = pl.when(pl.col("_off") < 0).then(pl.lit("before")).otherwise(pl.lit("after"))

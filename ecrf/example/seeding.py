@@ -31,6 +31,7 @@ from ecrf.example.seedkit import Clinical
 from ecrf.example.seedkit import at_screening as _at_scr
 from ecrf.example.seedkit import cohort_subjects as _cohort
 from ecrf.example.seedkit import forms as _f
+from ecrf.example.seedkit import seriousness
 from ecrf.model import load_model
 from ecrf.params import enum_annotations
 from ecrf.protocol import protocol
@@ -227,6 +228,9 @@ class _Export:
         self.tables = dict(tables)
         self.model = model
         self.protocol = protocol(model)
+        # (subject, IETESTCD) already contradicted by a seed: ELIG-IE-CONTRADICTS reports an IE record once, however
+        # many seeded violations contradict it (ALT and bilirubin both contradict the liver criterion)
+        self.contradictions: set[tuple[str, str]] = set()
 
     def rows(self, form: str, where: pl.Expr | None = None) -> pl.DataFrame:
         df = self.tables[form].with_row_index("_i")
@@ -278,7 +282,9 @@ class _Export:
             (pl.col("check_id") == check_id) & (pl.col("cohort").is_null() | (pl.col("cohort") == cohort)))
         met = self.rows("ie", (pl.col("SUBJID") == subject) & (pl.col("IEORRES") == "Y")
                         & pl.col("IETESTCD").is_in(crit["ietestcd"].to_list()))
-        return [("ELIG-IE-CONTRADICTS", "ie", "IEORRES", "Y")] * met.height
+        new = {(subject, c) for c in met["IETESTCD"].to_list()} - self.contradictions
+        self.contradictions |= new
+        return [("ELIG-IE-CONTRADICTS", "ie", "IEORRES", "Y")] * len(new)
 
 
 def _screening_value(form: str, title: str, value: Callable, check_id: str, where: Callable = None):
@@ -372,9 +378,17 @@ def _ex_tenfold(ex, subject, rng):
     return [("SCHED-EX-DOSE", "ex", "EXDOSE", ex.reported("ex", "EXDOSE", dose))]
 
 
+def _oxygen_given(ex, row) -> dict:
+    """Low-flow oxygen on a CRS day, listed among the day's treatments too (CRSTRT, codes in codelist order), so
+    that only the grade can disagree with it."""
+    codes = ex.model.forms["crs"].item("crstrt").codes
+    given = set(filter(None, (row.get("CRSTRT") or "").split(","))) | {"OXYGEN"}
+    return {"CRSOXY": "LOW_FLOW_CANNULA", "CRSFLOW": "2.0", "CRSTRT": ",".join(c for c in codes if c in given)}
+
+
 def _crs_oxygen(ex, subject, rng):
     row = ex.pick("crs", subject, rng, (pl.col("CRSGR") == "1") & (pl.col("CRSOXY") == "NONE"))
-    ex.set("crs", row["_i"], CRSOXY="LOW_FLOW_CANNULA", CRSFLOW="2.0")
+    ex.set("crs", row["_i"], **_oxygen_given(ex, row))
     return [("SAFE-CRS-GRADE", "crs", "CRSGR", "1")]
 
 
@@ -396,16 +410,23 @@ def _ae_backwards(ex, subject, rng):
 
 
 def _ae_fatal(ex, subject, rng):
-    row = ex.pick("ae", subject, rng, pl.col("AEOUT") != "FATAL")
-    ex.set("ae", row["_i"], AEOUT="FATAL")
+    # recorded as a fatal serious event in every other respect (death criterion Y, reported the day it began),
+    # so that only the missing death record is wrong
+    row = ex.pick("ae", subject, rng, _fatal_candidate())
+    ex.set("ae", row["_i"], AEOUT="FATAL", AESER="Y", AEAWDAT=row["AESTDAT"], AERPTDAT=row["AESTDAT"],
+           **seriousness(ex, "aesdth"))
     return [("SAFE-AE-DEATH", "ae", "AEOUT", "FATAL")]
+
+
+def _fatal_candidate() -> pl.Expr:
+    return (pl.col("AEOUT") != "FATAL") & pl.col("AESTDAT").str.contains(_FULL_DATE)
 
 
 def _ae_below_daily(ex, subject, rng):
     row = ex.pick("ae", subject, rng, pl.col("AECAT") == "CRS")
     if row["AETOXGR"] == "1":  # a day of the event reached grade 2 (low-flow oxygen), the AE still says 1
         day = ex.pick("crs", subject, rng, (pl.col("AESEQ") == row["AESEQ"]) & (pl.col("CRSGR") == "1"))
-        ex.set("crs", day["_i"], CRSGR="2", CRSOXY="LOW_FLOW_CANNULA", CRSFLOW="2.0")
+        ex.set("crs", day["_i"], CRSGR="2", **_oxygen_given(ex, day))
     else:
         ex.set("ae", row["_i"], AETOXGR="1")
     return [("SAFE-AE-MAXGRADE", "ae", "AETOXGR", "1")]
@@ -536,10 +557,11 @@ CLINICAL = (
              lambda ex: ex.subjects("ae", pl.col("AESTDAT").str.contains(_FULL_DATE)), _ae_backwards,
              "adverse event ending the day before it started"),
     Clinical("SAFE-AE-DEATH", _f("ae"), _f("dd", "crs", "icans"),
-             lambda ex: [x for x in ex.subjects("ae", pl.col("AEOUT") != "FATAL")
+             lambda ex: [x for x in ex.subjects("ae", _fatal_candidate())
                          if x not in set(ex.subjects("dd"))], _ae_fatal,
              "adverse event with outcome fatal, but no death record"),
-    Clinical("ELIG-AGE", _f("dm"), _f(IE_ANSWERS, "lb", "vas"),
+    # Reads ic: its DERIVED-AGE co-finding needs the consent date (IC-NO-CONSENT removes it).
+    Clinical("ELIG-AGE", _f("dm"), _f(IE_ANSWERS, "lb", "vas", "ic"),
              lambda ex: ex.subjects("dm", pl.col("BRTHDAT").str.contains(_FULL_DATE) & (pl.col("COHORT") != "AAV")),
              _too_young, "age one year below the cohort's minimum"),
     Clinical("ELIG-LVEF", _f("echo"), _f(IE_ANSWERS), lambda ex: ex.subjects("echo", _at_scr(ex)),

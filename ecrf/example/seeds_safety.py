@@ -23,10 +23,22 @@ def _icans_other_tool(ex, subject, rng):
     return [("SAFE-ICANS-TOOL", "icans", "ICANSTOOL", tool)]
 
 
+def _antipyretic_day() -> pl.Expr:
+    """A CRS day treated with an antipyretic only (the generated grade-1 days)."""
+    return (pl.col("CRSFEVER") == "Y") & (pl.col("CRSTRT") == "ANTIPYRETIC")
+
+
 def _crs_fever_cool(ex, subject, rng):
-    row = ex.pick("crs", subject, rng, pl.col("CRSFEVER") == "Y")
-    ex.set("crs", row["_i"], CRSTMAX="37.6")
+    # no treatment that day, so nothing masked the fever the form records
+    row = ex.pick("crs", subject, rng, _antipyretic_day())
+    ex.set("crs", row["_i"], CRSTMAX="37.6", CRSTRT="")
     return [("SAFE-CRS-FEVER", "crs", "CRSFEVER", "Y")]
+
+
+def _crs_vasopressor_listed(ex, subject, rng):
+    row = ex.pick("crs", subject, rng, _antipyretic_day() & (pl.col("CRSVASO") == "0") & (pl.col("CRSVSPRS") == "N"))
+    ex.set("crs", row["_i"], CRSTRT="VASOPRESSOR,ANTIPYRETIC")
+    return [("SAFE-CRS-TREATMENT", "crs", "CRSTRT", "VASOPRESSOR,ANTIPYRETIC")]
 
 
 CLINICAL = (
@@ -39,6 +51,9 @@ CLINICAL = (
 
 # Placed last: any CRS day carries it, so it takes a subject the more constrained seeds left.
 LATE = (
-    Clinical("SAFE-CRS-FEVER", _f("crs"), _f(), lambda ex: ex.subjects("crs", pl.col("CRSFEVER") == "Y"),
-             _crs_fever_cool, "CRS day recorded with fever but a maximum temperature of 37.6 C"),
+    Clinical("SAFE-CRS-FEVER", _f("crs"), _f(), lambda ex: ex.subjects("crs", _antipyretic_day()),
+             _crs_fever_cool, "CRS day recorded with fever but a maximum temperature of 37.6 C, untreated"),
+    Clinical("SAFE-CRS-TREATMENT", _f("crs"), _f(),
+             lambda ex: ex.subjects("crs", _antipyretic_day() & (pl.col("CRSVASO") == "0") & (pl.col("CRSVSPRS") == "N")),
+             _crs_vasopressor_listed, "CRS day listing a vasopressor among its treatments, none recorded"),
 )
