@@ -82,6 +82,9 @@ def _read_fast(path: Path) -> tuple[pl.DataFrame, pl.Series] | None:
     if (b"\x00" in raw or (has_cr and raw.count(b"\r") != raw.count(b"\r\n")) or not raw or raw.isspace()
             or any(raw.startswith(m) for m in _BINARY_MAGIC)):
         return None
+    plain = _read_plain(path, raw)
+    if plain is not None:
+        return plain
     scanned = _scan_lines(path, raw, has_cr)
     if scanned is None:
         return None
@@ -90,6 +93,36 @@ def _read_fast(path: Path) -> tuple[pl.DataFrame, pl.Series] | None:
     if df.height != numbers.len() or df.width != len(header):
         return None  # polars saw the file differently (e.g. whitespace-only lines): take the careful path
     return df.rename(dict(zip(df.columns, header))), numbers
+
+
+def _read_plain(path: Path, raw: bytes) -> tuple[pl.DataFrame, pl.Series] | None:
+    """The common export without quotes or blank lines, read without a per-line scan; None when the file needs
+    the scan. Every record then sits on its own line (record k on line k + 2), polars refuses a row with too many
+    fields, and a row with too few is seen in the count of commas: with no quotes every comma separates fields,
+    so the file holds exactly (width - 1) commas per line when no row is short."""
+    if b'"' in raw or b"\n\n" in raw or b"\n\r\n" in raw:
+        return None
+    end = raw.find(b"\n")
+    try:
+        header = [h.strip() for h in raw[: end if end >= 0 else len(raw)].decode("utf-8").split(",")]
+    except UnicodeDecodeError:
+        return None
+    _check_header(path, header)
+    width = len(header)
+    lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
+    if width < 2 or raw.count(b",") != (width - 1) * lines:
+        return None  # a short (or whitespace-only) row: the scan names it
+    try:  # invalid UTF-8 and a row with too many fields are errors here: the scan words them
+        df = pl.read_csv(raw, has_header=True, infer_schema=False, quote_char=None)
+    except pl.exceptions.ComputeError:
+        return None
+    if df.height != lines - 1 or df.width != width:
+        return None
+    limit = limits.max_cell_length()
+    if len(raw) > limit and (df.select(pl.max_horizontal(pl.all().str.len_bytes().max())).item() or 0) > limit:
+        return None  # a cell over the limit: the careful path names it
+    rows = pl.int_range(2, df.height + 2, dtype=pl.Int64, eager=True).alias("_row")
+    return df.rename(dict(zip(df.columns, header))), rows
 
 
 def _scan_lines(path: Path, raw: bytes, has_cr: bool) -> tuple[list[str], pl.Series, bool] | None:

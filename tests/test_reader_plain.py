@@ -1,0 +1,67 @@
+"""The CSV reader's plain path (no quotes, no blank lines: no per-line scan) gives exactly what the line scan
+gives, and hands every file it cannot vouch for to the scan."""
+
+from __future__ import annotations
+
+import pytest
+from polars.testing import assert_frame_equal, assert_series_equal
+
+from ecrf.errors import InputError
+from ecrf.example import write_example
+from ecrf.readers import csv_folder
+from ecrf.readers.csv_folder import _read_plain, read_csv_frame
+
+
+def _scanned(path, monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(csv_folder, "_read_plain", lambda path, raw: None)
+        return read_csv_frame(path)
+
+
+def test_the_example_export_is_read_plain_and_identically(tmp_path, monkeypatch):
+    write_example(tmp_path / "x", subjects=30, clean=True)
+    files = sorted((tmp_path / "x").glob("*.csv"))
+    plain_files = []
+    for path in files:
+        raw = path.read_bytes()
+        plain = _read_plain(path, raw)
+        if plain is None:  # only a file with quoted cells (a comma inside a class name, a multi-select) needs the scan
+            assert b'"' in raw, path.name
+            continue
+        plain_files.append(path.name)
+        df, rows = _scanned(path, monkeypatch)
+        assert_frame_equal(plain[0], df)
+        assert_series_equal(plain[1], rows)
+    assert "lb.csv" in plain_files and len(plain_files) > 15
+
+
+@pytest.mark.parametrize("text", [
+    "A,B,C\r\n1,2,3\r\n4,,6\r\n",           # CRLF line ends
+    "A,B,C\n1,2,3\n4,5,6",                  # no line end after the last record
+    "A,B,C\n",                              # header only
+    "A,B,C\n1,2,3\n   \n4,5,6\n",           # a whitespace-only line (skipped by the scan): not plain
+    "A,B,C\n1,2,3\n\n4,5,6\n",              # a blank line: not plain
+    'A,B,C\n1,"2,5",3\n',                   # quotes: not plain
+    "A,B,C\n1,2,\n4,5,6\n",                 # an empty last cell
+])
+def test_edge_files_read_the_same_either_way(tmp_path, monkeypatch, text):
+    path = tmp_path / "dm.csv"
+    path.write_bytes(text.encode())
+    got = read_csv_frame(path)
+    want = _scanned(path, monkeypatch)
+    assert_frame_equal(got[0], want[0])
+    assert_series_equal(got[1], want[1])
+
+
+@pytest.mark.parametrize("text, row, column", [
+    ("A,B,C\n1,2,3\n4,5\n6,7,8\n", 3, "C"),        # short row: the comma count tells
+    ("A,B,C\n1,2,3,4\n4,5\n", 2, "C"),             # long then short: the counts cancel, polars refuses the long
+    ("A,B,C\n1,2\n4,5,6,7\n", 2, "C"),             # short then long
+])
+def test_ragged_rows_still_name_row_and_column(tmp_path, text, row, column):
+    path = tmp_path / "dm.csv"
+    path.write_bytes(text.encode())
+    assert _read_plain(path, path.read_bytes()) is None
+    with pytest.raises(InputError) as err:
+        read_csv_frame(path)
+    assert err.value.row == row and err.value.column == column
