@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ecrf import findings as F
+from ecrf.model import ModelLacks, element_annotation
+from ecrf.params import enum_annotations
 from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import collect
 
@@ -45,3 +47,38 @@ def seriousness(ctx: Context) -> Findings:
                                            pl.format("adverse event recorded not serious, but meets {}",
                                                      pl.col("_which")))))
     return collect(parts)
+
+
+@check("XF-AE-DEATH", "Death criterion and outcome disagree", "consistency", "error", ("ae",),
+       "The seriousness criterion 'results in death' (the AE form's death_criterion annotation, KN5601-K AESDTH) "
+       "is Y exactly when the outcome implies death (AEOutcome implies_death: FATAL): Y with another outcome, or "
+       "a fatal outcome without it, is reported on AESDTH. An event without an outcome yet is not judged.",
+       reference="ICH E2A II.B (results in death); CDISC SDTMIG AE (AESDTH, AEOUT)", fields=("AESDTH",))
+def death_criterion(ctx: Context) -> Findings:
+    form = ctx.model.forms["ae"]
+    name = element_annotation(ctx.model.view.get_class(form.name), "death_criterion")
+    if not name or not form.has(name):
+        raise ModelLacks("the study model has no death criterion item on the AE form (annotation death_criterion)")
+    # the outcome: the item whose codelist marks the outcomes that imply death
+    deadly = {i.name: [c for c, a in enum_annotations(ctx.model, i.codelist).items() if a.get("implies_death") is True]
+              for i in form.items if i.codelist}
+    outcome, fatal = next(((n, codes) for n, codes in deadly.items() if codes), (None, []))
+    if outcome is None:
+        raise ModelLacks("the study model has no AE outcome codelist marking death (annotation implies_death)")
+    d = ctx.indexed("ae")
+    if d is None:
+        return {}
+    title, out_title = form.item(name).title, form.item(outcome).title
+    is_fatal = pl.col(outcome).is_in(fatal)
+    said_death = pl.col(name) == "Y"
+    judged = d.filter(pl.col(outcome).is_not_null())
+    wrong_y = judged.filter(said_death & ~is_fatal)
+    missing_y = judged.filter(is_fatal & ~said_death.fill_null(False))
+    fatal_words = " or ".join(fatal)
+    return collect([
+        ("ae", F.from_frame(wrong_y, title, pl.col(name), pl.lit(f"N, or Y with {out_title} {fatal_words}"),
+                            pl.format(f"{title} Y (results in death) but {out_title} is {{}}", pl.col(outcome)))),
+        ("ae", F.from_frame(missing_y, title, pl.col(name).fill_null(""), pl.lit("Y"),
+                            pl.format(f"{out_title} {{}} but {title} is not Y: a fatal event is serious by the death "
+                                      "criterion", pl.col(outcome)))),
+    ])

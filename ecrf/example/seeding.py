@@ -31,6 +31,7 @@ from ecrf.example.seedkit import Clinical
 from ecrf.example.seedkit import at_screening as _at_scr
 from ecrf.example.seedkit import cohort_subjects as _cohort
 from ecrf.example.seedkit import forms as _f
+from ecrf.example.seedkit import seriousness
 from ecrf.model import load_model
 from ecrf.params import enum_annotations
 from ecrf.protocol import protocol
@@ -227,6 +228,9 @@ class _Export:
         self.tables = dict(tables)
         self.model = model
         self.protocol = protocol(model)
+        # (subject, IETESTCD) already contradicted by a seed: ELIG-IE-CONTRADICTS reports an IE record once, however
+        # many seeded violations contradict it (ALT and bilirubin both contradict the liver criterion)
+        self.contradictions: set[tuple[str, str]] = set()
 
     def rows(self, form: str, where: pl.Expr | None = None) -> pl.DataFrame:
         df = self.tables[form].with_row_index("_i")
@@ -278,7 +282,9 @@ class _Export:
             (pl.col("check_id") == check_id) & (pl.col("cohort").is_null() | (pl.col("cohort") == cohort)))
         met = self.rows("ie", (pl.col("SUBJID") == subject) & (pl.col("IEORRES") == "Y")
                         & pl.col("IETESTCD").is_in(crit["ietestcd"].to_list()))
-        return [("ELIG-IE-CONTRADICTS", "ie", "IEORRES", "Y")] * met.height
+        new = {(subject, c) for c in met["IETESTCD"].to_list()} - self.contradictions
+        self.contradictions |= new
+        return [("ELIG-IE-CONTRADICTS", "ie", "IEORRES", "Y")] * len(new)
 
 
 def _screening_value(form: str, title: str, value: Callable, check_id: str, where: Callable = None):
@@ -396,9 +402,16 @@ def _ae_backwards(ex, subject, rng):
 
 
 def _ae_fatal(ex, subject, rng):
-    row = ex.pick("ae", subject, rng, pl.col("AEOUT") != "FATAL")
-    ex.set("ae", row["_i"], AEOUT="FATAL")
+    # recorded as a fatal serious event in every other respect (death criterion Y, reported the day it began),
+    # so that only the missing death record is wrong
+    row = ex.pick("ae", subject, rng, _fatal_candidate())
+    ex.set("ae", row["_i"], AEOUT="FATAL", AESER="Y", AEAWDAT=row["AESTDAT"], AERPTDAT=row["AESTDAT"],
+           **seriousness(ex, "aesdth"))
     return [("SAFE-AE-DEATH", "ae", "AEOUT", "FATAL")]
+
+
+def _fatal_candidate() -> pl.Expr:
+    return (pl.col("AEOUT") != "FATAL") & pl.col("AESTDAT").str.contains(_FULL_DATE)
 
 
 def _ae_below_daily(ex, subject, rng):
@@ -536,7 +549,7 @@ CLINICAL = (
              lambda ex: ex.subjects("ae", pl.col("AESTDAT").str.contains(_FULL_DATE)), _ae_backwards,
              "adverse event ending the day before it started"),
     Clinical("SAFE-AE-DEATH", _f("ae"), _f("dd", "crs", "icans"),
-             lambda ex: [x for x in ex.subjects("ae", pl.col("AEOUT") != "FATAL")
+             lambda ex: [x for x in ex.subjects("ae", _fatal_candidate())
                          if x not in set(ex.subjects("dd"))], _ae_fatal,
              "adverse event with outcome fatal, but no death record"),
     Clinical("ELIG-AGE", _f("dm"), _f(IE_ANSWERS, "lb", "vas"),
