@@ -18,11 +18,11 @@ from ecrf.readers.order import in_record_key_order
 from ecrf.registry import RUNNERS, Check, NotApplicable, bind, registered
 from ecrf.table import Table
 
+T = TypeVar("T")
+
 # What a check raises when the study model lacks what it reads: the check is then not applicable to the study.
 # (A missing column is one: tables hold exactly the model's items.) The default study's bundled export runs
 # every check, and a test says so, so this cannot hide a defect there.
-T = TypeVar("T")
-
 LACKS = (ModelLacks, ParameterError, pl.exceptions.ColumnNotFoundError)
 
 

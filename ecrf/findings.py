@@ -136,8 +136,7 @@ def enrich(rawf: pl.DataFrame | pl.LazyFrame, checks: Mapping[str, Any], table: 
                 pl.col(FILE).alias("source_file_t"),
                 pl.col(ROW).alias("source_row"),
                 (pl.col(REF) if REF in cols else pl.lit(None, pl.Utf8)).alias("source_ref_t"),
-                *(table.cell_ref(x.lower()).cast(pl.Utf8).alias(f"_cell_{x}")  # type: ignore[misc]
-                  for x in fields),
+                *(table.cell_ref(x.lower()).cast(pl.Utf8).alias(f"_cell_{x}") for x in fields),
             )
         lf = lf.join(ctx, on="_idx", how="left")
         # what the check gave wins; the table fills the rest

@@ -33,8 +33,10 @@ def part_above_total(ctx: Context) -> Findings:
     keys = ["subjid", "visitnum", "lbdat"]
     part = si.filter(pl.col("lbtestcd").is_in(list(parts))).with_columns(
         pl.col("lbtestcd").replace_strict(parts, default=None).alias("_total_code"))
-    total = si.filter(pl.col("lbtestcd").is_in(list(set(parts.values())))).select(*keys, pl.col("lbtestcd").alias("_total_code"), pl.col("_si_hi").alias("_total_hi"),
-                      pl.col("lborres").alias("_total_res"), pl.col("lborresu").alias("_total_unit"))
+    # the totals' rows only (not every result)
+    total = si.filter(pl.col("lbtestcd").is_in(sorted(set(parts.values())))).select(
+        *keys, pl.col("lbtestcd").alias("_total_code"), pl.col("_si_hi").alias("_total_hi"),
+        pl.col("lborres").alias("_total_res"), pl.col("lborresu").alias("_total_unit"))
     j = part.join(total, on=[*keys, "_total_code"], how="inner")
     bad = j.filter(pl.col("_si_lo") > pl.col("_total_hi") * (1 + tol)).unique("_idx").sort("_idx").collect(engine=F.ENGINE)
     expected = pl.format("at most {} {} ({})", pl.col("_total_res"), pl.col("_total_unit"), pl.col("_total_code"))

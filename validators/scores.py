@@ -181,11 +181,10 @@ def _evidence(ctx, crit: pl.DataFrame) -> pl.DataFrame | None:
         c = pl.col("lborres").cast(pl.Utf8)  # a missing optional column arrives untyped
         # only the descriptors' tests: reading every lab result as a number costs more than the whole check
         tests = crit.filter(pl.col("source") == "lb")["test"].drop_nulls().unique().to_list()
-        parts.append(lb.lazy().filter(pl.col("lbtestcd").is_in(tests)).select("subjid", "visitnum", pl.lit("lb").alias("source"), pl.col("lbtestcd").alias("test"),
-                               number(c).alias("value"),
-                               pl.col("lborresu").cast(pl.Utf8).alias("unit"),
-                               pl.col("lbornrlo").cast(pl.Float64).alias("lo"),
-                               pl.col("lbornrhi").cast(pl.Float64).alias("hi")))
+        parts.append(lb.lazy().filter(pl.col("lbtestcd").is_in(tests)).select(
+            "subjid", "visitnum", pl.lit("lb").alias("source"), pl.col("lbtestcd").alias("test"),
+            number(c).alias("value"), pl.col("lborresu").cast(pl.Utf8).alias("unit"),
+            pl.col("lbornrlo").cast(pl.Float64).alias("lo"), pl.col("lbornrhi").cast(pl.Float64).alias("hi")))
     prot = ctx.indexed("prot")
     if prot is not None:
         parts.append(prot.lazy().select("subjid", "visitnum", pl.lit("prot").alias("source"),

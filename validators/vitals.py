@@ -51,7 +51,8 @@ def vs_soft(ctx: Context) -> Findings:
         pl.when(pl.col("brthdat").cast(pl.Utf8).str.contains(full_date))
         .then(pl.col("brthdat").cast(pl.Utf8).str.to_date("%Y-%m-%d", strict=False)).alias("_birth")
     ).unique("subjid", keep="first")
-    d = vs.typed.with_columns(pl.col("subjid").cast(pl.Utf8), pl.col("vsdat").cast(pl.Date)) \
+    # the columns the bands are read against: the cross join with the bands below would copy every column
+    d = vs.typed.select(pl.col("subjid").cast(pl.Utf8), pl.col("vsdat").cast(pl.Date), *ITEMS) \
         .with_row_index("_idx").join(demo, on="subjid")
     # Completed years at the visit from a complete birth date, else the age recorded at consent.
     def month_day(c: str) -> pl.Expr:  # as one integer (month and day are 8-bit in polars: widen first)
