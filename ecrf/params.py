@@ -23,7 +23,7 @@ def _value(raw):
     return int(f) if f.is_integer() and "." not in v and "e" not in v.lower() else f
 
 
-def annotations(element) -> dict:
+def annotation_values(element) -> dict:
     """All annotations of a schema element as plain Python values (numbers parsed)."""
     return {k: _value(a) for k, a in (getattr(element, "annotations", None) or {}).items()}
 
@@ -33,7 +33,7 @@ def enum_annotations(model: StudyModel, enum: str) -> dict[str, dict]:
     e = model.view.get_enum(enum)
     if e is None:
         raise ParameterError(f"enum {enum} not in the schema")
-    return {code: annotations(pv) for code, pv in e.permissible_values.items()}
+    return {code: annotation_values(pv) for code, pv in e.permissible_values.items()}
 
 
 def listed(value, sep: str = ",") -> list[str]:
@@ -46,7 +46,7 @@ def class_parameter(model: StudyModel, cls: str, key: str):
     c = model.view.get_class(cls)
     if c is None:
         raise ParameterError(f"class {cls} not in the schema")
-    a = annotations(c)
+    a = annotation_values(c)
     if key not in a:
         raise ParameterError(f"parameter {key} missing on class {cls} in the schema")
     return a[key]

@@ -12,7 +12,7 @@ from functools import lru_cache
 import polars as pl
 
 from ecrf.model import StudyModel
-from ecrf.params import ParameterError, annotations, class_parameter, enum_annotations, listed
+from ecrf.params import ParameterError, annotation_values, class_parameter, enum_annotations, listed
 
 PARAMETERS_CLASS = "ProtocolParameters"
 
@@ -146,7 +146,7 @@ class Protocol:
         """One row per (criterion, check id that tests it): ietestcd, cohort (null = all), waiver_allowed, check_id."""
         rows = []
         for code, pv in self.model.view.get_enum("EligibilityCriterion").permissible_values.items():
-            a = annotations(pv)
+            a = annotation_values(pv)
             checks: list[str | None] = [*listed(a.get("checked_by", ""))] or [None]
             for cid in checks:
                 rows.append({"ietestcd": code, "cohort": a.get("cohort"),

@@ -122,5 +122,7 @@ _MESSAGES = {
 }
 
 for _id, _title, _cat, _desc in _COLUMN_CHECKS:
-    register(Check(_id, _title, _cat, "error", (), _desc, reference="schema/kn5601k.yaml (slot ranges, patterns, enums, unique_keys)", runner="columns"))
+    register(Check(_id, _title, _cat, "error", (), _desc, runner="columns",
+                   reference="the study schema (--schema; default schema/kn5601k.yaml): slot ranges, patterns, "
+                             "enums, unique_keys"))
 register_runner("columns", run_column_checks)

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from ecrf.example.plan import StudyPlan
 from ecrf.example.subjects import Subject
-from ecrf.params import annotations, enum_annotations
+from ecrf.params import annotation_values, enum_annotations
 
 # Criteria set, renal biopsy and autoantibodies that fit each cohort's diagnosis.
 _DIAGNOSIS = {
@@ -35,7 +35,7 @@ def criteria(model, cohort: str) -> tuple[tuple[str, str], ...]:
     cohort annotation (general inclusion, all exclusions) and those annotated with this cohort."""
     enum = model.view.get_enum(model.forms["ie"].item("ietestcd").codelist)
     out = []
-    for code, a in ((c, annotations(pv)) for c, pv in enum.permissible_values.items()):
+    for code, a in ((c, annotation_values(pv)) for c, pv in enum.permissible_values.items()):
         if a.get("cohort") in (None, cohort):
             out.append((code, a["category"]))
     return tuple(out)
