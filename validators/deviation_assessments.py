@@ -19,6 +19,7 @@ from ecrf.params import ParameterError
 from ecrf.protocol import protocol
 from ecrf.registry import Findings, check
 from ecrf.validators.common import CONV, REG, day0, only, screening_dates
+from ecrf.validators.consistency_dates import collect
 from ecrf.validators.deviation_eligibility import v_pregnancy
 
 if TYPE_CHECKING:
@@ -64,8 +65,7 @@ def visit_missing(ctx: Context) -> Findings:
         parts.append(F.from_frame(absent, "VISIT", pl.col("visit"), pl.lit("a record of the visit"),
                                   pl.format("{} has no visit record, but the subject was seen later ({} on {})",
                                             pl.col("visit"), pl.col("_lastv"), pl.col("_last"))))
-    found = [p for p in parts if p is not None]
-    return {"sv": pl.concat(found)} if found else {}
+    return collect([("sv", p) for p in parts])
 
 
 @check("SCHED-ASSESSMENT-MISSING", "Scheduled assessment missing at a visit that took place", "deviation", None,

@@ -10,6 +10,7 @@ from ecrf import findings as F
 from ecrf.model import MULTI_SEPARATOR
 from ecrf.params import class_parameter, enum_annotations
 from ecrf.validators.common import full_date_pattern
+from ecrf.validators.consistency_dates import collect
 from ecrf.registry import Findings, check
 
 if TYPE_CHECKING:
@@ -102,27 +103,26 @@ def crs_treatment(ctx: Context) -> Findings:
     d = ctx.indexed("crs")
     if d is None or "crstrt" not in d.columns:
         return {}
-    support = {a.get("support"): c for c, a in enum_annotations(ctx.model, "CrsTreatment").items() if a.get("support")}
+    vaso, vsprs, oxy = pl.col("crsvaso"), pl.col("crsvsprs"), pl.col("crsoxy")
+    # per kind of support: whether the form records it (null: not recorded either way), and how to show that
     recorded = {
-        "vasopressor": pl.when(pl.col("crsvaso").is_null() & pl.col("crsvsprs").is_null()).then(None)
-        .otherwise((pl.col("crsvaso").fill_null(0) >= 1) | (pl.col("crsvsprs") == "Y")),
-        "oxygen": pl.when(pl.col("crsoxy").is_null()).then(None).otherwise(pl.col("crsoxy") != "NONE"),
+        "vasopressor": (pl.when(vaso.is_null() & vsprs.is_null()).then(None)
+                        .otherwise((vaso.fill_null(0) >= 1) | (vsprs == "Y")),
+                        pl.format("CRSVASO {}, CRSVSPRS {}", vaso.cast(pl.Utf8).fill_null(""), vsprs.fill_null(""))),
+        "oxygen": (pl.when(oxy.is_null()).then(None).otherwise(oxy != "NONE"), pl.format("CRSOXY {}", oxy)),
     }
     parts = []
-    for kind, code in support.items():
+    for code, a in enum_annotations(ctx.model, "CrsTreatment").items():
+        kind = a.get("support")
         if kind not in recorded:
             continue
+        given, shown = recorded[kind]
         listed = _treated_with(d, [code])
-        what = {"vasopressor": "CRSVASO " + "{}" + ", CRSVSPRS {}", "oxygen": "CRSOXY {}"}[kind]
-        args = [pl.col("crsvaso").cast(pl.Utf8).fill_null(""), pl.col("crsvsprs").fill_null("")] \
-            if kind == "vasopressor" else [pl.col("crsoxy")]
-        rows = d.filter(pl.col("crstrt").is_not_null() & recorded[kind].is_not_null()
-                        & (listed != recorded[kind]))
-        parts.append(F.from_frame(
+        rows = d.filter(pl.col("crstrt").is_not_null() & given.is_not_null() & (listed != given))
+        parts.append(("crs", F.from_frame(
             rows, "CRSTRT", pl.col("crstrt"),
-            pl.when(recorded[kind]).then(pl.lit(f"{code} among the treatments"))
+            pl.when(given).then(pl.lit(f"{code} among the treatments"))
             .otherwise(pl.lit(f"no {code}, or the {kind} recorded")),
-            pl.when(listed).then(pl.format(f"CRSTRT lists {code} but " + what, *args))
-            .otherwise(pl.format(f"{what} recorded but CRSTRT does not list {code}", *args))))
-    found = [p for p in parts if p is not None]
-    return {"crs": pl.concat(found)} if found else {}
+            pl.when(listed).then(pl.format(f"CRSTRT lists {code} but {{}}", shown))
+            .otherwise(pl.format(f"{{}} recorded but CRSTRT does not list {code}", shown)))))
+    return collect(parts)

@@ -18,6 +18,7 @@ from ecrf.clinical.scores import (capd_items, ice_items, item_sum_expr, lab_abno
 from ecrf.protocol import protocol
 from ecrf.numbers import number
 from ecrf.validators.common import full_date_pattern
+from ecrf.validators.consistency_dates import collect
 from ecrf.registry import Findings, check
 from ecrf.validators.sledai_drug import drug_caused
 
@@ -40,8 +41,7 @@ def _total_findings(d: pl.DataFrame, total: str, computed: pl.Expr, items: str) 
 
 
 def _report(domain, *parts):
-    found = [p for p in parts if p is not None]
-    return {domain: pl.concat(found)} if found else {}
+    return collect([(domain, p) for p in parts])
 
 
 @check("SCORE-SLEDAI-TOTAL", "SLEDAI-2K total differs from its descriptors", "consistency", "error", ("sledai",),
