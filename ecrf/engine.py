@@ -32,7 +32,6 @@ class Context:
 
     model: StudyModel
     export: Export
-    _indexed: dict[str, pl.DataFrame | None] = field(default_factory=dict, repr=False)
     _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -52,14 +51,14 @@ class Context:
     def indexed(self, domain: str) -> pl.DataFrame | None:
         """The form's typed rows with `_idx` (Int64), the row position findings point back to; None when the
         form is absent or empty. Built once per form and shared by the checks (polars frames are immutable)."""
-        if domain not in self._indexed:
+
+        def build() -> pl.DataFrame | None:
             t = self.table(domain)
-            self._indexed[domain] = (
-                None
-                if t is None or t.n_rows == 0
-                else t.typed.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
-            )
-        return self._indexed[domain]
+            if t is None or t.n_rows == 0:
+                return None
+            return t.typed.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
+
+        return self.memo(("indexed", domain), build)
 
 
 def shared(fn: Callable[[Context], T]) -> Callable[[Context], T]:
