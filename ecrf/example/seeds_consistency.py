@@ -110,14 +110,14 @@ def _sae_late(ex, subject, rng):
     return [("SAFE-SAE-LATE", "ae", "AERPTDAT", late)]
 
 
-def _recovered_sae(ex) -> pl.Expr:
+def _recovered_sae() -> pl.Expr:
     """A non-serious event with a full start date and an outcome that is not death."""
     return ((pl.col("AECAT") == "OTHER") & (pl.col("AESER") == "N") & pl.col("AESTDAT").str.contains(_FULL_DATE)
             & (pl.col("AEOUT") != "") & (pl.col("AEOUT") != "FATAL"))
 
 
 def _death_criterion_not_fatal(ex, subject, rng):
-    row = ex.pick("ae", subject, rng, _recovered_sae(ex))
+    row = ex.pick("ae", subject, rng, _recovered_sae())
     ex.set("ae", row["_i"], AESER="Y", AEAWDAT=row["AESTDAT"], AERPTDAT=row["AESTDAT"], **seriousness(ex, "aesdth"))
     return [("XF-AE-DEATH", "ae", "AESDTH", "Y")]
 
@@ -152,6 +152,6 @@ CLINICAL = (
              "diagnosis criteria set of another cohort"),
     Clinical("XF-CM-ONGOING", _f("cm"), _f(), lambda ex: ex.subjects("cm", pl.col("CMONGO") == "Y"),
              _cm_ended_but_ongoing, "medication recorded as ongoing, with an end date"),
-    Clinical("XF-AE-DEATH", _f("ae:OTHER"), _f("ds", "dd"), lambda ex: ex.subjects("ae", _recovered_sae(ex)),
+    Clinical("XF-AE-DEATH", _f("ae:OTHER"), _f("ds", "dd"), lambda ex: ex.subjects("ae", _recovered_sae()),
              _death_criterion_not_fatal, "serious event marked 'results in death' although the subject recovered"),
 )
