@@ -14,6 +14,7 @@ import polars as pl
 from ecrf import findings as F
 from ecrf.params import enum_annotations
 from ecrf.registry import Findings, check
+from ecrf.validators.common import run_starts
 from ecrf.validators.consistency_dates import collect
 
 if TYPE_CHECKING:
@@ -37,17 +38,6 @@ def _first_of(bad: pl.DataFrame, *by: str) -> pl.DataFrame:
     return bad.sort("_idx").group_by(*by, maintain_order=True).agg(pl.all().first(), pl.len().alias("_n"))
 
 
-def _run_starts(*cols: str) -> pl.Expr:
-    """True on the first row of each run of rows equal in `cols` (the text columns a key derives from). Tables
-    come in record-key order, so a subject's or a visit's records sit together: a look-up that only needs the
-    distinct keys reads one row per run (a million lab rows are 90,000 runs of subject and visit), and any row
-    whose key fails has a run start with the same key that fails too."""
-    start = pl.int_range(pl.len()) == 0
-    for c in cols:
-        start = start | pl.col(c).ne_missing(pl.col(c).shift())
-    return start
-
-
 @check("REF-SUBJECT", "Record of a subject absent from demographics", "consistency", "error", ("dm",),
        "Every record of every form belongs to a subject with a demographics record (dm): a subject identifier "
        "found on a form but not in dm is a typing error or a subject whose registration is missing. Reported once "
@@ -63,7 +53,7 @@ def subject_not_in_dm(ctx: Context) -> Findings:
     # One look-up for all forms, on the first row of each run of one subject (after the runs are gathered: in
     # each form's query it would hash the known subjects once per form); the forms with an unknown subject are
     # then searched row by row.
-    suspects = pl.concat([d.lazy().filter(_run_starts("_subj")).select(pl.lit(domain).alias("_form"), "_subj")
+    suspects = pl.concat([d.lazy().filter(run_starts("_subj")).select(pl.lit(domain).alias("_form"), "_subj")
                           for domain, d in rows.items()]).collect(engine=F.ENGINE).filter(unknown) \
         if rows else pl.DataFrame(schema={"_form": pl.Utf8})
     parts = []
@@ -112,7 +102,7 @@ def visit_not_held(ctx: Context) -> Findings:
         key = ["_subj", pl.col(visit).alias("_visit"),
                pl.when(pl.col(visit).is_in(unplanned)).then(vnum.cast(pl.Float64)).alias("_vnum")]
         # the key derives from the subject, visit and VISITNUM text: rows equal in those have equal keys
-        starts = _run_starts("_subj", visit, *(["visitnum"] if has_vnum else []))
+        starts = run_starts("_subj", visit, *(["visitnum"] if has_vnum else []))
         forms[domain] = (t.form.item(visit).title, d.lazy().filter(pl.col(visit).is_not_null()), key, starts)
     if not forms:
         return {}
