@@ -61,7 +61,8 @@ def test_validate_runs_every_applicable_check_and_each_finding_is_explained(expo
     assert {c.id for c in res.checks_run} | {n.check.id for n in res.not_applicable} == {c.id for c in registered()}
     ran = {c.id for c in res.checks_run}
     assert {"COL-REQUIRED", "COL-CODELIST", "COL-TYPE", "COL-PATTERN", "FORM-DUPKEY"} <= ran
-    assert {"SAFE-AE-DATES", "XF-AFTER-DEATH", "XF-AE-DEATH"} <= ran  # generic checks, finding their items by role
+    # generic checks, finding their items by role (the sample has no grade: SAFE-AE-DEATH judges by outcome)
+    assert {"SAFE-AE-DATES", "XF-AFTER-DEATH", "XF-AE-DEATH", "SAFE-AE-DEATH"} <= ran
     for n in res.not_applicable:  # each says what the study lacks
         assert n.reason.startswith(
             ("the study model has no", "no DeviationCheck", "form ", "parameter ", "class ", "enum ")
@@ -134,6 +135,31 @@ def test_a_record_after_death_is_found_through_the_death_date_role(export, tmp_p
     f = validate(m, read_export(seeded, m, None)).findings.filter(pl.col("check_id") == "XF-AFTER-DEATH")
     assert f.select("subject", "form", "field", "value", "expected").rows() == \
         [(dead["USUBJID"], "vs", "VSDTC", "2030-01-01", f"on or before {dead['DTHDTC']}")]
+
+
+def test_fatal_adverse_events_and_death_dates_are_matched_by_role(export, tmp_path):
+    """The sample's three fatal AEs (AEOUT FATAL) belong to its three subjects with DM DTHDTC. A death date taken
+    away leaves a fatal AE without a death record; one given to a living subject has no fatal AE."""
+    import polars as pl
+
+    seeded = tmp_path / "seeded"
+    seeded.mkdir()
+    for f in export.iterdir():
+        (seeded / f.name).write_bytes(f.read_bytes())
+    dm = pl.read_csv(seeded / "dm.csv", infer_schema_length=0).with_row_index()
+    dead = dm.filter(pl.col("DTHDTC").is_not_null()).row(0, named=True)
+    alive = dm.filter(pl.col("DTHDTC").is_null()).row(0, named=True)
+    dm = dm.with_columns(pl.when(pl.col("index") == dead["index"]).then(pl.lit(None))
+                         .when(pl.col("index") == alive["index"]).then(pl.lit("2014-01-01"))
+                         .otherwise(pl.col("DTHDTC")).alias("DTHDTC")).drop("index")
+    dm.write_csv(seeded / "dm.csv")
+    ae = pl.read_csv(seeded / "ae.csv", infer_schema_length=0)
+    fatal_rows = ae.filter((pl.col("USUBJID") == dead["USUBJID"]) & (pl.col("AEOUT") == "FATAL")).height
+    m = load_model(SCHEMA)
+    f = validate(m, read_export(seeded, m, None)).findings.filter(pl.col("check_id") == "SAFE-AE-DEATH")
+    assert sorted(f.select("subject", "form", "field", "value").rows()) == sorted(
+        [(dead["USUBJID"], "ae", "AEOUT", "FATAL")] * fatal_rows + [(alive["USUBJID"], "dm", "DTHDTC", "2014-01-01")])
+    assert fatal_rows >= 1
 
 
 @pytest.mark.parametrize("artifact", ["jsonschema", "pandera", "docs", "assumptions"])

@@ -115,6 +115,19 @@ def _linked(ctx, role: str) -> list[tuple[str, str, str]]:
     return out
 
 
+def _linked_rows(ctx, role: str, value: str, per_subject: pl.DataFrame):
+    """For every item with `role` and its date (`_linked`): (form, item, title, rows), the rows holding `_idx`,
+    `subjid`, the item as `value` and its date as `_on`, joined with `per_subject` (one row per subject)."""
+    for domain, item, when in _linked(ctx, role):
+        d = ctx.indexed(domain)
+        if d is None:
+            continue
+        form = ctx.model.forms[domain]
+        subject = form.find_role("subject") or "subjid"
+        rows = d.select("_idx", pl.col(subject).alias("subjid"), pl.col(item).alias(value), pl.col(when).alias("_on"))
+        yield domain, item, form.item(item).title, rows.join(per_subject, on="subjid")
+
+
 @check("DERIVED-AGE-AT-DATE", "Age at an assessment differs from the birth date", "consistency", "error", ("dm",),
        "An age recorded with an assessment (items with role age_at_date, e.g. VASAGE) differs from the completed "
        "years between the birth date (BRTHDAT) and the assessment's date (the item its date_item annotation names, "
@@ -125,21 +138,14 @@ def age_at_date(ctx: Context) -> Findings:
     if b is None:
         return {}
     parts = []
-    for domain, item, when in _linked(ctx, "age_at_date"):
-        d = ctx.indexed(domain)
-        if d is None:
-            continue
-        subject = ctx.model.forms[domain].find_role("subject") or "subjid"
-        d = d.select("_idx", pl.col(subject).alias("subjid"), pl.col(item).alias("_age"), pl.col(when).alias("_on")) \
-            .join(b, on="subjid")
+    for domain, item, title, d in _linked_rows(ctx, "age_at_date", "_age", b):
         lo, hi = age_range(pl.col("_on"))
         d = d.with_columns(lo.alias("_lo"), hi.alias("_hi"))
         bad = d.filter(plausible(ctx, domain, item, "_age") & pl.col("_on").is_not_null() & (pl.col("_lo") >= 0)
                        & ((pl.col("_age") < pl.col("_lo")) | (pl.col("_age") > pl.col("_hi"))))
         exp = _age_text(pl.col("_lo"), pl.col("_hi"))
-        form = ctx.model.forms[domain]
-        parts.append((domain, F.from_frame(bad, form.item(item).title, pl.col("_age"), exp,
-                                           pl.format("{} {} on {}, but born {}: {} years", pl.lit(form.item(item).title),
+        parts.append((domain, F.from_frame(bad, title, pl.col("_age"), exp,
+                                           pl.format("{} {} on {}, but born {}: {} years", pl.lit(title),
                                                      pl.col("_age"), pl.col("_on"), pl.col("brthdat"), exp))))
     return collect(parts)
 
@@ -154,16 +160,10 @@ def study_day(ctx: Context) -> Findings:
     if d0 is None:
         return {}
     parts = []
-    for domain, item, when in _linked(ctx, "study_day"):
-        d = ctx.indexed(domain)
-        if d is None:
-            continue
-        subject = ctx.model.forms[domain].find_role("subject") or "subjid"
-        d = d.select("_idx", pl.col(subject).alias("subjid"), pl.col(item).alias("_day"), pl.col(when).alias("_on")) \
-            .join(d0, on="subjid").with_columns((pl.col("_on") - pl.col("_d0")).dt.total_days().alias("_want"))
+    for domain, item, title, d in _linked_rows(ctx, "study_day", "_day", d0):
+        d = d.with_columns((pl.col("_on") - pl.col("_d0")).dt.total_days().alias("_want"))
         bad = d.filter(plausible(ctx, domain, item, "_day") & pl.col("_want").is_not_null()
                        & (pl.col("_day") != pl.col("_want")))
-        title = ctx.model.forms[domain].item(item).title
         parts.append((domain, F.from_frame(bad, title, pl.col("_day"), pl.col("_want"),
                                            pl.format("{} {}, but {} is {} day(s) from day 0 ({}, first infusion)",
                                                      pl.lit(title), pl.col("_day"), pl.col("_on"), pl.col("_want"),

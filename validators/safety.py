@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ecrf import findings as F
+from ecrf.model import ModelLacks
 from ecrf.params import class_parameter, enum_annotations
 from ecrf.registry import Findings, check
 from ecrf.validators.common import type_pattern
@@ -179,37 +180,74 @@ def ae_dates(ctx: Context) -> Findings:
                         expected=out["e"].to_list(), message=out["m"].to_list())}
 
 
-@check("SAFE-AE-DEATH", "Fatal AE and death record disagree", "consistency", "error", ("ae", "dd"),
-       "An adverse event of grade {AeGrading.death_grade} or with an outcome that implies death (AEOutcome "
-       "implies_death) needs a death record (dd), and a death record needs such an adverse event.",
-       reference="CTCAE v5.0 (grade 5 = death)", fields=("AETOXGR", "AEOUT", "DTHDAT"))
+def fatal_outcome(model, form) -> tuple[str, list[str]] | None:
+    """(item, codes): the form's item whose codelist marks the outcomes that imply death (annotation
+    implies_death; KN5601-K AEOUT FATAL), or None."""
+    for item in form.items:
+        if item.codelist:
+            codes = [c for c, a in enum_annotations(model, item.codelist).items() if a.get("implies_death") is True]
+            if codes:
+                return item.name, codes
+    return None
+
+
+def _with_role(model, role: str) -> tuple[str, str]:
+    for domain, form in model.forms.items():
+        if (name := form.find_role(role)) is not None:
+            return domain, name
+    raise ModelLacks(f"the study model has no item with role {role}")
+
+
+@check("SAFE-AE-DEATH", "Fatal AE and death record disagree", "consistency", "error", ("ae",),
+       "An adverse event of the death grade (the item with role toxicity_grade, KN5601-K AETOXGR, at the grade "
+       "AeGrading death_grade names) or with an outcome that implies death (its codelist's implies_death codes, KN5601-K AEOUT "
+       "FATAL) needs a death record (a death date: the item with role death_date, KN5601-K dd DTHDAT), and a death "
+       "date needs such an adverse event. A study without a grade item is judged by the outcome alone.",
+       reference="CTCAE v5.0 (grade 5 = death); ICH E2A (results in death)", roles=("*:death_date",))
 def ae_death(ctx: Context) -> Findings:
-    ae, dd = ctx.table("ae"), ctx.table("dd")
+    m = ctx.model
+    form = m.forms["ae"]
+    grade = form.find_role("toxicity_grade")
+    outcome = fatal_outcome(m, form)
+    if grade is None and outcome is None:
+        raise ModelLacks("the AE form has neither a toxicity grade (role toxicity_grade) nor an outcome codelist "
+                         "marking death (annotation implies_death)")
+    death = class_parameter(m, "AeGrading", "death_grade") if grade is not None else None
+    dd_domain, dd_item = _with_role(m, "death_date")
+    ae, dd = ctx.table("ae"), ctx.table(dd_domain)
     if ae is None:
         return {}
-    death = class_parameter(ctx.model, "AeGrading", "death_grade")
-    fatal_codes = [c for c, a in enum_annotations(ctx.model, "AEOutcome").items() if a.get("implies_death") is True]
-    a = ae.typed.with_row_index("_idx").with_columns(
-        (pl.col("aetoxgr") == death).fill_null(False).alias("_g5"),
-        pl.col("aeout").is_in(fatal_codes).fill_null(False).alias("_out"))
+    subject = form.find_role("subject") or "subjid"
+    g5 = (pl.col(grade) == death).fill_null(False) if grade is not None else pl.lit(False)
+    out_fatal = pl.col(outcome[0]).is_in(outcome[1]).fill_null(False) if outcome is not None else pl.lit(False)
+    a = ae.typed.with_row_index("_idx").with_columns(g5.alias("_g5"), out_fatal.alias("_out"))
     fatal = a.filter(pl.col("_g5") | pl.col("_out"))
-    dead = _dead(ctx)
+    dd_subject = m.forms[dd_domain].find_role("subject") or "subjid"
+    deaths = None if dd is None else dd.df.with_row_index("_idx").filter(pl.col(dd_item).is_not_null())
+    dead = [] if deaths is None else deaths[dd_subject].drop_nulls().unique().to_list()
+    grade_title = form.item(grade).title if grade is not None else None
+    out_title = form.item(outcome[0]).title if outcome is not None else None
+    what = " or ".join(([f"grade {death}"] if grade is not None else [])
+                       + ([f"outcome {' or '.join(outcome[1])}"] if outcome is not None else []))
+    which = " or ".join(([f"{grade_title} {death}"] if grade is not None else [])
+                        + ([f"{out_title} {' or '.join(outcome[1])}"] if outcome is not None else []))
     out = {}
-    bad = fatal.filter(~pl.col("subjid").is_in(dead))
+    bad = fatal.filter(~pl.col(subject).is_in(dead))
     if not bad.is_empty():
-        field = pl.when(pl.col("_g5")).then(pl.lit("AETOXGR")).otherwise(pl.lit("AEOUT"))
-        value = pl.when(pl.col("_g5")).then(pl.col("aetoxgr").cast(pl.Utf8)).otherwise(pl.col("aeout"))
+        field = pl.when(pl.col("_g5")).then(pl.lit(grade_title)).otherwise(pl.lit(out_title))
+        value = pl.when(pl.col("_g5")).then(pl.col(grade).cast(pl.Utf8) if grade is not None else pl.lit(None)) \
+            .otherwise(pl.col(outcome[0]) if outcome is not None else pl.lit(None))
         r = bad.select(pl.col("_idx").cast(pl.Int64), field.alias("f"), value.alias("v"))
         out["ae"] = F.raw(_idx=r["_idx"].to_list(), field=r["f"].to_list(), value=r["v"].to_list(),
-                          expected="a death record (dd) for the subject",
-                          message=f"fatal adverse event (grade {death} or outcome FATAL) but the subject has no death record")
-    if dd is not None and dd.n_rows:
-        orphan = dd.df.with_row_index("_idx").filter(~pl.col("subjid").is_in(fatal["subjid"].unique().to_list()))
+                          expected=f"a death record ({dd_domain}) for the subject",
+                          message=f"fatal adverse event ({what}) but the subject has no death record")
+    if deaths is not None and not deaths.is_empty():
+        orphan = deaths.filter(~pl.col(dd_subject).is_in(fatal[subject].unique().to_list()))
         if not orphan.is_empty():
-            out["dd"] = F.raw(_idx=orphan["_idx"].cast(pl.Int64).to_list(), field="DTHDAT",
-                              value=orphan["dthdat"].to_list(),
-                              expected=f"an adverse event with AETOXGR {death} or AEOUT FATAL",
-                              message=f"death recorded but the subject has no adverse event of grade {death} or outcome FATAL")
+            out[dd_domain] = F.raw(_idx=orphan["_idx"].cast(pl.Int64).to_list(),
+                                   field=m.forms[dd_domain].item(dd_item).title,
+                                   value=orphan[dd_item].to_list(), expected=f"an adverse event with {which}",
+                                   message=f"death recorded but the subject has no adverse event of {what}")
     return out
 
 

@@ -8,9 +8,9 @@ import polars as pl
 
 from ecrf import findings as F
 from ecrf.model import ModelLacks, element_annotation
-from ecrf.params import enum_annotations
 from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import collect
+from ecrf.validators.safety import fatal_outcome
 
 if TYPE_CHECKING:
     from ecrf.engine import Context
@@ -59,12 +59,10 @@ def death_criterion(ctx: Context) -> Findings:
     name = element_annotation(ctx.model.view.get_class(form.name), "death_criterion")
     if not name or not form.has(name):
         raise ModelLacks("the study model has no death criterion item on the AE form (annotation death_criterion)")
-    # the outcome: the item whose codelist marks the outcomes that imply death
-    deadly = {i.name: [c for c, a in enum_annotations(ctx.model, i.codelist).items() if a.get("implies_death") is True]
-              for i in form.items if i.codelist}
-    outcome, fatal = next(((n, codes) for n, codes in deadly.items() if codes), (None, []))
-    if outcome is None:
+    found = fatal_outcome(ctx.model, form)
+    if found is None:
         raise ModelLacks("the study model has no AE outcome codelist marking death (annotation implies_death)")
+    outcome, fatal = found
     d = ctx.indexed("ae")
     if d is None:
         return {}

@@ -45,17 +45,24 @@ def read_csv_folder(folder: Path, model: StudyModel) -> Export:
     _refuse_forms_in_other_files(entries, csvs, model)
     for path in csvs:
         check_entry(folder, path)
-        df, numbers = read_csv_frame(path)
+        df, numbers, trimmed = read_csv_cells(path)
         form = model.form_for_file(path.stem)
         if form is None:
             export.unknown_files[path.name] = df.height
             continue
-        export.add(canonical_table(path, df, form, numbers))
+        export.add(canonical_table(path, df, form, numbers, trimmed=trimmed))
     return export
 
 
 def read_csv_frame(path: Path) -> tuple[pl.DataFrame, pl.Series]:
-    """One CSV file as a text frame (header as written, trimmed) and each record's row number.
+    """One CSV file as a text frame (header as written, trimmed) and each record's row number."""
+    df, numbers, _ = read_csv_cells(path)
+    return df, numbers
+
+
+def read_csv_cells(path: Path) -> tuple[pl.DataFrame, pl.Series, bool]:
+    """`read_csv_frame`, and whether every cell is known to be trimmed with empty cells null already (a plain
+    ASCII file without blanks or quotes), so that the canonical table need not look for cells to trim.
 
     A UTF-8 file whose records each sit on one line (quotes closing on their own line, no bare CR line ends)
     is read by polars' own CSV reader, after counting the fields of every line to catch ragged rows, which
@@ -68,10 +75,10 @@ def read_csv_frame(path: Path) -> tuple[pl.DataFrame, pl.Series]:
     numbered = [(i + 2, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
     df = pl.DataFrame({h: [r[j] for _, r in numbered] for j, h in enumerate(header)},
                       schema={h: pl.Utf8 for h in header})
-    return df, pl.Series("_row", [n for n, _ in numbered], dtype=pl.Int64)
+    return df, pl.Series("_row", [n for n, _ in numbered], dtype=pl.Int64), False
 
 
-def _read_fast(path: Path) -> tuple[pl.DataFrame, pl.Series] | None:
+def _read_fast(path: Path) -> tuple[pl.DataFrame, pl.Series, bool] | None:
     try:
         raw = path.read_bytes()
     except OSError:
@@ -92,15 +99,15 @@ def _read_fast(path: Path) -> tuple[pl.DataFrame, pl.Series] | None:
     df = pl.read_csv(raw, has_header=True, infer_schema=False, quote_char='"' if quoted else None)
     if df.height != numbers.len() or df.width != len(header):
         return None  # polars saw the file differently (e.g. whitespace-only lines): take the careful path
-    return df.rename(dict(zip(df.columns, header))), numbers
+    return df.rename(dict(zip(df.columns, header))), numbers, False
 
 
-def _read_plain(path: Path, raw: bytes) -> tuple[pl.DataFrame, pl.Series] | None:
+def _read_plain(path: Path, raw: bytes) -> tuple[pl.DataFrame, pl.Series, bool] | None:
     """The common export without quotes or blank lines, read without a per-line scan; None when the file needs
     the scan. Every record then sits on its own line (record k on line k + 2), polars refuses a row with too many
     fields, and a row with too few is seen in the count of commas: with no quotes every comma separates fields,
     so the file holds exactly (width - 1) commas per line when no row is short."""
-    if b'"' in raw or b"\n\n" in raw or b"\n\r\n" in raw:
+    if b'"' in raw:  # a blank line needs no test of its own: it shows in the count of commas, as a short row does
         return None
     end = raw.find(b"\n")
     try:
@@ -122,7 +129,15 @@ def _read_plain(path: Path, raw: bytes) -> tuple[pl.DataFrame, pl.Series] | None
     if len(raw) > limit and (df.select(pl.max_horizontal(pl.all().str.len_bytes().max())).item() or 0) > limit:
         return None  # a cell over the limit: the careful path names it
     rows = pl.int_range(2, df.height + 2, dtype=pl.Int64, eager=True).alias("_row")
-    return df.rename(dict(zip(df.columns, header))), rows
+    return df.rename(dict(zip(df.columns, header))), rows, _no_blanks(raw)
+
+
+def _no_blanks(raw: bytes) -> bool:
+    """No cell of this unquoted file can have surrounding blanks or be an empty string: it is ASCII (the other
+    whitespace characters are not) and holds no space, tab, vertical tab or form feed (a CR only ends a line, as
+    the caller checked, and polars reads an empty unquoted cell as null). Single-byte scans, fast on large files;
+    the many lab and vital-sign files hold only codes, numbers and dates."""
+    return raw.isascii() and not any(ch in raw for ch in (b" ", b"\t", b"\x0b", b"\x0c"))
 
 
 def _scan_lines(path: Path, raw: bytes, has_cr: bool) -> tuple[list[str], pl.Series, bool] | None:

@@ -13,7 +13,7 @@ from ecrf.errors import InputError
 from ecrf.model import StudyModel
 from ecrf.readers import Export, Reader, readers
 from ecrf.readers.canonical import canonical_table
-from ecrf.readers.csv_folder import check_entry, read_csv_frame
+from ecrf.readers.csv_folder import check_entry, read_csv_cells
 
 
 def file_readers() -> list[Reader]:
@@ -60,12 +60,12 @@ def read_folder_into(folder: Path, model: StudyModel, export: Export, label: str
             continue
         if p.suffix.lower() == ".csv":
             check_entry(folder, p)
-            df, numbers = read_csv_frame(p)
+            df, numbers, trimmed = read_csv_cells(p)
             form = model.form_for_file(p.stem)
             if form is None:
                 export.unknown_files[label + p.name] = df.height
             else:
-                export.add(canonical_table(p, df, form, numbers))
+                export.add(canonical_table(p, df, form, numbers, trimmed=trimmed))
             formats.add("csv")
             continue
         r = _claim(p, candidates)
