@@ -99,7 +99,7 @@ def visit_not_held(ctx: Context) -> Findings:
             continue
         has_vnum = "visitnum" in d.columns
         vnum = pl.col("visitnum").cast(pl.Float64, strict=False) if has_vnum else pl.lit(None)
-        key = ["_subj", pl.col(visit).alias("_visit"),
+        key = [pl.col("_subj"), pl.col(visit).alias("_visit"),
                pl.when(pl.col(visit).is_in(unplanned)).then(vnum.cast(pl.Float64)).alias("_vnum")]
         # the key derives from the subject, visit and VISITNUM text: rows equal in those have equal keys
         starts = run_starts("_subj", visit, *(["visitnum"] if has_vnum else []))
