@@ -11,31 +11,41 @@ from __future__ import annotations
 import polars as pl
 
 
-def dated(ctx, domain: str, *items: str) -> pl.DataFrame | None:
+def dated(ctx, domain: str, *items: str, subjects: pl.Series | None = None) -> pl.DataFrame | None:
     """The form's rows (_idx, subjid, the other columns as text) with each date item as valid ISO text or null;
-    `subjid` holds the subject (the item with role subject, else SUBJID)."""
+    `subjid` holds the subject (the item with role subject, else SUBJID). With `subjects`, the rows of those
+    subjects only."""
     t = ctx.table(domain)
     subject = None if t is None else (t.form.find_role("subject") or "subjid")
     if t is None or subject is None or t.n_rows == 0 or subject not in t.df.columns:
         return None
     model = ctx.model
+    df = t.memo(("dated", subject), lambda: t.df.with_row_index("_idx").with_columns(
+        pl.col("_idx").cast(pl.Int64), pl.col(subject).alias("subjid")))
+    if subjects is not None:
+        # A few subjects' rows (those who died or left early): their dates are read for them alone, not for
+        # the million rows of the lab form.
+        df = df.filter(pl.col("subjid").is_in(subjects.implode()))
+        return df.with_columns(_date_column(t, model, name, df["_idx"]) for name in items)
     # The frame and each date column are built once per form and kept with the table: some sixty calls per run
     # ask for the same few forms and items.
     cols = [t.memo(("dated", name, id(model)), lambda name=name: _date_column(t, model, name)) for name in items]
-    df = t.memo(("dated", subject), lambda: t.df.with_row_index("_idx").with_columns(
-        pl.col("_idx").cast(pl.Int64), pl.col(subject).alias("subjid")))
     return df.with_columns(cols) if cols else df
 
 
-def _date_column(t, model, name: str) -> pl.Series:
-    """The date item as valid ISO text, else null (null text when the form lacks the item)."""
+def _date_column(t, model, name: str, rows: pl.Series | None = None) -> pl.Series:
+    """The date item as valid ISO text, else null (null text when the form lacks the item); of the rows at
+    positions `rows` only, if given."""
+    n = t.n_rows if rows is None else len(rows)
     item = next((i for i in t.form.items if i.name == name), None)
     if item is None or name not in t.df.columns:
-        return pl.Series(name, [None] * t.n_rows, pl.Utf8)
+        return pl.Series(name, [None] * n, pl.Utf8)
     if item.kind == "full_date":
-        return t.typed[name].cast(pl.Utf8).alias(name)
+        typed = t.typed[name] if rows is None else t.typed[name].gather(rows)
+        return typed.cast(pl.Utf8).alias(name)
     c, pattern = pl.col(name), item.pattern or model.view.get_type("partial_date").pattern
-    return t.df.select(pl.when(c.str.contains(pattern)).then(c).otherwise(None).alias(name)).to_series()
+    text = t.df.select(name) if rows is None else t.df.select(pl.col(name).gather(rows))
+    return text.select(pl.when(c.str.contains(pattern)).then(c).otherwise(None).alias(name)).to_series()
 
 
 def date_items(form) -> list[str]:

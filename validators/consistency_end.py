@@ -44,10 +44,9 @@ def _records(ctx, skip: set[str], subjects: pl.Series):
     `subjects` only."""
     for domain, t in ctx.tables.items():
         items = [i for i in date_items(t.form) if f"{domain}.{i}" not in skip and i in t.df.columns]
-        d = dated(ctx, domain, *items) if items else None
+        d = dated(ctx, domain, *items, subjects=subjects) if items else None
         if d is None:
             continue
-        d = d.filter(pl.col("subjid").is_in(subjects.implode()))
         long = pl.concat([d.select("_idx", "subjid", pl.lit(t.form.item(i).title).alias("_field"),
                                    pl.col(i).alias("_date")) for i in items])
         yield domain, long.filter(pl.col("_date").is_not_null())

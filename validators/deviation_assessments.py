@@ -80,11 +80,14 @@ def assessment_missing(ctx: Context) -> Findings:
         return {}
     occurred = sv.filter(pl.col("svoccur") == "Y").select("_idx", "subjid", "visit")
     cohort = None if dm is None else dm.select("subjid", "cohort").unique("subjid")
+    schedule = [a for a in protocol(ctx.model).schedule() if ctx.table(a.form) is not None]
     parts = []
-    done_of: dict[tuple[str, bool], pl.DataFrame] = {}  # what each form holds, computed once, not per assessment
-    for a in protocol(ctx.model).schedule():
-        if ctx.table(a.form) is None:
-            continue
+    done_of: dict[str, pl.DataFrame] = {}  # what each form holds, computed once, not per assessment
+    tests_of: dict[str, list[str]] = {}  # every test scheduled on a form
+    for a in schedule:
+        tests_of.setdefault(a.form, [])
+        tests_of[a.form] += [t for t in a.tests if t not in tests_of[a.form]]
+    for a in schedule:
         form = ctx.indexed(a.form)
         due = occurred.filter(pl.col("visit").is_in(list(a.visits)))
         if a.cohorts:
@@ -92,32 +95,22 @@ def assessment_missing(ctx: Context) -> Findings:
                 continue
             due = due.join(cohort, on="subjid").filter(pl.col("cohort").is_in(list(a.cohorts))).drop("cohort")
         if a.tests:
-            if (a.form, True) not in done_of:  # the tests done, a row each (repeats included: no unique needed)
-                done_of[a.form, True] = \
-                    pl.DataFrame(schema={"subjid": pl.Utf8, "visit": pl.Utf8, "lbtestcd": pl.Utf8}) if form is None \
-                    else form.filter(pl.col("lbstat").is_null() | (pl.col("lbstat").cast(pl.Utf8) != "NOT DONE")) \
-                    .select("subjid", "visit", "lbtestcd")
-            tests = sorted(set(a.tests))
-            tested = done_of[a.form, True].lazy().filter(pl.col("lbtestcd").is_in(tests)
-                                                       & pl.col("visit").is_in(list(a.visits)))
-            # Visits with every test done need no test-by-test look: that is most of them, and the look joins on
-            # three text keys (a million lab rows at 10,000 subjects).
-            complete = tested.group_by("subjid", "visit").agg(pl.col("lbtestcd").n_unique().alias("_n")) \
-                .filter(pl.col("_n") == len(tests)).select("subjid", "visit")
-            open_ = due.lazy().join(complete, on=["subjid", "visit"], how="anti")
-            need = open_.join(pl.LazyFrame({"lbtestcd": list(a.tests)}), how="cross") \
-                .join(tested.join(open_.select("subjid", "visit"), on=["subjid", "visit"], how="semi"),
-                      on=["subjid", "visit", "lbtestcd"], how="anti").collect(engine=F.ENGINE)
-            order = {t: i for i, t in enumerate(a.tests)}
-            miss = need.with_columns(pl.col("lbtestcd").replace_strict(order, return_dtype=pl.Int64).alias("_o")) \
-                .sort("_o").group_by("_idx", "visit").agg(pl.col("lbtestcd").str.join(", ").alias("_what"))
+            if a.form not in done_of:
+                done_of[a.form] = _tests_done(form, tests_of[a.form])
+            bit = {t: i for i, t in enumerate(tests_of[a.form])}
+            missing = [(t, (pl.col(f"_done{bit[t] // _BITS}") & (1 << (bit[t] % _BITS))).fill_null(0) == 0)
+                       for t in a.tests]
+            # the visits missing a test first, then their missing tests named in the schedule's order
+            miss = due.join(done_of[a.form], on=["subjid", "visit"], how="left") \
+                .filter(pl.any_horizontal([m for _, m in missing])).with_columns(
+                    pl.concat_str([pl.when(m).then(pl.lit(t)) for t, m in missing], separator=", ",
+                                  ignore_nulls=True).alias("_what"))
             what = pl.format("{} {}", pl.lit(a.form), pl.col("_what"))
         else:
-            if (a.form, False) not in done_of:
-                done_of[a.form, False] = pl.DataFrame(schema={"subjid": pl.Utf8, "visit": pl.Utf8}) if form is None \
-                    else form.select("subjid", "visit").unique()
-            done = done_of[a.form, False]
-            miss = due.join(done, on=["subjid", "visit"], how="anti")
+            if a.form not in done_of:  # (an anti join needs no unique rows)
+                done_of[a.form] = pl.DataFrame(schema={"subjid": pl.Utf8, "visit": pl.Utf8}) if form is None \
+                    else form.select("subjid", "visit")
+            miss = due.join(done_of[a.form], on=["subjid", "visit"], how="anti")
             what = pl.lit(f"{a.form} record")
         miss = miss.sort("_idx")
         r = F.from_frame(miss, "VISIT", pl.col("visit"), what,
@@ -126,6 +119,29 @@ def assessment_missing(ctx: Context) -> Findings:
         if r is not None:
             parts.append(r)
     return {"sv": pl.concat(parts)} if parts else {}
+
+
+_BITS = 63  # tests per bit set: an Int64 holds 63 flags and a sign
+
+
+def _tests_done(form: pl.DataFrame | None, tests: list[str]) -> pl.DataFrame:
+    """(subjid, visit, _done0, _done1, ...): which of `tests` each visit of a subject has a result for that is not
+    marked NOT DONE, as bit sets (test i is bit i % 63 of _done{i // 63}).
+
+    Bit sets rather than the (subject, visit, test) rows: the lab form holds a million rows at 10,000 subjects,
+    and joining the schedule's tests against them on three text keys cost most of the check. Rows come in
+    record-key order, so a visit's results sit together: they are folded first per run of one subject and visit,
+    then per subject and visit (a visit's rows split over two runs are folded together there)."""
+    sets = [f"_done{k}" for k in range(max(1, -(-len(tests) // _BITS)))]
+    if form is None:
+        return pl.DataFrame(schema={"subjid": pl.Utf8, "visit": pl.Utf8} | {c: pl.Int64 for c in sets})
+    flags = [pl.col("lbtestcd").replace_strict({t: 1 << (i % _BITS) for i, t in enumerate(tests) if i // _BITS == k},
+                                               default=0, return_dtype=pl.Int64).alias(c)
+             for k, c in enumerate(sets)]
+    done = pl.col("lbstat").is_null() | (pl.col("lbstat").cast(pl.Utf8) != "NOT DONE")
+    return (form.lazy().filter(done).select("subjid", "visit", *flags, pl.struct("subjid", "visit").rle_id().alias("_run"))
+            .group_by("_run").agg(pl.col("subjid", "visit").first(), pl.col(sets).bitwise_or())
+            .group_by("subjid", "visit").agg(pl.col(sets).bitwise_or()).collect(engine=F.ENGINE))
 
 
 def _result_is(texts_key: str, negative: bool, ctx) -> pl.Expr:

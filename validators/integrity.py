@@ -14,6 +14,7 @@ import polars as pl
 from ecrf import findings as F
 from ecrf.params import enum_annotations
 from ecrf.registry import Findings, check
+from ecrf.validators.common import run_starts
 from ecrf.validators.consistency_dates import collect
 
 if TYPE_CHECKING:
@@ -46,14 +47,20 @@ def subject_not_in_dm(ctx: Context) -> Findings:
     dm = _rows(ctx, "dm")
     if dm is None:  # no demographics at all: STRUCT-MISSING-FORM / STRUCT-EMPTY-FORM say so
         return {}
-    known = dm["_subj"].drop_nulls().unique().to_list()
+    known = dm["_subj"].drop_nulls().unique()
+    rows = {domain: d for domain in ctx.tables if domain != "dm" and (d := _rows(ctx, domain)) is not None}
+    unknown = pl.col("_subj").is_not_null() & ~pl.col("_subj").is_in(known.implode())
+    # One look-up for all forms, on the first row of each run of one subject (after the runs are gathered: in
+    # each form's query it would hash the known subjects once per form); the forms with an unknown subject are
+    # then searched row by row.
+    suspects = pl.concat([d.lazy().filter(run_starts("_subj")).select(pl.lit(domain).alias("_form"), "_subj")
+                          for domain, d in rows.items()]).collect(engine=F.ENGINE).filter(unknown) \
+        if rows else pl.DataFrame(schema={"_form": pl.Utf8})
     parts = []
-    for domain, t in ctx.tables.items():
-        d = None if domain == "dm" else _rows(ctx, domain)
-        if d is None:
-            continue
+    for domain in suspects["_form"].unique(maintain_order=True):
+        t, d = ctx.tables[domain], rows[domain]
         title = t.form.item(t.form.find_role("subject") or "").title
-        bad = _first_of(d.filter(pl.col("_subj").is_not_null() & ~pl.col("_subj").is_in(known)), "_subj")
+        bad = _first_of(d.filter(unknown), "_subj")
         parts.append((domain, F.from_frame(bad, title, pl.col("_subj"), pl.lit("a subject of the demographics form"),
                                            pl.format("{} record(s) of subject {} on {}, which has no demographics "
                                                      "record (dm)", pl.col("_n"), pl.col("_subj"), pl.lit(domain)))))
@@ -83,23 +90,39 @@ def visit_not_held(ctx: Context) -> Findings:
         "_subj", pl.col(visit_of).alias("_visit"),
         pl.when(pl.col(visit_of).is_in(unplanned)).then(pl.col("visitnum").cast(pl.Float64, strict=False))
         .alias("_vnum")).unique().with_columns(pl.lit(True).alias("_held"))
-    parts = []
+    keys = ["_subj", "_visit", "_vnum"]
+    forms: dict[str, tuple[str, pl.LazyFrame, list[pl.Expr], pl.Expr]] = {}  # domain -> (title, rows, key, run starts)
     for domain, t in ctx.tables.items():
         visit = t.form.find_role("visit")
         d = None if domain == "sv" or visit is None or visit not in t.df.columns else _rows(ctx, domain)
         if d is None or visit is None:
             continue
-        vnum = pl.col("visitnum").cast(pl.Float64, strict=False) if "visitnum" in d.columns else pl.lit(None)
-        if registered is not None:
-            d = d.filter(pl.col("_subj").is_in(registered))
-        d = d.filter(pl.col(visit).is_not_null()).with_columns(
-            pl.col(visit).alias("_visit"),
-            pl.when(pl.col(visit).is_in(unplanned)).then(vnum.cast(pl.Float64)).alias("_vnum"))
+        has_vnum = "visitnum" in d.columns
+        vnum = pl.col("visitnum").cast(pl.Float64, strict=False) if has_vnum else pl.lit(None)
+        key = [pl.col("_subj"), pl.col(visit).alias("_visit"),
+               pl.when(pl.col(visit).is_in(unplanned)).then(vnum.cast(pl.Float64)).alias("_vnum")]
+        # the key derives from the subject, visit and VISITNUM text: rows equal in those have equal keys
+        starts = run_starts("_subj", visit, *(["visitnum"] if has_vnum else []))
+        forms[domain] = (t.form.item(visit).title, d.lazy().filter(pl.col(visit).is_not_null()), key, starts)
+    if not forms:
+        return {}
+    held_keys = held.drop("_held")
+    # One anti join for all forms, on the first row of each run of one subject and visit; the forms holding a
+    # visit not held are then searched row by row, for those keys only (their subjects are registered). The
+    # subjects are looked up once, after the runs are gathered, not in each form's query.
+    unheld = pl.concat([lf.filter(starts).select(pl.lit(domain).alias("_form"), *key)
+                        for domain, (_, lf, key, starts) in forms.items()]).collect(engine=F.ENGINE)
+    if registered is not None:
+        unheld = unheld.filter(pl.col("_subj").is_in(registered))
+    unheld = unheld.join(held_keys, on=keys, how="anti", nulls_equal=True).unique()
+    parts = []
+    for domain, (title, lf, key, _) in forms.items():
+        mine = unheld.filter(pl.col("_form") == domain).drop("_form")
+        if mine.is_empty():
+            continue
         # only the columns the finding reads: the join would otherwise copy every column of a million lab rows
-        d = d.select("_idx", "_subj", "_visit", "_vnum").join(held.drop("_held"), on=["_subj", "_visit", "_vnum"],
-                                                              how="anti", nulls_equal=True)
+        d = lf.select("_idx", *key).join(mine.lazy(), on=keys, how="semi", nulls_equal=True).collect(engine=F.ENGINE)
         bad = _first_of(d, "_subj", "_visit", "_vnum")
-        title = t.form.item(visit).title
         where = pl.when(pl.col("_vnum").is_not_null()).then(pl.format("{} (VISITNUM {})", pl.col("_visit"),
                                                                            pl.col("_vnum"))).otherwise(pl.col("_visit"))
         parts.append((domain, F.from_frame(bad, title, pl.col("_visit"), pl.lit("a visit of the subject that took place"),

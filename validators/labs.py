@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ecrf import findings as F
-from ecrf.clinical.ctcae import grade_range
+from ecrf.clinical.ctcae import grade_range, terms_by_test
 from ecrf.clinical.labcatalogue import catalogue, limits_frame, units_frame
 from ecrf.clinical.labresult import CENSORED, NOT_DONE, NUMBER, with_parsed
 from ecrf.params import class_parameter
@@ -31,7 +31,8 @@ def lab_parameter(ctx, key: str):
 
 def lab_results(ctx) -> pl.DataFrame | None:
     """Lab rows that carry a result, parsed, with the unit's factor to SI (null if not allowed) and limits;
-    computed once per export and shared by the lab checks."""
+    computed once per export and shared by the lab checks. Only the columns the lab checks read: subjid, visit,
+    visitnum, lbdat, lbtestcd, the result, unit, reference range, indicator, status and grade, and `_idx`."""
     lb = ctx.table("lb")
     if lb is None or lb.n_rows == 0:
         return None
@@ -40,16 +41,22 @@ def lab_results(ctx) -> pl.DataFrame | None:
 
 def _read_results(ctx, lb) -> pl.DataFrame:
     # A column missing from the export is null of no type: give every column its type so joins still work.
-    # One lazy query: the wide lab table is copied once, not once per step.
-    typed = lb.typed.lazy().with_columns(
+    # One lazy query: the lab table is copied once, not once per step.
+    typed = lb.typed.lazy().select(
         [pl.col(c).cast(pl.Utf8) for c in ("subjid", "visit", "lbtestcd", "lborres", "lborresu", "lbnrind", "lbstat")]
-        + [pl.col(c).cast(pl.Float64) for c in ("lbornrlo", "lbornrhi")] + [pl.col("lbtoxgr").cast(pl.Int64)])
-    d = with_parsed(typed.with_row_index("_idx"), "lborres", "_r", ctx.model)
+        + [pl.col(c).cast(pl.Float64) for c in ("lbornrlo", "lbornrhi")] + [pl.col("lbtoxgr").cast(pl.Int64)]
+        + [pl.col("visitnum"), pl.col("lbdat")]).with_row_index("_idx")
+    # The result's reading, the unit's factor and the test's limits depend on (test, unit, result) alone, which
+    # repeat over the rows (a million results, a few thousand combinations): they are worked out once per
+    # combination and joined back in one join, rather than three joins over every row.
+    keys = ["lbtestcd", "lborresu", "lborres"]
+    by_combination = (with_parsed(typed.select(keys).unique(), "lborres", "_r", ctx.model)
+                      .join(units_frame(ctx.model).lazy(), on=["lbtestcd", "lborresu"], how="left")
+                      .join(limits_frame(ctx.model).lazy(), on="lbtestcd", how="left"))
+    d = typed.join(by_combination, on=keys, how="left", maintain_order="left", nulls_equal=True)
     not_done = pl.col("lbstat").fill_null("") == "NOT DONE"
-    d = d.filter(~not_done & (pl.col("_r_status") != NOT_DONE) & pl.col("lbtestcd").is_not_null())
-    return (d.join(units_frame(ctx.model).lazy(), on=["lbtestcd", "lborresu"], how="left", maintain_order="left")
-            .join(limits_frame(ctx.model).lazy(), on="lbtestcd", how="left", maintain_order="left")
-            .collect(engine=F.ENGINE))
+    return d.filter(~not_done & (pl.col("_r_status") != NOT_DONE) & pl.col("lbtestcd").is_not_null()) \
+        .collect(engine=F.ENGINE)
 
 
 def _out(bad: pl.DataFrame | pl.LazyFrame, field: str, value: pl.Expr, expected: pl.Expr, message: pl.Expr) -> dict:
@@ -176,28 +183,43 @@ def lab_ctcae(ctx: Context) -> Findings:
     f = pl.col("_factor")
     base_visit = lab_parameter(ctx, "baseline_visit")
     high = str(lab_parameter(ctx, "high_indicators")).split()
-    base = (d.filter((pl.col("visit") == base_visit) & (pl.col("_r_status") == NUMBER) & f.is_not_null())
+    # lazy: a filter of the wide shared frame would copy every one of its columns
+    base = (d.lazy().filter((pl.col("visit") == base_visit) & (pl.col("_r_status") == NUMBER) & f.is_not_null())
             .select("subjid", "lbtestcd", (pl.col("_r_num") * f).alias("_base"),
                     pl.col("lbnrind").is_in(high).fill_null(False).alias("_base_high"))
-            .unique(["subjid", "lbtestcd"], keep="first"))
-    # only the columns grading and the finding read, so partitioning by test does not copy the whole lab table
-    d = (d.lazy().filter(pl.col("lbtoxgr").is_not_null() & pl.col("_r_num").is_not_null() & f.is_not_null())
-         .join(base.lazy(), on=["subjid", "lbtestcd"], how="left")
-         .with_columns(pl.when(pl.col("visit") != base_visit).then(pl.col("_base")).alias("_base"))
-         .select("_idx", "lbtestcd", "lborres", "lborresu", "lbtoxgr", "lbornrlo", "lbornrhi", "_r_lo", "_r_hi",
-                 "_factor", "_si_unit", "_base", "_base_high").collect(engine=F.ENGINE))
+            .unique(["subjid", "lbtestcd"], keep="first").collect(engine=F.ENGINE))
+    by_test = terms_by_test(m)
+    uses_base = {code for code, ts in by_test.items() if any(t.needs("BASE") or t.abnormal for t in ts)}
+    # Numbers only, by position in `d`: partitioning by test copies what it carries, and the text a finding
+    # quotes is read for its few rows at the end.
+    rows = (d.lazy().with_row_index("_pos")
+            .filter(pl.col("lbtoxgr").is_not_null() & pl.col("_r_num").is_not_null() & f.is_not_null()
+                    & pl.col("lbtestcd").is_in(list(by_test)))
+            .select("_pos", "lbtestcd", "lbtoxgr", "lbornrlo", "lbornrhi", "_r_lo", "_r_hi", "_factor")
+            .collect(engine=F.ENGINE))
     tol = lab_parameter(ctx, "ctcae_relative_tolerance")
-    graded = []
-    for (code,), part in d.partition_by("lbtestcd", as_dict=True).items():  # each test's rules on its rows only
+    g = pl.col("lbtoxgr")
+    found = []
+    for (code,), part in rows.partition_by("lbtestcd", as_dict=True).items():  # each test's rules on its rows only
+        if code in uses_base:  # the baseline joined for the tests graded against it only, by subject
+            part = (part.hstack(d.select("subjid", "visit")[part["_pos"]])
+                    .join(base.filter(pl.col("lbtestcd") == code).drop("lbtestcd"), on="subjid", how="left",
+                          maintain_order="left")
+                    .with_columns(pl.when(pl.col("visit") != base_visit).then(pl.col("_base")).alias("_base")))
+        else:
+            part = part.with_columns(pl.lit(None, pl.Float64).alias("_base"), pl.lit(None, pl.Boolean).alias("_base_high"))
         r = grade_range(code, pl.col("_r_lo") * f, pl.col("_r_hi") * f, pl.col("lbornrlo") * f,
                         pl.col("lbornrhi") * f, pl.col("_base"), pl.col("_base_high"), m, tol)
         if r is not None:
-            graded.append(part.with_columns(r[0].alias("_gmin"), r[1].alias("_gmax"), r[2].alias("_ok")))
-    if not graded:
+            found.append(part.lazy().with_columns(r[0].alias("_gmin"), r[1].alias("_gmax"))
+                         .filter(r[2] & ((g < pl.col("_gmin")) | (g > pl.col("_gmax")))).select("_pos", "_gmin", "_gmax"))
+    bad = pl.concat(found).collect(engine=F.ENGINE) if found else None
+    if bad is None or bad.is_empty():
         return {}
-    d = pl.concat(graded, how="diagonal_relaxed").filter(pl.col("_ok"))
-    g = pl.col("lbtoxgr")
-    bad = d.filter((g < pl.col("_gmin")) | (g > pl.col("_gmax")))
+    # the rows found, with the text the finding quotes and the baseline the message names (any test's)
+    bad = (d[bad["_pos"]].hstack(bad.select("_gmin", "_gmax"))
+           .join(base, on=["subjid", "lbtestcd"], how="left", maintain_order="left")
+           .with_columns(pl.when(pl.col("visit") != base_visit).then(pl.col("_base")).alias("_base")))
     expected = pl.when(pl.col("_gmin") == pl.col("_gmax")).then(pl.col("_gmin").cast(pl.Utf8)) \
         .otherwise(pl.format("{} to {}", pl.col("_gmin"), pl.col("_gmax")))
     ref = pl.format("LLN {}, ULN {}", _fmt(pl.col("lbornrlo")).fill_null("-"), _fmt(pl.col("lbornrhi")).fill_null("-"))

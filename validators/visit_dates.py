@@ -15,6 +15,7 @@ from ecrf import findings as F
 from ecrf.params import class_parameter, listed
 from ecrf.protocol import protocol
 from ecrf.registry import Findings, check
+from ecrf.validators.common import run_starts
 from ecrf.validators.consistency_dates import collect
 
 if TYPE_CHECKING:
@@ -62,13 +63,25 @@ def specimen_far_from_visit(ctx: Context) -> Findings:
     visits = sv.filter(pl.col("svstdat").is_not_null() & pl.col("visitnum").is_not_null()) \
         .select("subjid", "visitnum", pl.col("visit").alias("_code"), "svstdat") \
         .unique(["subjid", "visitnum"], keep="first", maintain_order=True)
-    # lazy, on the columns the finding reads: the join would otherwise copy every column of a million lab rows
-    d = lb.lazy().select("_idx", "subjid", "visitnum", "lbdat").filter(pl.col("lbdat").is_not_null()) \
-        .join(visits.lazy(), on=["subjid", "visitnum"]) \
-        .join(_windows(ctx).lazy(), on="_code", how="left") \
-        .with_columns(pl.col("_b").fill_null(before), pl.col("_a").fill_null(after),
-                      (pl.col("lbdat") - pl.col("svstdat")).dt.total_days().alias("_off"))
-    far = d.filter((pl.col("_off") < -pl.col("_b")) | (pl.col("_off") > pl.col("_a"))).collect(engine=F.ENGINE)
+    windows = _windows(ctx)
+
+    def far_from_visit(rows: pl.LazyFrame) -> pl.DataFrame:
+        # on the columns the finding reads: the join would otherwise copy every column of the lab rows
+        d = rows.select("_idx", "subjid", "visitnum", "lbdat").filter(pl.col("lbdat").is_not_null()) \
+            .join(visits.lazy(), on=["subjid", "visitnum"]) \
+            .join(windows.lazy(), on="_code", how="left") \
+            .with_columns(pl.col("_b").fill_null(before), pl.col("_a").fill_null(after),
+                          (pl.col("lbdat") - pl.col("svstdat")).dt.total_days().alias("_off"))
+        return d.filter((pl.col("_off") < -pl.col("_b")) | (pl.col("_off") > pl.col("_a"))).collect(engine=F.ENGINE)
+
+    # A visit's specimens share subject, visit and date: one row per run of those (as exported text) finds the
+    # subjects with a specimen far from its visit, whose rows are then all looked at.
+    text = ctx.tables["lb"].df  # (a column the export lacks is null throughout: no run ends there)
+    starts = text.select(run_starts(*(c for c in ("subjid", "visitnum", "lbdat") if c in text.columns))).to_series()
+    subjects = far_from_visit(lb.lazy().filter(starts))["subjid"].unique()
+    if subjects.is_empty():
+        return {}
+    far = far_from_visit(lb.lazy().filter(pl.col("subjid").is_in(subjects.implode())))
     first = far.sort("_idx").group_by("subjid", "visitnum", "lbdat", maintain_order=True) \
         .agg(pl.all().first(), pl.len().alias("_n")).sort("_idx")
     side = pl.when(pl.col("_off") < 0).then(pl.lit("before")).otherwise(pl.lit("after"))
