@@ -163,7 +163,8 @@ def _enriched(
 
 def _contiguous(export: Export) -> Export:
     """The export with every table in one chunk per column (tables replaced, not changed: frames are shared)."""
-    for name, t in list(export.tables.items()):
+    for name in list(export.tables):  # not items(): a list of the tables would keep each old one alive
+        t = export.tables[name]
         if any(n > 1 for n in t.df.n_chunks("all")):
             export.tables[name] = replace(t, df=t.df.rechunk())
     return export

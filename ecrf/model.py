@@ -162,6 +162,17 @@ class StudyModel:
     forms: Forms  # by domain, in schema order
     path: str = ""
 
+    def items_with_role(self, role: str) -> list[tuple[str, str]]:
+        """(form domain, item name) of each form's item annotated with this role, in schema order."""
+        return [(f.domain, name) for f in self.forms.values() if (name := f.find_role(role)) is not None]
+
+    def item_with_role(self, role: str) -> tuple[str, str]:
+        """(form domain, item name) of the first item annotated with this role; ModelLacks when none."""
+        found = self.items_with_role(role)
+        if not found:
+            raise ModelLacks(f"the study model has no item with role {role}")
+        return found[0]
+
     def form_for_file(self, stem: str) -> Form | None:
         """A CSV file is named after the form's domain (dm.csv) or class (Demographics.csv), any case."""
         s = stem.lower()

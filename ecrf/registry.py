@@ -161,8 +161,7 @@ def _role_item(model: StudyModel, form_role: str) -> str | None:
 
 def _role_items(model: StudyModel, form_role: str) -> list[tuple[str, str]]:
     domain, _, role = form_role.partition(":")
-    forms = model.forms.values() if domain == "*" else [f for f in model.forms.values() if f.domain == domain]
-    return [(f.domain, name) for f in forms if (name := f.find_role(role)) is not None]
+    return [(d, name) for d, name in model.items_with_role(role) if domain in ("*", d)]
 
 
 def role_fields(chk: Check, model: StudyModel) -> tuple[str, ...]:

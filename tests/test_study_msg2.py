@@ -26,6 +26,12 @@ EXPLAINED = {
         "real data issue: define.xml marks AEDECOD (dictionary-derived term) Mandatory, but the sample "
         "leaves it empty on every adverse event (the MSG sample was never MedDRA-coded)",
     ),
+    ("XF-AE-SERIOUSNESS", "ae", "AESER"): (
+        1,
+        "real data issue: CDISC003's EPISTAXIS is recorded serious (AESER Y) with every seriousness criterion the "
+        "sample collects N; the one that would cover it, AESMIE (other medically important event), is not "
+        "collected in this sample",
+    ),
 }
 
 
@@ -62,13 +68,15 @@ def test_validate_runs_every_applicable_check_and_each_finding_is_explained(expo
     ran = {c.id for c in res.checks_run}
     assert {"COL-REQUIRED", "COL-CODELIST", "COL-TYPE", "COL-PATTERN", "FORM-DUPKEY"} <= ran
     # generic checks, finding their items by role (the sample has no grade: SAFE-AE-DEATH judges by outcome)
-    assert {"SAFE-AE-DATES", "XF-AFTER-DEATH", "XF-AE-DEATH", "SAFE-AE-DEATH"} <= ran
+    assert {"SAFE-AE-DATES", "XF-AFTER-DEATH", "XF-AE-DEATH", "SAFE-AE-DEATH", "XF-AE-SERIOUSNESS"} <= ran
     for n in res.not_applicable:  # each says what the study lacks
         assert n.reason.startswith(
             ("the study model has no", "no DeviationCheck", "form ", "parameter ", "class ", "enum ")
         ), (n.check.id, n.reason)
     got = {(c, f, fld): n for c, f, fld, n in res.findings.group_by("check_id", "form", "field").len().iter_rows()}
     assert got == {k: n for k, (n, _) in EXPLAINED.items()}
+    serious = res.findings.filter(res.findings["check_id"] == "XF-AE-SERIOUSNESS")
+    assert serious.select("subject", "value").rows() == [("CDISC003", "Y")]
     assert res.findings["subject"].null_count() == 0  # the subject comes from the item annotated role: subject
 
 

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ecrf import findings as F
-from ecrf.model import ModelLacks
 from ecrf.params import class_parameter, listed
 from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import before, collect, date_items, dated
@@ -29,10 +28,7 @@ def _list(ctx, key: str) -> list[str]:
 
 def _death_item(ctx) -> tuple[str, str]:
     """(form, item) of the death date: the item annotated role death_date (KN5601-K: dd DTHDAT)."""
-    for domain, form in ctx.model.forms.items():
-        if (name := form.find_role("death_date")) is not None:
-            return domain, name
-    raise ModelLacks("the study model has no item with role death_date")
+    return ctx.model.item_with_role("death_date")
 
 
 def _death(ctx) -> pl.DataFrame | None:

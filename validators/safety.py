@@ -191,13 +191,6 @@ def fatal_outcome(model, form) -> tuple[str, list[str]] | None:
     return None
 
 
-def _with_role(model, role: str) -> tuple[str, str]:
-    for domain, form in model.forms.items():
-        if (name := form.find_role(role)) is not None:
-            return domain, name
-    raise ModelLacks(f"the study model has no item with role {role}")
-
-
 @check("SAFE-AE-DEATH", "Fatal AE and death record disagree", "consistency", "error", ("ae",),
        "An adverse event of the death grade (the item with role toxicity_grade, KN5601-K AETOXGR, at the grade "
        "AeGrading death_grade names) or with an outcome that implies death (its codelist's implies_death codes, KN5601-K AEOUT "
@@ -213,7 +206,7 @@ def ae_death(ctx: Context) -> Findings:
         raise ModelLacks("the AE form has neither a toxicity grade (role toxicity_grade) nor an outcome codelist "
                          "marking death (annotation implies_death)")
     death = class_parameter(m, "AeGrading", "death_grade") if grade is not None else None
-    dd_domain, dd_item = _with_role(m, "death_date")
+    dd_domain, dd_item = m.item_with_role("death_date")
     ae, dd = ctx.table("ae"), ctx.table(dd_domain)
     if ae is None:
         return {}

@@ -140,6 +140,10 @@ def _no_blanks(raw: bytes) -> bool:
     return raw.isascii() and not any(ch in raw for ch in (b" ", b"\t", b"\x0b", b"\x0c"))
 
 
+# A CSV cell on one line: quoted (a quote inside doubled) or free of quotes and commas.
+_CELL = r'(?:"(?:[^"]|"")*"|[^",]*)'
+
+
 def _scan_lines(path: Path, raw: bytes, has_cr: bool) -> tuple[list[str], pl.Series, bool] | None:
     """The header, the row number of every non-blank record and whether any line holds a quote; None when the
     file needs the careful path (invalid UTF-8, a cell over the limit, multi-line or unbalanced quotes). A
@@ -150,7 +154,11 @@ def _scan_lines(path: Path, raw: bytes, has_cr: bool) -> tuple[list[str], pl.Ser
         return None
     if has_cr:
         lines = lines.str.strip_chars_end("\r")
-    header = [h.strip() for h in lines[0].split(",")]
+    try:  # a quoted header (some EDCs quote every cell) is read as the csv module reads it
+        header = [h.strip() for h in next(csv.reader([lines[0]], strict=True))] if '"' in lines[0] \
+            else [h.strip() for h in lines[0].split(",")]
+    except (csv.Error, StopIteration):
+        return None
     _check_header(path, header)
     width, limit = len(header), limits.max_cell_length()
     if len(raw) > limit and lines.str.len_chars().max() > limit:
@@ -159,18 +167,23 @@ def _scan_lines(path: Path, raw: bytes, has_cr: bool) -> tuple[list[str], pl.Ser
     quoted = lines.str.contains('"', literal=True)
     any_quoted = bool(quoted.any())
     if any_quoted:
-        # quoted cells (a comma inside a comment): every quote closes on its own line, each such line parsed
-        # strictly by the csv module; a cell over several lines or a stray quote takes the slow path
-        if ((lines.filter(quoted).str.count_matches('"', literal=True) % 2) == 1).any():
-            return None
-        idx = quoted.arg_true()
-        try:
-            counts = [len(next(csv.reader([line], strict=True))) for line in lines.gather(idx)]
-        except csv.Error:
-            return None
-        fields = fields.scatter(idx, counts)
-        if '"' in lines[0]:
-            return None
+        # quoted cells (a comma inside a comment, or every cell quoted, as some EDCs write them). A line of
+        # `width` well-formed cells is what the csv module would read it as; any other line with a quote (a
+        # ragged row, a quote inside an unquoted cell) is counted by the csv module, strictly, and a cell over
+        # several lines or a stray quote (an odd number of quotes) takes the slow path
+        q = lines.filter(quoted)
+        counts = pl.repeat(width, q.len(), dtype=fields.dtype, eager=True)
+        others = (~q.str.contains(rf"^{_CELL}(?:,{_CELL}){{{width - 1}}}$")).arg_true()
+        if others.len():
+            rest = q.gather(others)
+            if ((rest.str.count_matches('"', literal=True) % 2) == 1).any():
+                return None
+            try:
+                exact = [len(next(csv.reader([line], strict=True))) for line in rest]
+            except csv.Error:
+                return None
+            counts = counts.scatter(others, exact)
+        fields = fields.scatter(quoted.arg_true(), counts)
     info = pl.DataFrame({"n": pl.int_range(1, lines.len() + 1, eager=True), "fields": fields,
                          "blank": lines.str.strip_chars() == ""}).slice(1)
     ragged = info.filter(~pl.col("blank") & (pl.col("fields") != width))

@@ -40,7 +40,8 @@ def _permutation(table: Table) -> pl.Series | None:
 def in_record_key_order(export: Export) -> Export:
     """Sort each table into record-key order and move the readers' problems with their rows."""
     moved: dict[str, pl.Series] = {}
-    for domain, table in list(export.tables.items()):
+    for domain in list(export.tables):  # not items(): a list of the tables would keep each old one alive
+        table = export.tables[domain]
         perm = _permutation(table)
         if perm is None:
             continue

@@ -31,6 +31,10 @@ ROLES = {
     "RFSTDTC": "reference_start_date",
     "RFPENDTC": "end_of_participation_date",
     "DTHFL": "death_flag",
+    "AESER": "serious",
+    # the seriousness criteria the sample collects (SDTMIG 3.x: the six of ICH E2A less AESMIE, plus the
+    # sponsor-defined cancer and overdose)
+    **{c: "seriousness" for c in ("AESCAN", "AESCONG", "AESDISAB", "AESDTH", "AESHOSP", "AESLIFE", "AESOD")},
 }
 
 
