@@ -63,10 +63,11 @@ def test_engines_agree_on_damaged_exports(tmp_path, change):
 
 
 @pytest.mark.parametrize("change", [_garbage, _extreme])
-def test_engines_agree_when_the_numbers_come_from_the_typed_view(tmp_path, change, monkeypatch):
-    """Large forms reuse the numbers Table.typed parsed (columns_fused.TYPED_FROM_ROWS); forced here on every form,
-    with text that is no number and numbers beyond every limit."""
-    monkeypatch.setattr(columns_fused, "TYPED_FROM_ROWS", 0)
+def test_engines_agree_when_each_distinct_value_is_judged_once(tmp_path, change, monkeypatch):
+    """Large forms judge each distinct value once and then pick the rows holding a failing one
+    (columns_fused.BY_VALUE_FROM_ROWS); forced here on every form, with text that is no number, malformed dates
+    and codes, and numbers beyond every limit."""
+    monkeypatch.setattr(columns_fused, "BY_VALUE_FROM_ROWS", 0)
     folder = tmp_path / "export"
     write_example(folder)
     _rewrite(folder, change)

@@ -7,6 +7,11 @@ collected together. Each expression is the pandera check's own predicate (same r
 number and date parsing), and failures come out in pandera's failure-case shape (index, column, check,
 failure_case), so the rest of the pipeline does not know which engine ran. tests/test_column_engines.py
 proves both give the same failures on the bundled export and on damaged ones.
+
+On a large form the checks that read the value (all but COL-REQUIRED and FORM-DUPKEY) judge each distinct value
+once: a predicate reads the cell alone, and values repeat (the 10,000-subject lab form: 1.05 M rows, a few
+hundred distinct dates, a few thousand results), so parsing numbers and dates and matching patterns on every row
+cost most of the query. The rows holding a failing value are then picked, when there are any.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from ecrf.model import Item, multi_select_pattern
 from ecrf.numbers import integer, number
 from ecrf.table import FULL_DATE_RE, PARTIAL_DATE_RE, Table
 
-TYPED_FROM_ROWS = 10_000  # forms this long reuse Table.typed's numbers (see _plan)
+BY_VALUE_FROM_ROWS = 10_000  # forms this long judge each distinct value once (on a small one, every row costs less)
 FAILURE_SCHEMA = {"index": pl.Int64, "column": pl.Utf8, "check": pl.Utf8, "failure_case": pl.Utf8}
 
 
@@ -26,30 +31,28 @@ def _full_date_ok(c: pl.Expr) -> pl.Expr:
     return c.str.contains(FULL_DATE_RE) & c.str.to_date("%Y-%m-%d", strict=False).is_not_null()
 
 
-def _in_range(c: pl.Expr, lo: float | None, hi: float | None, v: pl.Expr | None = None) -> pl.Expr:
-    v = number(c) if v is None else v  # finite or null, as the pandera module's _number
+def _in_range(c: pl.Expr, lo: float | None, hi: float | None) -> pl.Expr:
+    v = number(c)  # finite or null, as the pandera module's _number
     ok = v.is_null()
     if lo is not None:
         return ok | ((v >= lo) & (v <= hi)) if hi is not None else ok | (v >= lo)
     return ok | (v <= hi)
 
 
-def item_checks(item: Item, typed: pl.Expr | None = None) -> list[tuple[str, pl.Expr]]:
+def item_checks(item: Item, c: pl.Expr | None = None) -> list[tuple[str, pl.Expr]]:
     """(check id, passes) for one item, in the order the pandera module lists them (see pandera_module._checks);
-    a null cell passes every check but COL-REQUIRED. `typed`: the item's column of Table.typed, when at hand (an
-    integer or decimal item read with the same integer() or number() as here: parsed once, not once more here)."""
-    c = pl.col(item.name)
+    a null cell passes every check but COL-REQUIRED. `c`: the values judged (default: the item's column)."""
+    c = pl.col(item.name) if c is None else c
     out: list[tuple[str, pl.Expr]] = []
     if item.required:
         out.append(("COL-REQUIRED", c.is_not_null()))
     if item.kind == "integer":
-        out.append(("COL-TYPE", c.is_null() | (integer(c) if typed is None else typed).is_not_null()))
+        out.append(("COL-TYPE", c.is_null() | integer(c).is_not_null()))
     elif item.kind == "decimal":
-        out.append(("COL-TYPE", c.is_null() | (number(c) if typed is None else typed).is_not_null()))
+        out.append(("COL-TYPE", c.is_null() | number(c).is_not_null()))
     if item.kind in ("integer", "decimal") and (item.minimum is not None or item.maximum is not None):
         # the range reads an integer item as a number too (as the pandera module does)
-        out.append(("COL-RANGE", _in_range(c, item.minimum, item.maximum,
-                                           typed if item.kind == "decimal" else None)))
+        out.append(("COL-RANGE", _in_range(c, item.minimum, item.maximum)))
     if item.kind == "enum" and item.multivalued:
         out.append(("COL-CODELIST", c.is_null() | c.str.contains(multi_select_pattern(item.codes))))
     elif item.kind == "enum":
@@ -65,45 +68,57 @@ def item_checks(item: Item, typed: pl.Expr | None = None) -> list[tuple[str, pl.
     return out
 
 
-def _plan(table: Table) -> tuple[list[tuple[str, str]], pl.LazyFrame]:
-    """The form's checks, as (column, check id), and one lazy select of a failure mask per check."""
+def _plan(table: Table) -> tuple[list[tuple[str, str, bool]], list[pl.LazyFrame]]:
+    """The form's checks, as (column, check id, judged by value), and lazy queries: first one select of a failure
+    mask per check judged row by row, then per column judged by value, its failing distinct values (a list) per
+    check."""
     present = set(table.df.columns)
-    named: list[tuple[str, str]] = []
+    by_value = table.n_rows >= BY_VALUE_FROM_ROWS
+    named: list[tuple[str, str, bool]] = []
     masks: list[pl.Expr] = []
-    # On a large form, the numbers as the typed view parsed them, beside the text (a million lab rows parse in
-    # about 0.1 s a column); on a small one parsing again costs less than joining the typed columns on.
-    numeric = [i.name for i in table.form.items if i.kind in ("integer", "decimal") and i.name in present] \
-        if table.n_rows >= TYPED_FROM_ROWS else []
-    frame = pl.concat([table.df, table.typed.select(pl.col(n).alias(f"_typed_{n}") for n in numeric)],
-                      how="horizontal") if numeric else table.df
+    queries: list[pl.LazyFrame] = []
     for item in table.form.items:
         if item.name not in present:  # an optional item left out of the export: nothing to check
             continue
-        typed = pl.col(f"_typed_{item.name}") if item.name in numeric else None
-        for cid, ok in item_checks(item, typed):
-            masks.append((~ok).alias(f"m{len(named)}"))
-            named.append((item.name, cid))
+        failing: list[pl.Expr] = []
+        for cid, ok in item_checks(item):
+            j = len(named)
+            if by_value and cid != "COL-REQUIRED":  # (a missing value is a row's, not a value's)
+                failing.append(pl.col(item.name).filter(~ok).implode().alias(f"v{j}"))
+                named.append((item.name, cid, True))
+            else:
+                masks.append((~ok).alias(f"m{j}"))
+                named.append((item.name, cid, False))
+        if failing:
+            queries.append(table.df.lazy().select(pl.col(item.name).unique()).select(failing))
     keys = [k for k in table.form.keys if k in present]
     if keys:  # pandera's uniqueness with report_duplicates="all": every record of a repeated key
         masks.append(pl.struct(keys).is_duplicated().alias(f"m{len(named)}"))
-        named.append(("|".join(keys), "FORM-DUPKEY"))
-    return named, frame.lazy().select(masks)
+        named.append(("|".join(keys), "FORM-DUPKEY", False))
+    return named, [table.df.lazy().select(masks), *queries]
 
 
 def fused_failures(tables: list[Table]) -> list[pl.DataFrame]:
     """For each table, its failure cases: one row per failing cell (per repeated record for FORM-DUPKEY),
     in pandera's shape. Every form's masks are computed in one parallel collect."""
     plans = [_plan(t) for t in tables]
-    masks = pl.collect_all([lf for _, lf in plans], engine=F.ENGINE)
+    done = iter(pl.collect_all([q for _, queries in plans for q in queries], engine=F.ENGINE))
     out = []
-    for table, (named, _), m in zip(tables, plans, masks):
-        counts = m.select(pl.all().sum()).row(0) if m.width else ()
+    for table, (named, queries) in zip(tables, plans):
+        m = next(done)
+        failing = {c: v for q in queries[1:] for c, v in next(done).row(0, named=True).items()}
         parts = []
-        for j, n in enumerate(counts):
-            if not n:
-                continue
-            column, cid = named[j]
-            idx = m.get_column(f"m{j}").arg_true()
+        for j, (column, cid, by_value) in enumerate(named):
+            if by_value:
+                bad = failing[f"v{j}"]
+                if not bad:
+                    continue
+                idx = table.df.get_column(column).is_in(bad).arg_true()
+            else:
+                mask = m.get_column(f"m{j}")
+                if not mask.sum():
+                    continue
+                idx = mask.arg_true()
             value = (table.df.get_column(column).gather(idx) if cid not in ("COL-REQUIRED", "FORM-DUPKEY")
                      else pl.Series([None] * len(idx), dtype=pl.Utf8))
             parts.append(pl.DataFrame({"index": idx.cast(pl.Int64), "column": pl.Series([column] * len(idx)),

@@ -31,7 +31,8 @@ def _eligibility_before_consent(ctx, ic):
     ie = dated(ctx, "ie", "iedat")
     if ie is None:
         return None
-    bad = ie.join(ic, on="subjid").filter(before(pl.col("iedat"), pl.col("_ic")))
+    # the columns the finding reads: the join would otherwise copy every column of the 258,000 eligibility rows
+    bad = ie.select("_idx", "subjid", "iedat").join(ic, on="subjid").filter(before(pl.col("iedat"), pl.col("_ic")))
     bad = earliest(bad, "iedat")
     return F.from_frame(bad, "IEDAT", pl.col("iedat"), pl.format("on or after {}", pl.col("_ic")),
                         pl.format("eligibility assessed on {} ({} record(s)), before informed consent (ic ICDAT {})",
@@ -44,7 +45,8 @@ def _lymphodepletion_before_screening(ctx):
         return None
     scr = sv.filter((pl.col("visit") == protocol(ctx.model).screening_visit) & pl.col("svstdat").is_not_null()) \
         .group_by("subjid").agg(pl.col("svstdat").min().alias("_scr"))
-    bad = earliest(ld.join(scr, on="subjid").filter(before(pl.col("lddat"), pl.col("_scr"))), "lddat")
+    bad = earliest(ld.select("_idx", "subjid", "lddat").join(scr, on="subjid")
+                   .filter(before(pl.col("lddat"), pl.col("_scr"))), "lddat")
     return F.from_frame(bad, "LDDAT", pl.col("lddat"), pl.format("on or after {}", pl.col("_scr")),
                         pl.format("lymphodepletion on {} ({} record(s)), before the screening visit (sv SVSTDAT {})",
                                   pl.col("lddat"), pl.col("_n"), pl.col("_scr")))
@@ -54,7 +56,7 @@ def _ae_before_consent(ctx, ic):
     ae = dated(ctx, "ae", "aestdat")
     if ae is None:
         return None
-    bad = ae.join(ic, on="subjid").filter(before(pl.col("aestdat"), pl.col("_ic")))
+    bad = ae.select("_idx", "subjid", "aestdat").join(ic, on="subjid").filter(before(pl.col("aestdat"), pl.col("_ic")))
     return F.from_frame(bad, "AESTDAT", pl.col("aestdat"), pl.format("on or after {}", pl.col("_ic")),
                         pl.format("adverse event starting {}, before informed consent (ic ICDAT {}): medical history, "
                                   "not an adverse event", pl.col("aestdat"), pl.col("_ic")))
@@ -64,7 +66,7 @@ def _diagnosis_after_consent(ctx, ic):
     dx = dated(ctx, "dx", "dxdat")
     if dx is None:
         return None
-    bad = dx.join(ic, on="subjid").filter(before(pl.col("_ic"), pl.col("dxdat")))
+    bad = dx.select("_idx", "subjid", "dxdat").join(ic, on="subjid").filter(before(pl.col("_ic"), pl.col("dxdat")))
     return F.from_frame(bad, "DXDAT", pl.col("dxdat"), pl.format("on or before {}", pl.col("_ic")),
                         pl.format("diagnosis dated {}, after informed consent (ic ICDAT {})", pl.col("dxdat"),
                                   pl.col("_ic")))
@@ -81,7 +83,8 @@ def _medications(ctx, ic):
                         pl.format("medication end date {} is before its start date (CMSTDAT {})", en, st))]
     if ic is None:
         return out
-    d = cm.join(ic, on="subjid").filter(~before(en, st).fill_null(False))
+    d = cm.select("_idx", "subjid", "cmcat", "cmstdat", "cmendat").join(ic, on="subjid") \
+        .filter(~before(en, st).fill_null(False))
     ic_d = pl.col("_ic")
     prior = d.filter((pl.col("cmcat") == "PRIOR") & (before(ic_d, en) | ((en == ic_d) & _is_full(en))))
     out.append(F.from_frame(prior, "CMENDAT", en, pl.format("before {}, or CMCAT CONCOMITANT", ic_d),

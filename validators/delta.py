@@ -45,10 +45,14 @@ def _series(ctx, item: str) -> pl.DataFrame | None:
         return None
     d = vs.filter(pl.col(item).is_not_null() & pl.col("vsdat").is_not_null()) \
         .select("_idx", "subjid", "vsdat", pl.col("vsdat").alias("_d"), pl.col(item).alias("_v")).sort("subjid", "vsdat", "_idx")
+    # Sorted by subject, each subject's rows are together: a shift is the subject's own neighbour where the row
+    # shifted in has the same subject (null included), as shift().over("subjid") gives without grouping again
+    # for each of the eight columns.
     shifts = []
     for name, k in (("p1", 1), ("p2", 2), ("n1", -1), ("n2", -2)):
-        shifts += [pl.col("_v").shift(k).over("subjid").alias(f"_v{name}"),
-                   pl.col("vsdat").shift(k).over("subjid").alias(f"_d{name}")]
+        same = pl.col("subjid").shift(k).eq_missing(pl.col("subjid"))
+        shifts += [pl.when(same).then(pl.col("_v").shift(k)).alias(f"_v{name}"),
+                   pl.when(same).then(pl.col("vsdat").shift(k)).alias(f"_d{name}")]
     return d.with_columns(shifts)
 
 

@@ -91,7 +91,8 @@ def ld_dose(ctx: Context) -> Findings:
     due = pl.format("{} mg ({} mg/m2 x {}{} m2)", pl.col("_want").round(1), pl.col("_mg"),
                     pl.when(pl.col("_factor") < 1).then(pl.format("{} x ", pl.col("_factor"))).otherwise(pl.lit("")),
                     pl.col("ldbsa"))
-    bad = d.group_by("_idx", maintain_order=True).agg(
+    # the administrations whose every allowed dose is missed first: the allowed doses are written out for those
+    bad = d.filter(~pl.col("_ok").any().over("_idx")).group_by("_idx", maintain_order=True).agg(
         pl.col("_ok").any(), pl.col("ldtrt").first(), pl.col("lddose").first(), pl.col("_tol").first(),
         pl.col("_egfr").first(), pl.col("_egfr_dat").first(), due.str.join(" or ").alias("_due")) \
         .filter(~pl.col("_ok"))

@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 
+from ecrf import findings as F
 from ecrf.clinical.egfr import creatinine_mgdl_expr, egfr_by_expr, equation_ages
 from ecrf.numbers import number
 from ecrf.validators.common import full_date_pattern
@@ -35,22 +36,27 @@ def egfr_frame(ctx) -> pl.DataFrame | None:
 def _build(ctx, lb) -> pl.DataFrame:
     m = ctx.model
     p = lambda k: class_parameter(m, KIDNEY, k)  # noqa: E731
-    d = lb.typed.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
-    method = pl.col("lbmethod").cast(pl.Utf8) if "lbmethod" in d.columns else pl.lit(None, pl.Utf8)
+    d = lb.typed.lazy().with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
+    method = pl.col("lbmethod").cast(pl.Utf8) if "lbmethod" in lb.typed.columns else pl.lit(None, pl.Utf8)
     known = list(equation_ages(m))
-    recorded = (d.filter(pl.col("lbtestcd") == p("egfr_lab_code"))
+    recorded = (d.filter(pl.col("lbtestcd") == p("egfr_lab_code")).collect(engine=F.ENGINE)
                 .with_columns(number("lborres").alias("_egfr"), method.alias("_method"))
                 .filter(pl.col("_egfr").is_not_null()
                         & (pl.col("_method").is_null() | pl.col("_method").is_in(known)))  # others: codelist
                 .with_columns(pl.col("_method").is_not_null().alias("_eq_recorded"),
                               pl.col("_method").fill_null(p("egfr_equation")).alias("_eq")))
-    creat = (d.filter(pl.col("lbtestcd") == p("creatinine_lab_code"))
+    # Creatinine and height of the visits with an eGFR only (lazy: the filters copy the columns read).
+    visits = recorded.select("subjid", "visitnum").lazy()
+    creat = (d.filter(pl.col("lbtestcd") == p("creatinine_lab_code")).join(visits, on=["subjid", "visitnum"], how="semi")
              .select("subjid", "visitnum", creatinine_mgdl_expr(number("lborres"), pl.col("lborresu"), m).alias("_scr"))
-             .filter(pl.col("_scr") > 0).unique(["subjid", "visitnum"], keep="first"))
+             .filter(pl.col("_scr") > 0).unique(["subjid", "visitnum"], keep="first", maintain_order=True)
+             .collect(engine=F.ENGINE))
     vs, dm = ctx.table("vs"), ctx.table("dm")
     if vs is not None:
-        height = (vs.typed.select("subjid", "visitnum", pl.col("height").cast(pl.Float64).alias("_height"))
-                  .filter(pl.col("_height").is_not_null()).unique(["subjid", "visitnum"], keep="first"))
+        height = (vs.typed.lazy().join(visits, on=["subjid", "visitnum"], how="semi")
+                  .select("subjid", "visitnum", pl.col("height").cast(pl.Float64).alias("_height"))
+                  .filter(pl.col("_height").is_not_null()).unique(["subjid", "visitnum"], keep="first",
+                                                                   maintain_order=True).collect(engine=F.ENGINE))
         recorded = recorded.join(height, on=["subjid", "visitnum"], how="left")
     else:
         recorded = recorded.with_columns(pl.lit(None, pl.Float64).alias("_height"))

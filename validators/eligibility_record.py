@@ -57,7 +57,7 @@ def criteria_missing(ctx: Context) -> Findings:
     due = subj.with_columns(pl.lit(1).alias("_k")).join(crit.with_columns(pl.lit(1).alias("_k")), on="_k") \
         .drop("_k").filter(pl.col("cohort").is_null() | (pl.col("cohort") == pl.col("_cohort")))
     have = pl.DataFrame(schema={"subjid": pl.Utf8, "ietestcd": pl.Utf8}) if ie is None else \
-        ie.select("subjid", pl.col("ietestcd").cast(pl.Utf8)).unique()
+        ie.select("subjid", pl.col("ietestcd").cast(pl.Utf8))  # (an anti join needs no unique rows)
     missing = due.join(have, on=["subjid", "ietestcd"], how="anti").sort("ietestcd") \
         .group_by("subjid", "_cohort", maintain_order=True).agg(pl.col("ietestcd").str.join(", ").alias("_codes"),
                                                                 pl.col("_idx").first().alias("_dm_idx"))

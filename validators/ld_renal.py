@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ecrf import findings as F
 from ecrf.numbers import number
 from ecrf.params import class_parameter
 from ecrf.protocol import protocol
@@ -21,10 +22,11 @@ def latest_egfr(ctx, ld: pl.DataFrame) -> pl.DataFrame:
     if lb is None:
         return empty
     test = protocol(ctx.model).param("egfr_test")
-    # the eGFR rows first, then their results read as numbers (not every lab result)
-    egfr = lb.filter(pl.col("lbtestcd") == test) \
+    # the eGFR rows first, then their results read as numbers (not every lab result); lazy, so that the filter
+    # copies the three columns read, not every lab column
+    egfr = lb.lazy().filter(pl.col("lbtestcd") == test) \
         .select(pl.col("subjid"), pl.col("lbdat").alias("_egfr_dat"), number("lborres").alias("_egfr")) \
-        .filter(pl.col("_egfr").is_not_null() & pl.col("_egfr_dat").is_not_null())
+        .filter(pl.col("_egfr").is_not_null() & pl.col("_egfr_dat").is_not_null()).collect(engine=F.ENGINE)
     if egfr.is_empty():
         return empty
     return (ld.select("_idx", "subjid", "lddat").join(egfr, on="subjid")
