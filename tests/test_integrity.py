@@ -140,3 +140,19 @@ def test_schedule_numbers_read_as_written():
 
     got = pl.DataFrame({"n": [3.0, 1.5, 99.0]}).select(_number("n"))["n"].to_list()
     assert got == ["3", "1.5", "99"]
+
+
+def test_a_visit_never_held_counted_over_interleaved_records(tmp_path, clean):
+    """A subject's records of one visit need not sit together: half of a held visit's lab records relabelled with
+    a visit not held alternate, in record-key order, with the others. All of them, with the visit's own records,
+    are counted on the one finding."""
+    t = dict(clean)
+    t["sv"] = set_first(t["sv"], (pl.col("SUBJID") == "01-002") & (pl.col("VISIT") == "M3"), SVOCCUR="N")
+    lb = t["lb"].with_row_index("_r")
+    moved = lb.filter((pl.col("SUBJID") == "01-002") & (pl.col("VISIT") == "D28"))["_r"].to_list()[::2]
+    own = lb.filter((pl.col("SUBJID") == "01-002") & (pl.col("VISIT") == "M3")).height
+    t["lb"] = lb.with_columns(pl.when(pl.col("_r").is_in(moved)).then(pl.lit("M3")).otherwise(pl.col("VISIT"))
+                              .alias("VISIT")).drop("_r")
+    f = check_findings(write_tables_export(tmp_path, t), "REF-VISIT").filter(pl.col("form") == "lb")
+    assert len(moved) > 2 and f.select("subject", "value").rows() == [("01-002", "M3")]
+    assert f"{own + len(moved)} record(s)" in f["message"][0]

@@ -59,6 +59,16 @@ def test_specimen_far_from_its_visit(tmp_path):
     assert f.filter(f["value"] == "2026-03-18")["expected"][0] == "from 2026-03-19 to 2026-03-25 (M2 date 2026-03-22 -3/+3 days)"
 
 
+def test_specimen_far_from_its_visit_counted_over_interleaved_records(tmp_path):
+    """A specimen's records need not sit together: in record-key order (subject, visit number, test) the two far
+    D7 records have a record of the visit date between them, and are still counted on the one finding."""
+    d7 = [lb("01-001", "D7", 4, "2026-01-29", "ALT", "20"), lb("01-001", "D7", 4, "2026-01-27", "LYM", "2.0"),
+          lb("01-001", "D7", 4, "2026-01-29", "WBC", "6.0")]
+    f = check_findings(write_export(tmp_path, {"sv": SV, "lb": LB + d7}), "XF-LB-VISIT-DATE")
+    assert rows_of(f) == [("01-001", "lb", "LBDAT", "2026-01-29")]
+    assert f["message"][0].startswith("2 lab record(s) of visit D7 collected 2026-01-29")
+
+
 def test_completed_before_later_visits(tmp_path):
     extra = [sv("01-002", "SCR", 1, "2026-01-02"), sv("01-002", "D7", 4, "2026-01-27")]
     folder = write_export(tmp_path, {"sv": SV + extra,

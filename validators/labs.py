@@ -53,10 +53,15 @@ def _read_results(ctx, lb) -> pl.DataFrame:
     by_combination = (with_parsed(typed.select(keys).unique(), "lborres", "_r", ctx.model)
                       .join(units_frame(ctx.model).lazy(), on=["lbtestcd", "lborresu"], how="left")
                       .join(limits_frame(ctx.model).lazy(), on="lbtestcd", how="left"))
-    d = typed.join(by_combination, on=keys, how="left", maintain_order="left", nulls_equal=True)
+    # Joined on the key columns alone and put beside the rows: a combination has one row (a test's units and the
+    # catalogue's tests are unique), so the join keeps the rows' number and order, and the other columns are not
+    # copied through it.
+    rows = typed.collect(engine=F.ENGINE)
+    found = rows.lazy().select(keys).join(by_combination, on=keys, how="left", maintain_order="left",
+                                          nulls_equal=True).drop(keys).collect(engine=F.ENGINE)
     not_done = pl.col("lbstat").fill_null("") == "NOT DONE"
-    return d.filter(~not_done & (pl.col("_r_status") != NOT_DONE) & pl.col("lbtestcd").is_not_null()) \
-        .collect(engine=F.ENGINE)
+    return pl.concat([rows, found], how="horizontal") \
+        .filter(~not_done & (pl.col("_r_status") != NOT_DONE) & pl.col("lbtestcd").is_not_null())
 
 
 def _out(bad: pl.DataFrame | pl.LazyFrame, field: str, value: pl.Expr, expected: pl.Expr, message: pl.Expr) -> dict:
