@@ -205,31 +205,34 @@ def ae_death(ctx: Context) -> Findings:
     if grade is None and outcome is None:
         raise ModelLacks("the AE form has neither a toxicity grade (role toxicity_grade) nor an outcome codelist "
                          "marking death (annotation implies_death)")
-    death = class_parameter(m, "AeGrading", "death_grade") if grade is not None else None
     dd_domain, dd_item = m.item_with_role("death_date")
     ae, dd = ctx.table("ae"), ctx.table(dd_domain)
     if ae is None:
         return {}
+    # What marks an event fatal, in the order a finding names it: (item title, what it is, the fatal value or
+    # values, whether a row shows it, the value a finding shows)
+    signs = []
+    if grade is not None:
+        death = class_parameter(m, "AeGrading", "death_grade")
+        signs.append((form.item(grade).title, "grade", str(death), pl.col(grade) == death, pl.col(grade).cast(pl.Utf8)))
+    if outcome is not None:
+        item, codes = outcome
+        signs.append((form.item(item).title, "outcome", " or ".join(codes), pl.col(item).is_in(codes), pl.col(item)))
+    what = " or ".join(f"{kind} {fatal_value}" for _, kind, fatal_value, _, _ in signs)
+    which = " or ".join(f"{title} {fatal_value}" for title, _, fatal_value, _, _ in signs)
     subject = form.find_role("subject") or "subjid"
-    g5 = (pl.col(grade) == death).fill_null(False) if grade is not None else pl.lit(False)
-    out_fatal = pl.col(outcome[0]).is_in(outcome[1]).fill_null(False) if outcome is not None else pl.lit(False)
-    a = ae.typed.with_row_index("_idx").with_columns(g5.alias("_g5"), out_fatal.alias("_out"))
-    fatal = a.filter(pl.col("_g5") | pl.col("_out"))
+    a = ae.typed.with_row_index("_idx").with_columns(
+        sign[3].fill_null(False).alias(f"_sign{k}") for k, sign in enumerate(signs))
+    fatal = a.filter(pl.any_horizontal(f"_sign{k}" for k in range(len(signs))))
     dd_subject = m.forms[dd_domain].find_role("subject") or "subjid"
     deaths = None if dd is None else dd.df.with_row_index("_idx").filter(pl.col(dd_item).is_not_null())
     dead = [] if deaths is None else deaths[dd_subject].drop_nulls().unique().to_list()
-    grade_title = form.item(grade).title if grade is not None else None
-    out_title = form.item(outcome[0]).title if outcome is not None else None
-    what = " or ".join(([f"grade {death}"] if grade is not None else [])
-                       + ([f"outcome {' or '.join(outcome[1])}"] if outcome is not None else []))
-    which = " or ".join(([f"{grade_title} {death}"] if grade is not None else [])
-                        + ([f"{out_title} {' or '.join(outcome[1])}"] if outcome is not None else []))
     out = {}
     bad = fatal.filter(~pl.col(subject).is_in(dead))
     if not bad.is_empty():
-        field = pl.when(pl.col("_g5")).then(pl.lit(grade_title)).otherwise(pl.lit(out_title))
-        value = pl.when(pl.col("_g5")).then(pl.col(grade).cast(pl.Utf8) if grade is not None else pl.lit(None)) \
-            .otherwise(pl.col(outcome[0]) if outcome is not None else pl.lit(None))
+        # the first sign the event shows is the field reported
+        field = pl.coalesce([pl.when(pl.col(f"_sign{k}")).then(pl.lit(sign[0])) for k, sign in enumerate(signs)])
+        value = pl.coalesce([pl.when(pl.col(f"_sign{k}")).then(sign[4]) for k, sign in enumerate(signs)])
         r = bad.select(pl.col("_idx").cast(pl.Int64), field.alias("f"), value.alias("v"))
         out["ae"] = F.raw(_idx=r["_idx"].to_list(), field=r["f"].to_list(), value=r["v"].to_list(),
                           expected=f"a death record ({dd_domain}) for the subject",
