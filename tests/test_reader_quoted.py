@@ -13,15 +13,20 @@ from polars.testing import assert_frame_equal, assert_series_equal
 
 from ecrf.errors import InputError
 from ecrf.readers import csv_folder
-from ecrf.readers.csv_folder import read_csv_frame
+from ecrf.readers.csv_folder import read_csv_cells
 
 RAVE = Path(__file__).resolve().parents[1] / ".." / "shared" / "samples" / "edc_csv" / "rave_clinical_views"
+
+
+def _frame(path):
+    """The file's text frame and row numbers."""
+    return read_csv_cells(path)[:2]
 
 
 def _by_csv_module(path, monkeypatch):
     with monkeypatch.context() as m:
         m.setattr(csv_folder, "_read_fast", lambda path: None)
-        return read_csv_frame(path)
+        return _frame(path)
 
 
 def _scanned(path, monkeypatch):
@@ -36,7 +41,7 @@ def _scanned(path, monkeypatch):
 
     with monkeypatch.context() as m:
         m.setattr(csv_folder, "_scan_lines", spy)
-        got = read_csv_frame(path)
+        got = _frame(path)
     assert called == [True], "the file should be read by polars after the line scan"
     return got
 
@@ -77,7 +82,7 @@ def test_a_ragged_quoted_row_names_its_row_and_column(tmp_path, line, fields):
     path = tmp_path / "vs.csv"
     path.write_text(_quoted(ROWS, True) + line + "\n")
     with pytest.raises(InputError) as err:
-        read_csv_frame(path)
+        _frame(path)
     assert err.value.row == 5 and f"{fields} fields where the header has 4" in str(err.value)
     assert err.value.column == "COMMENT"
 
@@ -85,7 +90,7 @@ def test_a_ragged_quoted_row_names_its_row_and_column(tmp_path, line, fields):
 def test_a_quote_inside_an_unquoted_cell_and_a_cell_over_lines_read_as_before(tmp_path, monkeypatch):
     path = tmp_path / "vs.csv"
     path.write_text(_quoted(ROWS, False) + '01-003,HEIGHT,48,5" 3 tall\n"01-004","TEMP","37","two\nlines"\n')
-    got, want = read_csv_frame(path), _by_csv_module(path, monkeypatch)
+    got, want = _frame(path), _by_csv_module(path, monkeypatch)
     assert_frame_equal(got[0], want[0])
     assert_series_equal(got[1], want[1])
 
@@ -97,7 +102,7 @@ def test_medidata_rave_clinical_views_are_read_by_polars_as_the_csv_module_reads
     lines = text.rstrip("\r\n").split("\n")
     assert lines[-1].strip() == "EOF"
     with pytest.raises(InputError) as err:
-        read_csv_frame(RAVE / name)
+        _frame(RAVE / name)
     assert err.value.row == len(lines) and "ragged row: 1 fields" in str(err.value)
     path = tmp_path / name
     path.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")

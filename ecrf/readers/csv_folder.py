@@ -54,15 +54,10 @@ def read_csv_folder(folder: Path, model: StudyModel) -> Export:
     return export
 
 
-def read_csv_frame(path: Path) -> tuple[pl.DataFrame, pl.Series]:
-    """One CSV file as a text frame (header as written, trimmed) and each record's row number."""
-    df, numbers, _ = read_csv_cells(path)
-    return df, numbers
-
-
 def read_csv_cells(path: Path) -> tuple[pl.DataFrame, pl.Series, bool]:
-    """`read_csv_frame`, and whether every cell is known to be trimmed with empty cells null already (a plain
-    ASCII file without blanks or quotes), so that the canonical table need not look for cells to trim.
+    """One CSV file as a text frame (header as written, trimmed), each record's row number, and whether every
+    cell is known to be trimmed with empty cells null already (a plain ASCII file without blanks or quotes), so
+    that the canonical table need not look for cells to trim.
 
     A UTF-8 file whose records each sit on one line (quotes closing on their own line, no bare CR line ends)
     is read by polars' own CSV reader, after counting the fields of every line to catch ragged rows, which
