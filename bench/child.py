@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ def timed(cmd: list[str]) -> tuple[float, float, float, subprocess.CompletedProc
     return wall, int(rss) / 1024, float(user) + float(system), done
 
 
+@functools.cache  # once per benchmark process: the checkout does not change while it runs
 def compile_sources() -> None:
     """Byte-compile the checkout's modules before timing. A wheel installs them compiled; an editable install
     run with PYTHONDONTWRITEBYTECODE set compiles every module changed since its last .pyc on each start
