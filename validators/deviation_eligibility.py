@@ -353,7 +353,8 @@ def _not_met(ctx: Context) -> pl.DataFrame | None:
     ie = ctx.indexed("ie")
     if ie is None:
         return None
-    crit = protocol(ctx.model).criteria().lazy().unique("ietestcd").select("ietestcd", "waiver_allowed")
+    # eager: unique keeps any one row per code, and a lazy plan may pick another one than it always did
+    crit = protocol(ctx.model).criteria().unique("ietestcd").select("ietestcd", "waiver_allowed").lazy()
     # A screen failure's unmet criterion is why it was not enrolled: listed, not a deviation.
     return ie.lazy().filter((pl.col("ieorres") == "N") & ~pl.col("subjid").is_in(_screen_failures(ctx))) \
         .join(crit, on="ietestcd", how="left") \

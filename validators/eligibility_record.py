@@ -54,7 +54,9 @@ def criteria_missing(ctx: Context) -> Findings:
         return {}
     # One query (each eager step would be a query of its own, whose fixed cost outweighs the work).
     crit = protocol(ctx.model).criteria().lazy().select("ietestcd", "cohort").unique()
-    subj = dm.lazy().select("_idx", "subjid", pl.col("cohort").cast(pl.Utf8).alias("_cohort")).unique("subjid") \
+    # The unique step eager: it keeps any one record of a subject, and in a lazy plan the filter after it would
+    # run before it and might keep another one.
+    subj = dm.select("_idx", "subjid", pl.col("cohort").cast(pl.Utf8).alias("_cohort")).unique("subjid").lazy() \
         .filter(pl.col("_cohort").is_not_null() & pl.col("subjid").is_in(treated["subjid"].to_list()))
     # A join on a constant key, not a cross join: polars 2.1 panics formatting strings over a filtered cross join.
     due = subj.with_columns(pl.lit(1).alias("_k")).join(crit.with_columns(pl.lit(1).alias("_k")), on="_k") \
@@ -151,7 +153,8 @@ def background_therapy(ctx: Context) -> Findings:
         return {}
     rules, agents = _background_rules(ctx.model)
     # One query (each eager step would be a query of its own, whose fixed cost outweighs the work).
-    subj = dm.lazy().select("subjid", pl.col("cohort").cast(pl.Utf8)).unique("subjid").join(rules.lazy(), on="cohort") \
+    # the unique step eager: it keeps any one record of a subject, a lazy plan might keep another one
+    subj = dm.select("subjid", pl.col("cohort").cast(pl.Utf8)).unique("subjid").lazy().join(rules.lazy(), on="cohort") \
         .join(scr.lazy(), on="subjid") \
         .with_columns(pl.col("_scr").dt.offset_by(pl.format("-{}mo", pl.col("_months"))).alias("_by"))
     rec = ie.lazy().select("_idx", "subjid", pl.col("ietestcd").cast(pl.Utf8).alias("_crit"), "ieorres", "iewaiv")
