@@ -173,7 +173,7 @@ def _criteria_frame(ctx) -> pl.DataFrame:
     return df.lazy().join(needed, on="item").collect(engine=F.ENGINE)
 
 
-def _evidence(ctx, crit: pl.DataFrame, visits: pl.LazyFrame) -> pl.LazyFrame | None:
+def _evidence(ctx, crit: pl.DataFrame, visits: pl.LazyFrame) -> pl.DataFrame | None:
     """Numeric results of the tests the SLEDAI lab descriptors (`crit`) use (subjid, visitnum, source, test, value,
     unit, lo, hi) at the `visits` (subjid, visitnum) only; censored or coded results are left out."""
     parts = []
@@ -197,7 +197,7 @@ def _evidence(ctx, crit: pl.DataFrame, visits: pl.LazyFrame) -> pl.LazyFrame | N
     if not parts:
         return None
     return pl.concat(parts).filter(pl.col("value").is_not_null() & pl.col("subjid").is_not_null()
-                                   & pl.col("visitnum").is_not_null())
+                                   & pl.col("visitnum").is_not_null()).collect(engine=F.ENGINE)
 
 
 @check("SCORE-SLEDAI-LAB", "SLEDAI-2K lab descriptor disagrees with the visit's labs", "consistency", "warning",
@@ -223,10 +223,11 @@ def sledai_lab(ctx: Context) -> Findings:
     crit = _criteria_frame(ctx)
     # a result is compared with the SLEDAI record of its subject and visit: other visits' results are not read
     ev = _evidence(ctx, crit, d.lazy().select("subjid", "visitnum").unique())
-    if ev is None:
+    if ev is None or ev.is_empty():
         return {}
-    # One query from here to the findings (without results, it finds nothing).
-    j = ev.join(crit.lazy(), on=["source", "test"], how="inner").filter(
+    # Two queries from here to the findings: the records found, then the results they quote (each read twice,
+    # so built once).
+    j = ev.lazy().join(crit.lazy(), on=["source", "test"], how="inner").filter(
         pl.when(pl.col("rule").is_in(["above", "below"])).then(pl.col("unit") == pl.col("unit_right"))
         .when(pl.col("rule") == "below_lln").then(pl.col("lo").is_not_null())
         .otherwise(pl.col("hi").is_not_null()).fill_null(False))
@@ -247,7 +248,7 @@ def sledai_lab(ctx: Context) -> Findings:
                    | ((pl.col("_rec") == "Y") & ~pl.col("_any") & (pl.col("_seen") >= pl.col("_needed"))))
     excused = drug_caused(ctx, d).lazy().with_columns(pl.lit(True).alias("_drug"))
     bad = bad.join(excused, on=["_idx", "item"], how="left") \
-        .filter(~((pl.col("_rec") == "N") & pl.col("_drug").fill_null(False)))
+        .filter(~((pl.col("_rec") == "N") & pl.col("_drug").fill_null(False))).collect(engine=F.ENGINE).lazy()
     # the results quoted, written out for the visits found only (every visit's text costs more than the check)
     labs = j.join(bad.select(keys).unique(), on=keys, how="semi").group_by(keys).agg(
         pl.format("{} {} {} (definition {})", pl.col("test"), pl.col("value"), pl.col("unit").fill_null(""), limit)
