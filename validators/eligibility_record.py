@@ -52,7 +52,7 @@ def criteria_missing(ctx: Context) -> Findings:
     dm, ie, treated = ctx.indexed("dm"), ctx.indexed("ie"), _first_treatment(ctx)
     if dm is None or treated is None:
         return {}
-    # One query (each eager step would be a query of its own, whose fixed cost outweighs the work).
+    # Lazy (each eager step would be a query of its own, whose fixed cost outweighs the work on a small export).
     crit = protocol(ctx.model).criteria().lazy().select("ietestcd", "cohort").unique()
     # The unique step eager: it keeps any one record of a subject, and in a lazy plan the filter after it would
     # run before it and might keep another one.
@@ -71,6 +71,7 @@ def criteria_missing(ctx: Context) -> Findings:
         missing = missing.join(first_ie, on="subjid", how="left")
     else:
         missing = missing.with_columns(pl.lit(None, pl.Int64).alias("_ie_idx"))
+    missing = missing.collect(engine=F.ENGINE).lazy()  # built once: both queries below read it
     msg = pl.format("treated subject of cohort {} has no eligibility record for {}", pl.col("_cohort"),
                     pl.col("_codes"))
     exp = pl.lit("a record for every criterion of the cohort")
