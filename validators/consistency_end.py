@@ -79,10 +79,10 @@ def _after(ctx, anchor: pl.DataFrame, skip: set[str], what: str, source: str,
        "is later).",
        reference="CDISC CDASHIG DD/DS", roles=("*:death_date",))
 def after_death(ctx: Context) -> Findings:
-    death = _death(ctx)
-    if death is None:
+    query = _death(ctx)
+    if query is None:
         return {}
-    death = death.collect(engine=F.ENGINE)  # the subjects whose records are read
+    death = query.collect(engine=F.ENGINE)  # the subjects whose records are read
     if death.is_empty():
         return {}
     domain, name = _death_item(ctx)
