@@ -70,7 +70,7 @@ def from_frame(bad: pl.DataFrame | pl.LazyFrame | None, field: str | pl.Expr, va
     f = field if isinstance(field, pl.Expr) else pl.lit(field)
     # Always through the lazy engine: it reads only these columns. Rechunked: polars 2.1 panics ("binview: i <
     # self.len()") formatting a string column that holds an empty chunk, as a filter can leave.
-    if isinstance(bad, pl.DataFrame):
+    if isinstance(bad, pl.DataFrame) and max(bad.n_chunks("all"), default=1) > 1:  # (a query: only when needed)
         read = {"_idx"} | {n for e in (f, value, expected, message) for n in e.meta.root_names()}
         bad = bad.select(c for c in bad.columns if c in read).rechunk()
     cols = bad.lazy().select(
