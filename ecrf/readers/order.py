@@ -45,11 +45,12 @@ def in_record_key_order(export: Export) -> Export:
         table = export.tables[domain]
         perm = _permutation(table)
         if perm is None:
+            export.tables[domain] = dataclasses.replace(table, key_ordered=True)
             continue
         # One gather per column into one contiguous chunk: `df[perm]` leaves the columns in chunks, and
         # making them contiguous afterwards (as the checks need) costs a second copy of the table.
         ordered = table.df.select(pl.all().gather(perm))
-        export.tables[domain] = dataclasses.replace(table, df=ordered, extra={})
+        export.tables[domain] = dataclasses.replace(table, df=ordered, extra={}, key_ordered=True)
         if domain in with_problems:
             moved[domain] = perm.arg_sort()  # old position -> new position
     for p in export.problems:
