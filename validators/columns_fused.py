@@ -24,6 +24,7 @@ from ecrf.numbers import integer, number
 from ecrf.table import FULL_DATE_RE, PARTIAL_DATE_RE, Table
 
 BY_VALUE_FROM_ROWS = 10_000  # forms this long judge each distinct value once (on a small one, every row costs less)
+RUNS_FROM_ROWS = 10_000  # forms this long, in record-key order, find repeated keys by runs (`repeated_keys`)
 FAILURE_SCHEMA = {"index": pl.Int64, "column": pl.Utf8, "check": pl.Utf8, "failure_case": pl.Utf8}
 
 
@@ -92,10 +93,16 @@ def _plan(table: Table) -> tuple[list[tuple[str, str, bool]], list[pl.LazyFrame]
         if failing:
             queries.append(table.df.lazy().select(pl.col(item.name).unique()).select(failing))
     keys = [k for k in table.form.keys if k in present]
-    if keys and not table.key_ordered:  # pandera's uniqueness with report_duplicates="all": every repeated record
+    if keys and not _runs_of_keys(table):  # pandera's uniqueness with report_duplicates="all": every repeated record
         masks.append(pl.struct(keys).is_duplicated().alias(f"m{len(named)}"))
         named.append(("|".join(keys), "FORM-DUPKEY", False))
     return named, [table.df.lazy().select(masks), *queries]
+
+
+def _runs_of_keys(table: Table) -> bool:
+    """FORM-DUPKEY by runs of equal keys (`repeated_keys`): for a large table in record-key order; on a small one
+    hashing every row costs less than the two extra queries."""
+    return table.key_ordered and table.n_rows >= RUNS_FROM_ROWS
 
 
 def repeated_keys(table: Table) -> pl.Series:
@@ -139,7 +146,7 @@ def fused_failures(tables: list[Table]) -> list[pl.DataFrame]:
                      else pl.Series([None] * len(idx), dtype=pl.Utf8))
             parts.append(_failures(idx, column, cid, value))
         keys = [k for k in table.form.keys if k in table.df.columns]
-        if keys and table.key_ordered:
+        if keys and _runs_of_keys(table):
             idx = repeated_keys(table)
             if not idx.is_empty():
                 parts.append(_failures(idx, "|".join(keys), "FORM-DUPKEY", pl.Series([None] * len(idx), dtype=pl.Utf8)))
