@@ -42,11 +42,27 @@ def _roles(form: Form, roles) -> dict[str, str]:
     return {r: n for r in roles if (n := form.find_role(r)) is not None}
 
 
-def _rows(ctx, domain: str) -> pl.DataFrame | None:
+def _rows(ctx, domain: str) -> pl.LazyFrame | None:
+    """The form's rows with `_idx`, lazily: a check builds one query over all its forms and runs it once (each
+    eager step is a query of its own, whose fixed cost outweighs the work on a small export)."""
     t = ctx.table(domain)
     if t is None or t.n_rows == 0:
         return None
-    return t.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
+    return t.df.lazy().with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
+
+
+def _raw(bad: pl.LazyFrame, field: str | pl.Expr, value: pl.Expr, expected: pl.Expr,
+         message: pl.Expr) -> pl.LazyFrame:
+    """The raw findings of the offending rows `bad`, as F.from_frame gives them, still lazy."""
+    f = field if isinstance(field, pl.Expr) else pl.lit(field)
+    return bad.select(pl.col("_idx").cast(pl.Int64), f.cast(pl.Utf8).alias("field"), value.cast(pl.Utf8).alias("value"),
+                      expected.cast(pl.Utf8).alias("expected"), message.cast(pl.Utf8).alias("message"))
+
+
+def _run(parts: list[tuple[str, pl.LazyFrame]]) -> dict[str, pl.DataFrame]:
+    """{form: raw findings} of lazy parts, all run in one call."""
+    frames = pl.collect_all([lf for _, lf in parts], engine=F.ENGINE)
+    return collect([(domain, f) for (domain, _), f in zip(parts, frames)])
 
 
 def _valid(form: Form, name: str) -> pl.Expr:
@@ -84,13 +100,13 @@ def incomplete(ctx: Context) -> Findings:
                 bad = d.filter(pl.any_horizontal(pl.col(x).is_not_null() for x in lower)
                                & pl.all_horizontal(pl.col(x).is_null() for x in upper))
                 parts.append((domain, _missing(form, bad, upper[0], lower[0], " and the level above it")))
-    return collect(parts)
+    return _run(parts)
 
 
-def _missing(form: Form, bad: pl.DataFrame, missing: str, present: str, what: str):
+def _missing(form: Form, bad: pl.LazyFrame, missing: str, present: str, what: str) -> pl.LazyFrame:
     m, p = form.item(missing).title, form.item(present).title
-    return F.from_frame(bad, m, pl.col(missing).fill_null(""), pl.lit(f"{m} (coded with {p}{what})"),
-                        pl.format(f"{p} is coded ({{}}) but {m} is empty", pl.col(present).fill_null("")))
+    return _raw(bad, m, pl.col(missing).fill_null(""), pl.lit(f"{m} (coded with {p}{what})"),
+                pl.format(f"{p} is coded ({{}}) but {m} is empty", pl.col(present).fill_null("")))
 
 
 @check("CODE-CONFLICT", "One code coded two ways in the export", "consistency", "error", (),
@@ -103,7 +119,7 @@ def _missing(form: Form, bad: pl.DataFrame, missing: str, present: str, what: st
 def conflict(ctx: Context) -> Findings:
     parts = []
     for key_role, val_role in UNIQUE:
-        frames = []
+        frames, domains = [], []
         for domain, form in ctx.model.forms.items():
             roles = _roles(form, (key_role, val_role))
             d = _rows(ctx, domain) if len(roles) == 2 else None
@@ -114,28 +130,32 @@ def conflict(ctx: Context) -> Findings:
                                    _valid(form, v).alias("_v"), pl.lit(form.item(k).title).alias("_kt"),
                                    pl.lit(form.item(v).title).alias("_vt"))
                           .filter(pl.col("_k").is_not_null() & pl.col("_v").is_not_null()))
+            domains.append(domain)
         if not frames:
             continue
-        allr = pl.concat(frames)
-        counts = allr.group_by("_k", "_v").agg(pl.len().alias("_n"))
-        # The way a code is coded most often is taken as meant; when two ways tie, every record is reported.
-        usual = counts.sort(["_k", "_n", "_v"], descending=[False, True, False]).group_by("_k", maintain_order=True) \
-            .agg(pl.col("_v").first().alias("_usual"), pl.col("_n").first().alias("_un"),
-                 (pl.col("_n") == pl.col("_n").max()).sum().alias("_top"), pl.len().alias("_ways"))
-        bad = allr.join(usual.filter(pl.col("_ways") > 1), on="_k") \
-            .filter((pl.col("_v") != pl.col("_usual")) | (pl.col("_top") > 1))
-        others = allr.group_by("_k").agg(pl.col("_v").unique().sort().alias("_all"))
-        bad = bad.join(others, on="_k").with_columns(
-            pl.col("_all").list.set_difference(pl.concat_list(pl.col("_v"))).list.join(", ").alias("_else"))
+        bad = _conflicting(pl.concat(frames))
         expected = pl.when(pl.col("_top") > 1).then(pl.format("one {} for {} {}", pl.col("_vt"), pl.col("_kt"),
                                                                pl.col("_k"))).otherwise(pl.col("_usual"))
-        for domain in bad["_form"].unique(maintain_order=True).to_list():
-            b = bad.filter(pl.col("_form") == domain)
-            parts.append((domain, F.from_frame(
-                b, pl.col("_vt"), pl.col("_v"), expected,
-                pl.format("{} {} is coded to {} {} here, but to {} in other records", pl.col("_kt"),
-                          pl.col("_k"), pl.col("_vt"), pl.col("_v"), pl.col("_else")))))
-    return collect(parts)
+        parts += [(domain, _raw(bad.filter(pl.col("_form") == domain), pl.col("_vt"), pl.col("_v"), expected,
+                                pl.format("{} {} is coded to {} {} here, but to {} in other records", pl.col("_kt"),
+                                          pl.col("_k"), pl.col("_vt"), pl.col("_v"), pl.col("_else"))))
+                  for domain in domains]
+    return _run(parts)
+
+
+def _conflicting(allr: pl.LazyFrame) -> pl.LazyFrame:
+    """The records (_k, _v) whose key is coded other than most often (or where two ways tie), with _usual, _top
+    (how many ways share the highest count) and _else (the other ways the key is coded)."""
+    counts = allr.group_by("_k", "_v").agg(pl.len().alias("_n"))
+    # The way a code is coded most often is taken as meant; when two ways tie, every record is reported.
+    usual = counts.sort(["_k", "_n", "_v"], descending=[False, True, False]).group_by("_k", maintain_order=True) \
+        .agg(pl.col("_v").first().alias("_usual"), pl.col("_n").first().alias("_un"),
+             (pl.col("_n") == pl.col("_n").max()).sum().alias("_top"), pl.len().alias("_ways"))
+    bad = allr.join(usual.filter(pl.col("_ways") > 1), on="_k") \
+        .filter((pl.col("_v") != pl.col("_usual")) | (pl.col("_top") > 1))
+    others = allr.group_by("_k").agg(pl.col("_v").unique().sort().alias("_all"))
+    return bad.join(others, on="_k").with_columns(
+        pl.col("_all").list.set_difference(pl.concat_list(pl.col("_v"))).list.join(", ").alias("_else"))
 
 
 @check("CODE-DICT-VERSION", "Dictionary version missing or mixed", "consistency", "error", (),
@@ -149,7 +169,7 @@ def conflict(ctx: Context) -> Findings:
 def dict_version(ctx: Context) -> Findings:
     parts = []
     for name, spec in DICTIONARIES.items():
-        frames = []
+        frames, domains = [], []
         for domain, form in ctx.model.forms.items():
             roles = _roles(form, [r for p in spec["pairs"] for r in p] + list(spec["top"]) + [spec["version"]])
             d = _rows(ctx, domain)
@@ -159,26 +179,25 @@ def dict_version(ctx: Context) -> Findings:
             coded = pl.any_horizontal(pl.col(n).is_not_null() for n in roles.values())
             title = form.item(ver).title
             missing = d.filter(coded & pl.col(ver).is_null())
-            # value as a column, not a literal: from_frame needs one value per row
-            parts.append((domain, F.from_frame(missing, title, pl.col(ver).fill_null(""),
-                                               pl.lit(f"the {name} version"),
-                                               pl.lit(f"coded with {name} but no {name} version recorded ({title})"))))
+            # value as a column, not a literal: one value per row
+            parts.append((domain, _raw(missing, title, pl.col(ver).fill_null(""), pl.lit(f"the {name} version"),
+                                       pl.lit(f"coded with {name} but no {name} version recorded ({title})"))))
             frames.append(d.select("_idx", pl.lit(domain).alias("_form"), _valid(form, ver).alias("_v"),
                                    pl.lit(title).alias("_t")).filter(pl.col("_v").is_not_null()))
+            domains.append(domain)
         if not frames:
             continue
-        allr = pl.concat(frames)
-        if allr["_v"].n_unique() < 2:
-            continue
-        counts = allr.group_by("_v").agg(pl.len().alias("_n")).sort(["_n", "_v"], descending=[True, True])
-        usual = counts["_v"][0]
-        bad = allr.filter(pl.col("_v") != usual)
-        for domain in bad["_form"].unique(maintain_order=True).to_list():
-            b = bad.filter(pl.col("_form") == domain)
-            parts.append((domain, F.from_frame(b, pl.col("_t"), pl.col("_v"), pl.lit(usual),
-                                               pl.format(f"coded with {name} {{}}, most of the export with "
-                                                         f"{name} {usual}", pl.col("_v")))))
-    return collect(parts)
+        # The version most records are coded with (of two as common, the later in text order) is the export's;
+        # with one version only, no record differs from it.
+        per_version = pl.len().over("_v")
+        bad = pl.concat(frames).with_columns(
+            pl.col("_v").sort_by(per_version, pl.col("_v"), descending=[True, True]).first().alias("_usual")) \
+            .filter(pl.col("_v") != pl.col("_usual"))
+        parts += [(domain, _raw(bad.filter(pl.col("_form") == domain), pl.col("_t"), pl.col("_v"), pl.col("_usual"),
+                                pl.format(f"coded with {name} {{}}, most of the export with {name} {{}}",
+                                          pl.col("_v"), pl.col("_usual"))))
+                  for domain in domains]
+    return _run(parts)
 
 
 @check("CODE-ATC-LEVEL", "ATC class at the wrong level", "consistency", "error", ("cm",),
@@ -200,8 +219,8 @@ def atc_level(ctx: Context) -> Findings:
         d = d.filter(pl.col(code).str.contains(shape)).with_columns(level.alias("_lvl"))
         bad = d.filter(pl.col("_lvl") != want)
         title = form.item(code).title
-        parts.append((domain, F.from_frame(bad, title, pl.col(code), pl.lit(f"an ATC level {want} code"),
-                                           pl.format(f"{title} {{}} is an ATC level {{}} code; the study codes to "
-                                                     f"level {want}", pl.col(code), pl.col("_lvl")))))
-    return collect(parts)
+        parts.append((domain, _raw(bad, title, pl.col(code), pl.lit(f"an ATC level {want} code"),
+                                   pl.format(f"{title} {{}} is an ATC level {{}} code; the study codes to "
+                                             f"level {want}", pl.col(code), pl.col("_lvl")))))
+    return _run(parts)
 

@@ -20,7 +20,7 @@ from ecrf.params import ParameterError, enum_annotations
 from ecrf.protocol import protocol
 from ecrf.engine import shared
 from ecrf.registry import Findings, Violation, check, violations
-from ecrf.validators.common import REG, at_screening, report, screening_dates, subject_cohorts, violation
+from ecrf.validators.common import REG, at_screening, report, screening_dates, subject_cohorts
 
 if TYPE_CHECKING:
     from ecrf.engine import Context
@@ -44,8 +44,23 @@ def _range(ctx, domain, col):
     return item.minimum, item.maximum
 
 
+def _violation(domain: str, bad: pl.LazyFrame | None, value: pl.Expr, expected: pl.Expr,
+               message: pl.Expr) -> Violation:
+    """common.violation over a lazy `bad`: the rule's rows are found and described in one query (each eager step
+    is a query of its own, whose fixed cost outweighs the work on a small export)."""
+    if bad is None:
+        return domain, None
+    found = bad.select("_idx", "subjid", value.cast(pl.Utf8).alias("value"), expected.cast(pl.Utf8).alias("expected"),
+                       message.cast(pl.Utf8).alias("message")).collect(engine=F.ENGINE)
+    return domain, None if found.is_empty() else found
+
+
+def _lazy(d: pl.DataFrame | None) -> pl.LazyFrame | None:
+    return None if d is None else d.lazy()
+
+
 def _threshold_violation(d, col, minimum, what, comparator, plausible):
-    """Rows whose numeric `col` fails `col <comparator> minimum`."""
+    """Rows whose numeric `col` fails `col <comparator> minimum` (`d` lazy)."""
     if d is None:
         return None
     ok = _OPS[comparator](pl.col(col), minimum)
@@ -62,11 +77,11 @@ def v_age(ctx: Context) -> Violation:
         return "dm", None
     mins = pl.DataFrame({"cohort": list(protocol(ctx.model).min_age()),
                          "_min": list(protocol(ctx.model).min_age().values())})
-    d = d.join(mins, on="cohort", how="inner")
-    bad = d.filter(_plausible(ctx, "dm", "age") & (pl.col("age") < pl.col("_min")))
-    return violation("dm", bad, pl.col("age"), pl.format(">= {} years ({})", pl.col("_min"), pl.col("cohort")),
-                pl.format("age {} at consent is below the minimum age {} of the {} cohort",
-                          pl.col("age"), pl.col("_min"), pl.col("cohort")))
+    bad = d.lazy().join(mins.lazy(), on="cohort", how="inner") \
+        .filter(_plausible(ctx, "dm", "age") & (pl.col("age") < pl.col("_min")))
+    return _violation("dm", bad, pl.col("age"), pl.format(">= {} years ({})", pl.col("_min"), pl.col("cohort")),
+                      pl.format("age {} at consent is below the minimum age {} of the {} cohort",
+                                pl.col("age"), pl.col("_min"), pl.col("cohort")))
 
 
 @check("ELIG-AGE", "Age below the cohort's minimum", "deviation", None, ("dm",),
@@ -79,13 +94,13 @@ def age(ctx: Context) -> Findings:
 
 
 def _simple(ctx, domain, col, key, what, cohort=None, comparator=">="):
-    d = at_screening(ctx, domain)
+    d = _lazy(at_screening(ctx, domain))
     if d is not None and cohort is not None:
         c = subject_cohorts(ctx)
-        d = None if c is None else d.join(c, on="subjid", how="inner").filter(pl.col("cohort") == cohort)
+        d = None if c is None else d.join(c.lazy(), on="subjid", how="inner").filter(pl.col("cohort") == cohort)
     p = protocol(ctx.model)
     r = _threshold_violation(d, col, p.param(key), what, comparator, _plausible(ctx, domain, col))
-    return (domain, None) if r is None else violation(domain, r[0], pl.col(col), r[1], r[2])
+    return (domain, None) if r is None else _violation(domain, r[0], pl.col(col), r[1], r[2])
 
 
 @shared
@@ -164,12 +179,12 @@ def v_vas(ctx: Context) -> Violation:
     c = subject_cohorts(ctx)
     if d is None or c is None:
         return "vas", None
-    d = d.join(c, on="subjid", how="inner").filter(pl.col("cohort") == "AAV")
+    d = d.lazy().join(c.lazy(), on="subjid", how="inner").filter(pl.col("cohort") == "AAV")
     total, plausible, field = _vas_counted(ctx)
     p = protocol(ctx.model)
     minimum, counted = p.param("vas_min"), p.param("vas_total_counted")
     bad = d.with_columns(total.alias("_counted")).filter(plausible & (pl.col("_counted") < minimum))
-    return violation("vas", bad, pl.col("_counted"), pl.lit(f">= {minimum} ({counted} total)"),
+    return _violation("vas", bad, pl.col("_counted"), pl.lit(f">= {minimum} ({counted} total)"),
                 pl.format("PVAS/BVAS {} total {} at screening (VASTOT {}, VASPERS {}) is below the eligibility minimum",
                           pl.lit(counted), pl.col("_counted"), pl.col("vastot"), pl.col("vaspers")))
 
@@ -191,7 +206,7 @@ def v_vas_instrument(ctx: Context) -> Violation:
     if d is None or c is None:
         return "vas", None
     adult = protocol(ctx.model).param("vas_adult_age")
-    d = d.join(c, on="subjid", how="inner").filter(pl.col("cohort") == "AAV")
+    d = d.lazy().join(c.lazy(), on="subjid", how="inner").filter(pl.col("cohort") == "AAV")
     # Ages outside their hard range are COL-RANGE's findings, not evidence of the instrument due.
     vasage = pl.when(_plausible(ctx, "vas", "vasage")).then(pl.col("vasage"))
     age = pl.when(pl.col("_age").is_between(*_range(ctx, "dm", "age"))).then(pl.col("_age"))
@@ -199,10 +214,10 @@ def v_vas_instrument(ctx: Context) -> Violation:
     want = pl.when(pl.col("_a") < adult).then(pl.lit("PVAS")).otherwise(pl.lit("BVAS"))
     bad = d.filter(pl.col("_a").is_not_null() & pl.col("vasinst").is_not_null()).with_columns(want.alias("_want")) \
         .filter(pl.col("vasinst") != pl.col("_want"))
-    return violation("vas", bad, pl.col("vasinst"), pl.format("{} (age {}; PVAS under {} years)", pl.col("_want"),
-                                                         pl.col("_a"), pl.lit(adult)),
-                pl.format("{} used at age {}; the registration requires {}", pl.col("vasinst"), pl.col("_a"),
-                          pl.col("_want")))
+    return _violation("vas", bad, pl.col("vasinst"), pl.format("{} (age {}; PVAS under {} years)", pl.col("_want"),
+                                                          pl.col("_a"), pl.lit(adult)),
+                            pl.format("{} used at age {}; the registration requires {}", pl.col("vasinst"), pl.col("_a"),
+                                pl.col("_want")))
 
 
 @check("ELIG-AAV-INSTRUMENT", "Vasculitis score on the wrong instrument for the age", "deviation", None,
@@ -221,11 +236,11 @@ def v_alt_ast(ctx: Context) -> Violation:
     if d is None:
         return "lb", None
     k = protocol(ctx.model).param("alt_ast_uln_max")
-    d = d.filter(pl.col("lbtestcd").is_in(["ALT", "AST"])).with_columns(number("lborres").alias("_v"))
+    d = d.lazy().filter(pl.col("lbtestcd").is_in(["ALT", "AST"])).with_columns(number("lborres").alias("_v"))
     bad = d.filter(pl.col("_v").is_not_null() & pl.col("lbornrhi").is_not_null() & (pl.col("_v") > k * pl.col("lbornrhi")))
-    return violation("lb", bad, pl.col("lborres"), pl.format("<= {} x ULN ({})", pl.lit(k), pl.col("lbornrhi") * k),
-                pl.format("{} {} is above {} x ULN {} at screening (allowed only if due to inflammatory myopathy)",
-                          pl.col("lbtestcd"), pl.col("lborres"), pl.lit(k), pl.col("lbornrhi")))
+    return _violation("lb", bad, pl.col("lborres"), pl.format("<= {} x ULN ({})", pl.lit(k), pl.col("lbornrhi") * k),
+                      pl.format("{} {} is above {} x ULN {} at screening (allowed only if due to inflammatory "
+                                "myopathy)", pl.col("lbtestcd"), pl.col("lborres"), pl.lit(k), pl.col("lbornrhi")))
 
 
 @check("ELIG-ALT-AST", "ALT or AST above the inclusion limit", "deviation", None, ("lb",),
@@ -245,13 +260,13 @@ def v_live_vaccine(ctx: Context) -> Violation:
         return "cm", None
     weeks = protocol(ctx.model).param("live_vaccine_weeks")
     # Partial start dates (year or year-month) cannot be placed in the window and are left to review.
-    d = d.filter((pl.col("cmcat") == "VACCINE") & (pl.col("cmlive") == "Y")) \
-        .with_columns(pl.col("cmstdat").str.to_date("%Y-%m-%d", strict=False).alias("_st")).join(scr, on="subjid")
-    bad = d.filter((pl.col("_st") <= pl.col("_scr")) & (pl.col("_st") >= pl.col("_scr") - timedelta(weeks=weeks)))
-    return violation("cm", bad, pl.col("cmstdat"), pl.format("before {} ({} weeks before screening)",
-                                                          pl.col("_scr") - timedelta(weeks=weeks), pl.lit(weeks)),
-                pl.format("live vaccine {} on {} within {} weeks before the screening visit {}", pl.col("cmtrt"),
-                          pl.col("cmstdat"), pl.lit(weeks), pl.col("_scr")))
+    vaccines = d.lazy().filter((pl.col("cmcat") == "VACCINE") & (pl.col("cmlive") == "Y")) \
+        .with_columns(pl.col("cmstdat").str.to_date("%Y-%m-%d", strict=False).alias("_st")).join(scr.lazy(), on="subjid")
+    bad = vaccines.filter((pl.col("_st") <= pl.col("_scr")) & (pl.col("_st") >= pl.col("_scr") - timedelta(weeks=weeks)))
+    return _violation("cm", bad, pl.col("cmstdat"), pl.format("before {} ({} weeks before screening)",
+                                                           pl.col("_scr") - timedelta(weeks=weeks), pl.lit(weeks)),
+                      pl.format("live vaccine {} on {} within {} weeks before the screening visit {}", pl.col("cmtrt"),
+                                pl.col("cmstdat"), pl.lit(weeks), pl.col("_scr")))
 
 
 @check("ELIG-LIVE-VACCINE", "Live vaccine within the exclusion window before screening", "deviation", None,
@@ -268,12 +283,12 @@ def v_pregnancy(ctx: Context) -> Violation:
     if d is None:
         return "lb", None
     pos = [s.upper() for s in protocol(ctx.model).param_list("hcg_positive_results")]
-    d = d.filter(pl.col("lbtestcd") == "HCG").with_columns(number("lborres").alias("_v"))
+    d = d.lazy().filter(pl.col("lbtestcd") == "HCG").with_columns(number("lborres").alias("_v"))
     positive = pl.col("lborres").str.to_uppercase().is_in(pos) | \
         (pl.col("_v").is_not_null() & pl.col("lbornrhi").is_not_null() & (pl.col("_v") > pl.col("lbornrhi")))
     bad = d.filter(positive)
-    return violation("lb", bad, pl.col("lborres"), pl.lit("negative"),
-                pl.format("positive pregnancy test {} at screening", pl.col("lborres")))
+    return _violation("lb", bad, pl.col("lborres"), pl.lit("negative"),
+                      pl.format("positive pregnancy test {} at screening", pl.col("lborres")))
 
 
 @check("ELIG-PREGNANCY", "Positive pregnancy test at screening", "deviation", None, ("lb",),
@@ -296,25 +311,26 @@ def ie_contradicts(ctx: Context) -> Findings:
     ie, dm = ctx.indexed("ie"), subject_cohorts(ctx)
     if ie is None:
         return {}
-    found = [v.select("subjid", "message").with_columns(pl.lit(c.id).alias("check_id"))
+    found = [v.lazy().select("subjid", "message", pl.lit(c.id).alias("check_id"))
              for c, fn in violations(ctx.model) if (v := fn(ctx)[1]) is not None]
     if not found:
         return {}
-    crit = protocol(ctx.model).criteria().filter(pl.col("check_id").is_not_null())
-    v = pl.concat(found).join(crit, on="check_id")
-    cohort = dm.select("subjid", pl.col("cohort").alias("_cohort")) if dm is not None else None
-    if cohort is not None:
-        v = v.join(cohort, on="subjid", how="left")
-        v = v.filter(pl.col("cohort").is_null() | (pl.col("cohort") == pl.col("_cohort")))
-    v = v.group_by("subjid", "ietestcd").agg(pl.col("check_id").unique().sort().str.join(", "),
-                                             pl.col("message").sort_by("check_id").first())
-    bad = ie.filter(pl.col("ieorres") == "Y").join(v, on=["subjid", "ietestcd"]).sort("_idx")
+    crit = protocol(ctx.model).criteria().lazy().filter(pl.col("check_id").is_not_null())
+    vs = pl.concat(found).join(crit, on="check_id")
+    if dm is not None:
+        vs = vs.join(dm.lazy().select("subjid", pl.col("cohort").alias("_cohort")), on="subjid", how="left")
+        vs = vs.filter(pl.col("cohort").is_null() | (pl.col("cohort") == pl.col("_cohort")))
+    vs = vs.group_by("subjid", "ietestcd").agg(pl.col("check_id").unique().sort().str.join(", "),
+                                               pl.col("message").sort_by("check_id").first())
+    # one query: the contradicted records with the text their findings quote
+    bad = ie.lazy().filter(pl.col("ieorres") == "Y").join(vs, on=["subjid", "ietestcd"]).sort("_idx").select(
+        "_idx", pl.format("N (see {})", pl.col("check_id")).alias("_expected"),
+        pl.format("{} recorded as met, but {}", pl.col("ietestcd"), pl.col("message")).alias("_message")) \
+        .collect(engine=F.ENGINE)
     if bad.is_empty():
         return {}
-    return {"ie": F.raw(_idx=bad["_idx"].to_list(), field="IEORRES", value="Y",
-                        expected=bad.select(pl.format("N (see {})", pl.col("check_id"))).to_series().to_list(),
-                        message=bad.select(pl.format("{} recorded as met, but {}", pl.col("ietestcd"),
-                                                     pl.col("message"))).to_series().to_list())}
+    return {"ie": F.raw(_idx=bad["_idx"].to_list(), field="IEORRES", value="Y", expected=bad["_expected"].to_list(),
+                        message=bad["_message"].to_list())}
 
 
 def _screen_failures(ctx) -> list[str]:
@@ -331,14 +347,19 @@ def _screen_failures(ctx) -> list[str]:
     return sorted(failed)
 
 
-def _not_met(ctx):
+@shared
+def _not_met(ctx: Context) -> pl.DataFrame | None:
+    """The unmet criteria of enrolled subjects with waiver_allowed and _w (a waiver recorded), read by two checks."""
     ie = ctx.indexed("ie")
     if ie is None:
         return None
-    crit = protocol(ctx.model).criteria().unique("ietestcd").select("ietestcd", "waiver_allowed")
+    # eager: unique keeps any one row per code, and a lazy plan may pick another one than it always did
+    crit = protocol(ctx.model).criteria().unique("ietestcd").select("ietestcd", "waiver_allowed").lazy()
     # A screen failure's unmet criterion is why it was not enrolled: listed, not a deviation.
-    return ie.filter((pl.col("ieorres") == "N") & ~pl.col("subjid").is_in(_screen_failures(ctx))).join(crit, on="ietestcd", how="left") \
-        .with_columns(pl.col("waiver_allowed").fill_null(False), (pl.col("iewaiv") == "Y").fill_null(False).alias("_w"))
+    return ie.lazy().filter((pl.col("ieorres") == "N") & ~pl.col("subjid").is_in(_screen_failures(ctx))) \
+        .join(crit, on="ietestcd", how="left") \
+        .with_columns(pl.col("waiver_allowed").fill_null(False), (pl.col("iewaiv") == "Y").fill_null(False).alias("_w")) \
+        .collect(engine=F.ENGINE)
 
 
 @check("ELIG-NOT-MET", "Criterion not met and no valid waiver", "deviation", None, ("ie", "ds", "ld", "ex"),
@@ -350,14 +371,15 @@ def not_met(ctx: Context) -> Findings:
     d = _not_met(ctx)
     if d is None:
         return {}
-    bad = d.filter(~(pl.col("_w") & pl.col("waiver_allowed")))
-    if bad.is_empty():
-        return {}
     msg = pl.when(pl.col("_w")).then(pl.format("{} not met; a waiver was recorded but the registration allows none",
                                                pl.col("ietestcd"))) \
         .otherwise(pl.format("{} not met and no waiver recorded", pl.col("ietestcd")))
+    bad = d.lazy().filter(~(pl.col("_w") & pl.col("waiver_allowed"))).select("_idx", msg.alias("_message")) \
+        .collect(engine=F.ENGINE)
+    if bad.is_empty():
+        return {}
     return {"ie": F.raw(_idx=bad["_idx"].to_list(), field="IEORRES", value="N",
-                        expected="Y", message=bad.select(msg).to_series().to_list())}
+                        expected="Y", message=bad["_message"].to_list())}
 
 
 @check("ELIG-NOT-MET-WAIVED", "Criterion not met, enrolled on an allowed waiver", "deviation", None,
@@ -369,10 +391,11 @@ def not_met_waived(ctx: Context) -> Findings:
     d = _not_met(ctx)
     if d is None:
         return {}
-    ok = d.filter(pl.col("_w") & pl.col("waiver_allowed"))
+    msg = pl.format("{} not met; enrolled on an investigator waiver: {}", pl.col("ietestcd"),
+                    pl.col("iewaivr").fill_null("no reason given"))
+    ok = d.lazy().filter(pl.col("_w") & pl.col("waiver_allowed")).select("_idx", msg.alias("_message")) \
+        .collect(engine=F.ENGINE)
     if ok.is_empty():
         return {}
     return {"ie": F.raw(_idx=ok["_idx"].to_list(), field="IEWAIV", value="Y", expected="Y (waiver allowed)",
-                        message=ok.select(pl.format("{} not met; enrolled on an investigator waiver: {}",
-                                                    pl.col("ietestcd"), pl.col("iewaivr").fill_null("no reason given")))
-                        .to_series().to_list())}
+                        message=ok["_message"].to_list())}

@@ -49,29 +49,33 @@ def earliest_start() -> pl.Expr:
     return padded.str.to_date("%Y-%m-%d", strict=False)
 
 
-def _subjects(ctx) -> pl.DataFrame | None:
-    """Subjects of a cohort with a PriorTreatment rule, with screening date, weight and the criterion's IE record."""
+def _subjects(ctx) -> pl.LazyFrame | None:
+    """Subjects of a cohort with a PriorTreatment rule, with screening date, weight and the criterion's IE record.
+    Lazy, as every step of the check: it runs as one query (each eager step would be a query of its own, whose
+    fixed cost outweighs the work)."""
     dm, scr, ie = ctx.indexed("dm"), screening_dates(ctx), ctx.indexed("ie")
     if dm is None or scr is None or ie is None:
         return None
     rules = _rules(ctx.model)
-    subj = dm.select("subjid", "cohort", "weight").unique("subjid").join(rules, on="cohort").join(scr, on="subjid") \
+    # the unique step eager: it keeps any one record of a subject, a lazy plan might keep another one
+    subj = dm.select("subjid", "cohort", "weight").unique("subjid").lazy().join(rules.lazy(), on="cohort") \
+        .join(scr.lazy(), on="subjid") \
         .with_columns(pl.col("_scr").dt.offset_by(pl.format("-{}mo", pl.col("_months"))).alias("_by"))
-    rec = ie.select("_idx", "subjid", pl.col("ietestcd").alias("_crit"), "ieorres", "iewaiv")
+    rec = ie.lazy().select("_idx", "subjid", pl.col("ietestcd").alias("_crit"), "ieorres", "iewaiv")
     # Judged only where the form records the criterion as met without a waiver: ELIG-NOT-MET and
     # ELIG-NOT-MET-WAIVED report the others.
     return subj.join(rec, on=["subjid", "_crit"]).filter((pl.col("ieorres") == "Y")
                                                           & (pl.col("iewaiv").fill_null("N") != "Y"))
 
 
-def _medications(ctx, subj: pl.DataFrame) -> pl.DataFrame:
+def _medications(ctx, subj: pl.LazyFrame) -> pl.LazyFrame:
     cm = ctx.indexed("cm")
     if cm is None:
-        return pl.DataFrame(schema={"subjid": pl.Utf8, "_drug": pl.Utf8, "_st": pl.Date, "_mgkg": pl.Float64})
+        return pl.LazyFrame(schema={"subjid": pl.Utf8, "_drug": pl.Utf8, "_st": pl.Date, "_mgkg": pl.Float64})
     name = pl.coalesce(pl.col("cmdecod"), pl.col("cmtrt")).cast(pl.Utf8).str.to_uppercase().str.strip_chars()
-    d = cm.select("subjid", name.alias("_drug"), earliest_start().alias("_st"), "cmdose",
+    d = cm.lazy().select("subjid", name.alias("_drug"), earliest_start().alias("_st"), "cmdose",
                   pl.col("cmdosu").cast(pl.Utf8), pl.col("cmdosfrq").cast(pl.Utf8).alias("_frq"))
-    d = d.join(subj.select("subjid", "weight"), on="subjid").join(_per_day(ctx.model), on="_frq", how="left")
+    d = d.join(subj.select("subjid", "weight"), on="subjid").join(_per_day(ctx.model).lazy(), on="_frq", how="left")
     per_kg = pl.when(pl.col("cmdosu") == "mg/kg").then(pl.col("cmdose")) \
         .when((pl.col("cmdosu") == "mg") & (pl.col("weight") > 0)).then(pl.col("cmdose") / pl.col("weight"))
     return d.with_columns((per_kg * pl.col("_per_day")).alias("_mgkg")).select("subjid", "_drug", "_st", "_mgkg")
@@ -89,13 +93,13 @@ def _medications(ctx, subj: pl.DataFrame) -> pl.DataFrame:
        fields=("IEORRES", "CMDOSE", "CMDOSFRQ", "CMSTDAT"))
 def prior_therapy(ctx: Context) -> Findings:
     subj = _subjects(ctx)
-    if subj is None or subj.is_empty():
+    if subj is None:
         return {}
     meds = _medications(ctx, subj).join(subj.select("subjid", "cohort", "_by"), on="subjid")
     early = meds.filter(pl.col("_st").is_not_null() & (pl.col("_st") <= pl.col("_by")))
-    gc = early.join(_factors(ctx.model), on="_drug").with_columns((pl.col("_mgkg") * pl.col("_factor")).alias("_pe")) \
+    gc = early.join(_factors(ctx.model).lazy(), on="_drug").with_columns((pl.col("_mgkg") * pl.col("_factor")).alias("_pe")) \
         .group_by("subjid").agg(pl.col("_pe").max().alias("_gc"))
-    im = early.join(_immunomodulators(ctx.model), on=["cohort", "_drug"]).select("subjid").unique() \
+    im = early.join(_immunomodulators(ctx.model).lazy(), on=["cohort", "_drug"]).select("subjid").unique() \
         .with_columns(pl.lit(True).alias("_im"))
     d = subj.join(gc, on="subjid", how="left").join(im, on="subjid", how="left")
     gc_ok = pl.col("_gc").is_not_null() & (pl.col("_gc") >= pl.col("_gc_min"))

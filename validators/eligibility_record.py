@@ -25,18 +25,20 @@ if TYPE_CHECKING:
     from ecrf.engine import Context
 
 
-def _first_treatment(ctx) -> pl.DataFrame | None:
-    """subjid -> _first (date of the first lymphodepletion dose, else of the first infusion), _what."""
+@shared
+def _first_treatment(ctx: Context) -> pl.DataFrame | None:
+    """subjid -> _first (date of the first lymphodepletion dose, else of the first infusion), _what; read by two
+    checks, built in one query."""
     parts = []
     for domain, date, what in (("ld", "lddat", "first lymphodepletion dose"), ("ex", "exstdat", "first infusion")):
         d = ctx.indexed(domain)
         if d is not None:
-            parts.append(d.filter(pl.col(date).is_not_null()).group_by("subjid")
+            parts.append(d.lazy().filter(pl.col(date).is_not_null()).group_by("subjid")
                          .agg(pl.col(date).min().alias("_first")).with_columns(pl.lit(what).alias("_what")))
     if not parts:
         return None
     # Lymphodepletion precedes the infusion: its first date wins where both exist.
-    return pl.concat(parts).unique("subjid", keep="first", maintain_order=True)
+    return pl.concat(parts).unique("subjid", keep="first", maintain_order=True).collect(engine=F.ENGINE)
 
 
 @check("ELIG-CRITERIA-MISSING", "Eligibility criterion of the cohort not recorded", "deviation", None,
@@ -50,21 +52,22 @@ def criteria_missing(ctx: Context) -> Findings:
     dm, ie, treated = ctx.indexed("dm"), ctx.indexed("ie"), _first_treatment(ctx)
     if dm is None or treated is None:
         return {}
-    crit = protocol(ctx.model).criteria().select("ietestcd", "cohort").unique()
-    subj = dm.select("_idx", "subjid", pl.col("cohort").cast(pl.Utf8).alias("_cohort")).unique("subjid") \
+    # One query (each eager step would be a query of its own, whose fixed cost outweighs the work).
+    crit = protocol(ctx.model).criteria().lazy().select("ietestcd", "cohort").unique()
+    # The unique step eager: it keeps any one record of a subject, and in a lazy plan the filter after it would
+    # run before it and might keep another one.
+    subj = dm.select("_idx", "subjid", pl.col("cohort").cast(pl.Utf8).alias("_cohort")).unique("subjid").lazy() \
         .filter(pl.col("_cohort").is_not_null() & pl.col("subjid").is_in(treated["subjid"].to_list()))
     # A join on a constant key, not a cross join: polars 2.1 panics formatting strings over a filtered cross join.
     due = subj.with_columns(pl.lit(1).alias("_k")).join(crit.with_columns(pl.lit(1).alias("_k")), on="_k") \
         .drop("_k").filter(pl.col("cohort").is_null() | (pl.col("cohort") == pl.col("_cohort")))
-    have = pl.DataFrame(schema={"subjid": pl.Utf8, "ietestcd": pl.Utf8}) if ie is None else \
-        ie.select("subjid", pl.col("ietestcd").cast(pl.Utf8))  # (an anti join needs no unique rows)
+    have = pl.LazyFrame(schema={"subjid": pl.Utf8, "ietestcd": pl.Utf8}) if ie is None else \
+        ie.lazy().select("subjid", pl.col("ietestcd").cast(pl.Utf8))  # (an anti join needs no unique rows)
     missing = due.join(have, on=["subjid", "ietestcd"], how="anti").sort("ietestcd") \
         .group_by("subjid", "_cohort", maintain_order=True).agg(pl.col("ietestcd").str.join(", ").alias("_codes"),
                                                                 pl.col("_idx").first().alias("_dm_idx"))
-    if missing.is_empty():
-        return {}
-    first_ie = None if ie is None else ie.group_by("subjid").agg(pl.col("_idx").min().alias("_ie_idx"))
-    if first_ie is not None:
+    if ie is not None:
+        first_ie = ie.lazy().group_by("subjid").agg(pl.col("_idx").min().alias("_ie_idx"))
         missing = missing.join(first_ie, on="subjid", how="left")
     else:
         missing = missing.with_columns(pl.lit(None, pl.Int64).alias("_ie_idx"))
@@ -73,8 +76,20 @@ def criteria_missing(ctx: Context) -> Findings:
     exp = pl.lit("a record for every criterion of the cohort")
     on_ie = missing.filter(pl.col("_ie_idx").is_not_null()).with_columns(pl.col("_ie_idx").alias("_idx")).sort("_idx")
     on_dm = missing.filter(pl.col("_ie_idx").is_null()).with_columns(pl.col("_dm_idx").alias("_idx")).sort("_idx")
-    return collect([("ie", F.from_frame(on_ie, "IETESTCD", pl.col("_codes"), exp, msg)),
-                    ("dm", F.from_frame(on_dm, "IETESTCD", pl.col("_codes"), exp, msg))])
+    return _run([("ie", _raw(on_ie, "IETESTCD", pl.col("_codes"), exp, msg)),
+                 ("dm", _raw(on_dm, "IETESTCD", pl.col("_codes"), exp, msg))])
+
+
+def _raw(bad: pl.LazyFrame, field: str, value: pl.Expr, expected: pl.Expr, message: pl.Expr) -> pl.LazyFrame:
+    """The raw findings of the offending rows `bad`, as F.from_frame gives them, still lazy."""
+    return bad.select(pl.col("_idx").cast(pl.Int64), pl.lit(field).alias("field"), value.cast(pl.Utf8).alias("value"),
+                      expected.cast(pl.Utf8).alias("expected"), message.cast(pl.Utf8).alias("message"))
+
+
+def _run(parts: list[tuple[str, pl.LazyFrame]]) -> dict[str, pl.DataFrame]:
+    """{form: raw findings} of lazy parts, all run in one call."""
+    frames = pl.collect_all([lf for _, lf in parts], engine=F.ENGINE)
+    return collect([(domain, f) for (domain, _), f in zip(parts, frames)])
 
 
 @check("ELIG-CONFIRMED-LATE", "Eligibility confirmed after treatment started", "deviation", None, ("ie", "ld", "ex"),
@@ -86,9 +101,9 @@ def confirmed_late(ctx: Context) -> Findings:
     ie, first = ctx.indexed("ie"), _first_treatment(ctx)
     if ie is None or first is None:
         return {}
-    last = ie.filter(pl.col("iedat").is_not_null()).sort("iedat", "_idx", descending=[True, False]) \
+    last = ie.lazy().filter(pl.col("iedat").is_not_null()).sort("iedat", "_idx", descending=[True, False]) \
         .unique("subjid", keep="first", maintain_order=True)
-    bad = last.join(first, on="subjid").filter(pl.col("iedat") > pl.col("_first")).sort("_idx")
+    bad = last.join(first.lazy(), on="subjid").filter(pl.col("iedat") > pl.col("_first")).sort("_idx")
     return collect([("ie", F.from_frame(bad, "IEDAT", pl.col("iedat"), pl.format("on or before {}", pl.col("_first")),
                                         pl.format("eligibility ({}) confirmed on {}, after the {} on {}",
                                                   pl.col("ietestcd"), pl.col("iedat"), pl.col("_what"),
@@ -137,17 +152,18 @@ def background_therapy(ctx: Context) -> Findings:
     if dm is None or ie is None or scr is None:
         return {}
     rules, agents = _background_rules(ctx.model)
-    subj = dm.select("subjid", pl.col("cohort").cast(pl.Utf8)).unique("subjid").join(rules, on="cohort") \
-        .join(scr, on="subjid").with_columns(pl.col("_scr").dt.offset_by(pl.format("-{}mo", pl.col("_months"))).alias("_by"))
-    rec = ie.select("_idx", "subjid", pl.col("ietestcd").cast(pl.Utf8).alias("_crit"), "ieorres", "iewaiv")
+    # One query (each eager step would be a query of its own, whose fixed cost outweighs the work).
+    # the unique step eager: it keeps any one record of a subject, a lazy plan might keep another one
+    subj = dm.select("subjid", pl.col("cohort").cast(pl.Utf8)).unique("subjid").lazy().join(rules.lazy(), on="cohort") \
+        .join(scr.lazy(), on="subjid") \
+        .with_columns(pl.col("_scr").dt.offset_by(pl.format("-{}mo", pl.col("_months"))).alias("_by"))
+    rec = ie.lazy().select("_idx", "subjid", pl.col("ietestcd").cast(pl.Utf8).alias("_crit"), "ieorres", "iewaiv")
     subj = subj.join(rec, on=["subjid", "_crit"]).filter((pl.col("ieorres") == "Y")
                                                           & (pl.col("iewaiv").fill_null("N") != "Y"))
-    if subj.is_empty():
-        return {}
-    taken = pl.DataFrame(schema={"subjid": pl.Utf8}) if cm is None else \
-        cm.select("subjid", pl.coalesce("cmdecod", "cmtrt").cast(pl.Utf8).str.to_uppercase().str.strip_chars()
-                  .alias("_drug"), earliest_start().alias("_st")) \
-        .join(subj.select("subjid", "cohort", "_by"), on="subjid").join(agents, on=["cohort", "_drug"]) \
+    taken = pl.LazyFrame(schema={"subjid": pl.Utf8}) if cm is None else \
+        cm.lazy().select("subjid", pl.coalesce("cmdecod", "cmtrt").cast(pl.Utf8).str.to_uppercase().str.strip_chars()
+                         .alias("_drug"), earliest_start().alias("_st")) \
+        .join(subj.select("subjid", "cohort", "_by"), on="subjid").join(agents.lazy(), on=["cohort", "_drug"]) \
         .filter(pl.col("_st").is_not_null() & (pl.col("_st") <= pl.col("_by"))).select("subjid").unique()
     bad = subj.join(taken, on="subjid", how="anti").sort("_idx")
     return collect([("ie", F.from_frame(

@@ -23,19 +23,33 @@ if TYPE_CHECKING:
 ICH = "ICH E6(R3) (source data, ALCOA+); CDISC CDASHIG (SUBJID, VISIT, VISITNUM)"
 
 
-def _rows(ctx, domain: str) -> pl.DataFrame | None:
-    """The form's text rows with `_idx` and the subject as `_subj` (the item with role subject); None when the
-    form is absent, empty or has no subject item."""
+def _rows(ctx, domain: str) -> pl.LazyFrame | None:
+    """The form's text rows with `_idx` and the subject as `_subj` (the item with role subject), lazily: a check
+    runs its steps over all forms as one or two queries (each eager step is a query of its own, whose fixed cost
+    outweighs the work on a small export). None when the form is absent, empty or has no subject item."""
     t = ctx.table(domain)
     subject = None if t is None else t.form.find_role("subject")
     if t is None or t.n_rows == 0 or subject is None or subject not in t.df.columns:
         return None
-    return t.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64), pl.col(subject).alias("_subj"))
+    return t.df.lazy().with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64),
+                                                           pl.col(subject).alias("_subj"))
 
 
-def _first_of(bad: pl.DataFrame, *by: str) -> pl.DataFrame:
+def _first_of(bad: pl.LazyFrame, *by: str) -> pl.LazyFrame:
     """One row per group: its first record in file order, with _n the number of records."""
     return bad.sort("_idx").group_by(*by, maintain_order=True).agg(pl.all().first(), pl.len().alias("_n"))
+
+
+def _raw(bad: pl.LazyFrame, field: str, value: pl.Expr, expected: pl.Expr, message: pl.Expr) -> pl.LazyFrame:
+    """The raw findings of the offending rows `bad`, as F.from_frame gives them, still lazy."""
+    return bad.select(pl.col("_idx").cast(pl.Int64), pl.lit(field).alias("field"), value.cast(pl.Utf8).alias("value"),
+                      expected.cast(pl.Utf8).alias("expected"), message.cast(pl.Utf8).alias("message"))
+
+
+def _run(parts: list[tuple[str, pl.LazyFrame]]) -> dict[str, pl.DataFrame]:
+    """{form: raw findings} of lazy parts, all run in one call."""
+    frames = pl.collect_all([lf for _, lf in parts], engine=F.ENGINE)
+    return collect([(domain, f) for (domain, _), f in zip(parts, frames)])
 
 
 @check("REF-SUBJECT", "Record of a subject absent from demographics", "consistency", "error", ("dm",),
@@ -47,24 +61,26 @@ def subject_not_in_dm(ctx: Context) -> Findings:
     dm = _rows(ctx, "dm")
     if dm is None:  # no demographics at all: STRUCT-MISSING-FORM / STRUCT-EMPTY-FORM say so
         return {}
-    known = dm["_subj"].drop_nulls().unique()
     rows = {domain: d for domain in ctx.tables if domain != "dm" and (d := _rows(ctx, domain)) is not None}
-    unknown = pl.col("_subj").is_not_null() & ~pl.col("_subj").is_in(known.implode())
     # One look-up for all forms, on the first row of each run of one subject (after the runs are gathered: in
     # each form's query it would hash the known subjects once per form); the forms with an unknown subject are
     # then searched row by row.
-    suspects = pl.concat([d.lazy().filter(run_starts("_subj")).select(pl.lit(domain).alias("_form"), "_subj")
-                          for domain, d in rows.items()]).collect(engine=F.ENGINE).filter(unknown) \
-        if rows else pl.DataFrame(schema={"_form": pl.Utf8})
+    known, starts = pl.collect_all([
+        dm.select(pl.col("_subj").drop_nulls().unique()),
+        pl.concat([d.filter(run_starts("_subj")).select(pl.lit(domain).alias("_form"), "_subj")
+                   for domain, d in rows.items()]) if rows else pl.LazyFrame(schema={"_form": pl.Utf8, "_subj": pl.Utf8}),
+    ], engine=F.ENGINE)
+    unknown = pl.col("_subj").is_not_null() & ~pl.col("_subj").is_in(known.to_series().implode())
+    suspects = starts.filter(unknown)
     parts = []
     for domain in suspects["_form"].unique(maintain_order=True):
-        t, d = ctx.tables[domain], rows[domain]
+        t = ctx.tables[domain]
         title = t.form.item(t.form.find_role("subject") or "").title
-        bad = _first_of(d.filter(unknown), "_subj")
-        parts.append((domain, F.from_frame(bad, title, pl.col("_subj"), pl.lit("a subject of the demographics form"),
-                                           pl.format("{} record(s) of subject {} on {}, which has no demographics "
-                                                     "record (dm)", pl.col("_n"), pl.col("_subj"), pl.lit(domain)))))
-    return collect(parts)
+        bad = _first_of(rows[domain].filter(unknown), "_subj")
+        parts.append((domain, _raw(bad, title, pl.col("_subj"), pl.lit("a subject of the demographics form"),
+                                   pl.format("{} record(s) of subject {} on {}, which has no demographics "
+                                             "record (dm)", pl.col("_n"), pl.col("_subj"), pl.lit(domain)))))
+    return _run(parts)
 
 
 def _unplanned(ctx) -> list[str]:
@@ -85,11 +101,10 @@ def visit_not_held(ctx: Context) -> Findings:
     visit_of = ctx.model.forms["sv"].role("visit")
     unplanned = _unplanned(ctx)
     dm = _rows(ctx, "dm")  # records of a subject unknown to dm are REF-SUBJECT's finding, not this one's
-    registered = None if dm is None else dm["_subj"].drop_nulls().unique().to_list()
     held = sv.filter(pl.col("svoccur") == "Y").select(
         "_subj", pl.col(visit_of).alias("_visit"),
         pl.when(pl.col(visit_of).is_in(unplanned)).then(pl.col("visitnum").cast(pl.Float64, strict=False))
-        .alias("_vnum")).unique().with_columns(pl.lit(True).alias("_held"))
+        .alias("_vnum")).unique()
     keys = ["_subj", "_visit", "_vnum"]
     forms: dict[str, tuple[str, pl.LazyFrame, list[pl.Expr], pl.Expr]] = {}  # domain -> (title, rows, key, run starts)
     for domain, t in ctx.tables.items():
@@ -97,39 +112,39 @@ def visit_not_held(ctx: Context) -> Findings:
         d = None if domain == "sv" or visit is None or visit not in t.df.columns else _rows(ctx, domain)
         if d is None or visit is None:
             continue
-        has_vnum = "visitnum" in d.columns
+        has_vnum = "visitnum" in t.df.columns
         vnum = pl.col("visitnum").cast(pl.Float64, strict=False) if has_vnum else pl.lit(None)
         key = [pl.col("_subj"), pl.col(visit).alias("_visit"),
                pl.when(pl.col(visit).is_in(unplanned)).then(vnum.cast(pl.Float64)).alias("_vnum")]
         # the key derives from the subject, visit and VISITNUM text: rows equal in those have equal keys
         starts = run_starts("_subj", visit, *(["visitnum"] if has_vnum else []))
-        forms[domain] = (t.form.item(visit).title, d.lazy().filter(pl.col(visit).is_not_null()), key, starts)
+        forms[domain] = (t.form.item(visit).title, d.filter(pl.col(visit).is_not_null()), key, starts)
     if not forms:
         return {}
-    held_keys = held.drop("_held")
     # One anti join for all forms, on the first row of each run of one subject and visit; the forms holding a
     # visit not held are then searched row by row, for those keys only (their subjects are registered). The
     # subjects are looked up once, after the runs are gathered, not in each form's query.
     unheld = pl.concat([lf.filter(starts).select(pl.lit(domain).alias("_form"), *key)
-                        for domain, (_, lf, key, starts) in forms.items()]).collect(engine=F.ENGINE)
-    if registered is not None:
-        unheld = unheld.filter(pl.col("_subj").is_in(registered))
-    unheld = unheld.join(held_keys, on=keys, how="anti", nulls_equal=True).unique()
+                        for domain, (_, lf, key, starts) in forms.items()])
+    if dm is not None:  # (a semi join drops a null subject, as a look-up in the registered subjects did)
+        unheld = unheld.join(dm.select("_subj").unique(), on="_subj", how="semi")
+    found = unheld.join(held, on=keys, how="anti", nulls_equal=True).unique().collect(engine=F.ENGINE)
+    holding = set(found["_form"].to_list())
     parts = []
     for domain, (title, lf, key, _) in forms.items():
-        mine = unheld.filter(pl.col("_form") == domain).drop("_form")
-        if mine.is_empty():
+        if domain not in holding:
             continue
+        mine = found.lazy().filter(pl.col("_form") == domain).drop("_form")
         # only the columns the finding reads: the join would otherwise copy every column of a million lab rows
-        d = lf.select("_idx", *key).join(mine.lazy(), on=keys, how="semi", nulls_equal=True).collect(engine=F.ENGINE)
+        d = lf.select("_idx", *key).join(mine, on=keys, how="semi", nulls_equal=True)
         bad = _first_of(d, "_subj", "_visit", "_vnum")
         where = pl.when(pl.col("_vnum").is_not_null()).then(pl.format("{} (VISITNUM {})", pl.col("_visit"),
                                                                            pl.col("_vnum"))).otherwise(pl.col("_visit"))
-        parts.append((domain, F.from_frame(bad, title, pl.col("_visit"), pl.lit("a visit of the subject that took place"),
-                                           pl.format("{} record(s) on {} for visit {}, which the visit form (sv) does "
-                                                     "not record as having taken place", pl.col("_n"), pl.lit(domain),
-                                                     where))))
-    return collect(parts)
+        parts.append((domain, _raw(bad, title, pl.col("_visit"), pl.lit("a visit of the subject that took place"),
+                                   pl.format("{} record(s) on {} for visit {}, which the visit form (sv) does "
+                                             "not record as having taken place", pl.col("_n"), pl.lit(domain),
+                                             where))))
+    return _run(parts)
 
 
 @check("IC-NO-CONSENT", "Treated subject without a consent record", "deviation", None, ("ic", "ld", "ex"),
@@ -139,18 +154,20 @@ def visit_not_held(ctx: Context) -> Findings:
        fields=("ICDAT", "EXSTDAT", "LDDAT"))
 def treated_without_consent(ctx: Context) -> Findings:
     ic = _rows(ctx, "ic")
-    consented = [] if ic is None else ic.filter(pl.col("icdat").is_not_null())["_subj"].unique().to_list()
+    consented = [] if ic is None else \
+        ic.filter(pl.col("icdat").is_not_null()).select(pl.col("_subj").unique()).collect(engine=F.ENGINE)["_subj"].to_list()
     parts: list = []
     seen: list[str] = []
     for domain, date in (("ex", "exstdat"), ("ld", "lddat")):
         d = _rows(ctx, domain)
         if d is None:
             continue
+        # collected here: the next form leaves out the subjects this one reports
         bad = _first_of(d.filter(pl.col("_subj").is_not_null() & ~pl.col("_subj").is_in(consented)
-                                 & ~pl.col("_subj").is_in(seen)), "_subj")
+                                 & ~pl.col("_subj").is_in(seen)), "_subj").collect(engine=F.ENGINE)
         seen += bad["_subj"].to_list()
         title = ctx.model.forms[domain].item(date).title
-        parts.append((domain, F.from_frame(bad, title, pl.col(date), pl.lit("an informed consent record (ic) before it"),
-                                           pl.format("subject {} was treated ({} on {}) but has no informed consent "
-                                                     "record", pl.col("_subj"), pl.lit(domain), pl.col(date)))))
-    return collect(parts)
+        parts.append((domain, _raw(bad.lazy(), title, pl.col(date), pl.lit("an informed consent record (ic) before it"),
+                                   pl.format("subject {} was treated ({} on {}) but has no informed consent "
+                                             "record", pl.col("_subj"), pl.lit(domain), pl.col(date)))))
+    return _run(parts)

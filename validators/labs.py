@@ -87,7 +87,7 @@ def lab_unit(ctx: Context) -> Findings:
     allowed = {c: ", ".join(t.units) or "no unit (qualitative)" for c, t in catalogue(m).items()}
     has_unit = pl.col("lborresu").is_not_null()
     numeric = pl.col("_r_status").is_in([NUMBER, CENSORED])
-    bad = d.filter(pl.col("lbtestcd").is_in(list(allowed)) & (
+    bad = d.lazy().filter(pl.col("lbtestcd").is_in(list(allowed)) & (
         (has_unit & pl.col("lborresu").is_in(list(codes)) & pl.col("_factor").is_null())
         | (~has_unit & numeric & ~pl.col("_qualitative").fill_null(False))))
     expected = pl.col("lbtestcd").replace_strict(allowed, default="")
@@ -205,26 +205,30 @@ def lab_ctcae(ctx: Context) -> Findings:
     tol = lab_parameter(ctx, "ctcae_relative_tolerance")
     g = pl.col("lbtoxgr")
     found = []
-    for (code,), part in rows.partition_by("lbtestcd", as_dict=True).items():  # each test's rules on its rows only
+    # each test's rules on its rows only, every test's part in one query
+    who = d.select("subjid", "visit")
+    for rows_of_test in rows.partition_by("lbtestcd"):  # (as a list: a dict asks each part for its key by query)
+        code = rows_of_test["lbtestcd"][0]
         if code in uses_base:  # the baseline joined for the tests graded against it only, by subject
-            part = (part.hstack(d.select("subjid", "visit")[part["_pos"]])
-                    .join(base.filter(pl.col("lbtestcd") == code).drop("lbtestcd"), on="subjid", how="left",
+            part = (rows_of_test.hstack(who[rows_of_test["_pos"]]).lazy()
+                    .join(base.lazy().filter(pl.col("lbtestcd") == code).drop("lbtestcd"), on="subjid", how="left",
                           maintain_order="left")
                     .with_columns(pl.when(pl.col("visit") != base_visit).then(pl.col("_base")).alias("_base")))
         else:
-            part = part.with_columns(pl.lit(None, pl.Float64).alias("_base"), pl.lit(None, pl.Boolean).alias("_base_high"))
+            part = rows_of_test.lazy().with_columns(pl.lit(None, pl.Float64).alias("_base"),
+                                                    pl.lit(None, pl.Boolean).alias("_base_high"))
         r = grade_range(code, pl.col("_r_lo") * f, pl.col("_r_hi") * f, pl.col("lbornrlo") * f,
                         pl.col("lbornrhi") * f, pl.col("_base"), pl.col("_base_high"), m, tol)
         if r is not None:
-            found.append(part.lazy().with_columns(r[0].alias("_gmin"), r[1].alias("_gmax"))
+            found.append(part.with_columns(r[0].alias("_gmin"), r[1].alias("_gmax"))
                          .filter(r[2] & ((g < pl.col("_gmin")) | (g > pl.col("_gmax")))).select("_pos", "_gmin", "_gmax"))
     bad = pl.concat(found).collect(engine=F.ENGINE) if found else None
     if bad is None or bad.is_empty():
         return {}
     # the rows found, with the text the finding quotes and the baseline the message names (any test's)
-    bad = (d[bad["_pos"]].hstack(bad.select("_gmin", "_gmax"))
-           .join(base, on=["subjid", "lbtestcd"], how="left", maintain_order="left")
-           .with_columns(pl.when(pl.col("visit") != base_visit).then(pl.col("_base")).alias("_base")))
+    found_rows = (d[bad["_pos"]].hstack([bad["_gmin"], bad["_gmax"]]).lazy()
+                  .join(base.lazy(), on=["subjid", "lbtestcd"], how="left", maintain_order="left")
+                  .with_columns(pl.when(pl.col("visit") != base_visit).then(pl.col("_base")).alias("_base")))
     expected = pl.when(pl.col("_gmin") == pl.col("_gmax")).then(pl.col("_gmin").cast(pl.Utf8)) \
         .otherwise(pl.format("{} to {}", pl.col("_gmin"), pl.col("_gmax")))
     ref = pl.format("LLN {}, ULN {}", _fmt(pl.col("lbornrlo")).fill_null("-"), _fmt(pl.col("lbornrhi")).fill_null("-"))
@@ -232,4 +236,4 @@ def lab_ctcae(ctx: Context) -> Findings:
         pl.format(", baseline {} {}", _fmt(pl.col("_base")), pl.col("_si_unit"))).otherwise(pl.lit(""))
     message = pl.format("CTCAE grade {} recorded for {} {} {} ({}{}); the result gives grade {}", g,
                         pl.col("lbtestcd"), pl.col("lborres"), pl.col("lborresu"), ref, base_txt, expected)
-    return _out(bad, "LBTOXGR", g, expected, message)
+    return _out(found_rows, "LBTOXGR", g, expected, message)

@@ -11,7 +11,9 @@ import polars as pl
 from ecrf import findings as F
 from ecrf.clinical.labresult import TEXT
 from ecrf.params import class_parameter
+from ecrf.model import Item
 from ecrf.registry import Findings, check
+from ecrf.table import Table
 from ecrf.validators.labs import lab_results
 
 if TYPE_CHECKING:
@@ -28,7 +30,8 @@ def lab_result_not_number(ctx: Context) -> Findings:
     d = lab_results(ctx)
     if d is None:
         return {}
-    bad = d.filter((pl.col("_r_status") == TEXT) & (pl.col("_qualitative") == False))  # noqa: E712 (null: unknown test)
+    # lazy: from_frame runs the filter and the formatting as one query
+    bad = d.lazy().filter((pl.col("_r_status") == TEXT) & (pl.col("_qualitative") == False))  # noqa: E712 (null: unknown test)
     f = F.from_frame(bad, "LBORRES", pl.col("lborres"), pl.lit("a number, optionally with <, <=, > or >="),
                      pl.format("{} result is not a number", pl.col("lbtestcd")))
     return {} if f is None else {"lb": f}
@@ -41,26 +44,36 @@ def lab_result_not_number(ctx: Context) -> Findings:
 def date_implausible(ctx: Context) -> Findings:
     lo = str(class_parameter(ctx.model, "DatePlausibility", "earliest_date"))
     hi = str(class_parameter(ctx.model, "DatePlausibility", "latest_date"))
-    out = {}
-    for domain, table in ctx.tables.items():
-        items = [i for i in table.form.items if i.kind in ("full_date", "partial_date") and i.name in table.df.columns]
-        parts = []
-        for item in items:
-            c = pl.col(item.name)
-            # compare the ISO text: a partial date (YYYY, YYYY-MM) is out when its whole span is out
-            shaped = c.str.contains(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$").fill_null(False)
-            # The rule reads the text alone and dates repeat (a million lab dates, a few hundred distinct): each
-            # distinct text is judged once, then the rows holding one found out of the span are picked.
-            outside = table.df.select(c.unique()).filter(
-                shaped & ((c.str.pad_end(10, "9") < lo) | (c.str.slice(0, 10) > hi))).to_series()
-            if outside.is_empty():
-                continue
-            bad = table.df.with_row_index("_idx").filter(c.is_in(outside.implode()))
-            f = F.from_frame(bad.with_columns(pl.col("_idx").cast(pl.Int64)), item.title, c,
-                             pl.lit(f"a date from {lo} to {hi}"),
-                             pl.format("{} {} is outside the span of the trial's records", pl.lit(item.title), c))
-            if f is not None:
-                parts.append(f)
-        if parts:
-            out[domain] = pl.concat(parts)
-    return out
+    dates = [(domain, table, item) for domain, table in ctx.tables.items() for item in table.form.items
+             if item.kind in ("full_date", "partial_date") and item.name in table.df.columns]
+    # The rule reads the text alone and dates repeat (a million lab dates, a few hundred distinct): each item's
+    # distinct texts are judged once, all items in one query; then the rows holding a text found out of the span
+    # are picked, for the items that have one, in a second query.
+    outside = pl.collect_all([_outside(table, item.name, lo, hi) for _, table, item in dates], engine=F.ENGINE)
+    found = [(domain, table, item, texts) for (domain, table, item), texts in zip(dates, outside)
+             if not texts.is_empty()]
+    frames = pl.collect_all([_findings(table, item, texts.to_series(), lo, hi) for _, table, item, texts in found],
+                            engine=F.ENGINE)
+    parts: dict[str, list[pl.DataFrame]] = {}
+    for (domain, *_), f in zip(found, frames):
+        if not f.is_empty():
+            parts.setdefault(domain, []).append(f)
+    return {domain: pl.concat(fs) for domain, fs in parts.items()}
+
+
+def _outside(table: Table, name: str, lo: str, hi: str) -> pl.LazyFrame:
+    """The distinct texts of a date item that are shaped as a date and lie outside lo..hi."""
+    c = pl.col(name)
+    # compare the ISO text: a partial date (YYYY, YYYY-MM) is out when its whole span is out
+    shaped = c.str.contains(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$").fill_null(False)
+    return table.df.lazy().select(c.unique()).filter(shaped & ((c.str.pad_end(10, "9") < lo) | (c.str.slice(0, 10) > hi)))
+
+
+def _findings(table: Table, item: Item, outside: pl.Series, lo: str, hi: str) -> pl.LazyFrame:
+    """The raw findings on the rows whose date item holds one of the texts `outside`."""
+    c = pl.col(item.name)
+    bad = table.df.lazy().with_row_index("_idx").filter(c.is_in(outside.implode()))
+    return bad.select(pl.col("_idx").cast(pl.Int64), pl.lit(item.title).alias("field"), c.cast(pl.Utf8).alias("value"),
+                      pl.lit(f"a date from {lo} to {hi}").alias("expected"),
+                      pl.format("{} {} is outside the span of the trial's records", pl.lit(item.title), c)
+                      .alias("message"))
