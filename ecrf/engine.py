@@ -154,8 +154,10 @@ def _enriched(
     gathered: dict[str | None, list[pl.LazyFrame]], ctx: Context, by_id: dict[str, Check]
 ) -> list[pl.DataFrame]:
     """Every form's raw findings enriched in one pass, back in the order the checks produced them."""
-    parts = [F.enrich(pl.concat(frames), by_id, ctx.table(d) if d else None, d) for d, frames in gathered.items()]
-    parts = [p for p in parts if not p.is_empty()]
+    raws = pl.collect_all([pl.concat(frames) for frames in gathered.values()], engine=F.ENGINE)
+    queries = [F.enriched_query(f, by_id, ctx.table(d) if d else None, d)
+               for d, f in zip(gathered, raws) if not f.is_empty()]
+    parts = [p for p in pl.collect_all(queries, engine=F.ENGINE) if not p.is_empty()]
     if not parts:
         return []
     return [pl.concat(parts).sort(list(F.ORD)).drop(list(F.ORD))]

@@ -70,7 +70,7 @@ def from_frame(bad: pl.DataFrame | pl.LazyFrame | None, field: str | pl.Expr, va
     f = field if isinstance(field, pl.Expr) else pl.lit(field)
     # Always through the lazy engine: it reads only these columns. Rechunked: polars 2.1 panics ("binview: i <
     # self.len()") formatting a string column that holds an empty chunk, as a filter can leave.
-    if isinstance(bad, pl.DataFrame):
+    if isinstance(bad, pl.DataFrame) and max(bad.n_chunks("all"), default=1) > 1:  # (a query: only when needed)
         read = {"_idx"} | {n for e in (f, value, expected, message) for n in e.meta.root_names()}
         bad = bad.select(c for c in bad.columns if c in read).rechunk()
     cols = bad.lazy().select(
@@ -107,14 +107,18 @@ def enrich(rawf: pl.DataFrame | pl.LazyFrame, checks: Mapping[str, Any], table: 
     f = rawf.collect(engine=ENGINE) if isinstance(rawf, pl.LazyFrame) else rawf
     if f.is_empty():
         return empty()
-    for c, t in RAW_ALL.items():  # a frame not from `gathered`
-        if c not in f.columns:
-            f = f.with_columns(pl.lit(None, t).alias(c))
-    lf = f.lazy()
+    return enriched_query(f, checks, table, form_domain).collect(engine=ENGINE)
+
+
+def enriched_query(f: pl.DataFrame, checks: Mapping[str, Any], table: Table | None,
+                   form_domain: str | None = None) -> pl.LazyFrame:
+    """`enrich` as a query, so that the engine collects every form's together (one query instead of a handful
+    per form: on a small export each costs more than its work)."""
+    lf = f.lazy().with_columns(pl.lit(None, t).alias(c) for c, t in RAW_ALL.items() if c not in f.columns)
     if table is not None and not table.df.is_empty():
         # only the rows the findings point at: the record key and provenance of a 1.8-million-row table are
         # not built for a handful of findings
-        wanted = f.get_column("_idx").drop_nulls().unique().cast(pl.Int64)
+        wanted = f.lazy().select(pl.col("_idx").drop_nulls().unique().cast(pl.Int64))
         cols = table.df.columns
         keys = [k for k in table.form.keys if k in cols]
         key_expr = pl.concat_str([pl.lit(f"{k.upper()}=") + pl.col(k).fill_null("") for k in keys], separator="|") \
@@ -127,7 +131,7 @@ def enrich(rawf: pl.DataFrame | pl.LazyFrame, checks: Mapping[str, Any], table: 
         fields = [x for x in f["field"].unique().to_list() if x and x.lower() in cols] \
             if table.cell_ref is not None else []
         ctx = table.df.lazy().with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64)) \
-            .filter(pl.col("_idx").is_in(wanted.implode())).select(
+            .join(wanted, on="_idx", how="semi").select(
                 "_idx",
                 (pl.col(site) if site in cols else pl.lit(None, pl.Utf8)).alias("site"),
                 (pl.col(subject) if subject in cols else pl.lit(None, pl.Utf8)).alias("subject"),
@@ -163,7 +167,7 @@ def enrich(rawf: pl.DataFrame | pl.LazyFrame, checks: Mapping[str, Any], table: 
         pl.lit("").alias("fingerprint"),
     )
     keep = [c for c in ORD if c in f.columns]
-    return lf.select([pl.col(c).cast(t) for c, t in SCHEMA.items()] + keep).collect(engine=ENGINE)
+    return lf.select([pl.col(c).cast(t) for c, t in SCHEMA.items()] + keep)
 
 
 def from_problems(problems, kind: str) -> dict:

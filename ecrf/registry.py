@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import TYPE_CHECKING, TypeAlias
 
 import polars as pl
@@ -82,18 +84,23 @@ def register(check: Check) -> Check:
     return check
 
 
-def deviation_classes(model: StudyModel | None = None) -> dict[str, tuple[str, str]]:
+def deviation_classes(model: StudyModel | None = None) -> Mapping[str, tuple[str, str]]:
     """{check id: (importance, dvcat)} from the model's DeviationCheck enum (schema/protocol.yaml); empty when the
     study has none."""
     from ecrf.model import load_model
+
+    return _deviation_classes(model or load_model())
+
+
+@functools.lru_cache(maxsize=8)  # binding asks once per deviation check; a model is hashable by identity
+def _deviation_classes(m: StudyModel) -> Mapping[str, tuple[str, str]]:
     from ecrf.params import enum_annotations
 
-    m = model or load_model()
     if m.view.get_enum("DeviationCheck") is None:
-        return {}
-    return {
+        return MappingProxyType({})
+    return MappingProxyType({
         cid: (str(a.get("importance")), str(a.get("dvcat"))) for cid, a in enum_annotations(m, "DeviationCheck").items()
-    }
+    })
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,8 @@ class Table:
     unknown_columns: tuple[str, ...] = ()
     missing_columns: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
+    # Set by ecrf.readers.order: the rows are sorted on the typed record key, so records sharing a key are neighbours.
+    key_ordered: bool = False
     # Format-specific cell address for a finding on `field` (e.g. Excel "lb!C17"), as an expression over the
     # table's columns; None: the row reference `_ref` (if any) stands for the cell.
     cell_ref: Callable[[str], pl.Expr] | None = field(default=None, compare=False, repr=False)

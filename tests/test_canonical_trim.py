@@ -9,10 +9,14 @@ from polars.testing import assert_frame_equal
 
 from ecrf.example import write_example
 from ecrf.model import load_model
-from ecrf.readers.canonical import _trimmed, canonical_table
+from ecrf.readers.canonical import _trim, canonical_table
 from ecrf.readers.csv_folder import read_csv_cells, read_csv_folder
 
 PADDED = [" 5", "5\t", "\u00a05\u2003", "", "   ", "a b", None, "5"]
+
+
+def _trimmed(df: pl.DataFrame) -> pl.DataFrame:
+    return df.with_columns(_trim(df.lazy()))
 
 
 def _everywhere(df: pl.DataFrame) -> pl.DataFrame:

@@ -11,6 +11,7 @@ from ecrf.engine import Context
 from ecrf.example import write_example
 from ecrf.model import load_model
 from ecrf.readers.csv_folder import read_csv_folder
+from ecrf.readers.order import in_record_key_order
 from ecrf.validators import columns_fused
 from ecrf.validators.columns import pandera_failures, run_column_checks
 from ecrf.validators.columns_fused import fused_failures
@@ -30,8 +31,18 @@ def _comparable(fc: pl.DataFrame) -> list[tuple]:
     return sorted(fc.rows(), key=repr)
 
 
-def _assert_engines_agree(folder) -> int:
+def _runs_on_every_form(monkeypatch) -> None:
+    # repeated keys are found by runs of equal typed keys in large forms only: forced here on the small ones
+    monkeypatch.setattr(columns_fused, "RUNS_FROM_ROWS", 0)
+
+
+def _assert_engines_agree(folder, ordered: bool = False) -> int:
+    """Both engines on the tables as read, or (ordered) in record-key order as `ecrf validate` checks them, where
+    FORM-DUPKEY hashes only the runs of equal typed keys (columns_fused.repeated_keys)."""
     export = read_csv_folder(folder, MODEL)
+    if ordered:
+        export = in_record_key_order(export)
+        assert all(t.key_ordered for t in export.tables.values())
     tables = [t for t in export.tables.values() if t.n_rows > 0]
     failures = 0
     for table, fused in zip(tables, fused_failures(tables)):
@@ -46,18 +57,22 @@ def _assert_engines_agree(folder) -> int:
     return failures
 
 
-def test_engines_agree_on_the_bundled_export(tmp_path):
+@pytest.mark.parametrize("ordered", [False, True])
+def test_engines_agree_on_the_bundled_export(tmp_path, ordered, monkeypatch):
+    _runs_on_every_form(monkeypatch)
     write_example(tmp_path / "bundled")
     # every column-level check is seeded there (test_example), so each engine has failures to agree on
-    assert _assert_engines_agree(tmp_path / "bundled") >= 8
+    assert _assert_engines_agree(tmp_path / "bundled", ordered) >= 8
 
 
+@pytest.mark.parametrize("ordered", [False, True])
 @pytest.mark.parametrize("change", [_drop_optional, _header_only, _garbage, _extreme])
-def test_engines_agree_on_damaged_exports(tmp_path, change):
+def test_engines_agree_on_damaged_exports(tmp_path, change, ordered, monkeypatch):
+    _runs_on_every_form(monkeypatch)
     folder = tmp_path / "export"
     write_example(folder)
     _rewrite(folder, change)
-    n = _assert_engines_agree(folder)
+    n = _assert_engines_agree(folder, ordered)
     if change in (_garbage, _extreme):
         assert n > 100  # garbage in about half the columns, numbers beyond every hard limit
 
@@ -74,7 +89,9 @@ def test_engines_agree_when_each_distinct_value_is_judged_once(tmp_path, change,
     assert _assert_engines_agree(folder) > 100
 
 
-def test_engines_agree_on_duplicate_and_empty_keys(tmp_path):
+@pytest.mark.parametrize("ordered", [False, True])
+def test_engines_agree_on_duplicate_and_empty_keys(tmp_path, ordered, monkeypatch):
+    _runs_on_every_form(monkeypatch)
     """Repeated keys, including keys with empty parts (null equals null for uniqueness), an empty required
     key cell and a study id other than the one the schema fixes (equals_string), flagged by both."""
     folder = tmp_path / "export"
@@ -83,4 +100,26 @@ def test_engines_agree_on_duplicate_and_empty_keys(tmp_path):
     head = lb.head(3).with_columns(pl.lit(None, pl.Utf8).alias("LBTESTCD"))
     other = lb.head(2).with_columns(pl.lit("KN5601-X").alias("STUDYID"))
     pl.concat([lb, head, head, lb.head(2), other]).write_csv(folder / "lb.csv")
-    assert _assert_engines_agree(folder) >= 10
+    assert _assert_engines_agree(folder, ordered) >= 10
+
+
+@pytest.mark.parametrize("ordered", [False, True])
+def test_a_key_repeated_in_other_words_is_no_duplicate(tmp_path, ordered, monkeypatch):
+    _runs_on_every_form(monkeypatch)
+    """Visit number 1 written "1", "1.0" and "1" again: the two "1" records repeat a key as exported, the "1.0"
+    record does not (the key is compared as exported), though in record-key order all three sit side by side
+    and the "1.0" one may lie between the other two."""
+    folder = tmp_path / "export"
+    write_example(folder)
+    lb = pl.read_csv(folder / "lb.csv", infer_schema=False)
+    row = lb.filter(pl.col("VISITNUM") == "1").head(1)
+    pl.concat([lb, row.with_columns(pl.lit("1.0").alias("VISITNUM")), row]).write_csv(folder / "lb.csv")
+    export = read_csv_folder(folder, MODEL)
+    if ordered:
+        export = in_record_key_order(export)
+    table = export.tables["lb"]
+    fused = fused_failures([table])[0].filter(pl.col("check") == "FORM-DUPKEY")
+    rows = table.df[fused["index"]].filter(pl.col("subjid") == row["SUBJID"][0],
+                                           pl.col("lbtestcd") == row["LBTESTCD"][0])
+    assert rows["visitnum"].to_list() == ["1", "1"]
+    assert _assert_engines_agree(folder, ordered) >= 2

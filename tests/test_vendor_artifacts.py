@@ -4,8 +4,10 @@ on the bundled export and on a clean one."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -35,6 +37,7 @@ def _site_without_ecrf() -> str:
     # wheel in CI, as an editable hook in development), linked into a folder of its own.
     site = Path(sysconfig.get_paths()["purelib"])
     folder = Path(tempfile.mkdtemp(prefix="site-without-ecrf-"))
+    atexit.register(shutil.rmtree, folder, True)  # links only: removing them leaves the libraries alone
     for entry in site.iterdir():
         if not (entry.name.startswith(("ecrf", "__editable__")) or entry.suffix == ".pth"):
             (folder / entry.name).symlink_to(entry)

@@ -24,6 +24,7 @@ from ecrf.numbers import integer, number
 from ecrf.table import FULL_DATE_RE, PARTIAL_DATE_RE, Table
 
 BY_VALUE_FROM_ROWS = 10_000  # forms this long judge each distinct value once (on a small one, every row costs less)
+RUNS_FROM_ROWS = 10_000  # forms this long, in record-key order, find repeated keys by runs (`repeated_keys`)
 FAILURE_SCHEMA = {"index": pl.Int64, "column": pl.Utf8, "check": pl.Utf8, "failure_case": pl.Utf8}
 
 
@@ -92,10 +93,32 @@ def _plan(table: Table) -> tuple[list[tuple[str, str, bool]], list[pl.LazyFrame]
         if failing:
             queries.append(table.df.lazy().select(pl.col(item.name).unique()).select(failing))
     keys = [k for k in table.form.keys if k in present]
-    if keys:  # pandera's uniqueness with report_duplicates="all": every record of a repeated key
+    if keys and not _runs_of_keys(table):  # pandera's uniqueness with report_duplicates="all": every repeated record
         masks.append(pl.struct(keys).is_duplicated().alias(f"m{len(named)}"))
         named.append(("|".join(keys), "FORM-DUPKEY", False))
     return named, [table.df.lazy().select(masks), *queries]
+
+
+def _runs_of_keys(table: Table) -> bool:
+    """FORM-DUPKEY by runs of equal keys (`repeated_keys`): for a large table in record-key order; on a small one
+    hashing every row costs less than the two extra queries."""
+    return table.key_ordered and table.n_rows >= RUNS_FROM_ROWS
+
+
+def repeated_keys(table: Table) -> pl.Series:
+    """Positions of every record whose key (as exported) another record repeats, in a table in record-key order.
+
+    There the rows are sorted on the typed key, so records sharing a key sit in one run of neighbours with equal
+    typed keys; only rows in such runs are hashed (none in a table of unique keys) instead of every row (the
+    10,000-subject lab form: a million)."""
+    keys = [k for k in table.form.keys if k in table.df.columns]
+    same = pl.all_horizontal(pl.col(k).eq_missing(pl.col(k).shift(1)) for k in keys)
+    in_run = table.typed.select((same | same.shift(-1)).fill_null(False)).to_series()
+    rows = in_run.arg_true()
+    if rows.is_empty():
+        return rows
+    repeated = table.df.select(keys)[rows].select(pl.struct(keys).is_duplicated()).to_series()
+    return rows.filter(repeated)
 
 
 def fused_failures(tables: list[Table]) -> list[pl.DataFrame]:
@@ -121,8 +144,17 @@ def fused_failures(tables: list[Table]) -> list[pl.DataFrame]:
                 idx = mask.arg_true()
             value = (table.df.get_column(column).gather(idx) if cid not in ("COL-REQUIRED", "FORM-DUPKEY")
                      else pl.Series([None] * len(idx), dtype=pl.Utf8))
-            parts.append(pl.DataFrame({"index": idx.cast(pl.Int64), "column": pl.Series([column] * len(idx)),
-                                       "check": pl.Series([cid] * len(idx)), "failure_case": value},
-                                      schema=FAILURE_SCHEMA))
+            parts.append(_failures(idx, column, cid, value))
+        keys = [k for k in table.form.keys if k in table.df.columns]
+        if keys and _runs_of_keys(table):
+            idx = repeated_keys(table)
+            if not idx.is_empty():
+                parts.append(_failures(idx, "|".join(keys), "FORM-DUPKEY", pl.Series([None] * len(idx), dtype=pl.Utf8)))
         out.append(pl.concat(parts) if parts else pl.DataFrame(schema=FAILURE_SCHEMA))
     return out
+
+
+def _failures(idx: pl.Series, column: str, check_id: str, value: pl.Series) -> pl.DataFrame:
+    """Failure cases in pandera's shape: one row per failing cell (row position, column, check, value)."""
+    return pl.DataFrame({"index": idx.cast(pl.Int64), "column": pl.Series([column] * len(idx)),
+                         "check": pl.Series([check_id] * len(idx)), "failure_case": value}, schema=FAILURE_SCHEMA)

@@ -16,7 +16,8 @@ import polars as pl
 from ecrf import findings as F
 from ecrf.params import enum_annotations, listed
 from ecrf.registry import Findings, check
-from ecrf.validators.consistency_dates import collect
+from ecrf.engine import shared
+from ecrf.validators.consistency_dates import raw, run_parts
 from ecrf.validators.derived import age_range, births
 
 if TYPE_CHECKING:
@@ -36,16 +37,19 @@ def _bands(model) -> pl.DataFrame:
     })
 
 
+@shared
 def consents_by_band(ctx) -> pl.DataFrame | None:
     """Every consent record (_idx, subjid, ic items) with the age band of the signer on ICDAT (_band, _givers,
-    _assent, _age); records whose band is uncertain or unknown are left out."""
+    _assent, _age); records whose band is uncertain or unknown are left out. One query, run once for the two
+    checks that read it."""
     ic, dm = ctx.indexed("ic"), ctx.indexed("dm")
     if ic is None or dm is None:
         return None
     b = births(ctx)
-    d = ic.join(dm.select("subjid", pl.col("age").alias("_dm_age")).unique("subjid"), on="subjid", how="left")
+    d = ic.lazy().join(dm.lazy().select("subjid", pl.col("age").alias("_dm_age")).unique("subjid"), on="subjid",
+                       how="left")
     if b is not None:
-        d = d.join(b, on="subjid", how="left")
+        d = d.join(b.lazy(), on="subjid", how="left")
         lo, hi = age_range(pl.col("icdat"))
     else:
         lo = hi = pl.lit(None, pl.Int64)
@@ -54,12 +58,12 @@ def consents_by_band(ctx) -> pl.DataFrame | None:
                        pl.when(has_birth).then(hi).otherwise(pl.col("_dm_age")).alias("_hi"))
     d = d.filter(pl.col("icdat").is_not_null() & pl.col("_lo").is_not_null() & (pl.col("_lo") >= 0))
     # A join on a constant key, not a cross join: polars 2.1 panics formatting strings over a filtered cross join.
-    bands = _bands(ctx.model).with_columns(pl.lit(1).alias("_k"))
+    bands = _bands(ctx.model).lazy().with_columns(pl.lit(1).alias("_k"))
     return d.with_columns(pl.lit(1).alias("_k")).join(bands, on="_k").drop("_k").filter(
         (pl.col("_lo") >= pl.col("_min")) & (pl.col("_lo") < pl.col("_max"))
         & (pl.col("_hi") >= pl.col("_min")) & (pl.col("_hi") < pl.col("_max"))
     ).with_columns(pl.when(pl.col("_lo") == pl.col("_hi")).then(pl.col("_lo").cast(pl.Utf8))
-                   .otherwise(pl.format("{} or {}", pl.col("_lo"), pl.col("_hi"))).alias("_age"))
+                   .otherwise(pl.format("{} or {}", pl.col("_lo"), pl.col("_hi"))).alias("_age")).collect(engine=F.ENGINE)
 
 
 @check("IC-GIVER", "Consent not signed by whom the registration requires", "deviation", None, ("ic", "dm"),
@@ -71,12 +75,12 @@ def consent_giver(ctx: Context) -> Findings:
     d = consents_by_band(ctx)
     if d is None:
         return {}
-    bad = d.filter(pl.col("icgiver").is_not_null()
+    bad = d.lazy().filter(pl.col("icgiver").is_not_null()
                    & ~pl.col("_givers").list.contains(pl.col("icgiver").cast(pl.Utf8))).sort("_idx")
-    return collect([("ic", F.from_frame(bad, "ICGIVER", pl.col("icgiver"), pl.col("_givers").list.join(" or "),
-                                        pl.format("consent of {} signed by {} at age {} ({}): the registration asks "
-                                                  "for {}", pl.col("icdat"), pl.col("icgiver"), pl.col("_age"),
-                                                  pl.col("_band"), pl.col("_givers").list.join(" or "))))])
+    return run_parts([("ic", raw(bad, "ICGIVER", pl.col("icgiver"), pl.col("_givers").list.join(" or "),
+                                 pl.format("consent of {} signed by {} at age {} ({}): the registration asks "
+                                           "for {}", pl.col("icdat"), pl.col("icgiver"), pl.col("_age"),
+                                           pl.col("_band"), pl.col("_givers").list.join(" or "))))])
 
 
 @check("IC-ASSENT", "Minor's assent not documented where required", "deviation", None, ("ic", "dm"),
@@ -88,15 +92,15 @@ def assent(ctx: Context) -> Findings:
     d = consents_by_band(ctx)
     if d is None or t is None or "asnt" not in t.df.columns:  # an export without the item: STRUCT-MISSING-COLUMN says so
         return {}
-    need = d.filter(pl.col("_assent"))
+    need = d.lazy().filter(pl.col("_assent"))
     missing = need.filter(pl.col("asnt").is_null() | (pl.col("asnt") != "Y")).sort("_idx")
     undated = need.filter((pl.col("asnt") == "Y") & pl.col("asntdat").is_null()).sort("_idx")
-    return collect([
-        ("ic", F.from_frame(missing, "ASNT", pl.col("asnt"), pl.lit("Y"),
-                            pl.format("assent {} for consent of {} at age {} ({}), where the schema requires it",
-                                      pl.col("asnt").cast(pl.Utf8).fill_null("not recorded"), pl.col("icdat"),
-                                      pl.col("_age"), pl.col("_band")))),
-        ("ic", F.from_frame(undated, "ASNTDAT", pl.lit(None, pl.Utf8), pl.lit("the date assent was obtained"),
-                            pl.format("assent recorded for consent of {} at age {}, without its date",
-                                      pl.col("icdat"), pl.col("_age")))),
+    return run_parts([
+        ("ic", raw(missing, "ASNT", pl.col("asnt"), pl.lit("Y"),
+                   pl.format("assent {} for consent of {} at age {} ({}), where the schema requires it",
+                             pl.col("asnt").cast(pl.Utf8).fill_null("not recorded"), pl.col("icdat"),
+                             pl.col("_age"), pl.col("_band")))),
+        ("ic", raw(undated, "ASNTDAT", pl.lit(None, pl.Utf8), pl.lit("the date assent was obtained"),
+                   pl.format("assent recorded for consent of {} at age {}, without its date",
+                             pl.col("icdat"), pl.col("_age")))),
     ])

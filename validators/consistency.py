@@ -11,11 +11,10 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ecrf import findings as F
 from ecrf.params import enum_annotations
 from ecrf.protocol import protocol
 from ecrf.registry import Findings, check
-from ecrf.validators.consistency_dates import before, collect, dated, earliest, first_consent
+from ecrf.validators.consistency_dates import before, dated, earliest, first_consent, raw, run_parts
 
 if TYPE_CHECKING:
     from ecrf.engine import Context
@@ -32,44 +31,46 @@ def _eligibility_before_consent(ctx, ic):
     if ie is None:
         return None
     # the columns the finding reads: the join would otherwise copy every column of the 258,000 eligibility rows
-    bad = ie.select("_idx", "subjid", "iedat").join(ic, on="subjid").filter(before(pl.col("iedat"), pl.col("_ic")))
+    bad = ie.lazy().select("_idx", "subjid", "iedat").join(ic.lazy(), on="subjid") \
+        .filter(before(pl.col("iedat"), pl.col("_ic")))
     bad = earliest(bad, "iedat")
-    return F.from_frame(bad, "IEDAT", pl.col("iedat"), pl.format("on or after {}", pl.col("_ic")),
-                        pl.format("eligibility assessed on {} ({} record(s)), before informed consent (ic ICDAT {})",
-                                  pl.col("iedat"), pl.col("_n"), pl.col("_ic")))
+    return raw(bad, "IEDAT", pl.col("iedat"), pl.format("on or after {}", pl.col("_ic")),
+               pl.format("eligibility assessed on {} ({} record(s)), before informed consent (ic ICDAT {})",
+                         pl.col("iedat"), pl.col("_n"), pl.col("_ic")))
 
 
 def _lymphodepletion_before_screening(ctx):
     sv, ld = dated(ctx, "sv", "svstdat"), dated(ctx, "ld", "lddat")
     if sv is None or ld is None:
         return None
-    scr = sv.filter((pl.col("visit") == protocol(ctx.model).screening_visit) & pl.col("svstdat").is_not_null()) \
+    scr = sv.lazy().filter((pl.col("visit") == protocol(ctx.model).screening_visit) & pl.col("svstdat").is_not_null()) \
         .group_by("subjid").agg(pl.col("svstdat").min().alias("_scr"))
-    bad = earliest(ld.select("_idx", "subjid", "lddat").join(scr, on="subjid")
+    bad = earliest(ld.lazy().select("_idx", "subjid", "lddat").join(scr, on="subjid")
                    .filter(before(pl.col("lddat"), pl.col("_scr"))), "lddat")
-    return F.from_frame(bad, "LDDAT", pl.col("lddat"), pl.format("on or after {}", pl.col("_scr")),
-                        pl.format("lymphodepletion on {} ({} record(s)), before the screening visit (sv SVSTDAT {})",
-                                  pl.col("lddat"), pl.col("_n"), pl.col("_scr")))
+    return raw(bad, "LDDAT", pl.col("lddat"), pl.format("on or after {}", pl.col("_scr")),
+               pl.format("lymphodepletion on {} ({} record(s)), before the screening visit (sv SVSTDAT {})",
+                         pl.col("lddat"), pl.col("_n"), pl.col("_scr")))
 
 
 def _ae_before_consent(ctx, ic):
     ae = dated(ctx, "ae", "aestdat")
     if ae is None:
         return None
-    bad = ae.select("_idx", "subjid", "aestdat").join(ic, on="subjid").filter(before(pl.col("aestdat"), pl.col("_ic")))
-    return F.from_frame(bad, "AESTDAT", pl.col("aestdat"), pl.format("on or after {}", pl.col("_ic")),
-                        pl.format("adverse event starting {}, before informed consent (ic ICDAT {}): medical history, "
-                                  "not an adverse event", pl.col("aestdat"), pl.col("_ic")))
+    bad = ae.lazy().select("_idx", "subjid", "aestdat").join(ic.lazy(), on="subjid") \
+        .filter(before(pl.col("aestdat"), pl.col("_ic")))
+    return raw(bad, "AESTDAT", pl.col("aestdat"), pl.format("on or after {}", pl.col("_ic")),
+               pl.format("adverse event starting {}, before informed consent (ic ICDAT {}): medical history, "
+                         "not an adverse event", pl.col("aestdat"), pl.col("_ic")))
 
 
 def _diagnosis_after_consent(ctx, ic):
     dx = dated(ctx, "dx", "dxdat")
     if dx is None:
         return None
-    bad = dx.select("_idx", "subjid", "dxdat").join(ic, on="subjid").filter(before(pl.col("_ic"), pl.col("dxdat")))
-    return F.from_frame(bad, "DXDAT", pl.col("dxdat"), pl.format("on or before {}", pl.col("_ic")),
-                        pl.format("diagnosis dated {}, after informed consent (ic ICDAT {})", pl.col("dxdat"),
-                                  pl.col("_ic")))
+    bad = dx.lazy().select("_idx", "subjid", "dxdat").join(ic.lazy(), on="subjid") \
+        .filter(before(pl.col("_ic"), pl.col("dxdat")))
+    return raw(bad, "DXDAT", pl.col("dxdat"), pl.format("on or before {}", pl.col("_ic")),
+               pl.format("diagnosis dated {}, after informed consent (ic ICDAT {})", pl.col("dxdat"), pl.col("_ic")))
 
 
 def _medications(ctx, ic):
@@ -78,22 +79,22 @@ def _medications(ctx, ic):
     if cm is None:
         return []
     st, en = pl.col("cmstdat"), pl.col("cmendat")
-    backwards = cm.filter(before(en, st))
-    out = [F.from_frame(backwards, "CMENDAT", en, pl.format("on or after {}", st),
-                        pl.format("medication end date {} is before its start date (CMSTDAT {})", en, st))]
+    backwards = cm.lazy().filter(before(en, st))
+    out = [raw(backwards, "CMENDAT", en, pl.format("on or after {}", st),
+               pl.format("medication end date {} is before its start date (CMSTDAT {})", en, st))]
     if ic is None:
         return out
-    d = cm.select("_idx", "subjid", "cmcat", "cmstdat", "cmendat").join(ic, on="subjid") \
+    d = cm.lazy().select("_idx", "subjid", "cmcat", "cmstdat", "cmendat").join(ic.lazy(), on="subjid") \
         .filter(~before(en, st).fill_null(False))
     ic_d = pl.col("_ic")
     prior = d.filter((pl.col("cmcat") == "PRIOR") & (before(ic_d, en) | ((en == ic_d) & _is_full(en))))
-    out.append(F.from_frame(prior, "CMENDAT", en, pl.format("before {}, or CMCAT CONCOMITANT", ic_d),
-                            pl.format("prior medication ending {}, not before informed consent (ic ICDAT {}): a "
-                                      "concomitant medication", en, ic_d)))
+    out.append(raw(prior, "CMENDAT", en, pl.format("before {}, or CMCAT CONCOMITANT", ic_d),
+                   pl.format("prior medication ending {}, not before informed consent (ic ICDAT {}): a "
+                             "concomitant medication", en, ic_d)))
     conmed = d.filter((pl.col("cmcat") == "CONCOMITANT") & before(en, ic_d))
-    out.append(F.from_frame(conmed, "CMENDAT", en, pl.format("on or after {}, or CMCAT PRIOR", ic_d),
-                            pl.format("concomitant medication ending {}, before informed consent (ic ICDAT {}): "
-                                      "a prior medication", en, ic_d)))
+    out.append(raw(conmed, "CMENDAT", en, pl.format("on or after {}, or CMCAT PRIOR", ic_d),
+                   pl.format("concomitant medication ending {}, before informed consent (ic ICDAT {}): "
+                             "a prior medication", en, ic_d)))
     return out
 
 
@@ -113,7 +114,7 @@ def date_order(ctx: Context) -> Findings:
     if ic is not None:
         parts += [("ie", _eligibility_before_consent(ctx, ic)), ("ae", _ae_before_consent(ctx, ic)),
                   ("dx", _diagnosis_after_consent(ctx, ic))]
-    return collect(parts)
+    return run_parts(parts)
 
 
 @check("XF-CM-ONGOING", "Medication ongoing flag contradicts its end date", "consistency", "error", ("cm",),
@@ -123,17 +124,17 @@ def cm_ongoing(ctx: Context) -> Findings:
     t = ctx.table("cm")
     if t is None or t.n_rows == 0 or not {"cmongo", "cmendat"} <= set(t.df.columns):
         return {}
-    d = t.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64), pl.col("cmongo").alias("_ongo"))
+    d = t.df.lazy().with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64), pl.col("cmongo").alias("_ongo"))
     end = pl.col("cmendat")
     ended = d.filter((pl.col("_ongo") == "Y") & end.is_not_null())
     # Only N or empty: a code outside the codelist is reported by the column checks.
     open_ = d.filter(((pl.col("_ongo") == "N") | pl.col("_ongo").is_null()) & end.is_null())
-    return collect([
-        ("cm", F.from_frame(ended, "CMONGO", pl.col("_ongo"), pl.lit("N (an end date is recorded)"),
-                            pl.format("medication recorded as ongoing but with end date {}", end))),
-        ("cm", F.from_frame(open_, "CMENDAT", pl.lit(None, pl.Utf8), pl.lit("an end date, or CMONGO Y"),
-                            pl.format("medication not recorded as ongoing (CMONGO {}) but without an end date",
-                                      pl.col("_ongo").fill_null("empty")))),
+    return run_parts([
+        ("cm", raw(ended, "CMONGO", pl.col("_ongo"), pl.lit("N (an end date is recorded)"),
+                   pl.format("medication recorded as ongoing but with end date {}", end))),
+        ("cm", raw(open_, "CMENDAT", pl.lit(None, pl.Utf8), pl.lit("an end date, or CMONGO Y"),
+                   pl.format("medication not recorded as ongoing (CMONGO {}) but without an end date",
+                             pl.col("_ongo").fill_null("empty")))),
     ])
 
 
@@ -147,30 +148,32 @@ def dx_cohort(ctx: Context) -> Findings:
     dm, dx = ctx.table("dm"), ctx.table("dx")
     if dm is None or dm.n_rows == 0 or "cohort" not in dm.df.columns:
         return {}
-    cohorts = dm.df.filter(pl.col("cohort").is_not_null()).group_by("subjid").agg(pl.col("cohort").first())
+    cohorts = dm.df.lazy().filter(pl.col("cohort").is_not_null()).group_by("subjid").agg(pl.col("cohort").first())
     if dx is None:  # the diagnosis form is not in this export: nothing to compare
         return {}
-    dmi = dm.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
-    have, parts = [], []
+    dmi = dm.df.lazy().with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
+    have = pl.LazyFrame(schema={"subjid": pl.Utf8})
+    parts = []
     if dx.n_rows:
         crit = enum_annotations(ctx.model, "DiagnosisCriteria")
-        sets = pl.DataFrame({"dxcrit": list(crit), "_for": [a.get("cohort") for a in crit.values()]},
+        sets = pl.LazyFrame({"dxcrit": list(crit), "_for": [a.get("cohort") for a in crit.values()]},
                             schema={"dxcrit": pl.Utf8, "_for": pl.Utf8})
-        d = dx.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64)).join(cohorts, on="subjid")
-        have = d["subjid"].unique().to_list()
+        d = dx.df.lazy().with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64)).join(cohorts, on="subjid")
+        have = d.select(pl.col("subjid").unique())
         term = d.filter(pl.col("dxterm").is_not_null() & (pl.col("dxterm") != pl.col("cohort")))
         wrong = d.join(sets, on="dxcrit").filter(pl.col("_for") != pl.col("cohort"))
         parts = [
-            ("dx", F.from_frame(term, "DXTERM", pl.col("dxterm"), pl.col("cohort"),
-                                pl.format("diagnosis {} does not match the subject's cohort (dm COHORT {})",
-                                          pl.col("dxterm"), pl.col("cohort")))),
-            ("dx", F.from_frame(wrong, "DXCRIT", pl.col("dxcrit"),
-                                pl.format("a criteria set for {}", pl.col("cohort")),
-                                pl.format("criteria set {} belongs to the {} cohort, not to the subject's cohort {}",
-                                          pl.col("dxcrit"), pl.col("_for"), pl.col("cohort")))),
+            ("dx", raw(term, "DXTERM", pl.col("dxterm"), pl.col("cohort"),
+                       pl.format("diagnosis {} does not match the subject's cohort (dm COHORT {})",
+                                 pl.col("dxterm"), pl.col("cohort")))),
+            ("dx", raw(wrong, "DXCRIT", pl.col("dxcrit"), pl.format("a criteria set for {}", pl.col("cohort")),
+                       pl.format("criteria set {} belongs to the {} cohort, not to the subject's cohort {}",
+                                 pl.col("dxcrit"), pl.col("_for"), pl.col("cohort")))),
         ]
-    missing = dmi.filter(pl.col("cohort").is_not_null() & ~pl.col("subjid").is_in(have))
-    parts.append(("dm", F.from_frame(missing, "COHORT", pl.col("cohort"),
-                                     pl.lit("a diagnosis record (dx) for the cohort"),
-                                     pl.format("subject in cohort {} has no diagnosis record", pl.col("cohort")))))
-    return collect(parts)
+    # subjects without a diagnosis: a marker joined in, in the rows' order (a subject id that is null is none)
+    missing = dmi.join(have.with_columns(pl.lit(True).alias("_have")), on="subjid", how="left") \
+        .filter(pl.col("cohort").is_not_null() & pl.col("subjid").is_not_null() & pl.col("_have").is_null()) \
+        .sort("_idx")
+    parts.append(("dm", raw(missing, "COHORT", pl.col("cohort"), pl.lit("a diagnosis record (dx) for the cohort"),
+                            pl.format("subject in cohort {} has no diagnosis record", pl.col("cohort")))))
+    return run_parts(parts)

@@ -14,7 +14,7 @@ import polars as pl
 from ecrf import findings as F
 from ecrf.params import class_parameter, listed
 from ecrf.registry import Findings, check
-from ecrf.validators.consistency_dates import before, collect, date_items, dated
+from ecrf.validators.consistency_dates import before, date_items, dated_lazy, raw, run_parts
 
 if TYPE_CHECKING:
     from ecrf.engine import Context
@@ -31,44 +31,46 @@ def _death_item(ctx) -> tuple[str, str]:
     return ctx.model.item_with_role("death_date")
 
 
-def _death(ctx) -> pl.DataFrame | None:
+def _death(ctx) -> pl.LazyFrame | None:
+    """subjid -> _end, the death date (a query not yet run)."""
     domain, name = _death_item(ctx)
-    dd = dated(ctx, domain, name)
+    dd = dated_lazy(ctx, domain, name)
     if dd is None:
         return None
     return dd.filter(pl.col(name).is_not_null()).group_by("subjid").agg(pl.col(name).min().alias("_end"))
 
 
 def _records(ctx, skip: set[str], subjects: pl.Series):
-    """(domain, long frame of _idx, subjid, _field, _date) for every dated item not in skip ("form.item"), of the
-    `subjects` only."""
+    """(domain, long query of _idx, subjid, _field, _date) for every dated item not in skip ("form.item"), of the
+    `subjects` only: their dates are read for them alone, not for the million rows of the lab form."""
+    of_them = pl.col("subjid").is_in(subjects.implode())  # (an eager step: once, not per form)
     for domain, t in ctx.tables.items():
         items = [i for i in date_items(t.form) if f"{domain}.{i}" not in skip and i in t.df.columns]
-        d = dated(ctx, domain, *items, subjects=subjects) if items else None
+        d = dated_lazy(ctx, domain, *items) if items else None
         if d is None:
             continue
+        d = d.filter(of_them)
         long = pl.concat([d.select("_idx", "subjid", pl.lit(t.form.item(i).title).alias("_field"),
                                    pl.col(i).alias("_date")) for i in items])
         yield domain, long.filter(pl.col("_date").is_not_null())
 
 
 def _after(ctx, anchor: pl.DataFrame, skip: set[str], what: str, source: str,
-           death: pl.DataFrame | None = None) -> dict:
+           death: pl.LazyFrame | None = None) -> dict:
+    """Every form's records after the anchor date, one query per form, all run at once."""
     parts = []
     for domain, long in _records(ctx, skip, anchor["subjid"]):
-        bad = long.join(anchor, on="subjid").filter(before(pl.col("_end"), pl.col("_date")))
+        bad = long.join(anchor.lazy(), on="subjid").filter(before(pl.col("_end"), pl.col("_date")))
         if death is not None:  # also after death: reported by XF-AFTER-DEATH alone
             bad = bad.join(death.rename({"_end": "_dth"}), on="subjid", how="left") \
                 .filter(~before(pl.col("_dth"), pl.col("_date")).fill_null(False))
-        if bad.is_empty():
-            continue
         first = bad.sort("_date", "_idx").group_by("subjid", "_field", maintain_order=True) \
             .agg(pl.all().first(), pl.len().alias("_n")).sort("_idx")
         message = pl.format("{} {} dated {} ({} record(s)), after {} ({} {})", pl.lit(domain), pl.col("_field"),
                             pl.col("_date"), pl.col("_n"), pl.lit(what), pl.lit(source), pl.col("_end"))
-        parts.append((domain, F.from_frame(first, pl.col("_field"), pl.col("_date"),
-                                           pl.format("on or before {}", pl.col("_end")), message)))
-    return collect(parts)
+        parts.append((domain, raw(first, pl.col("_field"), pl.col("_date"),
+                                  pl.format("on or before {}", pl.col("_end")), message)))
+    return run_parts(parts)
 
 
 @check("XF-AFTER-DEATH", "Record dated after death", "consistency", "error", (),
@@ -77,8 +79,11 @@ def _after(ctx, anchor: pl.DataFrame, skip: set[str], what: str, source: str,
        "is later).",
        reference="CDISC CDASHIG DD/DS", roles=("*:death_date",))
 def after_death(ctx: Context) -> Findings:
-    death = _death(ctx)
-    if death is None or death.is_empty():
+    query = _death(ctx)
+    if query is None:
+        return {}
+    death = query.collect(engine=F.ENGINE)  # the subjects whose records are read
+    if death.is_empty():
         return {}
     domain, name = _death_item(ctx)
     return _after(ctx, death, {f"{domain}.{name}"}, "the death", f"{domain} {ctx.model.forms[domain].item(name).title}")
@@ -91,11 +96,11 @@ def after_death(ctx: Context) -> Findings:
        reference="ICH E6(R3); FDA guidance on data retention when subjects withdraw (2008) [CONV]",
        fields=("DSSTDAT",))
 def after_end(ctx: Context) -> Findings:
-    ds = dated(ctx, "ds", "dsstdat")
+    ds = dated_lazy(ctx, "ds", "dsstdat")
     if ds is None:
         return {}
     end = ds.filter(pl.col("dsdecod").is_in(_list(ctx, "discontinuation_codes")) & pl.col("dsstdat").is_not_null()) \
-        .group_by("subjid").agg(pl.col("dsstdat").min().alias("_end"))
+        .group_by("subjid").agg(pl.col("dsstdat").min().alias("_end")).collect(engine=F.ENGINE)
     if end.is_empty():
         return {}
     skip = set(_list(ctx, "follow_up_after_end")) | {"ds.dsstdat"}

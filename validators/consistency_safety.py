@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ecrf import findings as F
 from ecrf.params import class_parameter
 from ecrf.registry import Findings, check
-from ecrf.validators.consistency_dates import collect, dated
+from ecrf.validators.consistency_dates import dated, raw, run_parts
 from ecrf.validators.timing import graded_events
 
 if TYPE_CHECKING:
@@ -28,7 +27,7 @@ def grading_without_ae(ctx: Context) -> Findings:
     ae = ctx.table("ae")
     if ae is None:  # no adverse event form in this export: nothing to link to
         return {}
-    reported = ae.typed.select("subjid", "aeseq", "aecat").filter(pl.col("aeseq").is_not_null())
+    reported = ae.typed.lazy().select("subjid", "aeseq", "aecat").filter(pl.col("aeseq").is_not_null())
     parts = []
     # The grading forms, their date items and the AECAT they grade: ImmuneEffectorEvent (schema/timing.yaml).
     for domain, day, cat in ((e.form, e.date, e.category) for e in graded_events(ctx)):
@@ -36,18 +35,16 @@ def grading_without_ae(ctx: Context) -> Findings:
         if g is None or t is None:
             continue
         seq = t.typed["aeseq"]
-        g = g.with_columns(seq.alias("_seq")).filter(pl.col("_seq").is_not_null())
+        graded = g.lazy().with_columns(seq.alias("_seq")).filter(pl.col("_seq").is_not_null())
         linked = reported.filter(pl.col("aecat") == cat).select("subjid", pl.col("aeseq").alias("_seq")).unique()
-        orphan = g.join(linked, on=["subjid", "_seq"], how="anti")
-        if orphan.is_empty():
-            continue
+        orphan = graded.join(linked, on=["subjid", "_seq"], how="anti")
         first = orphan.sort(day, "_idx", nulls_last=True).group_by("subjid", "_seq", maintain_order=True) \
             .agg(pl.all().first(), pl.len().alias("_n")).sort("_idx")
-        parts.append((domain, F.from_frame(
+        parts.append((domain, raw(
             first, "AESEQ", pl.col("_seq"), pl.lit(f"AESEQ of a {cat} adverse event (ae)"),
             pl.format(f"{cat} graded on {{}} day(s) from {{}} under AESEQ {{}}, but the subject has no {cat} adverse "
                       "event with that AESEQ", pl.col("_n"), pl.col(day).fill_null("?"), pl.col("_seq")))))
-    return collect(parts)
+    return run_parts(parts)
 
 
 @check("SAFE-SAE-LATE", "Serious adverse event reported late", "deviation", None, ("ae",),
@@ -60,7 +57,7 @@ def sae_late(ctx: Context) -> Findings:
     if ae is None or ae.n_rows == 0 or not {"aeawdat", "aerptdat"} <= set(ae.df.columns):
         return {}
     days = class_parameter(ctx.model, "AdverseEvent", "sae_report_days")
-    d = ae.typed.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64)) \
+    d = ae.typed.lazy().with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64)) \
         .filter((pl.col("aeser") == "Y") & pl.col("aeawdat").is_not_null() & pl.col("aerptdat").is_not_null()) \
         .with_columns((pl.col("aerptdat") - pl.col("aeawdat")).dt.total_days().alias("_lag"))
     bad = d.filter((pl.col("_lag") > days) | (pl.col("_lag") < 0))
@@ -68,7 +65,7 @@ def sae_late(ctx: Context) -> Findings:
                      f"(at most {days})", pl.col("aerptdat"), pl.col("_lag"), pl.col("aeawdat"))
     early = pl.format("serious adverse event reported on {}, before the investigator became aware of it on {}",
                       pl.col("aerptdat"), pl.col("aeawdat"))
-    return collect([("ae", F.from_frame(bad, "AERPTDAT", pl.col("aerptdat"),
-                                        pl.format(f"from {{}} to {{}} (AEAWDAT + {days} day(s))", pl.col("aeawdat"),
-                                                  pl.col("aeawdat") + pl.duration(days=days)),
-                                        pl.when(pl.col("_lag") < 0).then(early).otherwise(late)))])
+    return run_parts([("ae", raw(bad, "AERPTDAT", pl.col("aerptdat"),
+                                 pl.format(f"from {{}} to {{}} (AEAWDAT + {days} day(s))", pl.col("aeawdat"),
+                                           pl.col("aeawdat") + pl.duration(days=days)),
+                                 pl.when(pl.col("_lag") < 0).then(early).otherwise(late)))])

@@ -16,7 +16,8 @@ import polars as pl
 from ecrf import findings as F
 from ecrf.params import enum_annotations
 from ecrf.registry import Findings, check
-from ecrf.validators.consistency_dates import before, collect, dated, first_consent
+from ecrf.engine import shared
+from ecrf.validators.consistency_dates import before, dated, dated_lazy, first_consent, raw, run_parts
 from ecrf.validators.common import day0
 
 if TYPE_CHECKING:
@@ -44,9 +45,10 @@ def plausible(ctx, domain: str, item: str, col: str | None = None) -> pl.Expr:
     return e
 
 
+@shared
 def births(ctx) -> pl.DataFrame | None:
     """subjid -> brthdat as collected, _b_first and _b_last: the first and last day the (partial) birth date allows."""
-    dm = dated(ctx, "dm", "brthdat")
+    dm = dated_lazy(ctx, "dm", "brthdat")
     if dm is None:
         return None
     b = pl.col("brthdat")
@@ -56,7 +58,7 @@ def births(ctx) -> pl.DataFrame | None:
         .when(b.str.len_chars() == 7).then((b + "-01").str.to_date("%Y-%m-%d", strict=False).dt.month_end()) \
         .otherwise(b.str.to_date("%Y-%m-%d", strict=False))
     return dm.filter(b.is_not_null()).select("subjid", "brthdat", first.alias("_b_first"), last.alias("_b_last")) \
-        .drop_nulls().unique("subjid", keep="first")
+        .drop_nulls().unique("subjid", keep="first").collect(engine=F.ENGINE)
 
 
 def age_range(day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -76,10 +78,10 @@ def birth_after_consent(ctx: Context) -> Findings:
     dm, ic = dated(ctx, "dm", "brthdat"), first_consent(ctx)
     if dm is None or ic is None:
         return {}
-    bad = dm.join(ic, on="subjid").filter(before(pl.col("_ic"), pl.col("brthdat")))
-    return collect([("dm", F.from_frame(bad, "BRTHDAT", pl.col("brthdat"), pl.format("before {}", pl.col("_ic")),
-                                        pl.format("birth date {} is after informed consent (ic ICDAT {})",
-                                                  pl.col("brthdat"), pl.col("_ic"))))])
+    bad = dm.lazy().join(ic.lazy(), on="subjid").filter(before(pl.col("_ic"), pl.col("brthdat")))
+    return run_parts([("dm", raw(bad, "BRTHDAT", pl.col("brthdat"), pl.format("before {}", pl.col("_ic")),
+                                 pl.format("birth date {} is after informed consent (ic ICDAT {})",
+                                           pl.col("brthdat"), pl.col("_ic"))))])
 
 
 @check("DERIVED-AGE", "Age differs from the birth and consent dates", "consistency", "error", ("dm", "ic"),
@@ -91,15 +93,15 @@ def age_at_consent(ctx: Context) -> Findings:
     dm, b, ic = ctx.indexed("dm"), births(ctx), first_consent(ctx)
     if dm is None or b is None or ic is None:
         return {}
-    d = dm.select("_idx", "subjid", "age").join(b, on="subjid").join(ic, on="subjid") \
+    d = dm.lazy().select("_idx", "subjid", "age").join(b.lazy(), on="subjid").join(ic.lazy(), on="subjid") \
         .with_columns(pl.col("_ic").str.to_date("%Y-%m-%d", strict=False).alias("_icd"))
     lo, hi = age_range(pl.col("_icd"))
     d = d.with_columns(lo.alias("_lo"), hi.alias("_hi")).filter(pl.col("_lo") >= 0)
     bad = d.filter(plausible(ctx, "dm", "age") & ((pl.col("age") < pl.col("_lo")) | (pl.col("age") > pl.col("_hi"))))
     exp = _age_text(pl.col("_lo"), pl.col("_hi"))
-    return collect([("dm", F.from_frame(bad, "AGE", pl.col("age"), exp,
-                                        pl.format("age {} at consent, but born {} and consented {}: {} years",
-                                                  pl.col("age"), pl.col("brthdat"), pl.col("_ic"), exp)))])
+    return run_parts([("dm", raw(bad, "AGE", pl.col("age"), exp,
+                                 pl.format("age {} at consent, but born {} and consented {}: {} years",
+                                           pl.col("age"), pl.col("brthdat"), pl.col("_ic"), exp)))])
 
 
 def _linked(ctx, role: str) -> list[tuple[str, str, str]]:
@@ -116,16 +118,18 @@ def _linked(ctx, role: str) -> list[tuple[str, str, str]]:
 
 
 def _linked_rows(ctx, role: str, value: str, per_subject: pl.DataFrame):
-    """For every item with `role` and its date (`_linked`): (form, item, title, rows), the rows holding `_idx`,
-    `subjid`, the item as `value` and its date as `_on`, joined with `per_subject` (one row per subject)."""
+    """For every item with `role` and its date (`_linked`): (form, item, title, rows), the rows (a query not yet
+    run) holding `_idx`, `subjid`, the item as `value` and its date as `_on`, joined with `per_subject` (one row
+    per subject)."""
     for domain, item, when in _linked(ctx, role):
         d = ctx.indexed(domain)
         if d is None:
             continue
         form = ctx.model.forms[domain]
         subject = form.find_role("subject") or "subjid"
-        rows = d.select("_idx", pl.col(subject).alias("subjid"), pl.col(item).alias(value), pl.col(when).alias("_on"))
-        yield domain, item, form.item(item).title, rows.join(per_subject, on="subjid")
+        rows = d.lazy().select("_idx", pl.col(subject).alias("subjid"), pl.col(item).alias(value),
+                               pl.col(when).alias("_on"))
+        yield domain, item, form.item(item).title, rows.join(per_subject.lazy(), on="subjid")
 
 
 @check("DERIVED-AGE-AT-DATE", "Age at an assessment differs from the birth date", "consistency", "error", ("dm",),
@@ -144,10 +148,10 @@ def age_at_date(ctx: Context) -> Findings:
         bad = d.filter(plausible(ctx, domain, item, "_age") & pl.col("_on").is_not_null() & (pl.col("_lo") >= 0)
                        & ((pl.col("_age") < pl.col("_lo")) | (pl.col("_age") > pl.col("_hi"))))
         exp = _age_text(pl.col("_lo"), pl.col("_hi"))
-        parts.append((domain, F.from_frame(bad, title, pl.col("_age"), exp,
-                                           pl.format("{} {} on {}, but born {}: {} years", pl.lit(title),
-                                                     pl.col("_age"), pl.col("_on"), pl.col("brthdat"), exp))))
-    return collect(parts)
+        parts.append((domain, raw(bad, title, pl.col("_age"), exp,
+                                  pl.format("{} {} on {}, but born {}: {} years", pl.lit(title),
+                                            pl.col("_age"), pl.col("_on"), pl.col("brthdat"), exp))))
+    return run_parts(parts)
 
 
 @check("DERIVED-STUDY-DAY", "Study day differs from its date and day 0", "consistency", "error", ("ex",),
@@ -164,11 +168,11 @@ def study_day(ctx: Context) -> Findings:
         d = d.with_columns((pl.col("_on") - pl.col("_d0")).dt.total_days().alias("_want"))
         bad = d.filter(plausible(ctx, domain, item, "_day") & pl.col("_want").is_not_null()
                        & (pl.col("_day") != pl.col("_want")))
-        parts.append((domain, F.from_frame(bad, title, pl.col("_day"), pl.col("_want"),
-                                           pl.format("{} {}, but {} is {} day(s) from day 0 ({}, first infusion)",
-                                                     pl.lit(title), pl.col("_day"), pl.col("_on"), pl.col("_want"),
-                                                     pl.col("_d0")))))
-    return collect(parts)
+        parts.append((domain, raw(bad, title, pl.col("_day"), pl.col("_want"),
+                                  pl.format("{} {}, but {} is {} day(s) from day 0 ({}, first infusion)",
+                                            pl.lit(title), pl.col("_day"), pl.col("_on"), pl.col("_want"),
+                                            pl.col("_d0")))))
+    return run_parts(parts)
 
 
 def _number(col: str) -> pl.Expr:
@@ -187,24 +191,25 @@ def visitnum(ctx: Context) -> Findings:
     plan = pl.DataFrame({"_visit": [c for c, a in codes.items() if "visitnum" in a],
                          "_want": [float(a["visitnum"]) for a in codes.values() if "visitnum" in a]})
     unplanned = [c for c, a in codes.items() if "visitnum" not in a]
+    planned = plan["_want"].to_list()
     parts = []
     for domain, t in ctx.tables.items():
         visit = t.form.find_role("visit")
-        d = ctx.indexed(domain) if visit is not None and t.form.has("visitnum") else None
-        if d is None or visit is None:
+        rows = ctx.indexed(domain) if visit is not None and t.form.has("visitnum") else None
+        if rows is None or visit is None:
             continue
         # the three columns the findings read: the join would otherwise copy every column of the form
-        d = d.select("_idx", pl.col(visit).cast(pl.Utf8).alias("_visit"), pl.col("visitnum").alias("_num")) \
-            .join(plan, on="_visit", how="left").filter(plausible(ctx, domain, "visitnum", "_num"))
+        d = rows.lazy().select("_idx", pl.col(visit).cast(pl.Utf8).alias("_visit"), pl.col("visitnum").alias("_num")) \
+            .join(plan.lazy(), on="_visit", how="left").filter(plausible(ctx, domain, "visitnum", "_num"))
         wrong = d.filter(pl.col("_want").is_not_null() & (pl.col("_num") != pl.col("_want")))
         unsched = d.filter(pl.col("_visit").is_in(unplanned)
-                           & ((pl.col("_num") == pl.col("_num").round(0)) | pl.col("_num").is_in(plan["_want"].to_list())))
+                           & ((pl.col("_num") == pl.col("_num").round(0)) | pl.col("_num").is_in(planned)))
         title = t.form.item("visitnum").title
-        parts.append((domain, F.from_frame(wrong, title, pl.col("_num"), _number("_want"),
-                                           pl.format("VISITNUM {} for visit {}, whose number in the schedule is {}",
-                                                     pl.col("_num"), pl.col("_visit"), _number("_want")))))
-        parts.append((domain, F.from_frame(unsched, title, pl.col("_num"), pl.lit("a decimal number (unscheduled)"),
-                                           pl.format("VISITNUM {} for an unscheduled visit ({}): unscheduled visits "
-                                                     "carry a decimal number, not a scheduled visit's",
-                                                     pl.col("_num"), pl.col("_visit")))))
-    return collect(parts)
+        parts.append((domain, raw(wrong, title, pl.col("_num"), _number("_want"),
+                                  pl.format("VISITNUM {} for visit {}, whose number in the schedule is {}",
+                                            pl.col("_num"), pl.col("_visit"), _number("_want")))))
+        parts.append((domain, raw(unsched, title, pl.col("_num"), pl.lit("a decimal number (unscheduled)"),
+                                  pl.format("VISITNUM {} for an unscheduled visit ({}): unscheduled visits "
+                                            "carry a decimal number, not a scheduled visit's",
+                                            pl.col("_num"), pl.col("_visit")))))
+    return run_parts(parts)

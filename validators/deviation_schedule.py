@@ -12,7 +12,8 @@ import polars as pl
 from ecrf import findings as F
 from ecrf.protocol import protocol
 from ecrf.registry import Findings, check
-from ecrf.validators.common import CONV, REG, day0, only
+from ecrf.validators.common import CONV, REG, day0
+from ecrf.validators.consistency_dates import raw, run_parts
 from ecrf.validators.ld_renal import with_allowed
 
 if TYPE_CHECKING:
@@ -28,28 +29,29 @@ def visit_window(ctx: Context) -> Findings:
     if sv is None or d0 is None:
         return {}
     w = protocol(ctx.model).visit_windows()
-    grid = pl.DataFrame({"visit": list(w), "_t": [x.target_day for x in w.values()],
+    grid = pl.LazyFrame({"visit": list(w), "_t": [x.target_day for x in w.values()],
                          "_b": [x.before for x in w.values()], "_a": [x.after for x in w.values()]})
-    d = sv.filter(pl.col("svstdat").is_not_null()).join(grid, on="visit").join(d0, on="subjid") \
+    d = sv.lazy().filter(pl.col("svstdat").is_not_null()).join(grid, on="visit").join(d0.lazy(), on="subjid") \
         .with_columns((pl.col("svstdat") - pl.col("_d0")).dt.total_days().alias("_day"))
     bad = d.filter((pl.col("_day") < pl.col("_t") - pl.col("_b")) | (pl.col("_day") > pl.col("_t") + pl.col("_a")))
-    return only("sv", F.from_frame(bad, "SVSTDAT", pl.col("svstdat"),
-                                    pl.format("day {} (-{}/+{}): {} to {}", pl.col("_t"), pl.col("_b"), pl.col("_a"),
-                                              pl.col("_d0") + pl.duration(days=pl.col("_t") - pl.col("_b")),
-                                              pl.col("_d0") + pl.duration(days=pl.col("_t") + pl.col("_a"))),
-                                    pl.format("{} on study day {}, outside its window around day {}", pl.col("visit"),
-                                              pl.col("_day"), pl.col("_t"))))
+    return run_parts([("sv", raw(bad, "SVSTDAT", pl.col("svstdat"),
+                                 pl.format("day {} (-{}/+{}): {} to {}", pl.col("_t"), pl.col("_b"), pl.col("_a"),
+                                           pl.col("_d0") + pl.duration(days=pl.col("_t") - pl.col("_b")),
+                                           pl.col("_d0") + pl.duration(days=pl.col("_t") + pl.col("_a"))),
+                                 pl.format("{} on study day {}, outside its window around day {}", pl.col("visit"),
+                                           pl.col("_day"), pl.col("_t"))))])
 
 
-def _ld(ctx):
+def _ld(ctx) -> tuple[pl.LazyFrame | None, pl.DataFrame | None]:
+    """The administrations with their drug's plan (a query not yet run), and day 0."""
     ld, d0 = ctx.indexed("ld"), day0(ctx)
     if ld is None:
         return None, None
     drugs = protocol(ctx.model).lymphodepletion()
-    plan = pl.DataFrame({"ldtrt": list(drugs), "_mg": [x.mg_per_m2_per_day for x in drugs.values()],
+    plan = pl.LazyFrame({"ldtrt": list(drugs), "_mg": [x.mg_per_m2_per_day for x in drugs.values()],
                          "_tol": [x.tolerance_pct for x in drugs.values()],
                          "_days": [list(x.days) for x in drugs.values()]})
-    return ld.join(plan, on="ldtrt"), d0
+    return ld.lazy().join(plan, on="ldtrt"), d0
 
 
 @check("SCHED-LD-DAY", "Lymphodepletion on a day the protocol does not plan", "deviation", None, ("ld", "ex"),
@@ -60,13 +62,13 @@ def ld_day(ctx: Context) -> Findings:
     ld, d0 = _ld(ctx)
     if ld is None or d0 is None:
         return {}
-    d = ld.filter(pl.col("lddat").is_not_null()).join(d0, on="subjid") \
+    d = ld.filter(pl.col("lddat").is_not_null()).join(d0.lazy(), on="subjid") \
         .with_columns((pl.col("lddat") - pl.col("_d0")).dt.total_days().alias("_day"))
     bad = d.filter(~pl.col("_days").list.contains(pl.col("_day")))
-    return only("ld", F.from_frame(bad, "LDDAT", pl.col("lddat"),
-                                    pl.format("study day {}", pl.col("_days").cast(pl.List(pl.Utf8)).list.join(", ")),
-                                    pl.format("{} given on study day {} (day 0 = {})", pl.col("ldtrt"), pl.col("_day"),
-                                              pl.col("_d0"))))
+    return run_parts([("ld", raw(bad, "LDDAT", pl.col("lddat"),
+                                 pl.format("study day {}", pl.col("_days").cast(pl.List(pl.Utf8)).list.join(", ")),
+                                 pl.format("{} given on study day {} (day 0 = {})", pl.col("ldtrt"), pl.col("_day"),
+                                           pl.col("_d0"))))])
 
 
 @check("SCHED-LD-DOSE", "Lymphodepletion dose outside tolerance", "deviation", None, ("ld",),
@@ -85,7 +87,7 @@ def ld_dose(ctx: Context) -> Findings:
     if ld is None:
         return {}
     d = ld.filter(pl.col("lddose").is_not_null() & pl.col("ldbsa").is_not_null() & pl.col("lddat").is_not_null())
-    d = with_allowed(ctx, d).with_columns((pl.col("_mg") * pl.col("_factor") * pl.col("ldbsa")).alias("_want"))
+    d = with_allowed(ctx, d.collect(engine=F.ENGINE)).lazy().with_columns((pl.col("_mg") * pl.col("_factor") * pl.col("ldbsa")).alias("_want"))
     d = d.with_columns(((pl.col("lddose") - pl.col("_want")).abs() <= pl.col("_want") * pl.col("_tol") / 100)
                        .alias("_ok"))
     due = pl.format("{} mg ({} mg/m2 x {}{} m2)", pl.col("_want").round(1), pl.col("_mg"),
@@ -98,10 +100,10 @@ def ld_dose(ctx: Context) -> Findings:
         .filter(~pl.col("_ok"))
     kidney = pl.when(pl.col("_egfr").is_null()).then(pl.lit("no eGFR on record before it")) \
         .otherwise(pl.format("eGFR {} on {}", pl.col("_egfr"), pl.col("_egfr_dat")))
-    return only("ld", F.from_frame(
+    return run_parts([("ld", raw(
         bad, "LDDOSE", pl.col("lddose"), pl.format("{} +/- {}%", pl.col("_due"), pl.col("_tol")),
         pl.format("{} dose {} mg is outside {}% of {} ({})", pl.col("ldtrt"), pl.col("lddose"), pl.col("_tol"),
-                  pl.col("_due"), kidney)))
+                  pl.col("_due"), kidney)))])
 
 
 @check("SCHED-EX-DOSE", "KN5601-K dose outside its dose level", "deviation", None, ("ex", "dm"),
@@ -113,23 +115,24 @@ def ex_dose(ctx: Context) -> Findings:
     if ex is None:
         return {}
     levels = protocol(ctx.model).dose_levels()
-    lv = pl.DataFrame({"_lvl": list(levels), "_cpk": [x.cells_per_kg for x in levels.values()],
+    lv = pl.LazyFrame({"_lvl": list(levels), "_cpk": [x.cells_per_kg for x in levels.values()],
                        "_tol": [x.tolerance_pct for x in levels.values()]})
     if dm is not None:
-        ex = ex.join(dm.select("subjid", pl.col("doselvl").alias("_dl")).unique("subjid"), on="subjid", how="left")
+        rows = ex.lazy().join(dm.lazy().select("subjid", pl.col("doselvl").alias("_dl")).unique("subjid"), on="subjid",
+                              how="left")
     else:
-        ex = ex.with_columns(pl.lit(None, pl.Utf8).alias("_dl"))
-    d = ex.with_columns(pl.coalesce("exdoselv", "_dl").alias("_lvl")).join(lv, on="_lvl")
+        rows = ex.lazy().with_columns(pl.lit(None, pl.Utf8).alias("_dl"))
+    d = rows.with_columns(pl.coalesce("exdoselv", "_dl").alias("_lvl")).join(lv, on="_lvl")
     want = pl.when(pl.col("exdosu") == "cells").then(pl.col("_cpk") * pl.col("exwt")) \
         .when(pl.col("exdosu") == "cells/kg").then(pl.col("_cpk"))
     d = d.with_columns(want.alias("_want")).filter(pl.col("_want").is_not_null() & pl.col("exdose").is_not_null())
     bad = d.filter((pl.col("exdose") - pl.col("_want")).abs() > pl.col("_want") * pl.col("_tol") / 100)
-    return only("ex", F.from_frame(
+    return run_parts([("ex", raw(
         bad, "EXDOSE", pl.col("exdose"),
         pl.format("{} {} ({} +/- {}%)", pl.col("_want").map_elements(lambda x: f"{x:.3g}", pl.Utf8),
                   pl.col("exdosu"), pl.col("_lvl"), pl.col("_tol")),
         pl.format("infusion {} dose {} {} is outside the {} dose", pl.col("exnum"), pl.col("exdose"),
-                  pl.col("exdosu"), pl.col("_lvl"))))
+                  pl.col("exdosu"), pl.col("_lvl"))))])
 
 
 @check("SCHED-EX-NO-LD", "Infusion without completed lymphodepletion", "deviation", None, ("ex", "ld"),
@@ -142,12 +145,12 @@ def ex_without_ld(ctx: Context) -> Findings:
         return {}
     n = protocol(ctx.model).param("day0_infusion_number")
     drugs = protocol(ctx.model).lymphodepletion()
-    first = ex.filter((pl.col("exnum") == n) & pl.col("exstdat").is_not_null())
-    need = pl.DataFrame({"ldtrt": list(drugs), "_need": [len(x.days) for x in drugs.values()]})
+    first = ex.lazy().filter((pl.col("exnum") == n) & pl.col("exstdat").is_not_null())
+    need = pl.LazyFrame({"ldtrt": list(drugs), "_need": [len(x.days) for x in drugs.values()]})
     pairs = first.select("_idx", "subjid", "exstdat").join(need, how="cross")
     ld = ctx.indexed("ld")
     if ld is not None:
-        got = pairs.join(ld.select("subjid", "ldtrt", "lddat"), on=["subjid", "ldtrt"], how="left") \
+        got = pairs.join(ld.lazy().select("subjid", "ldtrt", "lddat"), on=["subjid", "ldtrt"], how="left") \
             .filter(pl.col("lddat") < pl.col("exstdat")).group_by("_idx", "ldtrt").agg(pl.col("lddat").n_unique().alias("_got"))
         pairs = pairs.join(got, on=["_idx", "ldtrt"], how="left")
     else:
@@ -156,9 +159,9 @@ def ex_without_ld(ctx: Context) -> Findings:
     bad = short.group_by("_idx", "exstdat").agg(
         pl.format("{} {}/{}", pl.col("ldtrt"), pl.col("_got"), pl.col("_need")).sort().str.join(", ").alias("_what")) \
         .sort("_idx")
-    return only("ex", F.from_frame(bad, "EXSTDAT", pl.col("exstdat"), pl.lit("all planned lymphodepletion days before"),
-                                    pl.format("first infusion without completed lymphodepletion (given/planned: {})",
-                                              pl.col("_what"))))
+    return run_parts([("ex", raw(bad, "EXSTDAT", pl.col("exstdat"), pl.lit("all planned lymphodepletion days before"),
+                                 pl.format("first infusion without completed lymphodepletion (given/planned: {})",
+                                           pl.col("_what"))))])
 
 
 # Study procedures whose dates must not precede the first informed consent.
@@ -174,20 +177,18 @@ def before_consent(ctx: Context) -> Findings:
     ic = ctx.indexed("ic")
     if ic is None:
         return {}
-    first = ic.filter(pl.col("icdat").is_not_null()).group_by("subjid").agg(pl.col("icdat").min().alias("_ic"))
-    out = {}
+    first = ic.lazy().filter(pl.col("icdat").is_not_null()).group_by("subjid").agg(pl.col("icdat").min().alias("_ic"))
+    parts = []
     for domain, (col, field) in PROCEDURES.items():
         d = ctx.indexed(domain)
         if d is None:
             continue
         # the three columns the finding reads: the join would otherwise copy every column of each form
-        early = d.select("_idx", "subjid", col).filter(pl.col(col).is_not_null()).join(first, on="subjid") \
+        early = d.lazy().select("_idx", "subjid", col).filter(pl.col(col).is_not_null()).join(first, on="subjid") \
             .filter(pl.col(col) < pl.col("_ic"))
         bad = early.sort(col, "_idx").group_by("subjid", maintain_order=True) \
             .agg(pl.all().first(), pl.len().alias("_n")).sort("_idx")
-        r = F.from_frame(bad, field, pl.col(col), pl.format("on or after {}", pl.col("_ic")),
-                         pl.format("{} {} record(s) dated before informed consent {}, earliest {}", pl.col("_n"),
-                                   pl.lit(domain), pl.col("_ic"), pl.col(col)))
-        if r is not None:
-            out[domain] = r
-    return out
+        parts.append((domain, raw(bad, field, pl.col(col), pl.format("on or after {}", pl.col("_ic")),
+                                  pl.format("{} {} record(s) dated before informed consent {}, earliest {}",
+                                            pl.col("_n"), pl.lit(domain), pl.col("_ic"), pl.col(col)))))
+    return run_parts(parts)

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ecrf import findings as F
 from ecrf.params import enum_annotations
 from ecrf.registry import Findings, check
-from ecrf.validators.consistency_dates import before, collect, dated
+from ecrf.validators.consistency_dates import before, dated, raw, run_parts
 from ecrf.validators.common import day0
 
 if TYPE_CHECKING:
@@ -37,21 +36,22 @@ def graded_events(ctx) -> list[Graded]:
             for a in enum_annotations(ctx.model, "ImmuneEffectorEvent").values()]
 
 
-def _events(ctx) -> pl.DataFrame | None:
-    """Adverse events of the graded categories: _idx, subjid, aecat, _seq (typed AESEQ), aestdat, aeendat."""
+def _events(ctx) -> pl.LazyFrame | None:
+    """Adverse events of the graded categories: _idx, subjid, aecat, _seq (typed AESEQ), aestdat, aeendat (a query
+    not yet run, as the others here: each check runs its own once)."""
     ae = dated(ctx, "ae", "aestdat", "aeendat")
     if ae is None:
         return None
     cats = [g.category for g in graded_events(ctx)]
-    return ae.with_columns(ctx.table("ae").typed["aeseq"].alias("_seq")).filter(pl.col("aecat").is_in(cats))
+    return ae.lazy().with_columns(ctx.table("ae").typed["aeseq"].alias("_seq")).filter(pl.col("aecat").is_in(cats))
 
 
-def _grading(ctx, g: Graded) -> pl.DataFrame | None:
+def _grading(ctx, g: Graded) -> pl.LazyFrame | None:
     """The grading form's rows with _seq (typed AESEQ) and _day (its date, valid ISO text or null)."""
     d = dated(ctx, g.form, g.date)
     if d is None:
         return None
-    return d.with_columns(ctx.table(g.form).typed["aeseq"].alias("_seq"), pl.col(g.date).alias("_day"))
+    return d.lazy().with_columns(ctx.table(g.form).typed["aeseq"].alias("_seq"), pl.col(g.date).alias("_day"))
 
 
 @check("SAFE-IEC-BEFORE-INFUSION", "CRS or ICANS before the infusion", "consistency", "error",
@@ -68,8 +68,8 @@ def before_infusion(ctx: Context) -> Findings:
     d0 = day0(ctx)
     if d0 is None:
         d0 = pl.DataFrame(schema={"subjid": pl.Utf8, "_d0": pl.Date})
-    d = ev.filter(pl.col("aestdat").is_not_null()).join(d0.with_columns(pl.col("_d0").cast(pl.Utf8)), on="subjid",
-                                                         how="left")
+    d = ev.filter(pl.col("aestdat").is_not_null()).join(d0.lazy().with_columns(pl.col("_d0").cast(pl.Utf8)),
+                                                         on="subjid", how="left")
     bad = d.filter(pl.col("_d0").is_null() | before(pl.col("aestdat"), pl.col("_d0")).fill_null(False)).sort("_idx")
     expected = pl.when(pl.col("_d0").is_null()).then(pl.lit("a KN5601-K infusion before it")) \
         .otherwise(pl.format("on or after {} (day 0)", pl.col("_d0")))
@@ -78,7 +78,7 @@ def before_infusion(ctx: Context) -> Findings:
                         pl.col("_seq"), pl.col("aestdat"))) \
         .otherwise(pl.format("{} adverse event {} starting {}, before the first KN5601-K infusion on {}",
                              pl.col("aecat"), pl.col("_seq"), pl.col("aestdat"), pl.col("_d0")))
-    return collect([("ae", F.from_frame(bad, "AESTDAT", pl.col("aestdat"), expected, message))])
+    return run_parts([("ae", raw(bad, "AESTDAT", pl.col("aestdat"), expected, message))])
 
 
 @check("SAFE-GRADING-OUTSIDE-AE", "Daily CRS or ICANS grading dated outside its adverse event", "consistency",
@@ -105,18 +105,16 @@ def grading_outside(ctx: Context) -> Findings:
         early = before(pl.col("_day"), pl.col("aestdat")).fill_null(False)
         late = before(pl.col("aeendat"), pl.col("_day")).fill_null(False)
         out = j.filter(early | late)
-        if out.is_empty():
-            continue
         first = out.sort("_day", "_idx").group_by("subjid", "_seq", maintain_order=True) \
             .agg(pl.all().first(), pl.len().alias("_n")).sort("_idx")
         graded = ctx.table(g.form)
         title = g.date.upper() if graded is None else graded.form.item(g.date).title
         span = pl.format("{} to {}", pl.col("aestdat").fill_null("?"), pl.col("aeendat").fill_null("ongoing"))
-        parts.append((g.form, F.from_frame(
+        parts.append((g.form, raw(
             first, title, pl.col("_day"), pl.format("within AESTDAT..AEENDAT: {}", span),
             pl.format(f"{g.category} graded on {{}} ({{}} grading day(s) outside), outside its adverse event "
                       "{} ({})", pl.col("_day"), pl.col("_n"), pl.col("_seq"), span))))
-    return collect(parts)
+    return run_parts(parts)
 
 
 @check("SAFE-AE-NO-GRADING", "CRS or ICANS adverse event without daily grading", "consistency", "error",
@@ -134,12 +132,12 @@ def without_grading(ctx: Context) -> Findings:
         if ctx.table(g.form) is None:  # the export lacks the grading form: nothing to look in
             continue
         gr = _grading(ctx, g)
-        linked = pl.DataFrame(schema={"subjid": pl.Utf8, "_seq": pl.Int64}) if gr is None else \
+        linked = pl.LazyFrame(schema={"subjid": pl.Utf8, "_seq": pl.Int64}) if gr is None else \
             gr.select("subjid", "_seq").filter(pl.col("_seq").is_not_null()).unique()
         bad = ev.filter((pl.col("aecat") == g.category) & pl.col("_seq").is_not_null()) \
             .join(linked, on=["subjid", "_seq"], how="anti").sort("_idx")
-        parts.append(("ae", F.from_frame(
+        parts.append(("ae", raw(
             bad, "AESEQ", pl.col("_seq"), pl.lit(f"{g.form} records with this SUBJID and AESEQ"),
             pl.format(f"{g.category} adverse event {{}} starting {{}} has no daily grading on the {g.form} form",
                       pl.col("_seq"), pl.col("aestdat").fill_null("?")))))
-    return collect(parts)
+    return run_parts(parts)

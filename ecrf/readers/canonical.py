@@ -41,40 +41,42 @@ def canonical_table(path: Path, df: pl.DataFrame, form: Form, rows: list[int] | 
         names = ", ".join(i.title for i in missing_required)
         raise InputError(path, f"required column missing from the header: {names}", row=1,
                          column=missing_required[0].title)
-    df = df.rename({h: h.lower() for h in df.columns if h.lower() in known})
-    df = df.with_columns(pl.all().cast(pl.Utf8))
+    # one query from the text as read to the canonical table (each eager step would be a query of its own)
+    lf = df.lazy().rename({h: h.lower() for h in df.columns if h.lower() in known}).with_columns(pl.all().cast(pl.Utf8))
     missing: tuple[str, ...] = tuple(i.name for i in form.items if i.name not in by_lower)
     if complete_columns and missing:
-        df = df.with_columns(pl.lit(None, pl.Utf8).alias(m) for m in missing)
+        lf = lf.with_columns(pl.lit(None, pl.Utf8).alias(m) for m in missing)
         missing = ()
     if not trimmed:
-        df = _trimmed(df)
-    multi = [i for i in form.items if i.multivalued and i.name in df.columns]
+        lf = lf.with_columns(_trim(lf))
+    present = set(lf.collect_schema().names())
+    multi = [i for i in form.items if i.multivalued and i.name in present]
     if multi:
-        df = df.with_columns(_multi_select(i) for i in multi)
+        lf = lf.with_columns(_multi_select(i) for i in multi)
     extra = [pl.Series(ROW, list(rows) if not isinstance(rows, pl.Series) else rows, dtype=pl.Int64),
              pl.lit(file_label or Path(path).name).alias(FILE)]
     if refs is not None:
         extra.append(pl.Series(REF, list(refs) if not isinstance(refs, pl.Series) else refs, dtype=pl.Utf8))
     if status is not None:
         extra.append(pl.Series(STATUS, [s or None for s in status], dtype=pl.Utf8))
-    if df.width == 0:
-        df = pl.DataFrame({ROW: extra[0]}).with_columns(*extra[1:])
-    else:
-        df = df.with_columns(*extra)
+    if not present:
+        lf = pl.LazyFrame({ROW: extra[0]})
+        extra = extra[1:]
+    df = lf.with_columns(*extra).collect(engine="in-memory")  # as the checks' queries (ecrf.findings.ENGINE)
     return Table(form, df, Path(path), unknown_columns=unknown, missing_columns=missing)
 
 
-def _trimmed(df: pl.DataFrame) -> pl.DataFrame:
-    """Surrounding blanks trimmed and empty cells as missing; the file itself is never touched. Only the columns
-    that hold such a cell are rewritten: finding them costs about what trimming does, but trimming every column
-    copies every cell (the 10,000-subject lab table: some 280 MB more at the peak)."""
-    if not df.width:
-        return df
+def _trim(lf: pl.LazyFrame) -> list[pl.Expr]:
+    """Surrounding blanks trimmed and empty cells as missing, as expressions on `lf` (text columns); the file
+    itself is never touched. Only the columns that hold such a cell are rewritten: finding them costs about what
+    trimming does, but trimming every column copies every cell (the 10,000-subject lab table: some 280 MB more
+    at the peak)."""
+    names = lf.collect_schema().names()
+    if not names:
+        return []
     c = pl.all()
-    flags = df.select((c.str.contains(r"^\s|\s$") | (c == "")).any()).row(0)
-    dirty = [name for name, flag in zip(df.columns, flags) if flag]
-    return df.with_columns(pl.col(dirty).str.strip_chars().replace("", None)) if dirty else df
+    flags = lf.select((c.str.contains(r"^\s|\s$") | (c == "")).any()).collect(engine="in-memory").row(0)
+    return [pl.col(n).str.strip_chars().replace("", None) for n, dirty in zip(names, flags) if dirty]
 
 
 def _multi_select(item: Item) -> pl.Expr:

@@ -94,7 +94,8 @@ def _read_fast(path: Path) -> tuple[pl.DataFrame, pl.Series, bool] | None:
     df = pl.read_csv(raw, has_header=True, infer_schema=False, quote_char='"' if quoted else None)
     if df.height != numbers.len() or df.width != len(header):
         return None  # polars saw the file differently (e.g. whitespace-only lines): take the careful path
-    return df.rename(dict(zip(df.columns, header))), numbers, False
+    df.columns = header  # the header as checked (unique, trimmed); naming in place costs no query
+    return df, numbers, False
 
 
 def _read_plain(path: Path, raw: bytes) -> tuple[pl.DataFrame, pl.Series, bool] | None:
@@ -124,7 +125,8 @@ def _read_plain(path: Path, raw: bytes) -> tuple[pl.DataFrame, pl.Series, bool] 
     if len(raw) > limit and (df.select(pl.max_horizontal(pl.all().str.len_bytes().max())).item() or 0) > limit:
         return None  # a cell over the limit: the careful path names it
     rows = pl.int_range(2, df.height + 2, dtype=pl.Int64, eager=True).alias("_row")
-    return df.rename(dict(zip(df.columns, header))), rows, _no_blanks(raw)
+    df.columns = header
+    return df, rows, _no_blanks(raw)
 
 
 def _no_blanks(raw: bytes) -> bool:

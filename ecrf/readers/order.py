@@ -39,17 +39,20 @@ def _permutation(table: Table) -> pl.Series | None:
 
 def in_record_key_order(export: Export) -> Export:
     """Sort each table into record-key order and move the readers' problems with their rows."""
+    with_problems = {p.form for p in export.problems if p.idx is not None}
     moved: dict[str, pl.Series] = {}
     for domain in list(export.tables):  # not items(): a list of the tables would keep each old one alive
         table = export.tables[domain]
         perm = _permutation(table)
         if perm is None:
+            export.tables[domain] = dataclasses.replace(table, key_ordered=True)
             continue
         # One gather per column into one contiguous chunk: `df[perm]` leaves the columns in chunks, and
         # making them contiguous afterwards (as the checks need) costs a second copy of the table.
         ordered = table.df.select(pl.all().gather(perm))
-        export.tables[domain] = dataclasses.replace(table, df=ordered, extra={})
-        moved[domain] = perm.arg_sort()  # old position -> new position
+        export.tables[domain] = dataclasses.replace(table, df=ordered, extra={}, key_ordered=True)
+        if domain in with_problems:
+            moved[domain] = perm.arg_sort()  # old position -> new position
     for p in export.problems:
         if p.idx is not None and p.form in moved:
             p.idx = int(moved[p.form][p.idx])
