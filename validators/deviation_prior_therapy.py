@@ -92,11 +92,14 @@ def _medications(ctx, subj: pl.LazyFrame) -> pl.LazyFrame:
        reference=f"{REG} SLE inclusion 3, systemic sclerosis inclusion 5, ANCA-associated vasculitis inclusion 3",
        fields=("IEORRES", "CMDOSE", "CMDOSFRQ", "CMSTDAT"))
 def prior_therapy(ctx: Context) -> Findings:
-    subj = _subjects(ctx)
-    if subj is None:
+    found = _subjects(ctx)
+    if found is None:
         return {}
+    # built once: three steps below read it, and a plan would build it for each
+    subj = found.collect(engine=F.ENGINE).lazy()
     meds = _medications(ctx, subj).join(subj.select("subjid", "cohort", "_by"), on="subjid")
-    early = meds.filter(pl.col("_st").is_not_null() & (pl.col("_st") <= pl.col("_by")))
+    # built once: the glucocorticoid and the immunomodulator steps both read it
+    early = meds.filter(pl.col("_st").is_not_null() & (pl.col("_st") <= pl.col("_by"))).collect(engine=F.ENGINE).lazy()
     gc = early.join(_factors(ctx.model).lazy(), on="_drug").with_columns((pl.col("_mgkg") * pl.col("_factor")).alias("_pe")) \
         .group_by("subjid").agg(pl.col("_pe").max().alias("_gc"))
     im = early.join(_immunomodulators(ctx.model).lazy(), on=["cohort", "_drug"]).select("subjid").unique() \

@@ -159,8 +159,10 @@ def background_therapy(ctx: Context) -> Findings:
         .join(scr.lazy(), on="subjid") \
         .with_columns(pl.col("_scr").dt.offset_by(pl.format("-{}mo", pl.col("_months"))).alias("_by"))
     rec = ie.lazy().select("_idx", "subjid", pl.col("ietestcd").cast(pl.Utf8).alias("_crit"), "ieorres", "iewaiv")
+    # built once: the medications and the findings both read it
     subj = subj.join(rec, on=["subjid", "_crit"]).filter((pl.col("ieorres") == "Y")
-                                                          & (pl.col("iewaiv").fill_null("N") != "Y"))
+                                                          & (pl.col("iewaiv").fill_null("N") != "Y")) \
+        .collect(engine=F.ENGINE).lazy()
     taken = pl.LazyFrame(schema={"subjid": pl.Utf8}) if cm is None else \
         cm.lazy().select("subjid", pl.coalesce("cmdecod", "cmtrt").cast(pl.Utf8).str.to_uppercase().str.strip_chars()
                          .alias("_drug"), earliest_start().alias("_st")) \
