@@ -92,16 +92,19 @@ def _medications(ctx, subj: pl.LazyFrame) -> pl.LazyFrame:
        reference=f"{REG} SLE inclusion 3, systemic sclerosis inclusion 5, ANCA-associated vasculitis inclusion 3",
        fields=("IEORRES", "CMDOSE", "CMDOSFRQ", "CMSTDAT"))
 def prior_therapy(ctx: Context) -> Findings:
-    subj = _subjects(ctx)
-    if subj is None:
+    found = _subjects(ctx)
+    # collected once: the query below reads the subjects three times, and a lazy plan would join them anew each
+    # time (the 10,000-subject IE form: 258,000 records)
+    subj = None if found is None else found.collect(engine=F.ENGINE)
+    if subj is None or subj.is_empty():
         return {}
-    meds = _medications(ctx, subj).join(subj.select("subjid", "cohort", "_by"), on="subjid")
+    meds = _medications(ctx, subj.lazy()).join(subj.lazy().select("subjid", "cohort", "_by"), on="subjid")
     early = meds.filter(pl.col("_st").is_not_null() & (pl.col("_st") <= pl.col("_by")))
     gc = early.join(_factors(ctx.model).lazy(), on="_drug").with_columns((pl.col("_mgkg") * pl.col("_factor")).alias("_pe")) \
         .group_by("subjid").agg(pl.col("_pe").max().alias("_gc"))
     im = early.join(_immunomodulators(ctx.model).lazy(), on=["cohort", "_drug"]).select("subjid").unique() \
         .with_columns(pl.lit(True).alias("_im"))
-    d = subj.join(gc, on="subjid", how="left").join(im, on="subjid", how="left")
+    d = subj.lazy().join(gc, on="subjid", how="left").join(im, on="subjid", how="left")
     gc_ok = pl.col("_gc").is_not_null() & (pl.col("_gc") >= pl.col("_gc_min"))
     im_ok = pl.col("_im").fill_null(False)
     bad = d.filter(~gc_ok | ~im_ok).sort("_idx")
