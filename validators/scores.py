@@ -31,8 +31,8 @@ VAS_REF = "Mukhtyar ARD 2009 (BVAS v3); Dolezalova ARD 2013;72:1628 (PVAS)"
 
 
 def _total_findings(d: pl.DataFrame, total: str, computed: pl.Expr, items: str) -> pl.DataFrame | None:
-    """Rows whose recorded integer total differs from the one computed from complete items."""
-    bad = d.with_columns(computed.alias("_calc")).filter(
+    """Rows whose recorded integer total differs from the one computed from complete items (one query)."""
+    bad = d.lazy().with_columns(computed.alias("_calc")).filter(
         pl.col(total).is_not_null() & pl.col("_calc").is_not_null() & (pl.col(total) != pl.col("_calc")))
     title = total.upper()
     return F.from_frame(bad, title, pl.col(total), pl.col("_calc"),
@@ -138,19 +138,20 @@ def vas_instrument(ctx: Context) -> Findings:
     dm = ctx.indexed("dm")
     full_date = full_date_pattern(ctx.model)
     if dm is not None:
-        demo = dm.select("subjid", "cohort", pl.when(pl.col("brthdat").cast(pl.Utf8).str.contains(full_date))
+        demo = dm.lazy().select("subjid", "cohort", pl.when(pl.col("brthdat").cast(pl.Utf8).str.contains(full_date))
                          .then(pl.col("brthdat").str.to_date("%Y-%m-%d", strict=False)).alias("_birth")) \
             .unique("subjid", keep="first")
-        d = d.join(demo, on="subjid", how="left")
+        rows = d.lazy().join(demo, on="subjid", how="left")
     else:
-        d = d.with_columns(pl.lit(None, pl.Utf8).alias("cohort"), pl.lit(None, pl.Date).alias("_birth"))
+        rows = d.lazy().with_columns(pl.lit(None, pl.Utf8).alias("cohort"), pl.lit(None, pl.Date).alias("_birth"))
+    # one query from here to the findings
     screened_elsewhere = (pl.col("visit") == p.screening_visit) & (pl.col("cohort") == "AAV")
-    d = d.filter(~screened_elsewhere.fill_null(False)).with_columns(
+    aged = rows.filter(~screened_elsewhere.fill_null(False)).with_columns(
         pl.coalesce(_plausible_age(ctx), _completed_years(pl.col("vasdat"), pl.col("_birth")).cast(pl.Int64))
         .alias("_age"))
     want = pl.when(pl.col("_age") < adult).then(pl.lit("PVAS")).otherwise(pl.lit("BVAS"))
     codes = list(ctx.model.forms["vas"].item("vasinst").codes)  # other values are the codelist check's
-    bad = d.filter(pl.col("_age").is_not_null() & pl.col("vasinst").is_in(codes)).with_columns(want.alias("_want")) \
+    bad = aged.filter(pl.col("_age").is_not_null() & pl.col("vasinst").is_in(codes)).with_columns(want.alias("_want")) \
         .filter(pl.col("vasinst") != pl.col("_want"))
     return _report("vas", F.from_frame(
         bad, "VASINST", pl.col("vasinst"),
@@ -167,12 +168,12 @@ def _criteria_frame(ctx) -> pl.DataFrame:
                                     "test": pl.Utf8, "rule": pl.Utf8, "threshold": pl.Float64, "unit": pl.Utf8,
                                     "needs_every_test": pl.Boolean})
     # How many distinct tests must be seen before a present descriptor can be contradicted.
-    needed = df.group_by("item").agg(
+    needed = df.lazy().group_by("item").agg(
         pl.when(pl.col("needs_every_test").any()).then(pl.col("test").n_unique()).otherwise(1).alias("_needed"))
-    return df.join(needed, on="item")
+    return df.lazy().join(needed, on="item").collect(engine=F.ENGINE)
 
 
-def _evidence(ctx, crit: pl.DataFrame, visits: pl.DataFrame) -> pl.DataFrame | None:
+def _evidence(ctx, crit: pl.DataFrame, visits: pl.LazyFrame) -> pl.DataFrame | None:
     """Numeric results of the tests the SLEDAI lab descriptors (`crit`) use (subjid, visitnum, source, test, value,
     unit, lo, hi) at the `visits` (subjid, visitnum) only; censored or coded results are left out."""
     parts = []
@@ -180,9 +181,9 @@ def _evidence(ctx, crit: pl.DataFrame, visits: pl.DataFrame) -> pl.DataFrame | N
     if lb is not None:
         c = pl.col("lborres").cast(pl.Utf8)  # a missing optional column arrives untyped
         # only the descriptors' tests: reading every lab result as a number costs more than the whole check
-        tests = crit.filter(pl.col("source") == "lb")["test"].drop_nulls().unique().to_list()
+        tests = sorted({t for src, t in zip(crit["source"], crit["test"]) if src == "lb" and t is not None})
         # and the visits with a SLEDAI record only (a fifth of the subjects are SLE patients)
-        parts.append(lb.lazy().filter(pl.col("lbtestcd").is_in(tests)).join(visits.lazy(), on=["subjid", "visitnum"],
+        parts.append(lb.lazy().filter(pl.col("lbtestcd").is_in(tests)).join(visits, on=["subjid", "visitnum"],
                                                                             how="semi").select(
             "subjid", "visitnum", pl.lit("lb").alias("source"), pl.col("lbtestcd").alias("test"),
             number(c).alias("value"), pl.col("lborresu").cast(pl.Utf8).alias("unit"),
@@ -221,15 +222,15 @@ def sledai_lab(ctx: Context) -> Findings:
         return {}
     crit = _criteria_frame(ctx)
     # a result is compared with the SLEDAI record of its subject and visit: other visits' results are not read
-    ev = _evidence(ctx, crit, d.select("subjid", "visitnum").unique())
+    ev = _evidence(ctx, crit, d.lazy().select("subjid", "visitnum").unique())
     if ev is None or ev.is_empty():
         return {}
-    j = ev.join(crit, on=["source", "test"], how="inner").filter(
+    # Two queries from here to the findings: the records found, then the results they quote (each read twice,
+    # so built once).
+    j = ev.lazy().join(crit.lazy(), on=["source", "test"], how="inner").filter(
         pl.when(pl.col("rule").is_in(["above", "below"])).then(pl.col("unit") == pl.col("unit_right"))
         .when(pl.col("rule") == "below_lln").then(pl.col("lo").is_not_null())
         .otherwise(pl.col("hi").is_not_null()).fill_null(False))
-    if j.is_empty():
-        return {}
     limit = (pl.when(pl.col("rule") == "above").then(pl.format("> {} {}", pl.col("threshold"), pl.col("unit")))
              .when(pl.col("rule") == "below").then(pl.format("< {} {}", pl.col("threshold"), pl.col("unit")))
              .when(pl.col("rule") == "below_lln").then(pl.format("< LBORNRLO {}", pl.col("lo")))
@@ -240,14 +241,14 @@ def sledai_lab(ctx: Context) -> Findings:
         .alias("_abn")).group_by(keys).agg(
         pl.col("_abn").any().alias("_any"), pl.col("test").n_unique().alias("_seen"), pl.col("_needed").first())
     items = sorted(set(crit["item"]))
-    s = d.select("_idx", "subjid", "visitnum", *items).unpivot(
+    s = d.lazy().select("_idx", "subjid", "visitnum", *items).unpivot(
         index=["_idx", "subjid", "visitnum"], on=items, variable_name="item", value_name="_rec")
     s = s.join(per, on=["subjid", "visitnum", "item"], how="inner")
     bad = s.filter(((pl.col("_rec") == "N") & pl.col("_any"))
                    | ((pl.col("_rec") == "Y") & ~pl.col("_any") & (pl.col("_seen") >= pl.col("_needed"))))
-    excused = drug_caused(ctx, d).with_columns(pl.lit(True).alias("_drug"))
+    excused = drug_caused(ctx, d).lazy().with_columns(pl.lit(True).alias("_drug"))
     bad = bad.join(excused, on=["_idx", "item"], how="left") \
-        .filter(~((pl.col("_rec") == "N") & pl.col("_drug").fill_null(False)))
+        .filter(~((pl.col("_rec") == "N") & pl.col("_drug").fill_null(False))).collect(engine=F.ENGINE).lazy()
     # the results quoted, written out for the visits found only (every visit's text costs more than the check)
     labs = j.join(bad.select(keys).unique(), on=keys, how="semi").group_by(keys).agg(
         pl.format("{} {} {} (definition {})", pl.col("test"), pl.col("value"), pl.col("unit").fill_null(""), limit)

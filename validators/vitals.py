@@ -46,13 +46,15 @@ def vs_soft(ctx: Context) -> Findings:
     tol = class_parameter(m, "LabChecks", "relative_tolerance")
     form = m.forms["vs"]
     full_date = full_date_pattern(m)  # a partial birth date gives no exact age
-    demo = dm.typed.select(
+    # One query from the tables to the findings (each eager step would be a query of its own, whose fixed cost
+    # outweighs the work on a small export).
+    demo = dm.typed.lazy().select(
         pl.col("subjid").cast(pl.Utf8), pl.col("age").cast(pl.Float64).alias("_age_rec"),
         pl.when(pl.col("brthdat").cast(pl.Utf8).str.contains(full_date))
         .then(pl.col("brthdat").cast(pl.Utf8).str.to_date("%Y-%m-%d", strict=False)).alias("_birth")
     ).unique("subjid", keep="first")
     # the columns the bands are read against: the cross join with the bands below would copy every column
-    d = vs.typed.select(pl.col("subjid").cast(pl.Utf8), pl.col("vsdat").cast(pl.Date), *ITEMS) \
+    d = vs.typed.lazy().select(pl.col("subjid").cast(pl.Utf8), pl.col("vsdat").cast(pl.Date), *ITEMS) \
         .with_row_index("_idx").join(demo, on="subjid")
     # Completed years at the visit from a complete birth date, else the age recorded at consent.
     def month_day(c: str) -> pl.Expr:  # as one integer (month and day are 8-bit in polars: widen first)
@@ -60,13 +62,15 @@ def vs_soft(ctx: Context) -> Findings:
 
     day, bday = month_day("vsdat"), month_day("_birth")
     at_visit = (pl.col("vsdat").dt.year() - pl.col("_birth").dt.year() - (day < bday).cast(pl.Int32)).cast(pl.Float64)
-    aged = d.with_columns(pl.coalesce(at_visit, pl.col("_age_rec")).alias("_age")).filter(pl.col("_age").is_not_null())
+    # built once (every band and item below reads it): a lazy plan would join the forms again for each
+    aged = d.with_columns(pl.coalesce(at_visit, pl.col("_age_rec")).alias("_age")).filter(pl.col("_age").is_not_null()) \
+        .collect(engine=F.ENGINE).lazy()
     # Each band's rows picked by their age, with the band's limits as constants: a cross join with the bands
     # copied every row once per band before keeping one. Then in the order the cross join gave: row, band.
     age, bands = pl.col("_age"), bands_frame(m)
-    d = pl.concat([aged.filter((age >= b["min_age"]) & (age < b["max_age"]))
-                   .with_columns(pl.lit(v, bands.schema[k]).alias(k) for k, v in b.items())
-                   for b in bands.iter_rows(named=True)]).sort("_idx", maintain_order=True)
+    banded = pl.concat([aged.filter((age >= b["min_age"]) & (age < b["max_age"]))
+                        .with_columns(pl.lit(v, bands.schema[k]).alias(k) for k, v in b.items())
+                        for b in bands.iter_rows(named=True)]).sort("_idx", maintain_order=True)
     frames = []
     for name in ITEMS:
         item = form.item(name)
@@ -75,17 +79,15 @@ def vs_soft(ctx: Context) -> Findings:
         v, lo, hi = pl.col(name).cast(pl.Float64), pl.col(f"{name}_low"), pl.col(f"{name}_high")
         in_hard = (v >= item.minimum - abs(item.minimum) * tol) & (v <= item.maximum + abs(item.maximum) * tol)
         out = (v < lo - lo.abs() * tol) | (v > hi + hi.abs() * tol)
-        bad = d.filter(v.is_not_null() & in_hard & out)
-        if bad.is_empty():
-            continue
+        bad = banded.filter(v.is_not_null() & in_hard & out)
         unit = item.unit or ""
         frames.append(bad.select(
             pl.col("_idx").cast(pl.Int64), pl.lit(item.title).alias("field"), pl.col(name).cast(pl.Utf8).alias("value"),
             pl.format("{} to {} {}", _fmt(lo), _fmt(hi), pl.lit(unit)).alias("expected"),
             pl.format("{} {} {} is outside the plausible band {} to {} for age {} years ({})", pl.lit(item.title),
                       pl.col(name).cast(pl.Utf8), pl.lit(unit), _fmt(lo), _fmt(hi), pl.col("_age").cast(pl.Int64), pl.col("_band")).alias("message")))
-    if not frames:
+    o = pl.concat(frames).collect(engine=F.ENGINE)
+    if o.is_empty():
         return {}
-    o = pl.concat(frames)
     return {"vs": F.raw(_idx=o["_idx"].to_list(), field=o["field"].to_list(), value=o["value"].to_list(),
                         expected=o["expected"].to_list(), message=o["message"].to_list())}
