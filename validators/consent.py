@@ -47,7 +47,7 @@ def consents_by_band(ctx) -> pl.DataFrame | None:
         return None
     b = births(ctx)
     # a subject's AGE picked by an eager unique, as before: in a lazy plan polars may pick another of two rows
-    age = dm.select("subjid", pl.col("age").alias("_dm_age")).unique("subjid")
+    age = dm.select("subjid", pl.col("age").alias("_dm_age")).unique("subjid", keep="first", maintain_order=True)
     d = ic.lazy().join(age.lazy(), on="subjid", how="left")
     if b is not None:
         d = d.join(b.lazy(), on="subjid", how="left")

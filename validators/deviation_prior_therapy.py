@@ -58,7 +58,7 @@ def _subjects(ctx) -> pl.LazyFrame | None:
         return None
     rules = _rules(ctx.model)
     # the unique step eager: it keeps any one record of a subject, a lazy plan might keep another one
-    subj = dm.select("subjid", "cohort", "weight").unique("subjid").lazy().join(rules.lazy(), on="cohort") \
+    subj = dm.select("subjid", "cohort", "weight").unique("subjid", keep="first", maintain_order=True).lazy().join(rules.lazy(), on="cohort") \
         .join(scr.lazy(), on="subjid") \
         .with_columns(pl.col("_scr").dt.offset_by(pl.format("-{}mo", pl.col("_months"))).alias("_by"))
     rec = ie.lazy().select("_idx", "subjid", pl.col("ietestcd").alias("_crit"), "ieorres", "iewaiv")

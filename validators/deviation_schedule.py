@@ -119,7 +119,7 @@ def ex_dose(ctx: Context) -> Findings:
                        "_tol": [x.tolerance_pct for x in levels.values()]})
     if dm is not None:
         # eager, as before: of a subject's two dose levels, a lazy plan may pick the other one
-        levels_of = dm.select("subjid", pl.col("doselvl").alias("_dl")).unique("subjid")
+        levels_of = dm.select("subjid", pl.col("doselvl").alias("_dl")).unique("subjid", keep="first", maintain_order=True)
         rows = ex.lazy().join(levels_of.lazy(), on="subjid", how="left")
     else:
         rows = ex.lazy().with_columns(pl.lit(None, pl.Utf8).alias("_dl"))
