@@ -23,7 +23,7 @@ def dose_level(ctx: Context) -> Findings:
     ex, dm = ctx.indexed("ex"), ctx.indexed("dm")
     if ex is None or dm is None:
         return {}
-    assigned = dm.select("subjid", pl.col("doselvl").cast(pl.Utf8).alias("_assigned")).drop_nulls().unique("subjid")
+    assigned = dm.select("subjid", pl.col("doselvl").cast(pl.Utf8).alias("_assigned")).drop_nulls().unique("subjid", keep="first", maintain_order=True)
     bad = ex.join(assigned, on="subjid").filter(pl.col("exdoselv").is_not_null()
                                                 & (pl.col("exdoselv").cast(pl.Utf8) != pl.col("_assigned")))
     return collect([("ex", F.from_frame(bad.sort("_idx"), "EXDOSELV", pl.col("exdoselv"), pl.col("_assigned"),

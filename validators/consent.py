@@ -46,8 +46,9 @@ def consents_by_band(ctx) -> pl.DataFrame | None:
     if ic is None or dm is None:
         return None
     b = births(ctx)
-    d = ic.lazy().join(dm.lazy().select("subjid", pl.col("age").alias("_dm_age")).unique("subjid"), on="subjid",
-                       how="left")
+    # a subject's AGE picked by an eager unique, as before: in a lazy plan polars may pick another of two rows
+    age = dm.select("subjid", pl.col("age").alias("_dm_age")).unique("subjid", keep="first", maintain_order=True)
+    d = ic.lazy().join(age.lazy(), on="subjid", how="left")
     if b is not None:
         d = d.join(b.lazy(), on="subjid", how="left")
         lo, hi = age_range(pl.col("icdat"))

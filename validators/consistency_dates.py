@@ -15,41 +15,15 @@ from ecrf.engine import shared
 from ecrf.table import typed_column
 
 
-def dated(ctx, domain: str, *items: str, subjects: pl.Series | None = None) -> pl.DataFrame | None:
+def dated(ctx, domain: str, *items: str) -> pl.DataFrame | None:
     """The form's rows (_idx, subjid, the other columns as text) with each date item as valid ISO text or null;
-    `subjid` holds the subject (the item with role subject, else SUBJID). With `subjects`, the rows of those
-    subjects only."""
-    t = ctx.table(domain)
-    subject = None if t is None else (t.form.find_role("subject") or "subjid")
-    if t is None or subject is None or t.n_rows == 0 or subject not in t.df.columns:
+    `subjid` holds the subject (the item with role subject, else SUBJID). Built in one query once per form and
+    items, and kept with the table: some sixty calls per run ask for the same few forms and items."""
+    lazy = dated_lazy(ctx, domain, *items)
+    if lazy is None:
         return None
-    model = ctx.model
-    if subjects is not None:
-        # A few subjects' rows (those who died or left early): their dates are read for them alone, not for
-        # the million rows of the lab form.
-        df = t.memo(("dated", subject), lambda: t.df.with_row_index("_idx").with_columns(
-            pl.col("_idx").cast(pl.Int64), pl.col(subject).alias("subjid")))
-        df = df.filter(pl.col("subjid").is_in(subjects.implode()))
-        return df.with_columns(_date_column(t, model, name, df["_idx"]) for name in items)
-    # Built in one query once per form and items, and kept with the table: some sixty calls per run ask for the
-    # same few forms and items.
-    return t.memo(("dated", subject, items, id(model)),
-                  lambda: _lazy(t, model, subject, items).collect(engine=F.ENGINE))
-
-
-def _date_column(t, model, name: str, rows: pl.Series | None = None) -> pl.Series:
-    """The date item as valid ISO text, else null (null text when the form lacks the item); of the rows at
-    positions `rows` only, if given."""
-    n = t.n_rows if rows is None else len(rows)
-    item = next((i for i in t.form.items if i.name == name), None)
-    if item is None or name not in t.df.columns:
-        return pl.Series(name, [None] * n, pl.Utf8)
-    if item.kind == "full_date":
-        typed = t.typed[name] if rows is None else t.typed[name].gather(rows)
-        return typed.cast(pl.Utf8).alias(name)
-    c, pattern = pl.col(name), item.pattern or model.view.get_type("partial_date").pattern
-    text = t.df.select(name) if rows is None else t.df.select(pl.col(name).gather(rows))
-    return text.select(pl.when(c.str.contains(pattern)).then(c).otherwise(None).alias(name)).to_series()
+    t = ctx.tables[domain]
+    return t.memo(("dated", items, id(ctx.model)), lambda: lazy.collect(engine=F.ENGINE))
 
 
 def dated_lazy(ctx, domain: str, *items: str) -> pl.LazyFrame | None:
@@ -59,17 +33,14 @@ def dated_lazy(ctx, domain: str, *items: str) -> pl.LazyFrame | None:
     subject = None if t is None else (t.form.find_role("subject") or "subjid")
     if t is None or subject is None or t.n_rows == 0 or subject not in t.df.columns:
         return None
-    return _lazy(t, ctx.model, subject, items)
-
-
-def _lazy(t, model, subject: str, items: tuple[str, ...]) -> pl.LazyFrame:
-    return t.df.lazy().with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64), pl.col(subject).alias("subjid")) \
-        .with_columns(_date_expr(t, model, name) for name in items)
+    return t.df.lazy().with_row_index("_idx") \
+        .with_columns(pl.col("_idx").cast(pl.Int64), pl.col(subject).alias("subjid")) \
+        .with_columns(_date_expr(t, ctx.model, name) for name in items)
 
 
 def _date_expr(t, model, name: str) -> pl.Expr:
-    """`_date_column` as an expression: the same typing of a full date (Table.typed), the same pattern for a
-    partial one."""
+    """The date item as valid ISO text, else null (null text when the form lacks the item): a full date as the
+    typed table reads it (Table.typed), a partial one by the schema's pattern."""
     item = next((i for i in t.form.items if i.name == name), None)
     if item is None or name not in t.df.columns:
         return pl.lit(None, pl.Utf8).alias(name)
@@ -79,11 +50,8 @@ def _date_expr(t, model, name: str) -> pl.Expr:
     return pl.when(c.str.contains(pattern)).then(c).otherwise(None).alias(name)
 
 
-def raw(bad: pl.LazyFrame, field: str | pl.Expr, value: pl.Expr, expected: pl.Expr, message: pl.Expr) -> pl.LazyFrame:
-    """findings.from_frame as a query not yet run: the raw findings of the offending rows `bad`."""
-    f = field if isinstance(field, pl.Expr) else pl.lit(field)
-    return bad.select(pl.col("_idx").cast(pl.Int64), f.cast(pl.Utf8).alias("field"), value.cast(pl.Utf8).alias("value"),
-                      expected.cast(pl.Utf8).alias("expected"), message.cast(pl.Utf8).alias("message"))
+# The raw findings of offending rows as a query not yet run (findings.from_frame, deferred); see run_parts.
+raw = F.raw_query
 
 
 def run_parts(parts: list[tuple[str, pl.LazyFrame | None]]) -> dict[str, pl.DataFrame]:

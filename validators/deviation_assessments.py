@@ -79,7 +79,8 @@ def assessment_missing(ctx: Context) -> Findings:
     if sv is None:
         return {}
     occurred = sv.lazy().filter(pl.col("svoccur") == "Y").select("_idx", "subjid", "visit")
-    cohort = None if dm is None else dm.lazy().select("subjid", "cohort").unique("subjid")
+    # eager, as before: of a subject's two cohorts, a lazy plan may pick the other one
+    cohort = None if dm is None else dm.select("subjid", "cohort").unique("subjid", keep="first", maintain_order=True).lazy()
     schedule = [a for a in protocol(ctx.model).schedule() if ctx.table(a.form) is not None]
     parts = []
     # what each form holds, computed once, not per assessment (the lab form's bit sets run first, on their own:

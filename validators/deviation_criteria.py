@@ -40,7 +40,7 @@ def v_bilirubin(ctx: Context) -> Violation:
     k, kg = p.param("bilirubin_uln_max"), p.param("bilirubin_gilbert_uln_max")
     flag = str(p.param("gilbert_item"))
     gilbert = pl.DataFrame(schema={"subjid": pl.Utf8, "_g": pl.Utf8}) if dm is None else \
-        dm.select("subjid", pl.col(flag).alias("_g")).unique("subjid")
+        dm.select("subjid", pl.col(flag).alias("_g")).unique("subjid", keep="first", maintain_order=True)
     d = d.join(gilbert, on="subjid", how="left").with_columns(
         pl.when(pl.col("_g") == "Y").then(pl.lit(kg)).otherwise(pl.lit(k)).alias("_k"))
     bad = d.filter(pl.col("_v").is_not_null() & pl.col("lbornrhi").is_not_null()

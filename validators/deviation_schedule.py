@@ -118,8 +118,9 @@ def ex_dose(ctx: Context) -> Findings:
     lv = pl.LazyFrame({"_lvl": list(levels), "_cpk": [x.cells_per_kg for x in levels.values()],
                        "_tol": [x.tolerance_pct for x in levels.values()]})
     if dm is not None:
-        rows = ex.lazy().join(dm.lazy().select("subjid", pl.col("doselvl").alias("_dl")).unique("subjid"), on="subjid",
-                              how="left")
+        # eager, as before: of a subject's two dose levels, a lazy plan may pick the other one
+        levels_of = dm.select("subjid", pl.col("doselvl").alias("_dl")).unique("subjid", keep="first", maintain_order=True)
+        rows = ex.lazy().join(levels_of.lazy(), on="subjid", how="left")
     else:
         rows = ex.lazy().with_columns(pl.lit(None, pl.Utf8).alias("_dl"))
     d = rows.with_columns(pl.coalesce("exdoselv", "_dl").alias("_lvl")).join(lv, on="_lvl")

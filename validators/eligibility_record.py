@@ -56,7 +56,7 @@ def criteria_missing(ctx: Context) -> Findings:
     crit = protocol(ctx.model).criteria().lazy().select("ietestcd", "cohort").unique()
     # The unique step eager: it keeps any one record of a subject, and in a lazy plan the filter after it would
     # run before it and might keep another one.
-    subj = dm.select("_idx", "subjid", pl.col("cohort").cast(pl.Utf8).alias("_cohort")).unique("subjid").lazy() \
+    subj = dm.select("_idx", "subjid", pl.col("cohort").cast(pl.Utf8).alias("_cohort")).unique("subjid", keep="first", maintain_order=True).lazy() \
         .filter(pl.col("_cohort").is_not_null() & pl.col("subjid").is_in(treated["subjid"].to_list()))
     # A join on a constant key, not a cross join: polars 2.1 panics formatting strings over a filtered cross join.
     due = subj.with_columns(pl.lit(1).alias("_k")).join(crit.with_columns(pl.lit(1).alias("_k")), on="_k") \
@@ -155,7 +155,7 @@ def background_therapy(ctx: Context) -> Findings:
     rules, agents = _background_rules(ctx.model)
     # One query (each eager step would be a query of its own, whose fixed cost outweighs the work).
     # the unique step eager: it keeps any one record of a subject, a lazy plan might keep another one
-    subj = dm.select("subjid", pl.col("cohort").cast(pl.Utf8)).unique("subjid").lazy().join(rules.lazy(), on="cohort") \
+    subj = dm.select("subjid", pl.col("cohort").cast(pl.Utf8)).unique("subjid", keep="first", maintain_order=True).lazy().join(rules.lazy(), on="cohort") \
         .join(scr.lazy(), on="subjid") \
         .with_columns(pl.col("_scr").dt.offset_by(pl.format("-{}mo", pl.col("_months"))).alias("_by"))
     rec = ie.lazy().select("_idx", "subjid", pl.col("ietestcd").cast(pl.Utf8).alias("_crit"), "ieorres", "iewaiv")
