@@ -57,7 +57,7 @@ def _subjects(ctx) -> pl.LazyFrame | None:
     if dm is None or scr is None or ie is None:
         return None
     rules = _rules(ctx.model)
-    # the unique step eager: it keeps any one record of a subject, a lazy plan might keep another one
+    # a subject's first dm record, picked before the joins below
     subj = dm.select("subjid", "cohort", "weight").unique("subjid", keep="first", maintain_order=True).lazy().join(rules.lazy(), on="cohort") \
         .join(scr.lazy(), on="subjid") \
         .with_columns(pl.col("_scr").dt.offset_by(pl.format("-{}mo", pl.col("_months"))).alias("_by"))

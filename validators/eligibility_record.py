@@ -54,8 +54,7 @@ def criteria_missing(ctx: Context) -> Findings:
         return {}
     # Lazy (each eager step would be a query of its own, whose fixed cost outweighs the work on a small export).
     crit = protocol(ctx.model).criteria().lazy().select("ietestcd", "cohort").unique()
-    # The unique step eager: it keeps any one record of a subject, and in a lazy plan the filter after it would
-    # run before it and might keep another one.
+    # A subject's first dm record, picked before the filter below (in one plan a filter may run first).
     subj = dm.select("_idx", "subjid", pl.col("cohort").cast(pl.Utf8).alias("_cohort")).unique("subjid", keep="first", maintain_order=True).lazy() \
         .filter(pl.col("_cohort").is_not_null() & pl.col("subjid").is_in(treated["subjid"].to_list()))
     # A join on a constant key, not a cross join: polars 2.1 panics formatting strings over a filtered cross join.
@@ -154,7 +153,7 @@ def background_therapy(ctx: Context) -> Findings:
         return {}
     rules, agents = _background_rules(ctx.model)
     # One query (each eager step would be a query of its own, whose fixed cost outweighs the work).
-    # the unique step eager: it keeps any one record of a subject, a lazy plan might keep another one
+    # a subject's first dm record, picked before the joins below
     subj = dm.select("subjid", pl.col("cohort").cast(pl.Utf8)).unique("subjid", keep="first", maintain_order=True).lazy().join(rules.lazy(), on="cohort") \
         .join(scr.lazy(), on="subjid") \
         .with_columns(pl.col("_scr").dt.offset_by(pl.format("-{}mo", pl.col("_months"))).alias("_by"))
