@@ -339,11 +339,13 @@ def _screen_failures(ctx) -> list[str]:
     if ds is None:
         return []
     codes = [c for c, a in enum_annotations(ctx.model, "DispositionReason").items() if a.get("screen_failure")]
-    failed = set(ds.filter(pl.col("dsdecod").cast(pl.Utf8).is_in(codes))["subjid"].drop_nulls().to_list())
+    # (nulls dropped in Python: a Series method is a query of its own)
+    failed = set(ds.lazy().filter(pl.col("dsdecod").cast(pl.Utf8).is_in(codes)).select("subjid")
+                 .collect(engine=F.ENGINE)["subjid"].to_list()) - {None}
     for form in ("ld", "ex"):
         dosed = ctx.indexed(form)
         if dosed is not None:
-            failed -= set(dosed["subjid"].drop_nulls().to_list())
+            failed -= set(dosed["subjid"].to_list())
     return sorted(failed)
 
 

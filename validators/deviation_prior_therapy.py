@@ -57,7 +57,7 @@ def _subjects(ctx) -> pl.LazyFrame | None:
     if dm is None or scr is None or ie is None:
         return None
     rules = _rules(ctx.model)
-    # the unique step eager: it keeps any one record of a subject, a lazy plan might keep another one
+    # a subject's first dm record, picked before the joins below
     subj = dm.select("subjid", "cohort", "weight").unique("subjid", keep="first", maintain_order=True).lazy().join(rules.lazy(), on="cohort") \
         .join(scr.lazy(), on="subjid") \
         .with_columns(pl.col("_scr").dt.offset_by(pl.format("-{}mo", pl.col("_months"))).alias("_by"))
@@ -99,7 +99,8 @@ def prior_therapy(ctx: Context) -> Findings:
     if subj is None or subj.is_empty():
         return {}
     meds = _medications(ctx, subj.lazy()).join(subj.lazy().select("subjid", "cohort", "_by"), on="subjid")
-    early = meds.filter(pl.col("_st").is_not_null() & (pl.col("_st") <= pl.col("_by")))
+    # built once as well: the glucocorticoid and the immunomodulator steps both read it
+    early = meds.filter(pl.col("_st").is_not_null() & (pl.col("_st") <= pl.col("_by"))).collect(engine=F.ENGINE).lazy()
     gc = early.join(_factors(ctx.model).lazy(), on="_drug").with_columns((pl.col("_mgkg") * pl.col("_factor")).alias("_pe")) \
         .group_by("subjid").agg(pl.col("_pe").max().alias("_gc"))
     im = early.join(_immunomodulators(ctx.model).lazy(), on=["cohort", "_drug"]).select("subjid").unique() \

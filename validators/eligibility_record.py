@@ -52,10 +52,9 @@ def criteria_missing(ctx: Context) -> Findings:
     dm, ie, treated = ctx.indexed("dm"), ctx.indexed("ie"), _first_treatment(ctx)
     if dm is None or treated is None:
         return {}
-    # One query (each eager step would be a query of its own, whose fixed cost outweighs the work).
+    # Lazy (each eager step would be a query of its own, whose fixed cost outweighs the work on a small export).
     crit = protocol(ctx.model).criteria().lazy().select("ietestcd", "cohort").unique()
-    # The unique step eager: it keeps any one record of a subject, and in a lazy plan the filter after it would
-    # run before it and might keep another one.
+    # A subject's first dm record, picked before the filter below (in one plan a filter may run first).
     subj = dm.select("_idx", "subjid", pl.col("cohort").cast(pl.Utf8).alias("_cohort")).unique("subjid", keep="first", maintain_order=True).lazy() \
         .filter(pl.col("_cohort").is_not_null() & pl.col("subjid").is_in(treated["subjid"].to_list()))
     # A join on a constant key, not a cross join: polars 2.1 panics formatting strings over a filtered cross join.
@@ -71,6 +70,7 @@ def criteria_missing(ctx: Context) -> Findings:
         missing = missing.join(first_ie, on="subjid", how="left")
     else:
         missing = missing.with_columns(pl.lit(None, pl.Int64).alias("_ie_idx"))
+    missing = missing.collect(engine=F.ENGINE).lazy()  # built once: both queries below read it
     msg = pl.format("treated subject of cohort {} has no eligibility record for {}", pl.col("_cohort"),
                     pl.col("_codes"))
     exp = pl.lit("a record for every criterion of the cohort")
@@ -153,13 +153,15 @@ def background_therapy(ctx: Context) -> Findings:
         return {}
     rules, agents = _background_rules(ctx.model)
     # One query (each eager step would be a query of its own, whose fixed cost outweighs the work).
-    # the unique step eager: it keeps any one record of a subject, a lazy plan might keep another one
+    # a subject's first dm record, picked before the joins below
     subj = dm.select("subjid", pl.col("cohort").cast(pl.Utf8)).unique("subjid", keep="first", maintain_order=True).lazy().join(rules.lazy(), on="cohort") \
         .join(scr.lazy(), on="subjid") \
         .with_columns(pl.col("_scr").dt.offset_by(pl.format("-{}mo", pl.col("_months"))).alias("_by"))
     rec = ie.lazy().select("_idx", "subjid", pl.col("ietestcd").cast(pl.Utf8).alias("_crit"), "ieorres", "iewaiv")
+    # built once: the medications and the findings both read it
     subj = subj.join(rec, on=["subjid", "_crit"]).filter((pl.col("ieorres") == "Y")
-                                                          & (pl.col("iewaiv").fill_null("N") != "Y"))
+                                                          & (pl.col("iewaiv").fill_null("N") != "Y")) \
+        .collect(engine=F.ENGINE).lazy()
     taken = pl.LazyFrame(schema={"subjid": pl.Utf8}) if cm is None else \
         cm.lazy().select("subjid", pl.coalesce("cmdecod", "cmtrt").cast(pl.Utf8).str.to_uppercase().str.strip_chars()
                          .alias("_drug"), earliest_start().alias("_st")) \

@@ -225,12 +225,12 @@ def sledai_lab(ctx: Context) -> Findings:
     ev = _evidence(ctx, crit, d.lazy().select("subjid", "visitnum").unique())
     if ev is None or ev.is_empty():
         return {}
-    # Two queries from here to the findings: the records found, then the results they quote (each read twice,
-    # so built once).
+    # Three queries from here to the findings: the results that can be compared, the records found, then the
+    # text they quote (the first two are read twice each: in one plan they would be built twice).
     j = ev.lazy().join(crit.lazy(), on=["source", "test"], how="inner").filter(
         pl.when(pl.col("rule").is_in(["above", "below"])).then(pl.col("unit") == pl.col("unit_right"))
         .when(pl.col("rule") == "below_lln").then(pl.col("lo").is_not_null())
-        .otherwise(pl.col("hi").is_not_null()).fill_null(False))
+        .otherwise(pl.col("hi").is_not_null()).fill_null(False)).collect(engine=F.ENGINE).lazy()
     limit = (pl.when(pl.col("rule") == "above").then(pl.format("> {} {}", pl.col("threshold"), pl.col("unit")))
              .when(pl.col("rule") == "below").then(pl.format("< {} {}", pl.col("threshold"), pl.col("unit")))
              .when(pl.col("rule") == "below_lln").then(pl.format("< LBORNRLO {}", pl.col("lo")))

@@ -62,15 +62,15 @@ def vs_soft(ctx: Context) -> Findings:
 
     day, bday = month_day("vsdat"), month_day("_birth")
     at_visit = (pl.col("vsdat").dt.year() - pl.col("_birth").dt.year() - (day < bday).cast(pl.Int32)).cast(pl.Float64)
-    # built once (every band and item below reads it): a lazy plan would join the forms again for each
     aged = d.with_columns(pl.coalesce(at_visit, pl.col("_age_rec")).alias("_age")).filter(pl.col("_age").is_not_null()) \
-        .collect(engine=F.ENGINE).lazy()
+        .collect(engine=F.ENGINE).lazy()  # built once: every band reads it (a plan would join the forms for each)
     # Each band's rows picked by their age, with the band's limits as constants: a cross join with the bands
     # copied every row once per band before keeping one. Then in the order the cross join gave: row, band.
     age, bands = pl.col("_age"), bands_frame(m)
     banded = pl.concat([aged.filter((age >= b["min_age"]) & (age < b["max_age"]))
                         .with_columns(pl.lit(v, bands.schema[k]).alias(k) for k, v in b.items())
-                        for b in bands.iter_rows(named=True)]).sort("_idx", maintain_order=True)
+                        for b in bands.iter_rows(named=True)]).sort("_idx", maintain_order=True) \
+        .collect(engine=F.ENGINE).lazy()  # built once: every item reads it
     frames = []
     for name in ITEMS:
         item = form.item(name)
