@@ -17,7 +17,7 @@ from ecrf import findings as F
 from ecrf.model import Form
 from ecrf.params import class_parameter
 from ecrf.registry import Findings, check
-from ecrf.validators.consistency_dates import collect
+from ecrf.validators.consistency_dates import run_parts
 
 if TYPE_CHECKING:
     from ecrf.engine import Context
@@ -49,20 +49,6 @@ def _rows(ctx, domain: str) -> pl.LazyFrame | None:
     if t is None or t.n_rows == 0:
         return None
     return t.df.lazy().with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
-
-
-def _raw(bad: pl.LazyFrame, field: str | pl.Expr, value: pl.Expr, expected: pl.Expr,
-         message: pl.Expr) -> pl.LazyFrame:
-    """The raw findings of the offending rows `bad`, as F.from_frame gives them, still lazy."""
-    f = field if isinstance(field, pl.Expr) else pl.lit(field)
-    return bad.select(pl.col("_idx").cast(pl.Int64), f.cast(pl.Utf8).alias("field"), value.cast(pl.Utf8).alias("value"),
-                      expected.cast(pl.Utf8).alias("expected"), message.cast(pl.Utf8).alias("message"))
-
-
-def _run(parts: list[tuple[str, pl.LazyFrame]]) -> dict[str, pl.DataFrame]:
-    """{form: raw findings} of lazy parts, all run in one call."""
-    frames = pl.collect_all([lf for _, lf in parts], engine=F.ENGINE)
-    return collect([(domain, f) for (domain, _), f in zip(parts, frames)])
 
 
 def _valid(form: Form, name: str) -> pl.Expr:
@@ -100,13 +86,13 @@ def incomplete(ctx: Context) -> Findings:
                 bad = d.filter(pl.any_horizontal(pl.col(x).is_not_null() for x in lower)
                                & pl.all_horizontal(pl.col(x).is_null() for x in upper))
                 parts.append((domain, _missing(form, bad, upper[0], lower[0], " and the level above it")))
-    return _run(parts)
+    return run_parts(parts)
 
 
 def _missing(form: Form, bad: pl.LazyFrame, missing: str, present: str, what: str) -> pl.LazyFrame:
     m, p = form.item(missing).title, form.item(present).title
-    return _raw(bad, m, pl.col(missing).fill_null(""), pl.lit(f"{m} (coded with {p}{what})"),
-                pl.format(f"{p} is coded ({{}}) but {m} is empty", pl.col(present).fill_null("")))
+    return F.raw_query(bad, m, pl.col(missing).fill_null(""), pl.lit(f"{m} (coded with {p}{what})"),
+                       pl.format(f"{p} is coded ({{}}) but {m} is empty", pl.col(present).fill_null("")))
 
 
 @check("CODE-CONFLICT", "One code coded two ways in the export", "consistency", "error", (),
@@ -136,11 +122,12 @@ def conflict(ctx: Context) -> Findings:
         bad = _conflicting(pl.concat(frames))
         expected = pl.when(pl.col("_top") > 1).then(pl.format("one {} for {} {}", pl.col("_vt"), pl.col("_kt"),
                                                                pl.col("_k"))).otherwise(pl.col("_usual"))
-        parts += [(domain, _raw(bad.filter(pl.col("_form") == domain), pl.col("_vt"), pl.col("_v"), expected,
-                                pl.format("{} {} is coded to {} {} here, but to {} in other records", pl.col("_kt"),
-                                          pl.col("_k"), pl.col("_vt"), pl.col("_v"), pl.col("_else"))))
+        message = pl.format("{} {} is coded to {} {} here, but to {} in other records", pl.col("_kt"), pl.col("_k"),
+                            pl.col("_vt"), pl.col("_v"), pl.col("_else"))
+        parts += [(domain, F.raw_query(bad.filter(pl.col("_form") == domain), pl.col("_vt"), pl.col("_v"), expected,
+                                       message))
                   for domain in domains]
-    return _run(parts)
+    return run_parts(parts)
 
 
 def _conflicting(allr: pl.LazyFrame) -> pl.LazyFrame:
@@ -180,8 +167,8 @@ def dict_version(ctx: Context) -> Findings:
             title = form.item(ver).title
             missing = d.filter(coded & pl.col(ver).is_null())
             # value as a column, not a literal: one value per row
-            parts.append((domain, _raw(missing, title, pl.col(ver).fill_null(""), pl.lit(f"the {name} version"),
-                                       pl.lit(f"coded with {name} but no {name} version recorded ({title})"))))
+            parts.append((domain, F.raw_query(missing, title, pl.col(ver).fill_null(""), pl.lit(f"the {name} version"),
+                                              pl.lit(f"coded with {name} but no {name} version recorded ({title})"))))
             frames.append(d.select("_idx", pl.lit(domain).alias("_form"), _valid(form, ver).alias("_v"),
                                    pl.lit(title).alias("_t")).filter(pl.col("_v").is_not_null()))
             domains.append(domain)
@@ -193,11 +180,12 @@ def dict_version(ctx: Context) -> Findings:
         bad = pl.concat(frames).with_columns(
             pl.col("_v").sort_by(per_version, pl.col("_v"), descending=[True, True]).first().alias("_usual")) \
             .filter(pl.col("_v") != pl.col("_usual"))
-        parts += [(domain, _raw(bad.filter(pl.col("_form") == domain), pl.col("_t"), pl.col("_v"), pl.col("_usual"),
-                                pl.format(f"coded with {name} {{}}, most of the export with {name} {{}}",
-                                          pl.col("_v"), pl.col("_usual"))))
+        message = pl.format(f"coded with {name} {{}}, most of the export with {name} {{}}", pl.col("_v"),
+                            pl.col("_usual"))
+        parts += [(domain, F.raw_query(bad.filter(pl.col("_form") == domain), pl.col("_t"), pl.col("_v"),
+                                       pl.col("_usual"), message))
                   for domain in domains]
-    return _run(parts)
+    return run_parts(parts)
 
 
 @check("CODE-ATC-LEVEL", "ATC class at the wrong level", "consistency", "error", ("cm",),
@@ -219,8 +207,8 @@ def atc_level(ctx: Context) -> Findings:
         d = d.filter(pl.col(code).str.contains(shape)).with_columns(level.alias("_lvl"))
         bad = d.filter(pl.col("_lvl") != want)
         title = form.item(code).title
-        parts.append((domain, _raw(bad, title, pl.col(code), pl.lit(f"an ATC level {want} code"),
-                                   pl.format(f"{title} {{}} is an ATC level {{}} code; the study codes to "
-                                             f"level {want}", pl.col(code), pl.col("_lvl")))))
-    return _run(parts)
+        parts.append((domain, F.raw_query(bad, title, pl.col(code), pl.lit(f"an ATC level {want} code"),
+                                          pl.format(f"{title} {{}} is an ATC level {{}} code; the study codes to "
+                                                    f"level {want}", pl.col(code), pl.col("_lvl")))))
+    return run_parts(parts)
 

@@ -17,7 +17,7 @@ from ecrf.params import enum_annotations, listed
 from ecrf.protocol import protocol
 from ecrf.engine import shared
 from ecrf.registry import Findings, Violation, check
-from ecrf.validators.consistency_dates import collect
+from ecrf.validators.consistency_dates import collect, run_parts
 from ecrf.validators.common import REG, at_screening, report, screening_dates, violation
 from ecrf.validators.deviation_prior_therapy import earliest_start
 
@@ -76,20 +76,8 @@ def criteria_missing(ctx: Context) -> Findings:
     exp = pl.lit("a record for every criterion of the cohort")
     on_ie = missing.filter(pl.col("_ie_idx").is_not_null()).with_columns(pl.col("_ie_idx").alias("_idx")).sort("_idx")
     on_dm = missing.filter(pl.col("_ie_idx").is_null()).with_columns(pl.col("_dm_idx").alias("_idx")).sort("_idx")
-    return _run([("ie", _raw(on_ie, "IETESTCD", pl.col("_codes"), exp, msg)),
-                 ("dm", _raw(on_dm, "IETESTCD", pl.col("_codes"), exp, msg))])
-
-
-def _raw(bad: pl.LazyFrame, field: str, value: pl.Expr, expected: pl.Expr, message: pl.Expr) -> pl.LazyFrame:
-    """The raw findings of the offending rows `bad`, as F.from_frame gives them, still lazy."""
-    return bad.select(pl.col("_idx").cast(pl.Int64), pl.lit(field).alias("field"), value.cast(pl.Utf8).alias("value"),
-                      expected.cast(pl.Utf8).alias("expected"), message.cast(pl.Utf8).alias("message"))
-
-
-def _run(parts: list[tuple[str, pl.LazyFrame]]) -> dict[str, pl.DataFrame]:
-    """{form: raw findings} of lazy parts, all run in one call."""
-    frames = pl.collect_all([lf for _, lf in parts], engine=F.ENGINE)
-    return collect([(domain, f) for (domain, _), f in zip(parts, frames)])
+    return run_parts([("ie", F.raw_query(on_ie, "IETESTCD", pl.col("_codes"), exp, msg)),
+                 ("dm", F.raw_query(on_dm, "IETESTCD", pl.col("_codes"), exp, msg))])
 
 
 @check("ELIG-CONFIRMED-LATE", "Eligibility confirmed after treatment started", "deviation", None, ("ie", "ld", "ex"),
@@ -126,8 +114,6 @@ def v_echo_abnormal(ctx: Context) -> Violation:
        violation=v_echo_abnormal)
 def echo_abnormal(ctx: Context) -> Findings:
     return report(v_echo_abnormal(ctx), "ECHOABN")
-
-
 
 
 def _background_rules(model) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -15,7 +15,7 @@ from ecrf import findings as F
 from ecrf.params import enum_annotations
 from ecrf.registry import Findings, check
 from ecrf.validators.common import run_starts
-from ecrf.validators.consistency_dates import collect
+from ecrf.validators.consistency_dates import run_parts
 
 if TYPE_CHECKING:
     from ecrf.engine import Context
@@ -38,18 +38,6 @@ def _rows(ctx, domain: str) -> pl.LazyFrame | None:
 def _first_of(bad: pl.LazyFrame, *by: str) -> pl.LazyFrame:
     """One row per group: its first record in file order, with _n the number of records."""
     return bad.sort("_idx").group_by(*by, maintain_order=True).agg(pl.all().first(), pl.len().alias("_n"))
-
-
-def _raw(bad: pl.LazyFrame, field: str, value: pl.Expr, expected: pl.Expr, message: pl.Expr) -> pl.LazyFrame:
-    """The raw findings of the offending rows `bad`, as F.from_frame gives them, still lazy."""
-    return bad.select(pl.col("_idx").cast(pl.Int64), pl.lit(field).alias("field"), value.cast(pl.Utf8).alias("value"),
-                      expected.cast(pl.Utf8).alias("expected"), message.cast(pl.Utf8).alias("message"))
-
-
-def _run(parts: list[tuple[str, pl.LazyFrame]]) -> dict[str, pl.DataFrame]:
-    """{form: raw findings} of lazy parts, all run in one call."""
-    frames = pl.collect_all([lf for _, lf in parts], engine=F.ENGINE)
-    return collect([(domain, f) for (domain, _), f in zip(parts, frames)])
 
 
 @check("REF-SUBJECT", "Record of a subject absent from demographics", "consistency", "error", ("dm",),
@@ -77,10 +65,10 @@ def subject_not_in_dm(ctx: Context) -> Findings:
         t = ctx.tables[domain]
         title = t.form.item(t.form.find_role("subject") or "").title
         bad = _first_of(rows[domain].filter(unknown), "_subj")
-        parts.append((domain, _raw(bad, title, pl.col("_subj"), pl.lit("a subject of the demographics form"),
-                                   pl.format("{} record(s) of subject {} on {}, which has no demographics "
-                                             "record (dm)", pl.col("_n"), pl.col("_subj"), pl.lit(domain)))))
-    return _run(parts)
+        parts.append((domain, F.raw_query(bad, title, pl.col("_subj"), pl.lit("a subject of the demographics form"),
+                                          pl.format("{} record(s) of subject {} on {}, which has no demographics "
+                                                    "record (dm)", pl.col("_n"), pl.col("_subj"), pl.lit(domain)))))
+    return run_parts(parts)
 
 
 def _unplanned(ctx) -> list[str]:
@@ -140,11 +128,12 @@ def visit_not_held(ctx: Context) -> Findings:
         bad = _first_of(d, "_subj", "_visit", "_vnum")
         where = pl.when(pl.col("_vnum").is_not_null()).then(pl.format("{} (VISITNUM {})", pl.col("_visit"),
                                                                            pl.col("_vnum"))).otherwise(pl.col("_visit"))
-        parts.append((domain, _raw(bad, title, pl.col("_visit"), pl.lit("a visit of the subject that took place"),
-                                   pl.format("{} record(s) on {} for visit {}, which the visit form (sv) does "
-                                             "not record as having taken place", pl.col("_n"), pl.lit(domain),
-                                             where))))
-    return _run(parts)
+        parts.append((domain, F.raw_query(bad, title, pl.col("_visit"),
+                                          pl.lit("a visit of the subject that took place"),
+                                          pl.format("{} record(s) on {} for visit {}, which the visit form (sv) does "
+                                                    "not record as having taken place", pl.col("_n"), pl.lit(domain),
+                                                    where))))
+    return run_parts(parts)
 
 
 @check("IC-NO-CONSENT", "Treated subject without a consent record", "deviation", None, ("ic", "ld", "ex"),
@@ -154,8 +143,8 @@ def visit_not_held(ctx: Context) -> Findings:
        fields=("ICDAT", "EXSTDAT", "LDDAT"))
 def treated_without_consent(ctx: Context) -> Findings:
     ic = _rows(ctx, "ic")
-    consented = [] if ic is None else \
-        ic.filter(pl.col("icdat").is_not_null()).select(pl.col("_subj").unique()).collect(engine=F.ENGINE)["_subj"].to_list()
+    consented = [] if ic is None else ic.filter(pl.col("icdat").is_not_null()).select(pl.col("_subj").unique()) \
+        .collect(engine=F.ENGINE)["_subj"].to_list()
     parts: list = []
     seen: list[str] = []
     for domain, date in (("ex", "exstdat"), ("ld", "lddat")):
@@ -167,7 +156,8 @@ def treated_without_consent(ctx: Context) -> Findings:
                                  & ~pl.col("_subj").is_in(seen)), "_subj").collect(engine=F.ENGINE)
         seen += bad["_subj"].to_list()
         title = ctx.model.forms[domain].item(date).title
-        parts.append((domain, _raw(bad.lazy(), title, pl.col(date), pl.lit("an informed consent record (ic) before it"),
-                                   pl.format("subject {} was treated ({} on {}) but has no informed consent "
-                                             "record", pl.col("_subj"), pl.lit(domain), pl.col(date)))))
-    return _run(parts)
+        parts.append((domain, F.raw_query(bad.lazy(), title, pl.col(date),
+                                          pl.lit("an informed consent record (ic) before it"),
+                                          pl.format("subject {} was treated ({} on {}) but has no informed consent "
+                                                    "record", pl.col("_subj"), pl.lit(domain), pl.col(date)))))
+    return run_parts(parts)

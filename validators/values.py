@@ -73,7 +73,5 @@ def _findings(table: Table, item: Item, outside: pl.Series, lo: str, hi: str) ->
     """The raw findings on the rows whose date item holds one of the texts `outside`."""
     c = pl.col(item.name)
     bad = table.df.lazy().with_row_index("_idx").filter(c.is_in(outside.implode()))
-    return bad.select(pl.col("_idx").cast(pl.Int64), pl.lit(item.title).alias("field"), c.cast(pl.Utf8).alias("value"),
-                      pl.lit(f"a date from {lo} to {hi}").alias("expected"),
-                      pl.format("{} {} is outside the span of the trial's records", pl.lit(item.title), c)
-                      .alias("message"))
+    return F.raw_query(bad, item.title, c, pl.lit(f"a date from {lo} to {hi}"),
+                       pl.format("{} {} is outside the span of the trial's records", pl.lit(item.title), c))
