@@ -155,8 +155,9 @@ def _enriched(
 ) -> list[pl.DataFrame]:
     """Every form's raw findings enriched in one pass, back in the order the checks produced them."""
     raws = pl.collect_all([pl.concat(frames) for frames in gathered.values()], engine=F.ENGINE)
-    queries = [F.enriched_query(f, by_id, ctx.table(d) if d else None, d)
-               for d, f in zip(gathered, raws) if not f.is_empty()]
+    queries = [
+        F.enriched_query(f, by_id, ctx.table(d) if d else None, d) for d, f in zip(gathered, raws) if not f.is_empty()
+    ]
     parts = [p for p in pl.collect_all(queries, engine=F.ENGINE) if not p.is_empty()]
     if not parts:
         return []

@@ -98,9 +98,12 @@ def _deviation_classes(m: StudyModel) -> Mapping[str, tuple[str, str]]:
 
     if m.view.get_enum("DeviationCheck") is None:
         return MappingProxyType({})
-    return MappingProxyType({
-        cid: (str(a.get("importance")), str(a.get("dvcat"))) for cid, a in enum_annotations(m, "DeviationCheck").items()
-    })
+    return MappingProxyType(
+        {
+            cid: (str(a.get("importance")), str(a.get("dvcat")))
+            for cid, a in enum_annotations(m, "DeviationCheck").items()
+        }
+    )
 
 
 @dataclass(frozen=True)

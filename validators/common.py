@@ -68,7 +68,9 @@ def _at_screening(ctx: Context, domain: str) -> pl.DataFrame | None:
 def subject_cohorts(ctx: Context) -> pl.DataFrame | None:
     """(subjid, cohort, _age): each subject's cohort and age at consent from dm."""
     d = ctx.indexed("dm")
-    return None if d is None else d.select("subjid", "cohort", pl.col("age").alias("_age")).unique("subjid", keep="first", maintain_order=True)
+    if d is None:
+        return None
+    return d.select("subjid", "cohort", pl.col("age").alias("_age")).unique("subjid", keep="first", maintain_order=True)
 
 
 @shared
