@@ -96,18 +96,24 @@ def day0(ctx: Context) -> pl.DataFrame | None:
     )
 
 
-def violation(domain: str, bad: pl.DataFrame | None, value: pl.Expr, expected: pl.Expr, message: pl.Expr) -> Violation:
+def violation(
+    domain: str, bad: pl.DataFrame | pl.LazyFrame | None, value: pl.Expr, expected: pl.Expr, message: pl.Expr
+) -> Violation:
     """The rows of `bad` that break a rule as (domain, frame of _idx, subjid, value, expected, message): what an
-    eligibility check reports (`report`) and ELIG-IE-CONTRADICTS holds against the eligibility form."""
-    if bad is None or bad.is_empty():
+    eligibility check reports (`report`) and ELIG-IE-CONTRADICTS holds against the eligibility form. A lazy `bad`
+    is found and described in one query."""
+    if bad is None:
         return domain, None
-    return domain, bad.select(
+    found = bad.select(
         "_idx",
         "subjid",
         value.cast(pl.Utf8).alias("value"),
         expected.cast(pl.Utf8).alias("expected"),
         message.cast(pl.Utf8).alias("message"),
     )
+    if isinstance(found, pl.LazyFrame):
+        found = found.collect(engine=F.ENGINE)
+    return domain, None if found.is_empty() else found
 
 
 def report(found: Violation, field: str) -> Findings:

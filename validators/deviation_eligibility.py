@@ -20,7 +20,7 @@ from ecrf.params import ParameterError, enum_annotations
 from ecrf.protocol import protocol
 from ecrf.engine import shared
 from ecrf.registry import Findings, Violation, check, violations
-from ecrf.validators.common import REG, at_screening, report, screening_dates, subject_cohorts
+from ecrf.validators.common import REG, at_screening, report, screening_dates, subject_cohorts, violation
 
 if TYPE_CHECKING:
     from ecrf.engine import Context
@@ -42,17 +42,6 @@ def _plausible(ctx, domain, col):
 def _range(ctx, domain, col):
     item = ctx.model.forms[domain].item(col)
     return item.minimum, item.maximum
-
-
-def _violation(domain: str, bad: pl.LazyFrame | None, value: pl.Expr, expected: pl.Expr,
-               message: pl.Expr) -> Violation:
-    """common.violation over a lazy `bad`: the rule's rows are found and described in one query (each eager step
-    is a query of its own, whose fixed cost outweighs the work on a small export)."""
-    if bad is None:
-        return domain, None
-    found = bad.select("_idx", "subjid", value.cast(pl.Utf8).alias("value"), expected.cast(pl.Utf8).alias("expected"),
-                       message.cast(pl.Utf8).alias("message")).collect(engine=F.ENGINE)
-    return domain, None if found.is_empty() else found
 
 
 def _lazy(d: pl.DataFrame | None) -> pl.LazyFrame | None:
@@ -79,9 +68,9 @@ def v_age(ctx: Context) -> Violation:
                          "_min": list(protocol(ctx.model).min_age().values())})
     bad = d.lazy().join(mins.lazy(), on="cohort", how="inner") \
         .filter(_plausible(ctx, "dm", "age") & (pl.col("age") < pl.col("_min")))
-    return _violation("dm", bad, pl.col("age"), pl.format(">= {} years ({})", pl.col("_min"), pl.col("cohort")),
-                      pl.format("age {} at consent is below the minimum age {} of the {} cohort",
-                                pl.col("age"), pl.col("_min"), pl.col("cohort")))
+    return violation("dm", bad, pl.col("age"), pl.format(">= {} years ({})", pl.col("_min"), pl.col("cohort")),
+                     pl.format("age {} at consent is below the minimum age {} of the {} cohort",
+                               pl.col("age"), pl.col("_min"), pl.col("cohort")))
 
 
 @check("ELIG-AGE", "Age below the cohort's minimum", "deviation", None, ("dm",),
@@ -100,7 +89,7 @@ def _simple(ctx, domain, col, key, what, cohort=None, comparator=">="):
         d = None if c is None else d.join(c.lazy(), on="subjid", how="inner").filter(pl.col("cohort") == cohort)
     p = protocol(ctx.model)
     r = _threshold_violation(d, col, p.param(key), what, comparator, _plausible(ctx, domain, col))
-    return (domain, None) if r is None else _violation(domain, r[0], pl.col(col), r[1], r[2])
+    return (domain, None) if r is None else violation(domain, r[0], pl.col(col), r[1], r[2])
 
 
 @shared
@@ -184,9 +173,9 @@ def v_vas(ctx: Context) -> Violation:
     p = protocol(ctx.model)
     minimum, counted = p.param("vas_min"), p.param("vas_total_counted")
     bad = d.with_columns(total.alias("_counted")).filter(plausible & (pl.col("_counted") < minimum))
-    return _violation("vas", bad, pl.col("_counted"), pl.lit(f">= {minimum} ({counted} total)"),
-                pl.format("PVAS/BVAS {} total {} at screening (VASTOT {}, VASPERS {}) is below the eligibility minimum",
-                          pl.lit(counted), pl.col("_counted"), pl.col("vastot"), pl.col("vaspers")))
+    return violation("vas", bad, pl.col("_counted"), pl.lit(f">= {minimum} ({counted} total)"),
+                     pl.format("PVAS/BVAS {} total {} at screening (VASTOT {}, VASPERS {}) is below the eligibility "
+                               "minimum", pl.lit(counted), pl.col("_counted"), pl.col("vastot"), pl.col("vaspers")))
 
 
 @check("ELIG-AAV-VAS", "PVAS/BVAS below the vasculitis inclusion minimum", "deviation", None, ("vas", "dm"),
@@ -214,10 +203,10 @@ def v_vas_instrument(ctx: Context) -> Violation:
     want = pl.when(pl.col("_a") < adult).then(pl.lit("PVAS")).otherwise(pl.lit("BVAS"))
     bad = d.filter(pl.col("_a").is_not_null() & pl.col("vasinst").is_not_null()).with_columns(want.alias("_want")) \
         .filter(pl.col("vasinst") != pl.col("_want"))
-    return _violation("vas", bad, pl.col("vasinst"), pl.format("{} (age {}; PVAS under {} years)", pl.col("_want"),
-                                                          pl.col("_a"), pl.lit(adult)),
-                            pl.format("{} used at age {}; the registration requires {}", pl.col("vasinst"), pl.col("_a"),
-                                pl.col("_want")))
+    return violation("vas", bad, pl.col("vasinst"),
+                     pl.format("{} (age {}; PVAS under {} years)", pl.col("_want"), pl.col("_a"), pl.lit(adult)),
+                     pl.format("{} used at age {}; the registration requires {}", pl.col("vasinst"), pl.col("_a"),
+                               pl.col("_want")))
 
 
 @check("ELIG-AAV-INSTRUMENT", "Vasculitis score on the wrong instrument for the age", "deviation", None,
@@ -238,9 +227,9 @@ def v_alt_ast(ctx: Context) -> Violation:
     k = protocol(ctx.model).param("alt_ast_uln_max")
     d = d.lazy().filter(pl.col("lbtestcd").is_in(["ALT", "AST"])).with_columns(number("lborres").alias("_v"))
     bad = d.filter(pl.col("_v").is_not_null() & pl.col("lbornrhi").is_not_null() & (pl.col("_v") > k * pl.col("lbornrhi")))
-    return _violation("lb", bad, pl.col("lborres"), pl.format("<= {} x ULN ({})", pl.lit(k), pl.col("lbornrhi") * k),
-                      pl.format("{} {} is above {} x ULN {} at screening (allowed only if due to inflammatory "
-                                "myopathy)", pl.col("lbtestcd"), pl.col("lborres"), pl.lit(k), pl.col("lbornrhi")))
+    return violation("lb", bad, pl.col("lborres"), pl.format("<= {} x ULN ({})", pl.lit(k), pl.col("lbornrhi") * k),
+                     pl.format("{} {} is above {} x ULN {} at screening (allowed only if due to inflammatory "
+                               "myopathy)", pl.col("lbtestcd"), pl.col("lborres"), pl.lit(k), pl.col("lbornrhi")))
 
 
 @check("ELIG-ALT-AST", "ALT or AST above the inclusion limit", "deviation", None, ("lb",),
@@ -263,10 +252,10 @@ def v_live_vaccine(ctx: Context) -> Violation:
     vaccines = d.lazy().filter((pl.col("cmcat") == "VACCINE") & (pl.col("cmlive") == "Y")) \
         .with_columns(pl.col("cmstdat").str.to_date("%Y-%m-%d", strict=False).alias("_st")).join(scr.lazy(), on="subjid")
     bad = vaccines.filter((pl.col("_st") <= pl.col("_scr")) & (pl.col("_st") >= pl.col("_scr") - timedelta(weeks=weeks)))
-    return _violation("cm", bad, pl.col("cmstdat"), pl.format("before {} ({} weeks before screening)",
-                                                           pl.col("_scr") - timedelta(weeks=weeks), pl.lit(weeks)),
-                      pl.format("live vaccine {} on {} within {} weeks before the screening visit {}", pl.col("cmtrt"),
-                                pl.col("cmstdat"), pl.lit(weeks), pl.col("_scr")))
+    return violation("cm", bad, pl.col("cmstdat"), pl.format("before {} ({} weeks before screening)",
+                                                          pl.col("_scr") - timedelta(weeks=weeks), pl.lit(weeks)),
+                     pl.format("live vaccine {} on {} within {} weeks before the screening visit {}", pl.col("cmtrt"),
+                               pl.col("cmstdat"), pl.lit(weeks), pl.col("_scr")))
 
 
 @check("ELIG-LIVE-VACCINE", "Live vaccine within the exclusion window before screening", "deviation", None,
@@ -287,8 +276,8 @@ def v_pregnancy(ctx: Context) -> Violation:
     positive = pl.col("lborres").str.to_uppercase().is_in(pos) | \
         (pl.col("_v").is_not_null() & pl.col("lbornrhi").is_not_null() & (pl.col("_v") > pl.col("lbornrhi")))
     bad = d.filter(positive)
-    return _violation("lb", bad, pl.col("lborres"), pl.lit("negative"),
-                      pl.format("positive pregnancy test {} at screening", pl.col("lborres")))
+    return violation("lb", bad, pl.col("lborres"), pl.lit("negative"),
+                     pl.format("positive pregnancy test {} at screening", pl.col("lborres")))
 
 
 @check("ELIG-PREGNANCY", "Positive pregnancy test at screening", "deviation", None, ("lb",),
