@@ -8,6 +8,7 @@ from ecrf.example import write_example
 from ecrf.model import load_model
 from ecrf.readers import Problem
 from ecrf.readers.csv_folder import read_csv_folder
+from ecrf.readers import order
 from ecrf.readers.order import in_record_key_order
 from ecrf.table import ROW
 
@@ -43,3 +44,17 @@ def test_a_table_already_in_key_order_is_left_alone(tmp_path):
     in_record_key_order(export)
     assert export.tables["dm"].df is before["dm"]  # not copied
     assert export.tables["lb"].df is not before["lb"]  # the seeded duplicate sits out of order
+
+
+def test_tables_ordered_before_are_not_sorted_again(tmp_path, monkeypatch):
+    folder = tmp_path / "export"
+    write_example(folder)
+    export = in_record_key_order(read_csv_folder(folder, MODEL))
+    ordered = {d: t.df for d, t in export.tables.items()}
+
+    def sorted_again(table):
+        raise AssertionError(f"{table.form.name} sorted twice")
+
+    monkeypatch.setattr(order, "_permutation", sorted_again)
+    in_record_key_order(export)  # as engine.validate does for a caller that ordered the export itself
+    assert all(export.tables[d].df is df for d, df in ordered.items())

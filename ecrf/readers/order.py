@@ -43,6 +43,8 @@ def in_record_key_order(export: Export) -> Export:
     moved: dict[str, pl.Series] = {}
     for domain in list(export.tables):  # not items(): a list of the tables would keep each old one alive
         table = export.tables[domain]
+        if table.key_ordered:  # ordered before (a caller that orders, then validates)
+            continue
         perm = _permutation(table)
         if perm is None:
             export.tables[domain] = dataclasses.replace(table, key_ordered=True)
