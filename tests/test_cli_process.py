@@ -82,3 +82,26 @@ def test_main_in_process_still_raises_systemexit(tmp_path):
         main(["--help"])
     except SystemExit as done:
         assert done.code == 0
+
+
+def test_validating_a_csv_export_imports_no_library_of_another_format(tmp_path):
+    """Each reader imports its format's library when it reads (or writes) that format: a CSV run pays for none
+    of them (lxml for ODM, openpyxl for Excel, ...), nor for LinkML once the model is cached."""
+    export = tmp_path / "export"
+    write_example(export)
+    code = (
+        "import sys\n"
+        "from ecrf.cli.main import main\n"
+        "try:\n"
+        f"    main(['validate', {str(export)!r}, '--format', 'json', '-o', {str(tmp_path / 'r.json')!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    env = {"ECRF_CACHE_DIR": str(tmp_path / "cache"), "PATH": ""}
+    for _ in range(2):  # the first run fills the model cache
+        done = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    assert "polars" in loaded
+    assert loaded.isdisjoint({"lxml", "openpyxl", "pandera", "jsonschema", "pyreadstat", "linkml_runtime", "pandas"})

@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 
 import polars as pl
-from lxml import etree
 
 from ecrf.errors import InputError
 from ecrf.model import Form, StudyModel
@@ -183,6 +182,8 @@ def _is_odm_file(path: Path) -> bool:
     """The root element is <ODM> (any namespace: the reader then says which ODM it is)."""
     if path.suffix.lower() != ".xml":
         return False
+    from lxml import etree  # (here and in write_odm: only a run that reads or writes XML imports lxml)
+
     try:
         with path.open("rb") as fh:
             for _, el in etree.iterparse(fh, events=("start",), resolve_entities=False, no_network=True,
@@ -228,6 +229,8 @@ def write_odm(directory: Path, tables: dict, model: StudyModel) -> None:
                 ev = (SUBJECT_EVENT, None)
             tree.setdefault(subj, {}).setdefault(ev, {}).setdefault(domain, []).append((values, cols))
     head = root(model, granularity="All")
+    from lxml import etree
+
     buf = io.BytesIO()
     # Streamed subject by subject: the document is never a tree in memory as a whole.
     with etree.xmlfile(buf, encoding="UTF-8") as xf:
