@@ -1,7 +1,7 @@
 """Column-level checks derived from the schema: the pandera module as published, and the engine's fused run.
 
 The pandera module is rendered from the schema (ecrf.generators.pandera_module); `ecrf validate` runs the same
-predicates fused into one polars query per form (validators/columns_fused.py), about 20x faster, and
+tests fused into a few polars queries for all the forms (validators/columns_fused.py), about 40x faster, and
 tests/test_column_engines.py proves the two give the same failures. Both feed `_to_raw`, so a finding does not
 depend on the engine.
 """

@@ -1,20 +1,23 @@
-"""The column-level checks as one polars query per form: the engine's fast equivalent of the pandera module.
+"""The column-level checks in a few polars queries for all the forms: the engine's fast equivalent of the pandera
+module.
 
 The generated pandera module (ecrf.generators.pandera_module) stays the published artifact. Running it costs
-about a millisecond of fixed overhead per check (373 checks on KN5601-K) plus a collect each; here every check
-of a form is one boolean expression, all of a form's expressions are evaluated in one select, and the forms are
-collected together. Each expression is the pandera check's own predicate (same regular expressions, same
-number and date parsing), and failures come out in pandera's failure-case shape (index, column, check,
-failure_case), so the rest of the pipeline does not know which engine ran. tests/test_column_engines.py
-proves both give the same failures on the bundled export and on damaged ones.
+about a millisecond of fixed overhead per check (373 checks on KN5601-K) plus a collect each. Here the tests are
+the pandera checks' own (same regular expressions, same number and date parsing), and failures come out in
+pandera's failure-case shape (index, column, check, failure_case), so the rest of the pipeline does not know
+which engine ran. tests/test_column_engines.py proves both give the same failures on the bundled export and on
+damaged ones.
 
-On a large form the checks that read the value (all but COL-REQUIRED and FORM-DUPKEY) judge each distinct value
-once: a predicate reads the cell alone, and values repeat (the 10,000-subject lab form: 1.05 M rows, a few
-hundred distinct dates, a few thousand results), so parsing numbers and dates and matching patterns on every row
-cost most of the query. The rows holding a failing value are then picked, when there are any.
+COL-REQUIRED and FORM-DUPKEY are judged row by row. Every other check reads the cell's value alone, so each
+distinct value of a column is judged once, and each rule once for every column of every form that shares it
+(`_failing_values`): values repeat (the 10,000-subject lab form: 1.05 M rows, a few hundred distinct dates, a
+few thousand results), and the forms share most rules (a type, a date format, a codelist such as NY). The rows
+holding a failing value are then picked, when there are any.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -23,7 +26,6 @@ from ecrf.model import Item, multi_select_pattern
 from ecrf.numbers import integer, number
 from ecrf.table import FULL_DATE_RE, PARTIAL_DATE_RE, Table
 
-BY_VALUE_FROM_ROWS = 10_000  # forms this long judge each distinct value once (on a small one, every row costs less)
 RUNS_FROM_ROWS = 10_000  # forms this long, in record-key order, find repeated keys by runs (`repeated_keys`)
 FAILURE_SCHEMA = {"index": pl.Int64, "column": pl.Utf8, "check": pl.Utf8, "failure_case": pl.Utf8}
 
@@ -32,71 +34,117 @@ def _full_date_ok(c: pl.Expr) -> pl.Expr:
     return c.str.contains(FULL_DATE_RE) & c.str.to_date("%Y-%m-%d", strict=False).is_not_null()
 
 
-def _in_range(c: pl.Expr, lo: float | None, hi: float | None) -> pl.Expr:
-    v = number(c)  # finite or null, as the pandera module's _number
-    ok = v.is_null()
-    if lo is not None:
-        return ok | ((v >= lo) & (v <= hi)) if hi is not None else ok | (v >= lo)
-    return ok | (v <= hi)
-
-
-def item_checks(item: Item, c: pl.Expr | None = None) -> list[tuple[str, pl.Expr]]:
-    """(check id, passes) for one item, in the order the pandera module lists them (see pandera_module._checks);
-    a null cell passes every check but COL-REQUIRED. `c`: the values judged (default: the item's column)."""
-    c = pl.col(item.name) if c is None else c
-    out: list[tuple[str, pl.Expr]] = []
+def _rules(item: Item) -> list[tuple[str, tuple]]:
+    """(check id, rule) per check of the item, in the order the pandera module lists them (see
+    pandera_module._checks). A rule names its kind of test (see _BULK) and everything the test depends on besides
+    the value, so that every column sharing a rule shares its judgement; COL-REQUIRED's rule is empty."""
+    out: list[tuple[str, tuple]] = []
     if item.required:
-        out.append(("COL-REQUIRED", c.is_not_null()))
-    if item.kind == "integer":
-        out.append(("COL-TYPE", c.is_null() | integer(c).is_not_null()))
-    elif item.kind == "decimal":
-        out.append(("COL-TYPE", c.is_null() | number(c).is_not_null()))
+        out.append(("COL-REQUIRED", ()))
+    if item.kind in ("integer", "decimal"):
+        out.append(("COL-TYPE", (item.kind,)))
     if item.kind in ("integer", "decimal") and (item.minimum is not None or item.maximum is not None):
         # the range reads an integer item as a number too (as the pandera module does)
-        out.append(("COL-RANGE", _in_range(c, item.minimum, item.maximum)))
+        out.append(("COL-RANGE", ("range", item.minimum, item.maximum)))
     if item.kind == "enum" and item.multivalued:
-        out.append(("COL-CODELIST", c.is_null() | c.str.contains(multi_select_pattern(item.codes))))
+        out.append(("COL-CODELIST", ("multi", multi_select_pattern(item.codes))))
     elif item.kind == "enum":
-        out.append(("COL-CODELIST", c.is_null() | c.is_in(list(item.codes))))
+        out.append(("COL-CODELIST", ("codes", *item.codes)))
     if item.equals is not None:
-        out.append(("COL-CODELIST", c.is_null() | c.is_in([item.equals])))
-    if item.kind == "full_date":
-        out.append(("COL-DATE", c.is_null() | _full_date_ok(c)))
-    elif item.kind == "partial_date":
-        out.append(("COL-DATE", c.is_null() | c.str.contains(PARTIAL_DATE_RE) | _full_date_ok(c)))
+        out.append(("COL-CODELIST", ("equals", item.equals)))
+    if item.kind in ("full_date", "partial_date"):
+        out.append(("COL-DATE", (item.kind,)))
     elif item.pattern and item.kind == "string":
-        out.append(("COL-PATTERN", c.is_null() | c.str.contains(item.pattern)))
+        out.append(("COL-PATTERN", ("pattern", item.pattern)))
     return out
 
 
-def _plan(table: Table) -> tuple[list[tuple[str, str, bool]], list[pl.LazyFrame]]:
-    """The form's checks, as (column, check id, judged by value), and lazy queries: first one select of a failure
-    mask per check judged row by row, then per column judged by value, its failing distinct values (a list) per
-    check."""
+@dataclass
+class _Plan:
+    """One form's checks: `named` lists (column, check id, rule key or None) in the pandera module's order, the
+    key None for a check judged row by row (COL-REQUIRED, and FORM-DUPKEY when the whole table is hashed)."""
+
+    table: Table
+    named: list[tuple[str, str, tuple | None]]
+    masks: pl.LazyFrame  # one failure mask per check judged row by row
+    values: pl.LazyFrame  # one row: each judged column's distinct values, as a list
+    judged: list[str]  # the columns in `values`
+
+
+def _plan(table: Table) -> _Plan:
     present = set(table.df.columns)
-    by_value = table.n_rows >= BY_VALUE_FROM_ROWS
-    named: list[tuple[str, str, bool]] = []
+    named: list[tuple[str, str, tuple | None]] = []
     masks: list[pl.Expr] = []
-    queries: list[pl.LazyFrame] = []
+    judged: list[str] = []
     for item in table.form.items:
         if item.name not in present:  # an optional item left out of the export: nothing to check
             continue
-        failing: list[pl.Expr] = []
-        for cid, ok in item_checks(item):
-            j = len(named)
-            if by_value and cid != "COL-REQUIRED":  # (a missing value is a row's, not a value's)
-                failing.append(pl.col(item.name).filter(~ok).implode().alias(f"v{j}"))
-                named.append((item.name, cid, True))
+        for cid, key in _rules(item):
+            if cid == "COL-REQUIRED":  # (a missing value is a row's, not a value's)
+                masks.append(pl.col(item.name).is_null().alias(f"m{len(named)}"))
+                named.append((item.name, cid, None))
             else:
-                masks.append((~ok).alias(f"m{j}"))
-                named.append((item.name, cid, False))
-        if failing:
-            queries.append(table.df.lazy().select(pl.col(item.name).unique()).select(failing))
+                named.append((item.name, cid, key))
+                if item.name not in judged:
+                    judged.append(item.name)
     keys = [k for k in table.form.keys if k in present]
     if keys and not _runs_of_keys(table):  # pandera's uniqueness with report_duplicates="all": every repeated record
         masks.append(pl.struct(keys).is_duplicated().alias(f"m{len(named)}"))
-        named.append(("|".join(keys), "FORM-DUPKEY", False))
-    return named, [table.df.lazy().select(masks), *queries]
+        named.append(("|".join(keys), "FORM-DUPKEY", None))
+    values = table.df.lazy().select(pl.col(c).drop_nulls().unique().implode() for c in judged)
+    return _Plan(table, named, table.df.lazy().select(masks), values, judged)
+
+
+# The test each kind of rule (a rule's first element) is judged by, all rules of the kind at once.
+_BULK = {"integer": "integer", "decimal": "decimal", "range": "range", "multi": "regex", "pattern": "regex",
+         "codes": "set", "equals": "set", "full_date": "full_date", "partial_date": "partial_date"}
+
+
+def _failing_values(plans: list[_Plan], values: list[pl.DataFrame]) -> dict[tuple[int, str, tuple], list]:
+    """{(form, column, rule): the column's distinct values that fail the rule}.
+
+    All rules of one kind are judged together over the distinct values of every column and form they apply to,
+    each rule's limits, regular expression or codes read from columns beside the value, and a codelist by a join
+    with the rules' codes: about seven tests instead of one per column and check (373 on KN5601-K), each costing
+    a fixed ~0.1 ms however few its values. The tests are the pandera module's: the same regular expressions,
+    number and date parsing, limits and codes."""
+    rule_of: dict[tuple, int] = {}
+    uses: list[tuple[int, str, int]] = []  # (form, column, rule) for every column a rule judges
+    for n, plan in enumerate(plans):
+        for column, _, key in plan.named:
+            if key is not None:
+                uses.append((n, column, rule_of.setdefault(key, len(rule_of))))
+    if not uses:
+        return {}
+    keys = list(rule_of)
+    params = pl.LazyFrame(
+        {"rule": range(len(keys)), "bulk": [_BULK[k[0]] for k in keys],
+         "lo": [k[1] if k[0] == "range" else None for k in keys], "hi": [k[2] if k[0] == "range" else None for k in keys],
+         "pattern": [k[1] if _BULK[k[0]] == "regex" else None for k in keys]},
+        schema={"rule": pl.UInt32, "bulk": pl.Utf8, "lo": pl.Float64, "hi": pl.Float64, "pattern": pl.Utf8})
+    codes = pl.LazyFrame([(r, code) for r, k in enumerate(keys) if _BULK[k[0]] == "set" for code in k[1:]],
+                         schema={"rule": pl.UInt32, "value": pl.Utf8}, orient="row")
+    # every form's distinct values as (form, column, value), each beside the rules that judge its column; collected
+    # and split by kind before the tests read it (in one filter with the kind's test, each test would read every
+    # value, and a plan would build the frame again for each kind)
+    judged = pl.concat([v.lazy().unpivot(variable_name="column", value_name="value").explode("value")
+                        .with_columns(pl.lit(n, pl.UInt32).alias("form")) for n, v in enumerate(values) if v.width]) \
+        .filter(pl.col("value").is_not_null()) \
+        .join(pl.LazyFrame(uses, schema={"form": pl.UInt32, "column": pl.Utf8, "rule": pl.UInt32}, orient="row"),
+              on=["form", "column"]).join(params, on="rule").collect(engine=F.ENGINE)
+    v, lo, hi = pl.col("value"), pl.col("lo"), pl.col("hi")
+    fails = {
+        "integer": integer(v).is_null(),
+        "decimal": number(v).is_null(),
+        "range": number(v).is_not_null() & ~((lo.is_null() | (number(v) >= lo)) & (hi.is_null() | (number(v) <= hi))),
+        "regex": ~v.str.contains(pl.col("pattern")),
+        "full_date": ~_full_date_ok(v),
+        "partial_date": ~(v.str.contains(PARTIAL_DATE_RE) | _full_date_ok(v)),
+    }
+    failed = [part.lazy().join(codes, on=["rule", "value"], how="anti") if bulk == "set" else part.lazy().filter(fails[bulk])
+              for (bulk,), part in judged.partition_by("bulk", as_dict=True).items()]
+    found = pl.concat(failed).group_by("form", "column", "rule").agg("value").collect(engine=F.ENGINE)
+    return {(n, column, keys[r]): vals for n, column, r, vals in found.iter_rows()}
 
 
 def _runs_of_keys(table: Table) -> bool:
@@ -123,18 +171,20 @@ def repeated_keys(table: Table) -> pl.Series:
 
 def fused_failures(tables: list[Table]) -> list[pl.DataFrame]:
     """For each table, its failure cases: one row per failing cell (per repeated record for FORM-DUPKEY),
-    in pandera's shape. Every form's masks are computed in one parallel collect."""
+    in pandera's shape. Every form's masks and distinct values are computed in one parallel collect, then every
+    rule over the distinct values in one query; the rows holding a failing value are picked last."""
     plans = [_plan(t) for t in tables]
-    done = iter(pl.collect_all([q for _, queries in plans for q in queries], engine=F.ENGINE))
+    done = pl.collect_all([q for p in plans for q in (p.masks, p.values)], engine=F.ENGINE)
+    masks, values = done[0::2], done[1::2]
+    failing = _failing_values(plans, values)
     out = []
-    for table, (named, queries) in zip(tables, plans):
-        m = next(done)
-        failing = {c: v for q in queries[1:] for c, v in next(done).row(0, named=True).items()}
+    for n, (plan, m) in enumerate(zip(plans, masks)):
+        table = plan.table
         parts = []
-        for j, (column, cid, by_value) in enumerate(named):
-            if by_value:
-                bad = failing[f"v{j}"]
-                if not bad:
+        for j, (column, cid, key) in enumerate(plan.named):
+            if key is not None:
+                bad = failing.get((n, column, key))
+                if bad is None:
                     continue
                 idx = table.df.get_column(column).is_in(bad).arg_true()
             else:
