@@ -14,7 +14,7 @@ import polars as pl
 from ecrf import findings as F
 from ecrf.params import class_parameter, listed
 from ecrf.registry import Findings, check
-from ecrf.validators.consistency_dates import before, date_items, dated_lazy, raw, run_parts
+from ecrf.validators.consistency_dates import before, date_items, dated_lazy, raw
 
 if TYPE_CHECKING:
     from ecrf.engine import Context
@@ -57,20 +57,27 @@ def _records(ctx, skip: set[str], subjects: pl.Series):
 
 def _after(ctx, anchor: pl.DataFrame, skip: set[str], what: str, source: str,
            death: pl.LazyFrame | None = None) -> dict:
-    """Every form's records after the anchor date, one query per form, all run at once."""
-    parts = []
+    """Every form's records after the anchor date, all forms in one query (a query per form costs each form's
+    steps again: about 0.5 ms each on a small export)."""
+    domains, longs = [], []
     for domain, long in _records(ctx, skip, anchor["subjid"]):
-        bad = long.join(anchor.lazy(), on="subjid").filter(before(pl.col("_end"), pl.col("_date")))
-        if death is not None:  # also after death: reported by XF-AFTER-DEATH alone
-            bad = bad.join(death.rename({"_end": "_dth"}), on="subjid", how="left") \
-                .filter(~before(pl.col("_dth"), pl.col("_date")).fill_null(False))
-        first = bad.sort("_date", "_idx").group_by("subjid", "_field", maintain_order=True) \
-            .agg(pl.all().first(), pl.len().alias("_n")).sort("_idx")
-        message = pl.format("{} {} dated {} ({} record(s)), after {} ({} {})", pl.lit(domain), pl.col("_field"),
-                            pl.col("_date"), pl.col("_n"), pl.lit(what), pl.lit(source), pl.col("_end"))
-        parts.append((domain, raw(first, pl.col("_field"), pl.col("_date"),
-                                  pl.format("on or before {}", pl.col("_end")), message)))
-    return run_parts(parts)
+        longs.append(long.with_columns(pl.lit(len(domains), pl.UInt32).alias("_form"), pl.lit(domain).alias("_domain")))
+        domains.append(domain)
+    if not longs:
+        return {}
+    bad = pl.concat(longs).join(anchor.lazy(), on="subjid").filter(before(pl.col("_end"), pl.col("_date")))
+    if death is not None:  # also after death: reported by XF-AFTER-DEATH alone
+        bad = bad.join(death.rename({"_end": "_dth"}), on="subjid", how="left") \
+            .filter(~before(pl.col("_dth"), pl.col("_date")).fill_null(False))
+    first = bad.sort("_date", "_idx", maintain_order=True).group_by("_form", "subjid", "_field", maintain_order=True) \
+        .agg(pl.all().first(), pl.len().alias("_n")).sort("_form", "_idx", maintain_order=True)
+    message = pl.format("{} {} dated {} ({} record(s)), after {} ({} {})", pl.col("_domain"), pl.col("_field"),
+                        pl.col("_date"), pl.col("_n"), pl.lit(what), pl.lit(source), pl.col("_end"))
+    found = raw(first, pl.col("_field"), pl.col("_date"), pl.format("on or before {}", pl.col("_end")), message,
+                keep=("_form",)).collect(engine=F.ENGINE)
+    # each form's findings apart, in the order of the forms (the engine numbers findings in the order it gets them)
+    return {domains[k]: part for (k,), part in found.partition_by("_form", as_dict=True, include_key=False,
+                                                                   maintain_order=True).items()}
 
 
 @check("XF-AFTER-DEATH", "Record dated after death", "consistency", "error", (),
