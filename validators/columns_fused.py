@@ -105,9 +105,9 @@ def _failing_values(plans: list[_Plan], values: list[pl.DataFrame]) -> dict[tupl
 
     All rules of one kind are judged together over the distinct values of every column and form they apply to,
     each rule's limits, regular expression or codes read from columns beside the value, and a codelist by a join
-    with the rules' codes: about seven tests instead of one per column and check (373 on KN5601-K), each costing
-    a fixed ~0.1 ms however few its values. The tests are the pandera module's: the same regular expressions,
-    number and date parsing, limits and codes."""
+    with the rules' codes: seven tests instead of one per column and check (389 on KN5601-K, 84 distinct rules),
+    each costing a fixed ~0.1 ms however few its values. The tests are the pandera module's: the same regular
+    expressions, number and date parsing, limits and codes."""
     rule_of: dict[tuple, int] = {}
     uses: list[tuple[int, str, int]] = []  # (form, column, rule) for every column a rule judges
     for n, plan in enumerate(plans):
