@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from ecrf import findings as F
 from ecrf.clinical.labresult import comparator, result_number
 from ecrf.numbers import number
 from ecrf.protocol import protocol
@@ -202,16 +203,23 @@ def v_serology(ctx: Context) -> Violation:
     infections = protocol(ctx.model).infections()
     # the serology tests' rows only, then their results read (not every screening lab result)
     tests = sorted({t for screen, confirm in infections.values() for t in (*screen, *confirm)})
-    d = d.filter(pl.col("lbtestcd").is_in(tests)) \
-        .with_columns(positive(ctx).fill_null(False).alias("_pos"), negative(ctx).fill_null(False).alias("_neg"))
+    d = d.lazy().filter(pl.col("lbtestcd").is_in(tests)) \
+        .with_columns(positive(ctx).fill_null(False).alias("_pos"), negative(ctx).fill_null(False).alias("_neg")) \
+        .collect(engine=F.ENGINE)
+    # the subjects whose confirmatory test is positive, and those whose is shown negative, for every infection at
+    # once (three queries in all, not a handful per infection)
+    confirming = [(infection, list(confirm)) for infection, (_, confirm) in infections.items() if confirm]
+    subjects = pl.collect_all([d.lazy().filter(pl.col("lbtestcd").is_in(confirm) & shown).select(pl.col("subjid").unique())
+                               for _, confirm in confirming for shown in (pl.col("_pos"), pl.col("_neg") & ~pl.col("_pos"))],
+                              engine=F.ENGINE)
+    confirmed = {infection: (subjects[2 * k]["subjid"].to_list(), subjects[2 * k + 1]["subjid"].to_list())
+                 for k, (infection, _) in enumerate(confirming)}
     found = []
     for infection, (screen, confirm) in infections.items():
-        hits = d.filter(pl.col("lbtestcd").is_in(list(screen)) & pl.col("_pos"))
+        hits = d.lazy().filter(pl.col("lbtestcd").is_in(list(screen)) & pl.col("_pos"))
         if confirm:
-            conf = d.filter(pl.col("lbtestcd").is_in(list(confirm)))
-            pos = conf.filter(pl.col("_pos"))["subjid"].unique().to_list()
+            pos, neg = confirmed[infection]
             # Excluded unless the confirmatory test is shown negative (a result without a range is not).
-            neg = conf.filter(pl.col("_neg") & ~pl.col("_pos"))["subjid"].unique().to_list()
             hits = hits.filter(~pl.col("subjid").is_in(neg) | pl.col("subjid").is_in(pos)) \
                 .with_columns(pl.when(pl.col("subjid").is_in(pos)).then(pl.lit(f"{'/'.join(confirm)} positive"))
                               .otherwise(pl.lit(f"{'/'.join(confirm)} not shown negative")).alias("_conf"))
@@ -219,7 +227,7 @@ def v_serology(ctx: Context) -> Violation:
             hits = hits.with_columns(pl.lit("").alias("_conf"))
         found.append(hits.with_columns(pl.lit(infection).alias("_inf")).select("_idx", "subjid", "lbtestcd", "lborres",
                                                                               "_inf", "_conf"))
-    bad = pl.concat(found).unique("_idx", keep="first").sort("_idx")
+    bad = pl.concat(found).unique("_idx", keep="first", maintain_order=True).sort("_idx")
     return violation("lb", bad, pl.col("lborres"), pl.lit("negative"),
                 pl.format("{} {} at screening ({} exclusion) {}", pl.col("lbtestcd"), pl.col("lborres"),
                           pl.col("_inf"), pl.col("_conf")).str.strip_chars())
