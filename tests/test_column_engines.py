@@ -100,6 +100,20 @@ def test_a_value_two_columns_share_is_judged_by_each_items_own_rule(tmp_path):
     assert _assert_engines_agree(folder) >= 2
 
 
+def test_rows_without_a_single_value_fail_only_as_missing(tmp_path):
+    """Every form's one row holds only empty cells (",,,"): no value for a rule to judge, only COL-REQUIRED and
+    repeated empty keys to report, the same by both engines."""
+    folder = tmp_path / "export"
+    write_example(folder)
+    for path in folder.glob("*.csv"):
+        header = path.read_text().splitlines()[0]
+        path.write_text(header + "\n" + "," * header.count(",") + "\n")
+    assert _assert_engines_agree(folder) > 20
+    export = read_csv_folder(folder, MODEL)
+    checks = {c for fc in fused_failures(list(export.tables.values())) for c in fc["check"].to_list()}
+    assert checks == {"COL-REQUIRED"}
+
+
 @pytest.mark.parametrize("ordered", [False, True])
 def test_engines_agree_on_duplicate_and_empty_keys(tmp_path, ordered, monkeypatch):
     _runs_on_every_form(monkeypatch)

@@ -132,6 +132,8 @@ def _failing_values(plans: list[_Plan], values: list[pl.DataFrame]) -> dict[tupl
         .filter(pl.col("value").is_not_null()) \
         .join(pl.LazyFrame(uses, schema={"form": pl.UInt32, "column": pl.Utf8, "rule": pl.UInt32}, orient="row"),
               on=["form", "column"]).join(params, on="rule").collect(engine=F.ENGINE)
+    if judged.is_empty():  # rows without a single value (every cell empty): nothing a rule could fail
+        return {}
     v, lo, hi = pl.col("value"), pl.col("lo"), pl.col("hi")
     fails = {
         "integer": integer(v).is_null(),
