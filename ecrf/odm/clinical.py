@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lxml import etree
+
 from ecrf.errors import InputError
 from ecrf.odm import NS
 
@@ -71,8 +73,6 @@ def _precheck(path: Path) -> None:
 
 
 def check_root(path: Path, root) -> None:
-    from lxml import etree  # (here and below: only a run that reads XML imports lxml)
-
     qn = etree.QName(root)
     if qn.localname != "ODM":
         raise InputError(path, f"not an ODM file: the root element is <{qn.localname}>", row=root.sourceline)
@@ -104,8 +104,6 @@ _STREAMED = [_Q + t for t in ("ClinicalData", "SubjectData", "SiteRef", "StudyEv
 
 def _first_element(path: Path) -> None:
     """The root must be an ODM 1.3 <ODM>; said before anything is read."""
-    from lxml import etree
-
     parsing = etree.iterparse(str(path), events=("start",), **_OPTIONS)
     for _, el in parsing:
         # libxml2 reports a broken root (an undeclared prefix) after handing it over
@@ -122,8 +120,6 @@ def scan(path: Path) -> tuple[list[Record], bool, set[str] | None]:
     the same record twice otherwise is an input error (a duplicate repeat key). Also: whether the file has
     ClinicalData at all, and the OIDs of the AdminData Locations (sites; None when there are none).
     Streamed: memory holds the records, not the document."""
-    from lxml import etree
-
     path = Path(path)
     _precheck(path)
     out: dict[tuple, Record] = {}
@@ -182,8 +178,6 @@ def scan(path: Path) -> tuple[list[Record], bool, set[str] | None]:
 def _need(path: Path, el, attr: str) -> str:
     v = el.get(attr)
     if not v:
-        from lxml import etree
-
         raise InputError(path, f"<{etree.QName(el).localname}> without {attr}", row=el.sourceline)
     return v
 
@@ -221,8 +215,6 @@ def _group(path: Path, el, ctx: dict, tx: str | None, out: dict) -> None:
     if rec.subject is None:
         # CDISC Dataset-XML: ItemGroupData right under ClinicalData, one per dataset row (numbered by
         # data:ItemGroupDataSeq); rows are never merged.
-        from lxml import etree
-
         seq = next((v for a, v in el.attrib.items() if etree.QName(a).localname == "ItemGroupDataSeq"), None)
         rec.group_rk = rec.group_rk or seq
         k = k + (rec.line,)

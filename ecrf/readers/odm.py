@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -19,11 +20,13 @@ from ecrf.errors import InputError
 from ecrf.model import Form, StudyModel
 from ecrf.odm import (LOCATION_PREFIX, NS, SUBJECT_EVENT, UNSCHEDULED, event_oid, form_oid, group_oid, is_repeating,
                       is_visit_form, item_oid, mdv_oid, study_oid, visit_codes)
-from ecrf.odm.clinical import Record, scan
 from ecrf.readers import Export, Problem, Reader
 from ecrf.readers.canonical import canonical_table
 from ecrf.table import REF
 from ecrf.writer import write_bytes
+
+if TYPE_CHECKING:
+    from ecrf.odm.clinical import Record
 
 UNKNOWN_OID = "ODM-UNKNOWN-OID"
 KEY_MISMATCH = "ODM-KEY-MISMATCH"
@@ -33,6 +36,10 @@ _CONTEXT_KEYS = ("studyid", "siteid", "subjid", "visit")
 
 
 def read_odm(path: Path, model: StudyModel) -> Export:
+    # (here, in _is_odm_file and in write_odm: lxml, which the ODM modules use, is imported by a run that reads or
+    # writes XML only, not by every run that discovers this reader)
+    from ecrf.odm.clinical import scan
+
     path = Path(path)
     files = _odm_files(path) if path.is_dir() else [path]
     recs: list[tuple[Path, Record]] = []
@@ -182,7 +189,7 @@ def _is_odm_file(path: Path) -> bool:
     """The root element is <ODM> (any namespace: the reader then says which ODM it is)."""
     if path.suffix.lower() != ".xml":
         return False
-    from lxml import etree  # (here and in write_odm: only a run that reads or writes XML imports lxml)
+    from lxml import etree
 
     try:
         with path.open("rb") as fh:
