@@ -68,7 +68,6 @@ class _Plan:
     named: list[tuple[str, str, tuple | None]]
     masks: pl.LazyFrame  # one failure mask per check judged row by row
     values: pl.LazyFrame  # one row: each judged column's distinct values, as a list
-    judged: list[str]  # the columns in `values`
 
 
 def _plan(table: Table) -> _Plan:
@@ -92,7 +91,7 @@ def _plan(table: Table) -> _Plan:
         masks.append(pl.struct(keys).is_duplicated().alias(f"m{len(named)}"))
         named.append(("|".join(keys), "FORM-DUPKEY", None))
     values = table.df.lazy().select(pl.col(c).drop_nulls().unique().implode() for c in judged)
-    return _Plan(table, named, table.df.lazy().select(masks), values, judged)
+    return _Plan(table, named, table.df.lazy().select(masks), values)
 
 
 # The test each kind of rule (a rule's first element) is judged by, all rules of the kind at once.
@@ -135,10 +134,11 @@ def _failing_values(plans: list[_Plan], values: list[pl.DataFrame]) -> dict[tupl
     if judged.is_empty():  # rows without a single value (every cell empty): nothing a rule could fail
         return {}
     v, lo, hi = pl.col("value"), pl.col("lo"), pl.col("hi")
+    num = number(v)
     fails = {
         "integer": integer(v).is_null(),
-        "decimal": number(v).is_null(),
-        "range": number(v).is_not_null() & ~((lo.is_null() | (number(v) >= lo)) & (hi.is_null() | (number(v) <= hi))),
+        "decimal": num.is_null(),
+        "range": num.is_not_null() & ~((lo.is_null() | (num >= lo)) & (hi.is_null() | (num <= hi))),
         "regex": ~v.str.contains(pl.col("pattern")),
         "full_date": ~_full_date_ok(v),
         "partial_date": ~(v.str.contains(PARTIAL_DATE_RE) | _full_date_ok(v)),
