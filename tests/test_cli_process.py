@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ecrf.cli.main import main
 from ecrf.example import write_example
 
@@ -78,10 +80,9 @@ def test_a_reader_closing_the_pipe_early_gets_no_traceback(tmp_path):
 
 def test_main_in_process_still_raises_systemexit(tmp_path):
     # `main` itself (as tests and embedding programs call it) keeps click's behaviour: no process exit
-    try:
+    with pytest.raises(SystemExit) as done:
         main(["--help"])
-    except SystemExit as done:
-        assert done.code == 0
+    assert done.value.code == 0
 
 
 def test_validating_a_csv_export_imports_no_library_of_another_format(tmp_path):
