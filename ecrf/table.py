@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
 import polars as pl
 
 from ecrf.model import Form, Item
+from ecrf.once import BuildOnce
 # INTEGER_RE and NUMBER_RE re-exported for the modules that read them here; they live in ecrf.numbers.
 from ecrf.numbers import INTEGER_RE as INTEGER_RE, NUMBER_RE as NUMBER_RE, integer, number
 
@@ -43,6 +43,9 @@ class Table:
     # Format-specific cell address for a finding on `field` (e.g. Excel "lb!C17"), as an expression over the
     # table's columns; None: the row reference `_ref` (if any) stands for the cell.
     cell_ref: Callable[[str], pl.Expr] | None = field(default=None, compare=False, repr=False)
+    # not copied by dataclasses.replace: a replaced table builds its own typed view
+    _once: BuildOnce = field(default_factory=BuildOnce, init=False, compare=False, repr=False)
+    _typed: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def n_rows(self) -> int:
@@ -50,13 +53,14 @@ class Table:
 
     def memo(self, key: object, build: Callable[[], Any]) -> Any:
         """A frame derived from this table, built once per key and kept with it (shared by the checks)."""
-        if key not in self.extra:
-            self.extra[key] = build()
-        return self.extra[key]
+        return self._once.get(self.extra, key, build)
 
-    @cached_property
+    @property
     def typed(self) -> pl.DataFrame:
         """Numbers and full dates converted; values that do not convert become null (reported elsewhere)."""
+        return self._once.get(self._typed, "typed", self._build_typed)
+
+    def _build_typed(self) -> pl.DataFrame:
         exprs = [typed_column(item, item.name in self.df.columns) for item in self.form.items]
         return self.df.select([*exprs, *(pl.col(c) for c in PROVENANCE if c in self.df.columns)])
 
