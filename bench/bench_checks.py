@@ -33,6 +33,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--top", type=int, default=25)
     a = ap.parse_args()
+    engine.THREADED_ROWS = -1  # checks one at a time, so each is measured alone
     model = load_model(None)
     export = read_export(a.export, model)
     # put in order and made contiguous once here (engine.validate does it again: then a no-op, outside the checks)

@@ -50,6 +50,7 @@ def main() -> None:
     ap.add_argument("export", type=Path)
     ap.add_argument("--top", type=int, default=25)
     a = ap.parse_args()
+    engine.THREADED_ROWS = -1  # checks one at a time, so each is measured alone
     model = load_model(None)
     _count_queries()
     phases = {}
