@@ -15,6 +15,8 @@ import io
 import os
 import stat
 import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -43,15 +45,36 @@ def read_csv_folder(folder: Path, model: StudyModel) -> Export:
     if not csvs:
         raise InputError(folder, "no CSV files found (expected one file per form, e.g. dm.csv)")
     _refuse_forms_in_other_files(entries, csvs, model)
-    for path in csvs:
-        check_entry(folder, path)
-        df, numbers, trimmed = read_csv_cells(path)
+    for path, (df, numbers, trimmed) in zip(csvs, _cells_in_order(folder, csvs)):
         form = model.form_for_file(path.stem)
         if form is None:
             export.unknown_files[path.name] = df.height
             continue
         export.add(canonical_table(path, df, form, numbers, trimmed=trimmed))
     return export
+
+
+def _cells_in_order(folder: Path, csvs: list[Path]) -> Iterator[tuple[pl.DataFrame, pl.Series, bool]]:
+    """read_csv_cells of each file, in the files' order, two files at a time: Python scans one file's bytes
+    (bytes.count holds the interpreter's lock) while polars parses the other's without it (at 10,000 subjects
+    0.76 -> 0.55 s). The first file in order that cannot be read raises its error, as reading one by one would;
+    each file is checked (check_entry) before it is opened."""
+
+    def one(path: Path) -> tuple[pl.DataFrame, pl.Series, bool]:
+        check_entry(folder, path)
+        return read_csv_cells(path)
+
+    if len(csvs) < 2 or (os.cpu_count() or 1) < 2:
+        yield from map(one, csvs)
+        return
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(one, path) for path in csvs]
+        try:
+            for fut in futures:
+                yield fut.result()
+        finally:  # an error ends the read: files not yet started are not opened
+            for fut in futures:
+                fut.cancel()
 
 
 def read_csv_cells(path: Path) -> tuple[pl.DataFrame, pl.Series, bool]:
