@@ -1,5 +1,5 @@
-"""The CSV reader's plain path (no quotes, no blank lines: no per-line scan) gives exactly what the line scan
-gives, and hands every file it cannot vouch for to the scan."""
+"""The CSV reader's plain path (no blank lines, few or no quoted lines: no per-line scan) gives exactly what the
+line scan gives, and hands every file it cannot vouch for to the scan."""
 
 from __future__ import annotations
 
@@ -46,7 +46,12 @@ def test_the_example_export_is_read_plain_and_identically(tmp_path, monkeypatch)
     "A,B,C\n",                              # header only
     "A,B,C\n1,2,3\n   \n4,5,6\n",           # a whitespace-only line (skipped by the scan): not plain
     "A,B,C\n1,2,3\n\n4,5,6\n",              # a blank line: not plain
-    'A,B,C\n1,"2,5",3\n',                   # quotes: not plain
+    'A,B,C\n1,"2,5",3\n',                   # a quoted cell with a comma
+    'A,B,C\r\n1,"2,5",3\r\n4,5,6\r\n',       # ... in a CRLF file
+    'A,B,C\n1,"say ""hi""",3\n4,5,6',         # doubled quotes, no line end after the last record
+    'A,B,C\n1,"",3\n',                      # a quoted empty cell
+    '"A","B","C"\n"1","2","3"\n',           # every cell quoted, the header too: the scan
+    'A,B,C\n1,"two\nlines",3\n',             # a cell over two lines: the scan, then the csv module
     "A,B,C\n1,2,\n4,5,6\n",                 # an empty last cell
 ])
 def test_edge_files_read_the_same_either_way(tmp_path, monkeypatch, text):
@@ -64,6 +69,54 @@ def test_edge_files_read_the_same_either_way(tmp_path, monkeypatch, text):
     ("A,B,C\n1,2\n4,5,6,7\n", 2, "C"),             # short then long
 ])
 def test_ragged_rows_still_name_row_and_column(tmp_path, text, row, column):
+    path = tmp_path / "dm.csv"
+    path.write_bytes(text.encode())
+    assert _read_plain(path, path.read_bytes()) is None
+    with pytest.raises(InputError) as err:
+        _frame(path)
+    assert err.value.row == row and err.value.column == column
+
+
+@pytest.mark.parametrize("text, plain", [
+    ('A,B,C\n1,"2,5",3\n4,5,6\n', True),
+    ('A,B,C\n1,"2,5",3\n4,"5,1",6\n', True),
+    ('"A",B,C\n1,2,3\n', False),                # a quoted header
+    ('A,B,C\n1,"two\nlines",3\n', False),        # a cell over two lines
+    ('A,B,C\n1,2 "x",3\n', False),              # a quote inside an unquoted cell
+    ('A,B,C\n1,"2,5" ,3\n', False),             # a blank after the closing quote
+])
+def test_few_quoted_lines_are_read_plain(tmp_path, text, plain):
+    path = tmp_path / "dm.csv"
+    path.write_bytes(text.encode())
+    assert (_read_plain(path, path.read_bytes()) is not None) == plain
+
+
+def test_a_file_that_quotes_as_a_rule_goes_to_the_scan(tmp_path, monkeypatch):
+    path = tmp_path / "dm.csv"
+    path.write_bytes(b'A,B,C\n1,"2,5",3\n4,"5,1",6\n')
+    monkeypatch.setattr(csv_folder, "_MOST_QUOTED_LINES", 1)
+    assert _read_plain(path, path.read_bytes()) is None
+    monkeypatch.setattr(csv_folder, "_MOST_QUOTED_LINES", 2)
+    assert _read_plain(path, path.read_bytes()) is not None
+
+
+@pytest.mark.parametrize("text, trimmed", [
+    ('A,B,C\n1,"2,5",3\n', True),              # nothing to trim: the canonical table skips the search
+    ('A,B,C\n1,"",3\n', False),                # an empty string to turn into a null
+    ('A,B,C\n1,"2, 5",3\n', False),            # a blank in the file
+])
+def test_quoted_files_vouch_for_trimmed_cells_only_when_they_can(tmp_path, text, trimmed):
+    path = tmp_path / "dm.csv"
+    path.write_bytes(text.encode())
+    assert read_csv_cells(path)[2] is trimmed
+
+
+@pytest.mark.parametrize("text, row, column", [
+    ('A,B,C\n1,"2,5",3\n4,5\n', 3, "C"),        # a short unquoted row beside a quoted one
+    ('A,B,C\n1,2,3\n4,"5,1"\n', 3, "C"),        # a short quoted row
+    ('A,B,C\n1,"2,5",3,9\n4,5,6\n', 2, "C"),    # a long quoted row
+])
+def test_ragged_rows_beside_quoted_cells_still_name_row_and_column(tmp_path, text, row, column):
     path = tmp_path / "dm.csv"
     path.write_bytes(text.encode())
     assert _read_plain(path, path.read_bytes()) is None

@@ -1,5 +1,5 @@
 """Files whose cells are all quoted (as Medidata Rave clinical views and other EDCs write them) are read by polars'
-reader after a line scan, not cell by cell by the csv module, and give exactly the tables and row numbers the csv
+reader (after a line scan when many lines hold quotes), not cell by cell by the csv module, and give exactly the tables and row numbers the csv
 module gives; a ragged quoted row is still an input error naming its row and column."""
 
 from __future__ import annotations
@@ -30,19 +30,30 @@ def _by_csv_module(path, monkeypatch):
 
 
 def _scanned(path, monkeypatch):
-    """The scan path, or a failure when the reader handed the file to the csv module."""
-    called = []
-    real = csv_folder._scan_lines
+    """Polars' reading (the plain path for a file with few quoted lines), checked against the line scan that a
+    large file quoting every cell takes; a failure when the reader handed the file to the csv module."""
+    slow, scans = [], []
+    real_slow, real_scan = csv_folder.read_csv_file, csv_folder._scan_lines
 
-    def spy(*args):
-        got = real(*args)
-        called.append(got is not None)
+    def slow_spy(*args):
+        slow.append(True)
+        return real_slow(*args)
+
+    def scan_spy(*args):
+        got = real_scan(*args)
+        scans.append(got is not None)
         return got
 
     with monkeypatch.context() as m:
-        m.setattr(csv_folder, "_scan_lines", spy)
+        m.setattr(csv_folder, "read_csv_file", slow_spy)
+        m.setattr(csv_folder, "_scan_lines", scan_spy)
         got = _frame(path)
-    assert called == [True], "the file should be read by polars after the line scan"
+        m.setattr(csv_folder, "_MOST_QUOTED_LINES", 0)
+        by_scan = _frame(path)
+    assert not slow, "the file should be read by polars, not cell by cell by the csv module"
+    assert scans and scans[-1], "a file with many quoted lines should be read after the line scan"
+    assert_frame_equal(got[0], by_scan[0])
+    assert_series_equal(got[1], by_scan[1])
     return got
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import stat
 import sys
 from collections.abc import Iterator
@@ -122,13 +123,15 @@ def _read_fast(path: Path) -> tuple[pl.DataFrame, pl.Series, bool] | None:
 
 
 def _read_plain(path: Path, raw: bytes) -> tuple[pl.DataFrame, pl.Series, bool] | None:
-    """The common export without quotes or blank lines, read without a per-line scan; None when the file needs
-    the scan. Every record then sits on its own line (record k on line k + 2), polars refuses a row with too many
-    fields, and a row with too few is seen in the count of commas: with no quotes every comma separates fields,
-    so the file holds exactly (width - 1) commas per line when no row is short."""
-    if b'"' in raw:  # a blank line needs no test of its own: it shows in the count of commas, as a short row does
-        return None
+    """The common export without blank lines and with few or no quoted cells, read without a per-line scan;
+    None when the file needs the scan. Every record then sits on its own line (record k on line k + 2), polars
+    refuses a row with too many fields, and a row with too few is seen in the count of commas: outside quotes
+    every comma separates fields, so the lines without a quote hold exactly (width - 1) commas each when no row
+    is short, and each line with a quote must read as `width` well-formed cells on its own."""
+    quoted = _quoted_lines(raw)  # a blank line needs no test of its own: its count of commas shows it
     end = raw.find(b"\n")
+    if quoted is None or (quoted and raw.find(b'"') < (end if end >= 0 else len(raw))):
+        return None  # many quoted lines (every cell quoted, as some EDCs write), or a quoted header: the scan
     try:
         header = [h.strip() for h in raw[: end if end >= 0 else len(raw)].decode("utf-8").split(",")]
     except UnicodeDecodeError:
@@ -136,10 +139,13 @@ def _read_plain(path: Path, raw: bytes) -> tuple[pl.DataFrame, pl.Series, bool] 
     _check_header(path, header)
     width = len(header)
     lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
-    if width < 2 or raw.count(b",") != (width - 1) * lines:
+    commas = raw.count(b",") - sum(line.count(b",") for line in quoted)
+    if width < 2 or commas != (width - 1) * (lines - len(quoted)):
         return None  # a short (or whitespace-only) row: the scan names it
+    if quoted and not _whole_records(quoted, width):
+        return None  # a cell over several lines, a stray quote or a ragged quoted row: the scan words it
     try:  # invalid UTF-8 and a row with too many fields are errors here: the scan words them
-        df = pl.read_csv(raw, has_header=True, infer_schema=False, quote_char=None)
+        df = pl.read_csv(raw, has_header=True, infer_schema=False, quote_char='"' if quoted else None)
     except pl.exceptions.ComputeError:
         return None
     if df.height != lines - 1 or df.width != width:
@@ -149,7 +155,36 @@ def _read_plain(path: Path, raw: bytes) -> tuple[pl.DataFrame, pl.Series, bool] 
         return None  # a cell over the limit: the careful path names it
     rows = pl.int_range(2, df.height + 2, dtype=pl.Int64, eager=True).alias("_row")
     df.columns = header
-    return df, rows, _no_blanks(raw)
+    # a quoted empty cell ("") is read as an empty string, not null: the canonical table then looks for it
+    return df, rows, _no_blanks(raw) and not (quoted and b'""' in raw)
+
+
+# more lines with a quote than this: the file quotes as a rule, and the per-line scan in polars is faster
+_MOST_QUOTED_LINES = 1000
+
+
+def _quoted_lines(raw: bytes) -> list[bytes] | None:
+    """Each line holding a quote, once, in file order (without its line end); None when there are more than
+    _MOST_QUOTED_LINES. A free-text answer with a comma is quoted in a few records of a large file."""
+    found: list[bytes] = []
+    pos = raw.find(b'"')
+    while pos >= 0:
+        if len(found) == _MOST_QUOTED_LINES:
+            return None
+        start, end = raw.rfind(b"\n", 0, pos) + 1, raw.find(b"\n", pos)
+        end = len(raw) if end < 0 else end
+        found.append(raw[start:end].removesuffix(b"\r"))
+        pos = raw.find(b'"', end)
+    return found
+
+
+def _whole_records(lines: list[bytes], width: int) -> bool:
+    """Every line reads as exactly `width` cells, quoted ones closing on the line (as the csv module reads it)."""
+    record = re.compile(rf"{_CELL}(?:,{_CELL}){{{width - 1}}}")
+    try:
+        return all(record.fullmatch(line.decode("utf-8")) for line in lines)
+    except UnicodeDecodeError:
+        return False
 
 
 def _no_blanks(raw: bytes) -> bool:
