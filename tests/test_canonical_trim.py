@@ -70,16 +70,60 @@ def test_files_the_reader_vouches_for_read_as_if_trimmed(tmp_path):
     assert "lb" in vouched and "vs" in vouched
 
 
-@pytest.mark.parametrize("text", [
-    "A,B\n1, 2\n",            # a space
-    "A,B\n1,2\t\n",           # a tab
+PADDING = [
+    "A,B\n1, 2\n",            # a space before a cell
+    "A,B\n1,2\t\n",           # a tab at the end of a line
     "A,B\n1,\u00a02\n",       # a no-break space (not ASCII)
     "A,B\n1,2\x0c\n",         # a form feed
-    'A,B\n1,""\n',            # quotes: not the plain path at all
-])
-def test_a_file_with_blanks_is_not_vouched_for(tmp_path, text):
+    'A,B\n1,""\n',            # a quoted empty cell: an empty string to polars
+    "A,B\n1,2 ",              # a space at the end of the file, no line end
+    "A,B\r\n1,2 \r\n",        # before a CRLF
+    "A,B\n 1,2\n",            # at the start of a line
+    "A,B\n1,a\u3000\n",       # an ideographic space
+    "A,B\n1,a\u2003\n3,\u00b5mol\n",  # an em space, beside another non-ASCII letter
+    'A,B\n1," x,y"\n',        # inside a quoted cell, after its quote
+    'A,B\n1,"x,y "\n',        # inside a quoted cell, before its quote
+    "A,B\n1,  \n",            # a cell of blanks only
+]
+INSIDE = [
+    "A,B\n1,Sample haemolysed\n",          # blanks inside text only
+    'A,B\n1,"Rash (maculo papular)"\n2,x\n',  # ... and inside a quoted cell
+    "A,B\n1,\u00b5mol/L\n2,a\u00a0b\n",     # not ASCII; a no-break space inside a word
+    "A,B\r\n1,a b\r\n3,\r\n",            # CRLF, an empty (null) cell
+]
+
+
+@pytest.mark.parametrize("text", PADDING)
+def test_a_file_with_padded_or_empty_cells_is_not_vouched_for(tmp_path, text):
     path = tmp_path / "x.csv"
     path.write_bytes(text.encode())
+    assert read_csv_cells(path)[2] is False
+
+
+@pytest.mark.parametrize("text", INSIDE)
+def test_a_file_whose_blanks_sit_inside_text_is_vouched_for(tmp_path, text):
+    path = tmp_path / "x.csv"
+    path.write_bytes(text.encode())
+    df, _, trimmed = read_csv_cells(path)
+    assert trimmed and df.equals(_everywhere(df))
+
+
+@pytest.mark.parametrize("text", [*PADDING, *INSIDE, 'A,B\n1,"Rash, maculo"\n'])
+def test_what_the_reader_vouches_for_is_what_trimming_gives(tmp_path, text):
+    # (a blank after a comma inside a quoted cell is taken for padding: the search then runs, and finds none)
+    path = tmp_path / "x.csv"
+    path.write_bytes(text.encode())
+    df, _, trimmed = read_csv_cells(path)
+    assert not trimmed or df.equals(_everywhere(df))
+
+
+def test_past_the_most_blanks_the_file_is_left_to_the_search(tmp_path, monkeypatch):
+    from ecrf.readers import csv_folder
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"A,B\n1,a b c\n")
+    assert read_csv_cells(path)[2] is True
+    monkeypatch.setattr(csv_folder, "_MOST_BLANKS", 1)
     assert read_csv_cells(path)[2] is False
 
 

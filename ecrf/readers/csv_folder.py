@@ -80,8 +80,8 @@ def _cells_in_order(folder: Path, csvs: list[Path]) -> Iterator[tuple[pl.DataFra
 
 def read_csv_cells(path: Path) -> tuple[pl.DataFrame, pl.Series, bool]:
     """One CSV file as a text frame (header as written, trimmed), each record's row number, and whether every
-    cell is known to be trimmed with empty cells null already (a plain ASCII file without blanks or quotes), so
-    that the canonical table need not look for cells to trim.
+    cell is known to be trimmed with empty cells null already (no blank beside a comma, a line end or a quote,
+    no quoted empty cell: _nothing_to_trim), so that the canonical table need not look for cells to trim.
 
     A UTF-8 file whose records each sit on one line (quotes closing on their own line, no bare CR line ends)
     is read by polars' own CSV reader, after counting the fields of every line to catch ragged rows, which
@@ -119,7 +119,7 @@ def _read_fast(path: Path) -> tuple[pl.DataFrame, pl.Series, bool] | None:
     if df.height != numbers.len() or df.width != len(header):
         return None  # polars saw the file differently (e.g. whitespace-only lines): take the careful path
     df.columns = header  # the header as checked (unique, trimmed); naming in place costs no query
-    return df, numbers, False
+    return df, numbers, _nothing_to_trim(raw, quoted)
 
 
 def _read_plain(path: Path, raw: bytes) -> tuple[pl.DataFrame, pl.Series, bool] | None:
@@ -155,8 +155,7 @@ def _read_plain(path: Path, raw: bytes) -> tuple[pl.DataFrame, pl.Series, bool] 
         return None  # a cell over the limit: the careful path names it
     rows = pl.int_range(2, df.height + 2, dtype=pl.Int64, eager=True).alias("_row")
     df.columns = header
-    # a quoted empty cell ("") is read as an empty string, not null: the canonical table then looks for it
-    return df, rows, _no_blanks(raw) and not (quoted and b'""' in raw)
+    return df, rows, _nothing_to_trim(raw, bool(quoted), quoted)
 
 
 # more lines with a quote than this: the file quotes as a rule, and the per-line scan in polars is faster
@@ -187,12 +186,43 @@ def _whole_records(lines: list[bytes], width: int) -> bool:
         return False
 
 
-def _no_blanks(raw: bytes) -> bool:
-    """No cell of this unquoted file can have surrounding blanks or be an empty string: it is ASCII (the other
-    whitespace characters are not) and holds no space, tab, vertical tab or form feed (a CR only ends a line, as
-    the caller checked, and polars reads an empty unquoted cell as null). Single-byte scans, fast on large files;
-    the many lab and vital-sign files hold only codes, numbers and dates."""
-    return raw.isascii() and not any(ch in raw for ch in (b" ", b"\t", b"\x0b", b"\x0c"))
+# White space as polars trims it (Unicode White_Space), by the first byte of its UTF-8 form: the bytes that
+# follow for each (ASCII: nothing; then NEL and NBSP; U+1680; U+2000-200A, U+2028, U+2029, U+202F, U+205F; U+3000)
+_BLANKS = {0x20: (b"",), 0x09: (b"",), 0x0B: (b"",), 0x0C: (b"",), 0xC2: (b"\x85", b"\xa0"), 0xE1: (b"\x9a\x80",),
+           0xE2: tuple(bytes([0x80, c]) for c in (*range(0x80, 0x8B), 0xA8, 0xA9, 0xAF)) + (b"\x81\x9f",),
+           0xE3: (b"\x80\x80",)}
+# more candidate blanks than this (a text form with spaces throughout): leave the file to the search
+_MOST_BLANKS = 10_000
+
+
+def _nothing_to_trim(raw: bytes, quoted: bool, quoted_lines: list[bytes] | None = None) -> bool:
+    """No cell of this file (read whole by polars) can have surrounding blanks or be an empty string, so the
+    canonical table need not search for them. An empty unquoted cell is null already; a quoted one ("") is an
+    empty string. A blank pads a cell only beside a comma, a line end or (in a quoted cell) a quote, so a file
+    whose few blanks all sit inside text ("Sample haemolysed") has nothing to trim. Each candidate's first byte
+    is found by a byte search (fast on large files; a search for two bytes is not); past _MOST_BLANKS
+    candidates the file is left to the search."""
+    if quoted and any(b'""' in line for line in (quoted_lines if quoted_lines is not None else [raw])):
+        return False
+    edges = {ord(","), ord("\n"), ord("\r")} | ({ord('"')} if quoted else set())
+    wide = not raw.isascii()
+    seen = 0
+    for lead, tails in _BLANKS.items():
+        if lead >= 0x80 and not wide:
+            break
+        first = bytes([lead])
+        pos = raw.find(first)
+        while pos >= 0:
+            seen += 1
+            if seen > _MOST_BLANKS:
+                return False
+            tail = next((t for t in tails if raw.startswith(t, pos + 1)), None)
+            if tail is not None:
+                end = pos + 1 + len(tail)
+                if pos == 0 or end == len(raw) or raw[pos - 1] in edges or raw[end] in edges:
+                    return False
+            pos = raw.find(first, pos + 1)
+    return True
 
 
 # A CSV cell on one line: quoted (a quote inside doubled) or free of quotes and commas.
