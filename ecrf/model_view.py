@@ -11,6 +11,7 @@ first use from the merged schema, so callers see the same API either way.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -92,11 +93,13 @@ class LiteView:
         self._snap = snap
         self._full_factory = full
         self._full: Any = None
+        self._full_lock = threading.Lock()  # checks run on two threads: LinkML loads the schema once
 
     def full(self) -> Any:
         """The real SchemaView (imports LinkML on first use)."""
-        if self._full is None:
-            self._full = self._full_factory()
+        with self._full_lock:
+            if self._full is None:
+                self._full = self._full_factory()
         return self._full
 
     def get_enum(self, name: str, imports: bool = True, strict: bool = False) -> Element | None:

@@ -12,6 +12,7 @@ from ecrf import engine
 from ecrf.engine import validate
 from ecrf.example import write_example
 from ecrf.once import BuildOnce
+from ecrf.model import load_model
 from ecrf.readers import read_export
 from ecrf.registry import Check, registered
 
@@ -151,3 +152,29 @@ def test_a_shared_frame_is_built_once_while_checks_run_on_two_threads(model, exp
     assert result.findings.height > 100
     assert builds and len(builds) == len(set(builds))  # each form's typed view once
 
+
+
+def test_the_real_schema_view_is_built_once_for_threads_asking_together():
+    from ecrf.model_view import LiteView, snapshot
+
+    built = []
+    start = threading.Barrier(4)
+
+    def factory():
+        built.append(1)
+        time.sleep(0.05)
+        return object()
+
+    view = LiteView(snapshot(load_model().view), factory)
+    got = []
+
+    def ask():
+        start.wait()
+        got.append(view.full())
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(built) == 1 and all(g is got[0] for g in got)
