@@ -67,6 +67,9 @@ def test_edge_files_read_the_same_either_way(tmp_path, monkeypatch, text):
     ("A,B,C\n1,2,3\n4,5\n6,7,8\n", 3, "C"),        # short row: the comma count tells
     ("A,B,C\n1,2,3,4\n4,5\n", 2, "C"),             # long then short: the counts cancel, polars refuses the long
     ("A,B,C\n1,2\n4,5,6,7\n", 2, "C"),             # short then long
+    ('A,B,C\n1,"2,5",3\n4,5\n', 3, "C"),          # a short unquoted row beside a quoted one
+    ('A,B,C\n1,2,3\n4,"5,1"\n', 3, "C"),          # a short quoted row
+    ('A,B,C\n1,"2,5",3,9\n4,5,6\n', 2, "C"),      # a long quoted row
 ])
 def test_ragged_rows_still_name_row_and_column(tmp_path, text, row, column):
     path = tmp_path / "dm.csv"
@@ -109,17 +112,3 @@ def test_quoted_files_vouch_for_trimmed_cells_only_when_they_can(tmp_path, text,
     path = tmp_path / "dm.csv"
     path.write_bytes(text.encode())
     assert read_csv_cells(path)[2] is trimmed
-
-
-@pytest.mark.parametrize("text, row, column", [
-    ('A,B,C\n1,"2,5",3\n4,5\n', 3, "C"),        # a short unquoted row beside a quoted one
-    ('A,B,C\n1,2,3\n4,"5,1"\n', 3, "C"),        # a short quoted row
-    ('A,B,C\n1,"2,5",3,9\n4,5,6\n', 2, "C"),    # a long quoted row
-])
-def test_ragged_rows_beside_quoted_cells_still_name_row_and_column(tmp_path, text, row, column):
-    path = tmp_path / "dm.csv"
-    path.write_bytes(text.encode())
-    assert _read_plain(path, path.read_bytes()) is None
-    with pytest.raises(InputError) as err:
-        _frame(path)
-    assert err.value.row == row and err.value.column == column
