@@ -82,7 +82,8 @@ class Result:
     findings: pl.DataFrame
     rows: pl.DataFrame  # per form: file, rows read, rows checked
     checks_run: list[Check]
-    seconds: dict[str, float] = field(default_factory=dict)  # wall time per check id (a runner's shared equally)
+    # wall time per check id (a runner's shared equally); on two threads (see _threads) the checks' times overlap
+    seconds: dict[str, float] = field(default_factory=dict)
     not_applicable: list[NotApplicable] = field(default_factory=list)
 
 
