@@ -272,3 +272,16 @@ def test_a_violation_is_declared_through_the_check_decorator():
         assert found["ELIG-TEST-DECLARED"] is v_none
     finally:
         del REGISTRY["ELIG-TEST-DECLARED"]
+
+
+def test_ex_dose_writes_the_expected_dose_to_three_significant_digits(tmp_path):
+    # the bundled export's 01-003 is recorded at DL3 with ten times its dose; the expected text is computed
+    # outside the query (no Python function inside polars' threads), and reads as Python's "3g" format
+    from helpers import check_findings
+
+    from ecrf.example import write_example
+
+    write_example(tmp_path / "x")
+    f = check_findings(tmp_path / "x", "SCHED-EX-DOSE")
+    assert f.select("subject", "value", "expected").rows() == [
+        ("01-003", "100000000.0", "1e+07 cells/kg (DL3 +/- 20.0%)")]
