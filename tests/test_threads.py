@@ -178,3 +178,17 @@ def test_the_real_schema_view_is_built_once_for_threads_asking_together():
     for t in threads:
         t.join()
     assert len(built) == 1 and all(g is got[0] for g in got)
+
+
+def test_no_check_runs_python_inside_a_polars_query():
+    # A Python function inside a query runs on polars' threads and needs the interpreter's lock, which the
+    # check on the other thread may hold while it waits for polars: a hang waiting to happen. Format or map
+    # the few values found in Python after collecting instead (as SCHED-EX-DOSE does).
+    from pathlib import Path
+
+    import ecrf.validators
+
+    folder = Path(ecrf.validators.__file__).parent
+    offending = [(p.name, udf) for p in sorted(folder.glob("*.py"))
+                 for udf in ("map_elements", "map_batches", "map_groups") if udf in p.read_text(encoding="utf-8")]
+    assert offending == []
