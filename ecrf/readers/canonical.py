@@ -7,6 +7,7 @@ provenance. Nothing is dropped here: a row handed in is a row in the table.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import polars as pl
@@ -19,14 +20,15 @@ from ecrf.table import FILE, REF, ROW, STATUS, Table
 def canonical_table(path: Path, df: pl.DataFrame, form: Form, rows: list[int] | pl.Series,
                     file_label: str | None = None, refs: list[str | None] | pl.Series | None = None,
                     require_columns: bool = True, complete_columns: bool = False,
-                    status: list[str | None] | None = None, trimmed: bool = False) -> Table:
+                    status: list[str | None] | None = None, trimmed: bool | Collection[str] = False) -> Table:
     """A Table from `df` (text columns, header as exported) and `rows` (the format's row numbers).
 
     require_columns: a required item without a column is an InputError (a file with a header that lacks it).
     complete_columns: items without a column are added empty and not reported missing (formats such as ODM
     and REDCap, where an absent item simply has no value).
     status: the EDC's form status of each record (REDCap 0/1/2), kept as the `_status` column.
-    trimmed: the reader vouches that no cell has surrounding blanks or is an empty string (nothing to trim).
+    trimmed: True when the reader vouches that no cell has surrounding blanks or is an empty string (nothing to
+    trim); the header names of the only columns that may hold one; False when any may.
     """
     by_lower: dict[str, str] = {}
     for h in df.columns:
@@ -47,8 +49,9 @@ def canonical_table(path: Path, df: pl.DataFrame, form: Form, rows: list[int] | 
     if complete_columns and missing:
         lf = lf.with_columns(pl.lit(None, pl.Utf8).alias(m) for m in missing)
         missing = ()
-    if not trimmed:
-        lf = lf.with_columns(_trim(lf))
+    if trimmed is not True:
+        named = {h: h.lower() if h.lower() in known else h for h in df.columns}
+        lf = lf.with_columns(_trim(lf, None if trimmed is False else {named[h] for h in trimmed}))
     present = set(lf.collect_schema().names())
     multi = [i for i in form.items if i.multivalued and i.name in present]
     if multi:
@@ -66,15 +69,15 @@ def canonical_table(path: Path, df: pl.DataFrame, form: Form, rows: list[int] | 
     return Table(form, df, Path(path), unknown_columns=unknown, missing_columns=missing)
 
 
-def _trim(lf: pl.LazyFrame) -> list[pl.Expr]:
+def _trim(lf: pl.LazyFrame, only: set[str] | None = None) -> list[pl.Expr]:
     """Surrounding blanks trimmed and empty cells as missing, as expressions on `lf` (text columns); the file
     itself is never touched. Only the columns that hold such a cell are rewritten: finding them costs about what
     trimming does, but trimming every column copies every cell (the 10,000-subject lab table: some 280 MB more
-    at the peak)."""
-    names = lf.collect_schema().names()
+    at the peak). `only`: the columns the reader says may hold one (None: any)."""
+    names = [n for n in lf.collect_schema().names() if only is None or n in only]
     if not names:
         return []
-    c = pl.all()
+    c = pl.col(names)
     flags = lf.select((c.str.contains(r"^\s|\s$") | (c == "")).any()).collect(engine="in-memory").row(0)
     return [pl.col(n).str.strip_chars().replace("", None) for n, dirty in zip(names, flags) if dirty]
 

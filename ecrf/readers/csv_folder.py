@@ -28,6 +28,9 @@ from ecrf.model import StudyModel
 from ecrf.readers import Export, Reader
 from ecrf.readers.canonical import canonical_table
 
+# a file's text frame, each record's row number, and which columns the canonical table must search for cells
+# to trim (True: none; False: any; else the header names of those that may hold one: _columns_to_trim)
+Cells = tuple[pl.DataFrame, pl.Series, "bool | tuple[str, ...]"]
 _BINARY_MAGIC = {b"PK\x03\x04": "a ZIP or Excel workbook", b"\xd0\xcf\x11\xe0": "an old Excel/OLE file",
                  b"%PDF": "a PDF", b"\x1f\x8b": "a gzip archive", b"<?xml": "an XML document"}
 _BOM = "\ufeff"
@@ -55,13 +58,13 @@ def read_csv_folder(folder: Path, model: StudyModel) -> Export:
     return export
 
 
-def _cells_in_order(folder: Path, csvs: list[Path]) -> Iterator[tuple[pl.DataFrame, pl.Series, bool]]:
+def _cells_in_order(folder: Path, csvs: list[Path]) -> Iterator[Cells]:
     """read_csv_cells of each file, in the files' order, two files at a time: Python scans one file's bytes
     (bytes.count holds the interpreter's lock) while polars parses the other's without it (at 10,000 subjects
     0.76 -> 0.55 s). The first file in order that cannot be read raises its error, as reading one by one would;
     each file is checked (check_entry) before it is opened."""
 
-    def one(path: Path) -> tuple[pl.DataFrame, pl.Series, bool]:
+    def one(path: Path) -> Cells:
         check_entry(folder, path)
         return read_csv_cells(path)
 
@@ -78,10 +81,10 @@ def _cells_in_order(folder: Path, csvs: list[Path]) -> Iterator[tuple[pl.DataFra
                 fut.cancel()
 
 
-def read_csv_cells(path: Path) -> tuple[pl.DataFrame, pl.Series, bool]:
-    """One CSV file as a text frame (header as written, trimmed), each record's row number, and whether every
-    cell is known to be trimmed with empty cells null already (no blank beside a comma, a line end or a quote,
-    no quoted empty cell: _nothing_to_trim), so that the canonical table need not look for cells to trim.
+def read_csv_cells(path: Path) -> Cells:
+    """One CSV file as a text frame (header as written, trimmed), each record's row number, and the columns that
+    may hold a cell to trim or an empty string (_columns_to_trim: True when none may), so that the canonical
+    table searches those only.
 
     A UTF-8 file whose records each sit on one line (quotes closing on their own line, no bare CR line ends)
     is read by polars' own CSV reader, after counting the fields of every line to catch ragged rows, which
@@ -97,7 +100,7 @@ def read_csv_cells(path: Path) -> tuple[pl.DataFrame, pl.Series, bool]:
     return df, pl.Series("_row", [n for n, _ in numbered], dtype=pl.Int64), False
 
 
-def _read_fast(path: Path) -> tuple[pl.DataFrame, pl.Series, bool] | None:
+def _read_fast(path: Path) -> Cells | None:
     try:
         raw = path.read_bytes()
     except OSError:
@@ -119,10 +122,10 @@ def _read_fast(path: Path) -> tuple[pl.DataFrame, pl.Series, bool] | None:
     if df.height != numbers.len() or df.width != len(header):
         return None  # polars saw the file differently (e.g. whitespace-only lines): take the careful path
     df.columns = header  # the header as checked (unique, trimmed); naming in place costs no query
-    return df, numbers, _nothing_to_trim(raw, quoted)
+    return df, numbers, _columns_to_trim(raw, header, quoted)
 
 
-def _read_plain(path: Path, raw: bytes) -> tuple[pl.DataFrame, pl.Series, bool] | None:
+def _read_plain(path: Path, raw: bytes) -> Cells | None:
     """The common export without blank lines and with few or no quoted cells, read without a per-line scan;
     None when the file needs the scan. Every record then sits on its own line (record k on line k + 2), polars
     refuses a row with too many fields, and a row with too few is seen in the count of commas: outside quotes
@@ -155,7 +158,7 @@ def _read_plain(path: Path, raw: bytes) -> tuple[pl.DataFrame, pl.Series, bool] 
         return None  # a cell over the limit: the careful path names it
     rows = pl.int_range(2, df.height + 2, dtype=pl.Int64, eager=True).alias("_row")
     df.columns = header
-    return df, rows, _nothing_to_trim(raw, bool(quoted), quoted)
+    return df, rows, _columns_to_trim(raw, header, bool(quoted), quoted)
 
 
 # more lines with a quote than this: the file quotes as a rule, and the per-line scan in polars is faster
@@ -195,23 +198,27 @@ _BLANKS = {0x20: (b"",), 0x09: (b"",), 0x0B: (b"",), 0x0C: (b"",), 0xC2: (b"\x85
 _MOST_BLANKS = 10_000
 
 
-def _nothing_to_trim(raw: bytes, quoted: bool, quoted_lines: list[bytes] | None = None) -> bool:
-    """No cell of this file (read whole by polars) can have surrounding blanks or be an empty string, so the
-    canonical table need not search for them. An empty unquoted cell is null already; a quoted one ("") is an
-    empty string. A blank pads a cell only beside a comma, a line end or (in a quoted cell) a quote, so a file
-    whose few blanks all sit inside text ("Sample haemolysed") has nothing to trim. Each candidate's first byte
-    is found by a byte search (fast on large files; a search for two bytes is not); past _MOST_BLANKS
-    candidates the file is left to the search."""
+def _columns_to_trim(raw: bytes, header: list[str], quoted: bool,
+                     quoted_lines: list[bytes] | None = None) -> bool | tuple[str, ...]:
+    """Which columns of this file (read whole by polars) can hold a cell with surrounding blanks or an empty
+    string, for the canonical table to search: True when none can, the header names of those that can, or False
+    when it cannot tell (any may). An empty unquoted cell is null already; a quoted one ("") is an empty string.
+    A blank pads a cell only beside a comma, a line end or (in a quoted cell) a quote, so blanks inside text
+    ("Sample haemolysed") pad nothing, and a padded cell's column is the number of commas before it on its line
+    (on a line without quotes). Each candidate's first byte is found by a byte search (fast on large files; a
+    search for two bytes is not); past _MOST_BLANKS candidates the file is left to the search."""
     if quoted and any(b'""' in line for line in (quoted_lines if quoted_lines is not None else [raw])):
         return False
     edges = {ord(","), ord("\n"), ord("\r")} | ({ord('"')} if quoted else set())
     wide = not raw.isascii()
+    header_end = raw.find(b"\n")
+    dirty: set[int] = set()
     seen = 0
     for lead, tails in _BLANKS.items():
         if lead >= 0x80 and not wide:
             break
         first = bytes([lead])
-        pos = raw.find(first)
+        pos = raw.find(first, header_end + 1) if header_end >= 0 else -1  # (the header is trimmed as read)
         while pos >= 0:
             seen += 1
             if seen > _MOST_BLANKS:
@@ -219,10 +226,14 @@ def _nothing_to_trim(raw: bytes, quoted: bool, quoted_lines: list[bytes] | None 
             tail = next((t for t in tails if raw.startswith(t, pos + 1)), None)
             if tail is not None:
                 end = pos + 1 + len(tail)
-                if pos == 0 or end == len(raw) or raw[pos - 1] in edges or raw[end] in edges:
-                    return False
+                if end == len(raw) or raw[pos - 1] in edges or raw[end] in edges:
+                    start, stop = raw.rfind(b"\n", 0, pos) + 1, raw.find(b"\n", pos)
+                    column = raw.count(b",", start, pos)
+                    if (quoted and raw.find(b'"', start, stop if stop >= 0 else len(raw)) >= 0) or column >= len(header):
+                        return False
+                    dirty.add(column)
             pos = raw.find(first, pos + 1)
-    return True
+    return tuple(header[c] for c in sorted(dirty)) or True
 
 
 # A CSV cell on one line: quoted (a quote inside doubled) or free of quotes and commas.
