@@ -61,3 +61,38 @@ def test_a_fifo_after_a_bad_file_is_never_opened(tmp_path):
     (folder / "dm.csv").unlink()
     with pytest.raises(InputError, match="not a regular file"):
         read_csv_folder(folder, MODEL)
+
+
+def test_the_reader_reads_two_files_ahead_at_most_and_keeps_none_it_handed_on(tmp_path, monkeypatch):
+    """A file's cells as read are dropped once the canonical table is built from them (a padded file is
+    trimmed into a copy), and no more than two files are read ahead of the one being built."""
+    import gc
+    import threading
+    import weakref
+
+    class Cells:  # stands in for a file's cells; a weak reference tells whether anything still holds it
+        pass
+
+    paths = [tmp_path / f"f{i}.csv" for i in range(8)]
+    for p in paths:
+        p.write_text("A,B\n1,2\n", encoding="utf-8")
+    lock, read, handed = threading.Lock(), [], []
+
+    def fake(path):
+        with lock:
+            read.append(path)
+        return Cells()
+
+    monkeypatch.setattr(csv_folder, "read_csv_cells", fake)
+    monkeypatch.setattr(csv_folder.os, "cpu_count", lambda: 2)
+    gen = csv_folder._cells_in_order(tmp_path, paths)
+    refs = []
+    for n, cells in enumerate(gen):
+        refs.append(weakref.ref(cells))
+        del cells
+        gc.collect()
+        with lock:
+            assert len(read) <= n + 3  # this one and two ahead
+        assert all(r() is None for r in refs[:-1])  # the ones handed on before are gone
+        handed.append(n)
+    assert handed == list(range(8)) and sorted(read) == sorted(paths)
