@@ -47,3 +47,20 @@ def test_the_schema_rejects_a_broken_report(report, breakage):
     breakage(report)
     with pytest.raises(AssertionError):
         assert_valid_report(report)
+
+
+def test_the_json_report_is_indented_with_a_line_per_finding(cli, tmp_path):
+    # a report diffs finding by finding; a message with a newline or a quote stays on its finding's line
+    forms = minimal_subject()
+    forms["dm"][0]["SEX"] = 'X"\nY'
+    export = write_export(tmp_path / "e", forms)
+    out = tmp_path / "r.json"
+    cli("validate", export, "--format", "json", "-o", out)
+    text = out.read_text(encoding="utf-8")
+    doc = json.loads(text)
+    lines = text.splitlines()
+    finding_lines = [ln for ln in lines if ln.startswith('    {"fingerprint": ')]
+    assert doc["findings"] and len(finding_lines) == len(doc["findings"])
+    assert [json.loads(ln.rstrip(",")) for ln in finding_lines] == doc["findings"]
+    assert any(f["value"] == 'X"\nY' for f in doc["findings"])
+    assert lines[0] == "{" and lines[1].startswith('  "$schema": ') and '    "tool": "ecrf",' in lines
