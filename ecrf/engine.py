@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from collections.abc import Hashable, Iterator
 from typing import Any, Callable, TypeVar, cast
@@ -18,6 +17,7 @@ from ecrf.params import ParameterError
 from ecrf.readers import Export
 from ecrf.readers.order import in_record_key_order
 from ecrf.once import BuildOnce
+from ecrf.pool import in_order
 from ecrf.registry import RUNNERS, Check, CheckFunc, Findings, NotApplicable, bind, registered
 from ecrf.table import Table
 
@@ -161,17 +161,8 @@ def _run(steps: list[tuple[str, list[Check], CheckFunc]], ctx: Context, export: 
         except LACKS as err:
             return {}, str(err), time.perf_counter() - t0
 
-    if _threads(export) == 1:
-        yield from (one(func) for _, _, func in steps)
-        return
-    with ThreadPoolExecutor(2) as pool:
-        futures = [pool.submit(one, func) for _, _, func in steps]
-        try:
-            for fut in futures:
-                yield fut.result()
-        finally:  # a check that failed ends the run: the steps not yet started are not run
-            for fut in futures:
-                fut.cancel()
+    funcs = [func for _, _, func in steps]
+    yield from (map(one, funcs) if _threads(export) == 1 else in_order(one, funcs))
 
 
 def _enriched(

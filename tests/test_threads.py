@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from ecrf import engine
+from ecrf import engine, pool
 from ecrf.engine import validate
 from ecrf.example import write_example
 from ecrf.once import BuildOnce
@@ -82,15 +82,16 @@ def _run(model, export, monkeypatch, threaded: bool):
     monkeypatch.setattr(engine, "THREADED_ROWS", 10**12 if threaded else -1)
     monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
     used: list[int] = []
-    real = engine.ThreadPoolExecutor
+    real = pool.ThreadPoolExecutor
 
     class Counting(real):  # type: ignore[misc, valid-type]
         def submit(self, fn, /, *args, **kwargs):
             used.append(1)
             return super().submit(fn, *args, **kwargs)
 
-    monkeypatch.setattr(engine, "ThreadPoolExecutor", Counting)
-    return validate(model, read_export(export, model)), len(used)
+    tables = read_export(export, model)  # (read before counting: the reader has a pool of its own)
+    monkeypatch.setattr(pool, "ThreadPoolExecutor", Counting)
+    return validate(model, tables), len(used)
 
 
 def test_two_threads_and_one_give_the_same_findings_in_the_same_order(model, export, monkeypatch):

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import os
 import re
 import stat
 import sys
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -27,6 +24,7 @@ import polars as pl
 from ecrf import limits
 from ecrf.errors import InputError
 from ecrf.model import StudyModel
+from ecrf.pool import in_order
 from ecrf.readers import Export, Reader
 from ecrf.readers.canonical import canonical_table
 
@@ -61,34 +59,18 @@ def read_csv_folder(folder: Path, model: StudyModel) -> Export:
 
 
 def _cells_in_order(folder: Path, csvs: list[Path]) -> Iterator[Cells]:
-    """read_csv_cells of each file, in the files' order, two files at a time: Python scans one file's bytes
-    (bytes.count holds the interpreter's lock) while polars parses the other's without it (at 10,000 subjects
-    0.76 -> 0.55 s). The first file in order that cannot be read raises its error, as reading one by one would;
+    """read_csv_cells of each file, in the files' order, two files at a time (ecrf.pool.in_order): Python scans
+    one file's bytes (bytes.count holds the interpreter's lock) while polars parses the other's without it (at
+    10,000 subjects 0.76 -> 0.55 s). The first file in order that cannot be read raises its error, as reading one by one would;
     each file is checked (check_entry) before it is opened."""
 
     def one(path: Path) -> Cells:
         check_entry(folder, path)
         return read_csv_cells(path)
 
-    if len(csvs) < 2 or (os.cpu_count() or 1) < 2:
-        yield from map(one, csvs)
-        return
-    todo = iter(csvs)
-    with ThreadPoolExecutor(2) as pool:
-        # two files in flight, no more: a file read ahead holds its cells as read beside the canonical tables,
-        # and a future keeps its result while referenced (a list of every future held every file's untrimmed
-        # cells to the end: +200 MiB on a padded 10,000-subject export)
-        ahead = deque(pool.submit(one, path) for path in itertools.islice(todo, 2))
-        try:
-            while ahead:
-                fut = ahead.popleft()
-                path = next(todo, None)
-                if path is not None:
-                    ahead.append(pool.submit(one, path))
-                yield fut.result()
-        finally:  # an error ends the read: files not yet started are not opened
-            for fut in ahead:
-                fut.cancel()
+    # two files ahead, no more: a file read ahead holds its cells as read beside the canonical tables (every
+    # file started at once held every file's untrimmed cells to the end: +200 MiB on a padded 10,000-subject export)
+    return in_order(one, csvs, ahead=2)
 
 
 def read_csv_cells(path: Path) -> Cells:
