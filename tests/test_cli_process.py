@@ -4,6 +4,7 @@ and its exit code must still arrive as they do from `main` in process."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -106,3 +107,37 @@ def test_validating_a_csv_export_imports_no_library_of_another_format(tmp_path):
     loaded = set(done.stdout.split())
     assert "polars" in loaded
     assert loaded.isdisjoint({"lxml", "openpyxl", "pandera", "jsonschema", "pyreadstat", "linkml_runtime", "pandas"})
+
+
+def _python(code: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k != ALLOCATOR} | env
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean)
+
+
+ALLOCATOR = "_RJEM_MALLOC_CONF"
+SHOW = ("import os, sys\nimport ecrf.cli.main\n"
+        f"print(os.environ.get({ALLOCATOR!r}), 'polars' in sys.modules)\n")
+
+
+def test_the_command_sets_the_allocators_page_return_before_polars_loads():
+    # jemalloc reads its settings once, when polars loads: set after that, they would do nothing
+    done = _python(SHOW)
+    assert done.returncode == 0, done.stderr
+    setting, polars_loaded = done.stdout.split()
+    assert setting == "dirty_decay_ms:250,muzzy_decay_ms:0"
+    assert polars_loaded == "False"
+
+
+def test_a_users_own_allocator_setting_is_kept():
+    done = _python(SHOW, **{ALLOCATOR: "dirty_decay_ms:5000"})
+    assert done.stdout.split() == ["dirty_decay_ms:5000", "False"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="polars uses jemalloc on Linux")
+def test_polars_allocator_reads_the_setting_and_accepts_it():
+    # jemalloc names a pair it does not know on stderr: the variable is polars' allocator's, and ours is valid
+    work = "import ecrf.cli.main, polars as pl\npl.DataFrame({'a': list(range(1000))}).sort('a')\n"
+    bogus = _python(work, **{ALLOCATOR: "no_such_option:1"})
+    assert "<jemalloc>" in bogus.stderr and "no_such_option" in bogus.stderr
+    ours = _python(work)
+    assert ours.returncode == 0 and "<jemalloc>" not in ours.stderr, ours.stderr
