@@ -124,7 +124,7 @@ def test_the_command_sets_the_allocators_page_return_before_polars_loads():
     done = _python(SHOW)
     assert done.returncode == 0, done.stderr
     setting, polars_loaded = done.stdout.split()
-    assert setting == "dirty_decay_ms:250,muzzy_decay_ms:0"
+    assert setting == f"dirty_decay_ms:250,muzzy_decay_ms:0,narenas:{os.cpu_count()}"
     assert polars_loaded == "False"
 
 
