@@ -256,6 +256,20 @@ def test_lab_ctcae_uses_the_baseline(tmp_path):
     assert _one(tmp_path, "LAB-CTCAE", rows) == [("LBTOXGR", "2")]
 
 
+def test_lab_ctcae_quotes_its_own_row_after_rows_without_a_result(tmp_path):
+    # Rows without a result (not done) are in the table but not among the results the lab checks read: the
+    # finding still quotes and points at the row it judged, not the row at its place among the results.
+    rows = [lb("ALT", "ND", "U/L", stat="NOT DONE"),
+            lb("ALT", "", "", stat="NOT DONE"),
+            lb("PLAT", "60", "10^9/L", "150", "450", "LOW", "2"),
+            lb("LYM", "0.3", "10^9/L", "1.0", "5.0", "LOW", "1"),       # grade 3 recorded as 1
+            lb("PLAT", "61", "10^9/L", "150", "450", "LOW", "2"),
+            lb("NEUT", "3.0", "10^9/L", "1.5", "8.0", "NORMAL", "0")]
+    f = check_findings(export(tmp_path, rows), "LAB-CTCAE")
+    assert f.select("field", "value", "source_row").rows() == [("LBTOXGR", "1", 5)]
+    assert f["message"][0].startswith("CTCAE grade 1 recorded for LYM 0.3 10^9/L (LLN 1, ULN 5)")
+
+
 def test_checks_skip_unreadable_input(tmp_path):
     rows = [lb("CRP", "abc", "mg/L", "x", "8", "HIGH", "9"), lb("WBC", "1,5", "10^9/L", "4", "12", "LOW", "2")]
     d = export(tmp_path, rows)

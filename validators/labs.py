@@ -29,19 +29,31 @@ def lab_parameter(ctx, key: str):
     return class_parameter(ctx.model, "LabChecks", key)
 
 
-def lab_results(ctx) -> pl.DataFrame | None:
-    """Lab rows that carry a result, parsed, with the unit's factor to SI (null if not allowed) and limits;
-    computed once per export and shared by the lab checks. Only the columns the lab checks read: subjid, visit,
-    visitnum, lbdat, lbtestcd, the result, unit, reference range, indicator, status and grade, and `_idx`."""
+def lab_results(ctx) -> pl.LazyFrame | None:
+    """Lab rows that carry a result, parsed, with the unit's factor to SI (null if not allowed) and limits, as a
+    query over `lab_rows` that each lab check extends: its own query then copies only the columns and rows it
+    reads. (A filtered copy shared by the checks, held to the end of the run, was 150 MiB at 10,000 subjects once
+    any test was not done.) Only the columns the lab checks read: subjid, visit, visitnum, lbdat, lbtestcd, the
+    result, unit, reference range, indicator, status and grade, and `_idx`."""
+    rows = lab_rows(ctx)
+    return None if rows is None else rows.lazy().filter(pl.col(HAS_RESULT))
+
+
+HAS_RESULT = "_has_result"  # (lab_rows) the row carries a result: a test named, not NOT DONE, a result read
+
+
+def lab_rows(ctx) -> pl.DataFrame | None:
+    """Every lab row as `lab_results` reads it, whether it carries a result or not (HAS_RESULT), at its place in
+    the table (row i has `_idx` i); computed once per export and shared by the lab checks."""
     lb = ctx.table("lb")
     if lb is None or lb.n_rows == 0:
         return None
-    return lb.memo(("lab_results", id(ctx.model)), lambda: _read_results(ctx, lb))
+    return lb.memo(("lab_rows", id(ctx.model)), lambda: _read_rows(ctx, lb))
 
 
-def _read_results(ctx, lb) -> pl.DataFrame:
+def _read_rows(ctx, lb) -> pl.DataFrame:
     # A column missing from the export is null of no type: give every column its type so joins still work.
-    # One lazy query: the lab table is copied once, not once per step.
+    # One lazy query: the lab table's columns are shared, not copied (a cast to the type a column has is none).
     typed = lb.typed.lazy().select(
         [pl.col(c).cast(pl.Utf8) for c in ("subjid", "visit", "lbtestcd", "lborres", "lborresu", "lbnrind", "lbstat")]
         + [pl.col(c).cast(pl.Float64) for c in ("lbornrlo", "lbornrhi")] + [pl.col("lbtoxgr").cast(pl.Int64)]
@@ -57,11 +69,14 @@ def _read_results(ctx, lb) -> pl.DataFrame:
     # catalogue's tests are unique), so the join keeps the rows' number and order, and the other columns are not
     # copied through it.
     rows = typed.collect(engine=F.ENGINE)
-    found = rows.lazy().select(keys).join(by_combination, on=keys, how="left", maintain_order="left",
-                                          nulls_equal=True).drop(keys).collect(engine=F.ENGINE)
     not_done = pl.col("lbstat").fill_null("") == "NOT DONE"
-    return pl.concat([rows, found], how="horizontal") \
-        .filter(~not_done & (pl.col("_r_status") != NOT_DONE) & pl.col("lbtestcd").is_not_null())
+    has_result = ~not_done & (pl.col("_r_status") != NOT_DONE) & pl.col("lbtestcd").is_not_null()
+    found = (rows.lazy().select(*keys, "lbstat")
+             .join(by_combination, on=keys, how="left", maintain_order="left", nulls_equal=True)
+             .with_columns(has_result.fill_null(False).alias(HAS_RESULT)).drop(*keys, "lbstat")
+             .collect(engine=F.ENGINE))
+    # one chunk per column, as the checks' tables (see engine.validate: polars 2.1 and empty chunks)
+    return pl.concat([rows, found.rechunk()], how="horizontal")
 
 
 def _out(bad: pl.DataFrame | pl.LazyFrame, field: str, value: pl.Expr, expected: pl.Expr, message: pl.Expr) -> dict:
@@ -197,18 +212,21 @@ def lab_ctcae(ctx: Context) -> Findings:
     uses_base = {code for code, ts in by_test.items() if any(t.needs("BASE") or t.abnormal for t in ts)}
     # Each test's rules on its rows only, numbers only, every test's part in one query: a test's rows are picked
     # from `d` by its own part, so no copy of all the graded rows is held beside a partition of it (at 10,000
-    # subjects the two held some 150 MiB at once). `_pos` is the row's position in `d`: the text a finding quotes
-    # is read for its few rows at the end.
+    # subjects the two held some 150 MiB at once). The text a finding quotes is read for its few rows at the end,
+    # by `_idx` (row i of lab_rows).
     graded = pl.col("lbtoxgr").is_not_null() & pl.col("_r_num").is_not_null() & f.is_not_null()
     codes = (d.lazy().filter(graded & pl.col("lbtestcd").is_in(list(by_test)))
              .select(pl.col("lbtestcd").unique(maintain_order=True)).collect(engine=F.ENGINE).to_series().to_list())
-    indexed = d.lazy().with_row_index("_pos")
-    numbers = ["_pos", "lbtestcd", "lbtoxgr", "lbornrlo", "lbornrhi", "_r_lo", "_r_hi", "_factor"]
+    every_row = lab_rows(ctx)
+    assert every_row is not None  # (as d is not None)
+    numbers = ["_idx", "lbtestcd", "lbtoxgr", "lbornrlo", "lbornrhi", "_r_lo", "_r_hi", "_factor"]
     tol = lab_parameter(ctx, "ctcae_relative_tolerance")
     g = pl.col("lbtoxgr")
     found = []
     for code in codes:
-        rows_of_test = indexed.filter(graded & (pl.col("lbtestcd") == code))
+        # from lab_rows with the whole condition: parts that shared the filter of lab_results would have it
+        # cached once for all of them (polars' common subplans), every graded row copied at once
+        rows_of_test = every_row.lazy().filter(pl.col(HAS_RESULT) & graded & (pl.col("lbtestcd") == code))
         if code in uses_base:  # the baseline joined for the tests graded against it only, by subject
             part = (rows_of_test.select(*numbers, "subjid", "visit")
                     .join(base.lazy().filter(pl.col("lbtestcd") == code).drop("lbtestcd"), on="subjid", how="left",
@@ -221,12 +239,12 @@ def lab_ctcae(ctx: Context) -> Findings:
                         pl.col("lbornrhi") * f, pl.col("_base"), pl.col("_base_high"), m, tol)
         if r is not None:
             found.append(part.with_columns(r[0].alias("_gmin"), r[1].alias("_gmax"))
-                         .filter(r[2] & ((g < pl.col("_gmin")) | (g > pl.col("_gmax")))).select("_pos", "_gmin", "_gmax"))
+                         .filter(r[2] & ((g < pl.col("_gmin")) | (g > pl.col("_gmax")))).select("_idx", "_gmin", "_gmax"))
     bad = pl.concat(found).collect(engine=F.ENGINE) if found else None
     if bad is None or bad.is_empty():
         return {}
     # the rows found, with the text the finding quotes and the baseline the message names (any test's)
-    found_rows = (d[bad["_pos"]].hstack([bad["_gmin"], bad["_gmax"]]).lazy()
+    found_rows = (every_row[bad["_idx"]].hstack([bad["_gmin"], bad["_gmax"]]).lazy()
                   .join(base.lazy(), on=["subjid", "lbtestcd"], how="left", maintain_order="left")
                   .with_columns(pl.when(pl.col("visit") != base_visit).then(pl.col("_base")).alias("_base")))
     expected = pl.when(pl.col("_gmin") == pl.col("_gmax")).then(pl.col("_gmin").cast(pl.Utf8)) \

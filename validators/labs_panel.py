@@ -27,8 +27,11 @@ def part_above_total(ctx: Context) -> Findings:
         return {}
     parts = {c: a["part_of"] for c, a in enum_annotations(ctx.model, "LabTestCode").items() if a.get("part_of")}
     tol = lab_parameter(ctx, "relative_tolerance")
-    # lazy to the end: the filters and the join copy only the columns the finding reads
-    si = d.lazy().filter(pl.col("_factor").is_not_null() & pl.col("_r_num").is_not_null()).with_columns(
+    # lazy to the end, and the parts' and totals' rows only: the two sides below share them (computed once,
+    # polars' common subplans), with only the columns either side reads
+    panel = list(parts) + sorted(set(parts.values()))
+    si = d.lazy().filter(pl.col("_factor").is_not_null() & pl.col("_r_num").is_not_null()
+                         & pl.col("lbtestcd").is_in(panel)).with_columns(
         (pl.col("_r_lo") * pl.col("_factor")).alias("_si_lo"), (pl.col("_r_hi") * pl.col("_factor")).alias("_si_hi"))
     keys = ["subjid", "visitnum", "lbdat"]
     part = si.filter(pl.col("lbtestcd").is_in(list(parts))).with_columns(
@@ -38,7 +41,10 @@ def part_above_total(ctx: Context) -> Findings:
         *keys, pl.col("lbtestcd").alias("_total_code"), pl.col("_si_hi").alias("_total_hi"),
         pl.col("lborres").alias("_total_res"), pl.col("lborresu").alias("_total_unit"))
     j = part.join(total, on=[*keys, "_total_code"], how="inner")
-    bad = j.filter(pl.col("_si_lo") > pl.col("_total_hi") * (1 + tol)).unique("_idx").sort("_idx").collect(engine=F.ENGINE)
+    # only what the finding quotes (a wide result would keep every column of the shared rows)
+    bad = j.filter(pl.col("_si_lo") > pl.col("_total_hi") * (1 + tol)) \
+        .select("_idx", "lbtestcd", "lborres", "lborresu", "_total_code", "_total_res", "_total_unit") \
+        .unique("_idx").sort("_idx").collect(engine=F.ENGINE)
     expected = pl.format("at most {} {} ({})", pl.col("_total_res"), pl.col("_total_unit"), pl.col("_total_code"))
     message = pl.format("{} {} {} is above the {} {} {} of the same panel", pl.col("lbtestcd"), pl.col("lborres"),
                         pl.col("lborresu"), pl.col("_total_code"), pl.col("_total_res"), pl.col("_total_unit"))
