@@ -63,6 +63,7 @@ def _read_rows(ctx, lb) -> pl.DataFrame:
     # combination and joined back in one join, rather than three joins over every row.
     keys = ["lbtestcd", "lborresu", "lborres"]
     by_combination = (with_parsed(typed.select(keys).unique(), "lborres", "_r", ctx.model)
+                      .drop("_r_cmp")  # (the comparator: _r_lo and _r_hi say what it means; no check reads it)
                       .join(units_frame(ctx.model).lazy(), on=["lbtestcd", "lborresu"], how="left")
                       .join(limits_frame(ctx.model).lazy(), on="lbtestcd", how="left"))
     # Joined on the key columns alone and put beside the rows: a combination has one row (a test's units and the
