@@ -2,7 +2,7 @@
 
 import os
 
-# polars' allocator (jemalloc, on Linux) keeps freed pages for seconds before giving them back, and gives each
+# polars' allocator (jemalloc, on Linux) keeps freed pages a while before giving them back, and gives each
 # thread one of four arenas per CPU. A validation frees large frames (a table put in record-key order, a check's
 # intermediates) on one thread while polars' threads allocate the next: pages returned after 250 ms and one
 # arena per CPU, so that freed memory is reused rather than fresh pages faulted in, took the 10,000-subject
