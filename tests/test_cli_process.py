@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ecrf.cli import ALLOCATOR, POLARS_OWN, allocator_settings
 from ecrf.cli.main import main
 from ecrf.example import write_example
 
@@ -114,30 +115,46 @@ def _python(code: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean)
 
 
-ALLOCATOR = "_RJEM_MALLOC_CONF"
+OURS = f"dirty_decay_ms:250,muzzy_decay_ms:0,narenas:{os.cpu_count()}"
 SHOW = ("import os, sys\nimport ecrf.cli.main\n"
         f"print(os.environ.get({ALLOCATOR!r}), 'polars' in sys.modules)\n")
 
 
-def test_the_command_sets_the_allocators_page_return_before_polars_loads():
+@pytest.mark.parametrize("inherited, expected", [
+    (None, OURS),
+    (POLARS_OWN, OURS),  # from a parent process that imported polars: polars' choice, not the user's
+    (f"{POLARS_OWN},thp:always,metadata_thp:always", f"{OURS},thp:always,metadata_thp:always"),  # POLARS_THP=1
+    ("dirty_decay_ms:5000", f"{OURS},dirty_decay_ms:5000"),  # the user's own: last, so it wins
+    (OURS, OURS),  # from a parent that had imported ecrf.cli
+    (f"{POLARS_OWN},{OURS}", OURS),  # ... and then polars
+])
+def test_allocator_settings_put_ours_before_the_users_own(inherited, expected):
+    assert allocator_settings(inherited, os.cpu_count()) == expected
+
+
+def test_the_command_sets_the_allocator_before_polars_loads():
     # jemalloc reads its settings once, when polars loads: set after that, they would do nothing
-    done = _python(SHOW)
-    assert done.returncode == 0, done.stderr
-    setting, polars_loaded = done.stdout.split()
-    assert setting == f"dirty_decay_ms:250,muzzy_decay_ms:0,narenas:{os.cpu_count()}"
-    assert polars_loaded == "False"
+    for inherited in ({}, {ALLOCATOR: POLARS_OWN}):
+        done = _python(SHOW, **inherited)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.split() == [OURS, "False"]
 
 
-def test_a_users_own_allocator_setting_is_kept():
-    done = _python(SHOW, **{ALLOCATOR: "dirty_decay_ms:5000"})
-    assert done.stdout.split() == ["dirty_decay_ms:5000", "False"]
+def test_polars_still_puts_its_own_settings_first():
+    # what POLARS_OWN strips: if a polars upgrade changes it, an inherited value would pass for the user's
+    done = _python("import os, polars\nprint(os.environ['_RJEM_MALLOC_CONF'])\n")
+    assert done.stdout.strip() == POLARS_OWN
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="polars uses jemalloc on Linux")
-def test_polars_allocator_reads_the_setting_and_accepts_it():
-    # jemalloc names a pair it does not know on stderr: the variable is polars' allocator's, and ours is valid
-    work = "import ecrf.cli.main, polars as pl\npl.DataFrame({'a': list(range(1000))}).sort('a')\n"
-    bogus = _python(work, **{ALLOCATOR: "no_such_option:1"})
-    assert "<jemalloc>" in bogus.stderr and "no_such_option" in bogus.stderr
-    ours = _python(work)
-    assert ours.returncode == 0 and "<jemalloc>" not in ours.stderr, ours.stderr
+@pytest.mark.parametrize("inherited", [{}, {ALLOCATOR: POLARS_OWN}, {ALLOCATOR: "dirty_decay_ms:5000"}])
+def test_polars_allocator_runs_with_the_settings(inherited):
+    # jemalloc prints the options it runs with when the process ends (stats_print), and names a pair it does not
+    # know: ours are in force behind polars' own, and the user's own wins
+    work = (f"import os\nimport ecrf.cli.main\nos.environ[{ALLOCATOR!r}] += ',stats_print:true'\n"
+            "import polars as pl\npl.DataFrame({'a': list(range(1000))}).sort('a')\n")
+    done = _python(work, **inherited)
+    assert done.returncode == 0 and "<jemalloc>" not in done.stderr, done.stderr[:500]
+    decay = "5000" if inherited.get(ALLOCATOR) == "dirty_decay_ms:5000" else "250"
+    for option in (f"opt.dirty_decay_ms: {decay}", "opt.muzzy_decay_ms: 0", f"opt.narenas: {os.cpu_count()}"):
+        assert option in done.stderr, option
