@@ -112,7 +112,9 @@ def test_validating_a_csv_export_imports_no_library_of_another_format(tmp_path):
 
 def _python(code: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k != ALLOCATOR} | env
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean)
+    # outside the source tree, so the installed ecrf is imported (a wheel in CI: the tree has no ecrf/cli)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean,
+                          cwd=Path(sys.executable).parent)
 
 
 OURS = f"dirty_decay_ms:250,muzzy_decay_ms:0,narenas:{os.cpu_count()}"
