@@ -36,7 +36,14 @@ def lab_results(ctx) -> pl.LazyFrame | None:
     any test was not done.) Only the columns the lab checks read: subjid, visit, visitnum, lbdat, lbtestcd, the
     result, unit, reference range, indicator, status and grade, and `_idx`."""
     rows = lab_rows(ctx)
-    return None if rows is None else rows.lazy().filter(pl.col(HAS_RESULT))
+    return None if rows is None else with_result(rows)
+
+
+def with_result(rows: pl.DataFrame, where: pl.Expr | None = None) -> pl.LazyFrame:
+    """`lab_results` from `lab_rows`, with a further condition `where` in the same filter: parts of one query
+    that each filtered lab_results further would share its filter as a common subplan, which polars computes
+    once with every column any part reads."""
+    return rows.lazy().filter(pl.col(HAS_RESULT) if where is None else pl.col(HAS_RESULT) & where)
 
 
 HAS_RESULT = "_has_result"  # (lab_rows) the row carries a result: a test named, not NOT DONE, a result read
@@ -225,9 +232,8 @@ def lab_ctcae(ctx: Context) -> Findings:
     g = pl.col("lbtoxgr")
     found = []
     for code in codes:
-        # from lab_rows with the whole condition: parts that shared the filter of lab_results would have it
-        # cached once for all of them (polars' common subplans), every graded row copied at once
-        rows_of_test = every_row.lazy().filter(pl.col(HAS_RESULT) & graded & (pl.col("lbtestcd") == code))
+        # the whole condition in one filter: parts sharing lab_results' own would have every graded row copied
+        rows_of_test = with_result(every_row, graded & (pl.col("lbtestcd") == code))
         if code in uses_base:  # the baseline joined for the tests graded against it only, by subject
             part = (rows_of_test.select(*numbers, "subjid", "visit")
                     .join(base.lazy().filter(pl.col("lbtestcd") == code).drop("lbtestcd"), on="subjid", how="left",
