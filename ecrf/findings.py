@@ -217,7 +217,7 @@ def fill_sites(f: pl.DataFrame, tables) -> pl.DataFrame:
     first); a subject recorded at two sites keeps the site of the record itself, or the first one seen."""
     if f.is_empty() or f["site"].is_not_null().all():
         return f
-    pairs = [t.df.select(pl.col("subjid").alias("subject"), pl.col("siteid").alias("_site"))
+    pairs = [t.df.select(pl.col("subjid").cast(pl.Utf8).alias("subject"), pl.col("siteid").cast(pl.Utf8).alias("_site"))
              for d, t in sorted(tables.items(), key=lambda kv: kv[0] != "dm")
              if {"subjid", "siteid"} <= set(t.df.columns)]
     if not pairs:

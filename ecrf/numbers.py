@@ -24,16 +24,16 @@ _NUMBER = re.compile(NUMBER_PATTERN)
 def number(col: str | pl.Expr) -> pl.Expr:
     """A text column as Float64: the value where it is a finite number, else null (a column of numbers passes).
     Numbers no 64-bit float holds are no numbers: 1e309 would read as infinity and pass every range check."""
-    c = pl.col(col) if isinstance(col, str) else col
-    v = pl.when(c.cast(pl.Utf8).str.contains(NUMBER_RE)).then(c).otherwise(None).cast(pl.Float64, strict=False)
+    c = (pl.col(col) if isinstance(col, str) else col).cast(pl.Utf8)
+    v = pl.when(c.str.contains(NUMBER_RE)).then(c).otherwise(None).cast(pl.Float64, strict=False)
     return pl.when(v.is_finite()).then(v)
 
 
 def integer(col: str | pl.Expr) -> pl.Expr:
     """A text column as Int64: the value where it is a whole number without a decimal point, else null (also
     beyond 64 bits)."""
-    c = pl.col(col) if isinstance(col, str) else col
-    return pl.when(c.cast(pl.Utf8).str.contains(INTEGER_RE)).then(c).otherwise(None).cast(pl.Int64, strict=False)
+    c = (pl.col(col) if isinstance(col, str) else col).cast(pl.Utf8)
+    return pl.when(c.str.contains(INTEGER_RE)).then(c).otherwise(None).cast(pl.Int64, strict=False)
 
 
 def is_number(text: object) -> bool:

@@ -20,6 +20,7 @@ from ecrf.generators import build
 from ecrf.model import load_model
 from ecrf.readers.csv_folder import read_csv_folder
 from ecrf.numbers import INTEGER_RE, NUMBER_RE
+from ecrf.table import TEXT
 
 JSON_SCHEMA_CHECKS = {"COL-REQUIRED", "COL-TYPE", "COL-CODELIST", "COL-PATTERN", "COL-DATE", "COL-RANGE"}
 PANDERA_CHECKS = JSON_SCHEMA_CHECKS | {"FORM-DUPKEY"}
@@ -84,7 +85,7 @@ def _pandera_rejections(folder) -> set[tuple[str, int, str]]:
     got = set()
     for domain, table in read_csv_folder(folder, model).tables.items():
         try:
-            module.SCHEMAS[domain].validate(table.df, lazy=True)
+            module.SCHEMAS[domain].validate(table.df.with_columns(pl.col(TEXT).cast(pl.Utf8)), lazy=True)
         except Exception as err:  # pandera.errors.SchemaErrors
             fc = err.failure_cases.filter(pl.col("index").is_not_null())
             rows = table.df["_row"]

@@ -20,7 +20,7 @@ def _trimmed(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def _everywhere(df: pl.DataFrame) -> pl.DataFrame:
-    return df.with_columns(pl.all().str.strip_chars().replace("", None))
+    return df.with_columns(pl.all().cast(pl.Utf8).str.strip_chars().replace("", None))
 
 
 def test_trimming_only_dirty_columns_equals_trimming_every_cell():

@@ -55,7 +55,7 @@ def _valid(form: Form, name: str) -> pl.Expr:
     """The item's value, null when empty or when it fails its pattern (COL-PATTERN reports that)."""
     pattern = form.item(name).pattern
     c = pl.col(name)
-    return c if pattern is None else pl.when(c.str.contains(pattern)).then(c)
+    return c.cast(pl.Utf8) if pattern is None else pl.when(c.cast(pl.Utf8).str.contains(pattern)).then(c.cast(pl.Utf8))
 
 
 @check("CODE-INCOMPLETE", "Dictionary coding incomplete", "consistency", "error", (),
@@ -203,8 +203,8 @@ def atc_level(ctx: Context) -> Findings:
             continue
         want = int(class_parameter(ctx.model, form.name, "atc_level"))
         shape = form.item(code).pattern or r"^[A-Z0-9]+$"
-        level = pl.col(code).str.len_chars().replace_strict(ATC_LEVELS, default=None, return_dtype=pl.Int64)
-        d = d.filter(pl.col(code).str.contains(shape)).with_columns(level.alias("_lvl"))
+        level = pl.col(code).cast(pl.Utf8).str.len_chars().replace_strict(ATC_LEVELS, default=None, return_dtype=pl.Int64)
+        d = d.filter(pl.col(code).cast(pl.Utf8).str.contains(shape)).with_columns(level.alias("_lvl"))
         bad = d.filter(pl.col("_lvl") != want)
         title = form.item(code).title
         parts.append((domain, F.raw_query(bad, title, pl.col(code), pl.lit(f"an ATC level {want} code"),

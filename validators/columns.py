@@ -14,6 +14,7 @@ from functools import lru_cache
 import polars as pl
 
 from ecrf.registry import Check, register, register_runner
+from ecrf.table import TEXT
 from ecrf.validators.columns_fused import fused_failures
 
 _COLUMN_CHECKS = [
@@ -45,7 +46,8 @@ def pandera_failures(model, table) -> pl.DataFrame:
     from pandera.errors import SchemaErrors
 
     try:
-        pandera_schemas(model)[table.form.domain].validate(table.df, lazy=True)
+        # the module checks the export as a vendor reads it, as text (not dictionary-encoded)
+        pandera_schemas(model)[table.form.domain].validate(table.df.with_columns(pl.col(TEXT).cast(pl.Utf8)), lazy=True)
     except SchemaErrors as err:
         return err.failure_cases.select(pl.col("index").cast(pl.Int64), pl.col("column").cast(pl.Utf8),
                                         pl.col("check").cast(pl.Utf8), pl.col("failure_case").cast(pl.Utf8))

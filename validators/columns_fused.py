@@ -31,7 +31,7 @@ FAILURE_SCHEMA = {"index": pl.Int64, "column": pl.Utf8, "check": pl.Utf8, "failu
 
 
 def _full_date_ok(c: pl.Expr) -> pl.Expr:
-    return c.str.contains(FULL_DATE_RE) & c.str.to_date("%Y-%m-%d", strict=False).is_not_null()
+    return c.cast(pl.Utf8).str.contains(FULL_DATE_RE) & c.cast(pl.Utf8).str.to_date("%Y-%m-%d", strict=False).is_not_null()
 
 
 def _rules(item: Item) -> list[tuple[str, tuple]]:
@@ -90,7 +90,7 @@ def _plan(table: Table) -> _Plan:
     if keys and not _runs_of_keys(table):  # pandera's uniqueness with report_duplicates="all": every repeated record
         masks.append(pl.struct(keys).is_duplicated().arg_true().implode().alias(f"m{len(named)}"))
         named.append(("|".join(keys), "FORM-DUPKEY", None))
-    values = table.df.lazy().select(pl.col(c).drop_nulls().unique().implode() for c in judged)
+    values = table.df.lazy().select(pl.col(c).drop_nulls().unique().cast(pl.Utf8).implode() for c in judged)
     return _Plan(table, named, table.df.lazy().select(masks), values)
 
 
@@ -139,9 +139,9 @@ def _failing_values(plans: list[_Plan], values: list[pl.DataFrame]) -> dict[tupl
         "integer": integer(v).is_null(),
         "decimal": num.is_null(),
         "range": num.is_not_null() & ~((lo.is_null() | (num >= lo)) & (hi.is_null() | (num <= hi))),
-        "regex": ~v.str.contains(pl.col("pattern")),
+        "regex": ~v.cast(pl.Utf8).str.contains(pl.col("pattern")),
         "full_date": ~_full_date_ok(v),
-        "partial_date": ~(v.str.contains(PARTIAL_DATE_RE) | _full_date_ok(v)),
+        "partial_date": ~(v.cast(pl.Utf8).str.contains(PARTIAL_DATE_RE) | _full_date_ok(v)),
     }
     failed = [part.lazy().join(codes, on=["rule", "value"], how="anti") if bulk == "set" else part.lazy().filter(fails[bulk])
               for (bulk,), part in judged.partition_by("bulk", as_dict=True).items()]

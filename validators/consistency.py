@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from ecrf.table import keyed_like
 from ecrf.params import enum_annotations
 from ecrf.protocol import protocol
 from ecrf.registry import Findings, check
@@ -23,7 +24,7 @@ CDASH = "CDISC CDASHIG (CM, AE, DS); ICH E6(R3)"
 
 
 def _is_full(c: pl.Expr) -> pl.Expr:
-    return c.str.len_chars() == 10
+    return c.cast(pl.Utf8).str.len_chars() == 10
 
 
 def _eligibility_before_consent(ctx, ic):
@@ -161,7 +162,7 @@ def dx_cohort(ctx: Context) -> Findings:
         d = dx.df.lazy().with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64)).join(cohorts, on="subjid")
         have = d.select(pl.col("subjid").unique())
         term = d.filter(pl.col("dxterm").is_not_null() & (pl.col("dxterm") != pl.col("cohort")))
-        wrong = d.join(sets, on="dxcrit").filter(pl.col("_for") != pl.col("cohort"))
+        wrong = d.join(keyed_like(sets, d, "dxcrit"), on="dxcrit").filter(pl.col("_for") != pl.col("cohort"))
         parts = [
             ("dx", raw(term, "DXTERM", pl.col("dxterm"), pl.col("cohort"),
                        pl.format("diagnosis {} does not match the subject's cohort (dm COHORT {})",
@@ -171,7 +172,7 @@ def dx_cohort(ctx: Context) -> Findings:
                                  pl.col("dxcrit"), pl.col("_for"), pl.col("cohort")))),
         ]
     # subjects without a diagnosis: a marker joined in, in the rows' order (a subject id that is null is none)
-    missing = dmi.join(have.with_columns(pl.lit(True).alias("_have")), on="subjid", how="left") \
+    missing = dmi.join(keyed_like(have, dmi, "subjid").with_columns(pl.lit(True).alias("_have")), on="subjid", how="left") \
         .filter(pl.col("cohort").is_not_null() & pl.col("subjid").is_not_null() & pl.col("_have").is_null()) \
         .sort("_idx")
     parts.append(("dm", raw(missing, "COHORT", pl.col("cohort"), pl.lit("a diagnosis record (dx) for the cohort"),

@@ -47,7 +47,7 @@ def _date_expr(t, model, name: str) -> pl.Expr:
     if item.kind == "full_date":
         return typed_column(item).cast(pl.Utf8).alias(name)
     c, pattern = pl.col(name), item.pattern or model.view.get_type("partial_date").pattern
-    return pl.when(c.str.contains(pattern)).then(c).otherwise(None).alias(name)
+    return pl.when(c.cast(pl.Utf8).str.contains(pattern)).then(c.cast(pl.Utf8)).otherwise(None).alias(name)
 
 
 # The raw findings of offending rows as a query not yet run (findings.from_frame, deferred); see run_parts.
@@ -68,6 +68,7 @@ def date_items(form) -> list[str]:
 
 def before(a: pl.Expr, b: pl.Expr) -> pl.Expr:
     """a is certainly before b, whatever days the partial dates stand for (null when either is missing)."""
+    a, b = a.cast(pl.Utf8), b.cast(pl.Utf8)
     n = pl.min_horizontal(a.str.len_chars(), b.str.len_chars())
     return a.str.slice(0, n) < b.str.slice(0, n)
 

@@ -51,7 +51,7 @@ def births(ctx) -> pl.DataFrame | None:
     dm = dated_lazy(ctx, "dm", "brthdat")
     if dm is None:
         return None
-    b = pl.col("brthdat")
+    b = pl.col("brthdat")  # text: dated_lazy gives every date as text
     first = pl.when(b.str.len_chars() == 4).then(b + "-01-01").when(b.str.len_chars() == 7).then(b + "-01") \
         .otherwise(b).str.to_date("%Y-%m-%d", strict=False)
     last = pl.when(b.str.len_chars() == 4).then((b + "-12-31").str.to_date("%Y-%m-%d", strict=False)) \
@@ -94,7 +94,7 @@ def age_at_consent(ctx: Context) -> Findings:
     if dm is None or b is None or ic is None:
         return {}
     d = dm.lazy().select("_idx", "subjid", "age").join(b.lazy(), on="subjid").join(ic.lazy(), on="subjid") \
-        .with_columns(pl.col("_ic").str.to_date("%Y-%m-%d", strict=False).alias("_icd"))
+        .with_columns(pl.col("_ic").cast(pl.Utf8).str.to_date("%Y-%m-%d", strict=False).alias("_icd"))
     lo, hi = age_range(pl.col("_icd"))
     d = d.with_columns(lo.alias("_lo"), hi.alias("_hi")).filter(pl.col("_lo") >= 0)
     bad = d.filter(plausible(ctx, "dm", "age") & ((pl.col("age") < pl.col("_lo")) | (pl.col("age") > pl.col("_hi"))))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ecrf import findings as F
+from ecrf.table import keyed_like
 from ecrf.clinical.labresult import comparator, result_number
 from ecrf.numbers import number
 from ecrf.params import ParameterError
@@ -42,7 +43,8 @@ def visit_missing(ctx: Context) -> Findings:
     rows = ctx.indexed("sv")
     if rows is None:
         return {}
-    sv, grid = rows.lazy(), _grid(ctx)
+    sv = rows.lazy()
+    grid = keyed_like(_grid(ctx), sv, "visit")
     not_done = sv.join(grid, on="visit").filter(pl.col("svoccur") == "N")
     msg_nd = pl.format("{} recorded as not done ({})", pl.col("visit"),
                        pl.col("svreasoc").cast(pl.Utf8).fill_null("no reason given"))
@@ -99,7 +101,7 @@ def assessment_missing(ctx: Context) -> Findings:
             due = due.join(cohort, on="subjid").filter(pl.col("cohort").is_in(list(a.cohorts))).drop("cohort")
         if a.tests:
             if a.form not in done_of:
-                done_of[a.form] = _tests_done(form, tests_of[a.form]).lazy()
+                done_of[a.form] = keyed_like(_tests_done(form, tests_of[a.form]).lazy(), due, "subjid", "visit")
             bit = {t: i for i, t in enumerate(tests_of[a.form])}
             missing = [(t, (pl.col(f"_done{bit[t] // _BITS}") & (1 << (bit[t] % _BITS))).fill_null(0) == 0)
                        for t in a.tests]
@@ -111,7 +113,7 @@ def assessment_missing(ctx: Context) -> Findings:
             what = pl.format("{} {}", pl.lit(a.form), pl.col("_what"))
         else:
             if a.form not in done_of:  # (an anti join needs no unique rows)
-                done_of[a.form] = pl.LazyFrame(schema={"subjid": pl.Utf8, "visit": pl.Utf8}) if form is None \
+                done_of[a.form] = keyed_like(pl.LazyFrame(schema={"subjid": pl.Utf8, "visit": pl.Utf8}), due, "subjid", "visit") if form is None \
                     else form.lazy().select("subjid", "visit")
             miss = due.join(done_of[a.form], on=["subjid", "visit"], how="anti")
             what = pl.lit(f"{a.form} record")
@@ -153,7 +155,7 @@ def _result_is(texts_key: str, negative: bool, ctx) -> pl.Expr:
     num = number(res)
     has = num.is_not_null() & pl.col("lbornrhi").is_not_null()
     by_number = (num <= pl.col("lbornrhi")) if negative else (num > pl.col("lbornrhi"))
-    result = res.str.to_uppercase().is_in(texts) | (has & by_number)
+    result = res.cast(pl.Utf8).str.to_uppercase().is_in(texts) | (has & by_number)
     if not negative:
         return result
     # Censored below a limit ("<20" IU/mL: below the assay's quantification limit) is negative, unless the limit

@@ -19,6 +19,7 @@ from ecrf.clinical.labresult import comparator, result_number
 from ecrf.numbers import number
 from ecrf.protocol import protocol
 from ecrf.engine import shared
+from ecrf.table import keyed_like
 from ecrf.registry import Findings, Violation, check
 from ecrf.validators.deviation_assessments import negative, positive
 from ecrf.validators.common import REG, at_screening, report, screening_dates, subject_cohorts, violation
@@ -42,7 +43,7 @@ def v_bilirubin(ctx: Context) -> Violation:
     flag = str(p.param("gilbert_item"))
     gilbert = pl.DataFrame(schema={"subjid": pl.Utf8, "_g": pl.Utf8}) if dm is None else \
         dm.select("subjid", pl.col(flag).alias("_g")).unique("subjid", keep="first", maintain_order=True)
-    d = d.join(gilbert, on="subjid", how="left").with_columns(
+    d = d.join(keyed_like(gilbert, d, "subjid"), on="subjid", how="left").with_columns(
         pl.when(pl.col("_g") == "Y").then(pl.lit(kg)).otherwise(pl.lit(k)).alias("_k"))
     bad = d.filter(pl.col("_v").is_not_null() & pl.col("lbornrhi").is_not_null()
                    & (pl.col("_v") > pl.col("_k") * pl.col("lbornrhi")))
@@ -122,8 +123,8 @@ def v_biopsy(ctx: Context) -> Violation:
     if dx is None:
         return "dx", None
     allowed = pl.DataFrame({"cohort": list(rule), "_ok": [[x.strip() for x in str(v).split(",")] for v in rule.values()]})
-    d = dx.join(allowed, on="cohort")
-    bad = _first_failing(d, pl.col("_ok").list.contains(pl.col("dxbiopsy")).fill_null(False),
+    d = dx.join(keyed_like(allowed, dx, "cohort"), on="cohort")
+    bad = _first_failing(d, pl.col("_ok").list.contains(pl.col("dxbiopsy").cast(pl.Utf8)).fill_null(False),
                          pl.col("dxbiopsy").is_not_null())
     return violation("dx", bad, pl.col("dxbiopsy"), pl.col("_ok").list.join(" or "),
                 pl.format("renal biopsy {} does not show what the {} cohort requires ({})", pl.col("dxbiopsy"),
@@ -172,7 +173,7 @@ def v_proteinuria(ctx: Context) -> Violation:
                if "ELIG-PROTEINURIA" in str(a.get("checked_by", "")) and a.get("cohort")]
     limits = {"mg/mg": p.param("upcr_min"), "mg/24h": p.param("protein_24h_min")}
     lim = pl.DataFrame({"protu": list(limits), "_min": [float(v) for v in limits.values()]})
-    d = d.join(c, on="subjid").filter(pl.col("cohort").is_in(cohorts)).join(lim, on="protu") \
+    d = d.join(c, on="subjid").filter(pl.col("cohort").is_in(cohorts)).join(keyed_like(lim, d, "protu"), on="protu") \
         .filter(pl.col("protval").is_not_null())
     meets = d.filter(pl.col("protval") >= pl.col("_min"))["subjid"].unique().to_list()
     # One finding per subject, on the first measurement: every measurement is below its threshold.
@@ -230,7 +231,7 @@ def v_serology(ctx: Context) -> Violation:
     bad = pl.concat(found).unique("_idx", keep="first", maintain_order=True).sort("_idx")
     return violation("lb", bad, pl.col("lborres"), pl.lit("negative"),
                 pl.format("{} {} at screening ({} exclusion) {}", pl.col("lbtestcd"), pl.col("lborres"),
-                          pl.col("_inf"), pl.col("_conf")).str.strip_chars())
+                          pl.col("_inf"), pl.col("_conf")).cast(pl.Utf8).str.strip_chars())
 
 
 @check("ELIG-SEROLOGY", "Infection serology excludes the subject", "deviation", None, ("lb",),

@@ -20,6 +20,7 @@ from ecrf.params import ParameterError, enum_annotations
 from ecrf.protocol import protocol
 from ecrf.engine import shared
 from ecrf.registry import Findings, Violation, check, violations
+from ecrf.table import keyed_like
 from ecrf.validators.common import REG, at_screening, report, screening_dates, subject_cohorts, violation
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def v_age(ctx: Context) -> Violation:
         return "dm", None
     mins = pl.DataFrame({"cohort": list(protocol(ctx.model).min_age()),
                          "_min": list(protocol(ctx.model).min_age().values())})
-    bad = d.lazy().join(mins.lazy(), on="cohort", how="inner") \
+    bad = d.lazy().join(keyed_like(mins.lazy(), d, "cohort"), on="cohort", how="inner") \
         .filter(_plausible(ctx, "dm", "age") & (pl.col("age") < pl.col("_min")))
     return violation("dm", bad, pl.col("age"), pl.format(">= {} years ({})", pl.col("_min"), pl.col("cohort")),
                      pl.format("age {} at consent is below the minimum age {} of the {} cohort",
@@ -250,7 +251,7 @@ def v_live_vaccine(ctx: Context) -> Violation:
     weeks = protocol(ctx.model).param("live_vaccine_weeks")
     # Partial start dates (year or year-month) cannot be placed in the window and are left to review.
     vaccines = d.lazy().filter((pl.col("cmcat") == "VACCINE") & (pl.col("cmlive") == "Y")) \
-        .with_columns(pl.col("cmstdat").str.to_date("%Y-%m-%d", strict=False).alias("_st")).join(scr.lazy(), on="subjid")
+        .with_columns(pl.col("cmstdat").cast(pl.Utf8).str.to_date("%Y-%m-%d", strict=False).alias("_st")).join(scr.lazy(), on="subjid")
     bad = vaccines.filter((pl.col("_st") <= pl.col("_scr")) & (pl.col("_st") >= pl.col("_scr") - timedelta(weeks=weeks)))
     return violation("cm", bad, pl.col("cmstdat"), pl.format("before {} ({} weeks before screening)",
                                                           pl.col("_scr") - timedelta(weeks=weeks), pl.lit(weeks)),
@@ -273,7 +274,7 @@ def v_pregnancy(ctx: Context) -> Violation:
         return "lb", None
     pos = [s.upper() for s in protocol(ctx.model).param_list("hcg_positive_results")]
     d = d.lazy().filter(pl.col("lbtestcd") == "HCG").with_columns(number("lborres").alias("_v"))
-    positive = pl.col("lborres").str.to_uppercase().is_in(pos) | \
+    positive = pl.col("lborres").cast(pl.Utf8).str.to_uppercase().is_in(pos) | \
         (pl.col("_v").is_not_null() & pl.col("lbornrhi").is_not_null() & (pl.col("_v") > pl.col("lbornrhi")))
     bad = d.filter(positive)
     return violation("lb", bad, pl.col("lborres"), pl.lit("negative"),
@@ -305,11 +306,12 @@ def ie_contradicts(ctx: Context) -> Findings:
     if not found:
         return {}
     crit = protocol(ctx.model).criteria().lazy().filter(pl.col("check_id").is_not_null())
-    vs = pl.concat(found).join(crit, on="check_id")
+    vs = keyed_like(pl.concat(found).join(crit, on="check_id"), ie, "ietestcd")
     if dm is not None:
-        vs = vs.join(dm.lazy().select("subjid", pl.col("cohort").alias("_cohort")), on="subjid", how="left")
+        vs = vs.join(dm.lazy().select("subjid", pl.col("cohort").cast(pl.Utf8).alias("_cohort")), on="subjid",
+                     how="left")
         vs = vs.filter(pl.col("cohort").is_null() | (pl.col("cohort") == pl.col("_cohort")))
-    vs = vs.group_by("subjid", "ietestcd").agg(pl.col("check_id").unique().sort().str.join(", "),
+    vs = vs.group_by("subjid", "ietestcd").agg(pl.col("check_id").unique().sort().cast(pl.Utf8).str.join(", "),
                                                pl.col("message").sort_by("check_id").first())
     # one query: the contradicted records with the text their findings quote
     bad = ie.lazy().filter(pl.col("ieorres") == "Y").join(vs, on=["subjid", "ietestcd"]).sort("_idx").select(
@@ -348,7 +350,7 @@ def _not_met(ctx: Context) -> pl.DataFrame | None:
     crit = protocol(ctx.model).criteria().unique("ietestcd").select("ietestcd", "waiver_allowed").lazy()
     # A screen failure's unmet criterion is why it was not enrolled: listed, not a deviation.
     return ie.lazy().filter((pl.col("ieorres") == "N") & ~pl.col("subjid").is_in(_screen_failures(ctx))) \
-        .join(crit, on="ietestcd", how="left") \
+        .join(keyed_like(crit, ie, "ietestcd"), on="ietestcd", how="left") \
         .with_columns(pl.col("waiver_allowed").fill_null(False), (pl.col("iewaiv") == "Y").fill_null(False).alias("_w")) \
         .collect(engine=F.ENGINE)
 

@@ -12,6 +12,7 @@ import polars as pl
 
 from ecrf import findings as F
 from ecrf.params import enum_annotations, listed
+from ecrf.table import keyed_like
 from ecrf.registry import Findings, check
 from ecrf.validators.common import REG, screening_dates
 
@@ -58,10 +59,10 @@ def _subjects(ctx) -> pl.LazyFrame | None:
         return None
     rules = _rules(ctx.model)
     # a subject's first dm record, picked before the joins below
-    subj = dm.select("subjid", "cohort", "weight").unique("subjid", keep="first", maintain_order=True).lazy().join(rules.lazy(), on="cohort") \
+    subj = dm.select("subjid", "cohort", "weight").unique("subjid", keep="first", maintain_order=True).lazy().join(keyed_like(rules.lazy(), dm, "cohort"), on="cohort") \
         .join(scr.lazy(), on="subjid") \
         .with_columns(pl.col("_scr").dt.offset_by(pl.format("-{}mo", pl.col("_months"))).alias("_by"))
-    rec = ie.lazy().select("_idx", "subjid", pl.col("ietestcd").alias("_crit"), "ieorres", "iewaiv")
+    rec = ie.lazy().select("_idx", "subjid", pl.col("ietestcd").cast(pl.Utf8).alias("_crit"), "ieorres", "iewaiv")
     # Judged only where the form records the criterion as met without a waiver: ELIG-NOT-MET and
     # ELIG-NOT-MET-WAIVED report the others.
     return subj.join(rec, on=["subjid", "_crit"]).filter((pl.col("ieorres") == "Y")
@@ -71,7 +72,8 @@ def _subjects(ctx) -> pl.LazyFrame | None:
 def _medications(ctx, subj: pl.LazyFrame) -> pl.LazyFrame:
     cm = ctx.indexed("cm")
     if cm is None:
-        return pl.LazyFrame(schema={"subjid": pl.Utf8, "_drug": pl.Utf8, "_st": pl.Date, "_mgkg": pl.Float64})
+        return keyed_like(pl.LazyFrame(schema={"subjid": pl.Utf8, "_drug": pl.Utf8, "_st": pl.Date, "_mgkg": pl.Float64}),
+                          subj, "subjid")
     name = pl.coalesce(pl.col("cmdecod"), pl.col("cmtrt")).cast(pl.Utf8).str.to_uppercase().str.strip_chars()
     d = cm.lazy().select("subjid", name.alias("_drug"), earliest_start().alias("_st"), "cmdose",
                   pl.col("cmdosu").cast(pl.Utf8), pl.col("cmdosfrq").cast(pl.Utf8).alias("_frq"))
@@ -101,9 +103,9 @@ def prior_therapy(ctx: Context) -> Findings:
     meds = _medications(ctx, subj.lazy()).join(subj.lazy().select("subjid", "cohort", "_by"), on="subjid")
     # built once as well: the glucocorticoid and the immunomodulator steps both read it
     early = meds.filter(pl.col("_st").is_not_null() & (pl.col("_st") <= pl.col("_by"))).collect(engine=F.ENGINE).lazy()
-    gc = early.join(_factors(ctx.model).lazy(), on="_drug").with_columns((pl.col("_mgkg") * pl.col("_factor")).alias("_pe")) \
+    gc = early.join(keyed_like(_factors(ctx.model).lazy(), early, "_drug"), on="_drug").with_columns((pl.col("_mgkg") * pl.col("_factor")).alias("_pe")) \
         .group_by("subjid").agg(pl.col("_pe").max().alias("_gc"))
-    im = early.join(_immunomodulators(ctx.model).lazy(), on=["cohort", "_drug"]).select("subjid").unique() \
+    im = early.join(keyed_like(_immunomodulators(ctx.model).lazy(), early, "cohort", "_drug"), on=["cohort", "_drug"]).select("subjid").unique() \
         .with_columns(pl.lit(True).alias("_im"))
     d = subj.lazy().join(gc, on="subjid", how="left").join(im, on="subjid", how="left")
     gc_ok = pl.col("_gc").is_not_null() & (pl.col("_gc") >= pl.col("_gc_min"))

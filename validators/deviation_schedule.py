@@ -11,6 +11,7 @@ import polars as pl
 
 from ecrf import findings as F
 from ecrf.protocol import protocol
+from ecrf.table import keyed_like
 from ecrf.registry import Findings, check
 from ecrf.validators.common import CONV, REG, day0
 from ecrf.validators.consistency_dates import raw, run_parts
@@ -31,7 +32,7 @@ def visit_window(ctx: Context) -> Findings:
     w = protocol(ctx.model).visit_windows()
     grid = pl.LazyFrame({"visit": list(w), "_t": [x.target_day for x in w.values()],
                          "_b": [x.before for x in w.values()], "_a": [x.after for x in w.values()]})
-    d = sv.lazy().filter(pl.col("svstdat").is_not_null()).join(grid, on="visit").join(d0.lazy(), on="subjid") \
+    d = sv.lazy().filter(pl.col("svstdat").is_not_null()).join(keyed_like(grid, sv, "visit"), on="visit").join(d0.lazy(), on="subjid") \
         .with_columns((pl.col("svstdat") - pl.col("_d0")).dt.total_days().alias("_day"))
     bad = d.filter((pl.col("_day") < pl.col("_t") - pl.col("_b")) | (pl.col("_day") > pl.col("_t") + pl.col("_a")))
     return run_parts([("sv", raw(bad, "SVSTDAT", pl.col("svstdat"),
@@ -51,7 +52,7 @@ def _ld(ctx) -> tuple[pl.LazyFrame | None, pl.DataFrame | None]:
     plan = pl.LazyFrame({"ldtrt": list(drugs), "_mg": [x.mg_per_m2_per_day for x in drugs.values()],
                          "_tol": [x.tolerance_pct for x in drugs.values()],
                          "_days": [list(x.days) for x in drugs.values()]})
-    return ld.lazy().join(plan, on="ldtrt"), d0
+    return ld.lazy().join(keyed_like(plan, ld, "ldtrt"), on="ldtrt"), d0
 
 
 @check("SCHED-LD-DAY", "Lymphodepletion on a day the protocol does not plan", "deviation", None, ("ld", "ex"),
@@ -96,7 +97,7 @@ def ld_dose(ctx: Context) -> Findings:
     # the administrations whose every allowed dose is missed first: the allowed doses are written out for those
     bad = d.filter(~pl.col("_ok").any().over("_idx")).group_by("_idx", maintain_order=True).agg(
         pl.col("_ok").any(), pl.col("ldtrt").first(), pl.col("lddose").first(), pl.col("_tol").first(),
-        pl.col("_egfr").first(), pl.col("_egfr_dat").first(), due.str.join(" or ").alias("_due")) \
+        pl.col("_egfr").first(), pl.col("_egfr_dat").first(), due.cast(pl.Utf8).str.join(" or ").alias("_due")) \
         .filter(~pl.col("_ok"))
     kidney = pl.when(pl.col("_egfr").is_null()).then(pl.lit("no eGFR on record before it")) \
         .otherwise(pl.format("eGFR {} on {}", pl.col("_egfr"), pl.col("_egfr_dat")))
@@ -123,7 +124,7 @@ def ex_dose(ctx: Context) -> Findings:
         rows = ex.lazy().join(levels_of.lazy(), on="subjid", how="left")
     else:
         rows = ex.lazy().with_columns(pl.lit(None, pl.Utf8).alias("_dl"))
-    d = rows.with_columns(pl.coalesce("exdoselv", "_dl").alias("_lvl")).join(lv, on="_lvl")
+    d = rows.with_columns(pl.coalesce(pl.col("exdoselv").cast(pl.Utf8), pl.col("_dl").cast(pl.Utf8)).alias("_lvl")).join(lv, on="_lvl")
     want = pl.when(pl.col("exdosu") == "cells").then(pl.col("_cpk") * pl.col("exwt")) \
         .when(pl.col("exdosu") == "cells/kg").then(pl.col("_cpk"))
     d = d.with_columns(want.alias("_want")).filter(pl.col("_want").is_not_null() & pl.col("exdose").is_not_null())
@@ -156,14 +157,14 @@ def ex_without_ld(ctx: Context) -> Findings:
     pairs = first.select("_idx", "subjid", "exstdat").join(need, how="cross")
     ld = ctx.indexed("ld")
     if ld is not None:
-        got = pairs.join(ld.lazy().select("subjid", "ldtrt", "lddat"), on=["subjid", "ldtrt"], how="left") \
+        got = pairs.join(ld.lazy().select("subjid", pl.col("ldtrt").cast(pl.Utf8), "lddat"), on=["subjid", "ldtrt"], how="left") \
             .filter(pl.col("lddat") < pl.col("exstdat")).group_by("_idx", "ldtrt").agg(pl.col("lddat").n_unique().alias("_got"))
         pairs = pairs.join(got, on=["_idx", "ldtrt"], how="left")
     else:
         pairs = pairs.with_columns(pl.lit(None, pl.UInt32).alias("_got"))
     short = pairs.with_columns(pl.col("_got").fill_null(0)).filter(pl.col("_got") < pl.col("_need"))
     bad = short.group_by("_idx", "exstdat").agg(
-        pl.format("{} {}/{}", pl.col("ldtrt"), pl.col("_got"), pl.col("_need")).sort().str.join(", ").alias("_what")) \
+        pl.format("{} {}/{}", pl.col("ldtrt"), pl.col("_got"), pl.col("_need")).sort().cast(pl.Utf8).str.join(", ").alias("_what")) \
         .sort("_idx")
     return run_parts([("ex", raw(bad, "EXSTDAT", pl.col("exstdat"), pl.lit("all planned lymphodepletion days before"),
                                  pl.format("first infusion without completed lymphodepletion (given/planned: {})",

@@ -39,7 +39,7 @@ def duplicates(ctx: Context) -> Findings:
         keys = [k for k in form.keys if k != subject and k in t.df.columns]
         if not keys or subject not in t.df.columns or not all(i in t.df.columns for i in items):
             continue
-        norm = [(pl.col(i).str.to_lowercase().str.replace_all(r"\s+", " ") if form.item(i).kind == "string"
+        norm = [(pl.col(i).cast(pl.Utf8).str.to_lowercase().str.replace_all(r"\s+", " ") if form.item(i).kind == "string"
                  else pl.col(i)).fill_null("\x00").alias(f"_n{n}") for n, i in enumerate(items)]
         same = [subject, *(f"_n{n}" for n in range(len(items)))]
         key = pl.concat_str([pl.col(k).fill_null("") for k in keys], separator="|")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ecrf import findings as F
+from ecrf.table import keyed_like
 from ecrf.params import enum_annotations, listed
 from ecrf.protocol import protocol
 from ecrf.engine import shared
@@ -60,10 +61,10 @@ def criteria_missing(ctx: Context) -> Findings:
     # A join on a constant key, not a cross join: polars 2.1 panics formatting strings over a filtered cross join.
     due = subj.with_columns(pl.lit(1).alias("_k")).join(crit.with_columns(pl.lit(1).alias("_k")), on="_k") \
         .drop("_k").filter(pl.col("cohort").is_null() | (pl.col("cohort") == pl.col("_cohort")))
-    have = pl.LazyFrame(schema={"subjid": pl.Utf8, "ietestcd": pl.Utf8}) if ie is None else \
+    have = keyed_like(pl.LazyFrame(schema={"subjid": pl.Utf8, "ietestcd": pl.Utf8}), due, "subjid") if ie is None else \
         ie.lazy().select("subjid", pl.col("ietestcd").cast(pl.Utf8))  # (an anti join needs no unique rows)
     missing = due.join(have, on=["subjid", "ietestcd"], how="anti").sort("ietestcd") \
-        .group_by("subjid", "_cohort", maintain_order=True).agg(pl.col("ietestcd").str.join(", ").alias("_codes"),
+        .group_by("subjid", "_cohort", maintain_order=True).agg(pl.col("ietestcd").cast(pl.Utf8).str.join(", ").alias("_codes"),
                                                                 pl.col("_idx").first().alias("_dm_idx"))
     if ie is not None:
         first_ie = ie.lazy().group_by("subjid").agg(pl.col("_idx").min().alias("_ie_idx"))
@@ -148,7 +149,7 @@ def background_therapy(ctx: Context) -> Findings:
     subj = subj.join(rec, on=["subjid", "_crit"]).filter((pl.col("ieorres") == "Y")
                                                           & (pl.col("iewaiv").fill_null("N") != "Y")) \
         .collect(engine=F.ENGINE).lazy()
-    taken = pl.LazyFrame(schema={"subjid": pl.Utf8}) if cm is None else \
+    taken = keyed_like(pl.LazyFrame(schema={"subjid": pl.Utf8}), subj, "subjid") if cm is None else \
         cm.lazy().select("subjid", pl.coalesce("cmdecod", "cmtrt").cast(pl.Utf8).str.to_uppercase().str.strip_chars()
                          .alias("_drug"), earliest_start().alias("_st")) \
         .join(subj.select("subjid", "cohort", "_by"), on="subjid").join(agents.lazy(), on=["cohort", "_drug"]) \

@@ -91,7 +91,7 @@ def visit_not_held(ctx: Context) -> Findings:
     dm = _rows(ctx, "dm")  # records of a subject unknown to dm are REF-SUBJECT's finding, not this one's
     held = sv.filter(pl.col("svoccur") == "Y").select(
         "_subj", pl.col(visit_of).alias("_visit"),
-        pl.when(pl.col(visit_of).is_in(unplanned)).then(pl.col("visitnum").cast(pl.Float64, strict=False))
+        pl.when(pl.col(visit_of).is_in(unplanned)).then(pl.col("visitnum").cast(pl.Utf8).cast(pl.Float64, strict=False))
         .alias("_vnum")).unique()
     keys = ["_subj", "_visit", "_vnum"]
     forms: dict[str, tuple[str, pl.LazyFrame, list[pl.Expr], pl.Expr]] = {}  # domain -> (title, rows, key, run starts)
@@ -101,7 +101,7 @@ def visit_not_held(ctx: Context) -> Findings:
         if d is None or visit is None:
             continue
         has_vnum = "visitnum" in t.df.columns
-        vnum = pl.col("visitnum").cast(pl.Float64, strict=False) if has_vnum else pl.lit(None)
+        vnum = pl.col("visitnum").cast(pl.Utf8).cast(pl.Float64, strict=False) if has_vnum else pl.lit(None)
         key = [pl.col("_subj"), pl.col(visit).alias("_visit"),
                pl.when(pl.col(visit).is_in(unplanned)).then(vnum.cast(pl.Float64)).alias("_vnum")]
         # the key derives from the subject, visit and VISITNUM text: rows equal in those have equal keys

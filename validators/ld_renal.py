@@ -8,6 +8,7 @@ from __future__ import annotations
 import polars as pl
 
 from ecrf import findings as F
+from ecrf.table import keyed_like
 from ecrf.numbers import number
 from ecrf.params import class_parameter
 from ecrf.protocol import protocol
@@ -51,7 +52,7 @@ def with_allowed(ctx, ld: pl.DataFrame) -> pl.DataFrame:
     """One row per administration and dose factor it may carry (every band within the eGFR tolerance of its
     latest eGFR; the unadjusted dose only when no eGFR is on record)."""
     tol = class_parameter(ctx.model, "KidneyFunctionParameters", "egfr_tolerance_ml_min")
-    d = ld.join(latest_egfr(ctx, ld), on="_idx", how="left").join(allowed_factors(ctx), on="ldtrt")
+    d = ld.join(latest_egfr(ctx, ld), on="_idx", how="left").join(keyed_like(allowed_factors(ctx), ld, "ldtrt"), on="ldtrt")
     e = pl.col("_egfr")
     near = (e + tol >= pl.col("_lo")) & (e - tol < pl.col("_hi"))
     return d.filter(pl.when(e.is_null()).then(pl.col("_band") == "").otherwise(near))

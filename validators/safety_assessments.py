@@ -24,8 +24,8 @@ def _birth_dates(ctx) -> pl.DataFrame | None:
     if dm is None:
         return None
     full_date = full_date_pattern(ctx.model)  # a partial birth date gives no exact age
-    return (dm.typed.filter(pl.col("brthdat").str.contains(full_date))
-            .select("subjid", pl.col("brthdat").str.to_date("%Y-%m-%d", strict=False).alias("_birth"))
+    return (dm.typed.filter(pl.col("brthdat").cast(pl.Utf8).str.contains(full_date))
+            .select("subjid", pl.col("brthdat").cast(pl.Utf8).str.to_date("%Y-%m-%d", strict=False).alias("_birth"))
             .drop_nulls().unique("subjid", keep="first"))
 
 
@@ -91,7 +91,7 @@ def _treated_with(d: pl.DataFrame, codes: list[str]) -> pl.Expr:
     """Whether the day's CRS treatment (the multi-select CRSTRT) holds any of `codes`; False without CRSTRT."""
     if "crstrt" not in d.columns or not codes:
         return pl.lit(False)
-    return pl.col("crstrt").str.split(MULTI_SEPARATOR).list.eval(pl.element().is_in(codes)).list.any().fill_null(False)
+    return pl.col("crstrt").cast(pl.Utf8).str.split(MULTI_SEPARATOR).list.eval(pl.element().is_in(codes)).list.any().fill_null(False)
 
 
 @check("SAFE-CRS-TREATMENT", "CRS treatment contradicts the support recorded", "consistency", "error", ("crs",),

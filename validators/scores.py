@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ecrf import findings as F
+from ecrf.table import keyed_like
 from ecrf.clinical.scores import (capd_items, ice_items, item_sum_expr, lab_abnormal_expr, mrss_items,
                                   sledai_lab_criteria, sledai_total_expr, vas_items)
 from ecrf.protocol import protocol
@@ -139,7 +140,7 @@ def vas_instrument(ctx: Context) -> Findings:
     full_date = full_date_pattern(ctx.model)
     if dm is not None:
         demo = dm.lazy().select("subjid", "cohort", pl.when(pl.col("brthdat").cast(pl.Utf8).str.contains(full_date))
-                         .then(pl.col("brthdat").str.to_date("%Y-%m-%d", strict=False)).alias("_birth")) \
+                         .then(pl.col("brthdat").cast(pl.Utf8).str.to_date("%Y-%m-%d", strict=False)).alias("_birth")) \
             .unique("subjid", keep="first")
         rows = d.lazy().join(demo, on="subjid", how="left")
     else:
@@ -227,7 +228,7 @@ def sledai_lab(ctx: Context) -> Findings:
         return {}
     # Three queries from here to the findings: the results that can be compared, the records found, then the
     # text they quote (the first two are read twice each: in one plan they would be built twice).
-    j = ev.lazy().join(crit.lazy(), on=["source", "test"], how="inner").filter(
+    j = ev.lazy().join(keyed_like(crit.lazy(), ev, "source", "test"), on=["source", "test"], how="inner").filter(
         pl.when(pl.col("rule").is_in(["above", "below"])).then(pl.col("unit") == pl.col("unit_right"))
         .when(pl.col("rule") == "below_lln").then(pl.col("lo").is_not_null())
         .otherwise(pl.col("hi").is_not_null()).fill_null(False)).collect(engine=F.ENGINE).lazy()
@@ -252,10 +253,10 @@ def sledai_lab(ctx: Context) -> Findings:
     # the results quoted, written out for the visits found only (every visit's text costs more than the check)
     labs = j.join(bad.select(keys).unique(), on=keys, how="semi").group_by(keys).agg(
         pl.format("{} {} {} (definition {})", pl.col("test"), pl.col("value"), pl.col("unit").fill_null(""), limit)
-        .unique().sort().str.join("; ").alias("_labs"))
+        .unique().sort().cast(pl.Utf8).str.join("; ").alias("_labs"))
     bad = bad.join(labs, on=keys, how="left")
     return _report("sledai", F.from_frame(
-        bad.sort("_idx", "item"), pl.col("item").str.to_uppercase(), pl.col("_rec"),
+        bad.sort("_idx", "item"), pl.col("item").cast(pl.Utf8).str.to_uppercase(), pl.col("_rec"),
         pl.when(pl.col("_rec") == "N").then(pl.lit("Y")).otherwise(pl.lit("N")),
         pl.format("SLEDAI-2K {} recorded {} but the visit's results {} it: {}", pl.col("descriptor"), pl.col("_rec"),
                   pl.when(pl.col("_any")).then(pl.lit("meet")).otherwise(pl.lit("do not meet")), pl.col("_labs"))))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from ecrf.table import keyed_like
 from ecrf.params import enum_annotations
 from ecrf.registry import Findings, check
 from ecrf.validators.consistency_dates import before, dated, raw, run_parts
@@ -67,7 +68,7 @@ def before_infusion(ctx: Context) -> Findings:
         return {}
     d0 = day0(ctx)
     if d0 is None:
-        d0 = pl.DataFrame(schema={"subjid": pl.Utf8, "_d0": pl.Date})
+        d0 = keyed_like(pl.DataFrame(schema={"subjid": pl.Utf8, "_d0": pl.Date}), ev, "subjid")
     d = ev.filter(pl.col("aestdat").is_not_null()).join(d0.lazy().with_columns(pl.col("_d0").cast(pl.Utf8)),
                                                          on="subjid", how="left")
     bad = d.filter(pl.col("_d0").is_null() | before(pl.col("aestdat"), pl.col("_d0")).fill_null(False)).sort("_idx")
@@ -135,7 +136,7 @@ def without_grading(ctx: Context) -> Findings:
         linked = pl.LazyFrame(schema={"subjid": pl.Utf8, "_seq": pl.Int64}) if gr is None else \
             gr.select("subjid", "_seq").filter(pl.col("_seq").is_not_null()).unique()
         bad = ev.filter((pl.col("aecat") == g.category) & pl.col("_seq").is_not_null()) \
-            .join(linked, on=["subjid", "_seq"], how="anti").sort("_idx")
+            .join(keyed_like(linked, ev, "subjid"), on=["subjid", "_seq"], how="anti").sort("_idx")
         parts.append(("ae", raw(
             bad, "AESEQ", pl.col("_seq"), pl.lit(f"{g.form} records with this SUBJID and AESEQ"),
             pl.format(f"{g.category} adverse event {{}} starting {{}} has no daily grading on the {g.form} form",

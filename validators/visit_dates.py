@@ -14,6 +14,7 @@ import polars as pl
 from ecrf import findings as F
 from ecrf.params import class_parameter, listed
 from ecrf.protocol import protocol
+from ecrf.table import keyed_like
 from ecrf.registry import Findings, check
 from ecrf.validators.common import run_starts
 from ecrf.validators.consistency_dates import collect
@@ -69,7 +70,7 @@ def specimen_far_from_visit(ctx: Context) -> Findings:
         # on the columns the finding reads: the join would otherwise copy every column of the lab rows
         d = rows.select("_idx", "subjid", "visitnum", "lbdat").filter(pl.col("lbdat").is_not_null()) \
             .join(visits.lazy(), on=["subjid", "visitnum"]) \
-            .join(windows.lazy(), on="_code", how="left") \
+            .join(keyed_like(windows.lazy(), visits, "_code"), on="_code", how="left") \
             .with_columns(pl.col("_b").fill_null(before), pl.col("_a").fill_null(after),
                           (pl.col("lbdat") - pl.col("svstdat")).dt.total_days().alias("_off"))
         return d.filter((pl.col("_off") < -pl.col("_b")) | (pl.col("_off") > pl.col("_a"))).collect(engine=F.ENGINE)

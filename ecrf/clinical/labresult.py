@@ -53,8 +53,8 @@ def _parse(d: pl.LazyFrame, col: str, prefix: str, model: StudyModel | None) -> 
     """`d` (text column `col`) with with_parsed's columns."""
     text, cmp, num = f"{prefix}_text", f"{prefix}_cmp", f"{prefix}_num"
     # One pass each: normalise, match once, then derive.
-    d = d.with_columns(pl.col(col).str.strip_chars().str.replace_many(_SIGNS).alias(text))
-    d = d.with_columns(pl.col(text).str.extract_groups(_RESULT_RE).alias(f"{prefix}_groups"))
+    d = d.with_columns(pl.col(col).cast(pl.Utf8).str.strip_chars().str.replace_many(_SIGNS).alias(text))
+    d = d.with_columns(pl.col(text).cast(pl.Utf8).str.extract_groups(_RESULT_RE).alias(f"{prefix}_groups"))
     g = pl.col(f"{prefix}_groups")
     # a number no 64-bit float holds (1e309, read as infinity) is no number: text, found by LAB-RESULT-NOT-NUMBER
     parsed = g.struct.field("2").cast(pl.Float64, strict=False)
@@ -62,7 +62,7 @@ def _parse(d: pl.LazyFrame, col: str, prefix: str, model: StudyModel | None) -> 
     t, c, n = pl.col(text), pl.col(cmp), pl.col(num)
     inf = pl.lit(float("inf"))
     status = (pl.when(t.is_null() | (t == "")).then(pl.lit(EMPTY))
-              .when(t.str.to_uppercase().is_in(not_done_codes(model))).then(pl.lit(NOT_DONE))
+              .when(t.cast(pl.Utf8).str.to_uppercase().is_in(not_done_codes(model))).then(pl.lit(NOT_DONE))
               .when(n.is_null()).then(pl.lit(TEXT))
               .when(c.is_null()).then(pl.lit(NUMBER))
               .otherwise(pl.lit(CENSORED)))

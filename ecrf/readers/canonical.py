@@ -11,10 +11,11 @@ from collections.abc import Collection
 from pathlib import Path
 
 import polars as pl
+import polars.selectors as cs
 
 from ecrf.errors import InputError
 from ecrf.model import MULTI_SEPARATOR, Form, Item, multi_select_pattern
-from ecrf.table import FILE, REF, ROW, STATUS, Table
+from ecrf.table import FILE, REF, ROW, STATUS, TEXT, Table
 
 
 def canonical_table(path: Path, df: pl.DataFrame, form: Form, rows: list[int] | pl.Series,
@@ -44,7 +45,7 @@ def canonical_table(path: Path, df: pl.DataFrame, form: Form, rows: list[int] | 
         raise InputError(path, f"required column missing from the header: {names}", row=1,
                          column=missing_required[0].title)
     # one query from the text as read to the canonical table (each eager step would be a query of its own)
-    lf = df.lazy().rename({h: h.lower() for h in df.columns if h.lower() in known}).with_columns(pl.all().cast(pl.Utf8))
+    lf = df.lazy().rename({h: h.lower() for h in df.columns if h.lower() in known}).with_columns(cs.exclude(cs.categorical()).cast(pl.Utf8))
     missing: tuple[str, ...] = tuple(i.name for i in form.items if i.name not in by_lower)
     if complete_columns and missing:
         lf = lf.with_columns(pl.lit(None, pl.Utf8).alias(m) for m in missing)
@@ -65,7 +66,8 @@ def canonical_table(path: Path, df: pl.DataFrame, form: Form, rows: list[int] | 
     if not present:
         lf = pl.LazyFrame({ROW: extra[0]})
         extra = extra[1:]
-    df = lf.with_columns(*extra).collect(engine="in-memory")  # as the checks' queries (ecrf.findings.ENGINE)
+    df = lf.with_columns(*extra).with_columns(pl.col(pl.Utf8).exclude(ROW, REF).cast(TEXT)) \
+        .collect(engine="in-memory")  # as the checks' queries (ecrf.findings.ENGINE)
     return Table(form, df, Path(path), unknown_columns=unknown, missing_columns=missing)
 
 
@@ -77,16 +79,16 @@ def _trim(lf: pl.LazyFrame, only: set[str] | None = None) -> list[pl.Expr]:
     names = [n for n in lf.collect_schema().names() if only is None or n in only]
     if not names:
         return []
-    c = pl.col(names)
+    c = pl.col(names).cast(pl.Utf8)
     flags = lf.select((c.str.contains(r"^\s|\s$") | (c == "")).any()).collect(engine="in-memory").row(0)
-    return [pl.col(n).str.strip_chars().replace("", None) for n, dirty in zip(names, flags) if dirty]
+    return [pl.col(n).cast(pl.Utf8).str.strip_chars().replace("", None) for n, dirty in zip(names, flags) if dirty]
 
 
 def _multi_select(item: Item) -> pl.Expr:
     """A valid multi-select cell as every format gives it the same: its codes once each, in codelist order,
     separated by a comma without blanks (REDCap checkboxes come back in dictionary order, a CSV cell in any).
     A cell with a code not in the codelist stays as exported, for COL-CODELIST to show."""
-    c = pl.col(item.name)
+    c = pl.col(item.name).cast(pl.Utf8)
     rank = {code: n for n, code in enumerate(item.codes)}
     code_of = {n: code for code, n in rank.items()}
     ordered = (c.str.split(MULTI_SEPARATOR)

@@ -27,6 +27,7 @@ from ecrf.model import StudyModel
 from ecrf.pool import in_order
 from ecrf.readers import Export, Reader
 from ecrf.readers.canonical import canonical_table
+from ecrf.table import TEXT
 
 # a file's text frame, each record's row number, and which columns the canonical table must search for cells
 # to trim (True: none; False: any; else the header names of those that may hold one: _columns_to_trim)
@@ -88,7 +89,7 @@ def read_csv_cells(path: Path) -> Cells:
     header, rows = read_csv_file(path)
     numbered = [(i + 2, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
     df = pl.DataFrame({h: [r[j] for _, r in numbered] for j, h in enumerate(header)},
-                      schema={h: pl.Utf8 for h in header})
+                      schema={h: TEXT for h in header})
     return df, pl.Series("_row", [n for n, _ in numbered], dtype=pl.Int64), False
 
 
@@ -110,7 +111,8 @@ def _read_fast(path: Path) -> Cells | None:
     if scanned is None:
         return None
     header, numbers, quoted = scanned  # the per-line copy of the file is freed before polars parses it
-    df = pl.read_csv(raw, has_header=True, infer_schema=False, quote_char='"' if quoted else None)
+    df = pl.read_csv(raw, has_header=True, infer_schema=False, quote_char='"' if quoted else None,
+                     schema_overrides=[TEXT] * len(header))
     if df.height != numbers.len() or df.width != len(header):
         return None  # polars saw the file differently (e.g. whitespace-only lines): take the careful path
     df.columns = header  # the header as checked (unique, trimmed); naming in place costs no query
@@ -140,13 +142,14 @@ def _read_plain(path: Path, raw: bytes) -> Cells | None:
     if quoted and not _whole_records(quoted, width):
         return None  # a cell over several lines, a stray quote or a ragged quoted row: the scan words it
     try:  # invalid UTF-8 and a row with too many fields are errors here: the scan words them
-        df = pl.read_csv(raw, has_header=True, infer_schema=False, quote_char='"' if quoted else None)
+        df = pl.read_csv(raw, has_header=True, infer_schema=False, quote_char='"' if quoted else None,
+                         schema_overrides=[TEXT] * width)
     except pl.exceptions.ComputeError:
         return None
     if df.height != lines - 1 or df.width != width:
         return None
     limit = limits.max_cell_length()
-    if len(raw) > limit and (df.select(pl.max_horizontal(pl.all().str.len_bytes().max())).item() or 0) > limit:
+    if len(raw) > limit and (df.select(pl.max_horizontal(pl.all().cat.len_bytes().max())).item() or 0) > limit:
         return None  # a cell over the limit: the careful path names it
     rows = pl.int_range(2, df.height + 2, dtype=pl.Int64, eager=True).alias("_row")
     df.columns = header
