@@ -17,6 +17,7 @@ from ecrf.clinical.labcatalogue import catalogue, limits_frame, units_frame
 from ecrf.clinical.labresult import CENSORED, NOT_DONE, NUMBER, with_parsed
 from ecrf.params import class_parameter
 from ecrf.registry import Findings, check
+from ecrf.table import TEXT, keyed_like
 
 if TYPE_CHECKING:
     from ecrf.engine import Context
@@ -60,9 +61,10 @@ def lab_rows(ctx) -> pl.DataFrame | None:
 
 def _read_rows(ctx, lb) -> pl.DataFrame:
     # A column missing from the export is null of no type: give every column its type so joins still work.
-    # One lazy query: the lab table's columns are shared, not copied (a cast to the type a column has is none).
+    # One lazy query: the lab table's columns are shared, not copied (a cast to the type a column has is none;
+    # text stays dictionary-encoded, as the tables hold it: as plain text the million rows' seven columns took 110 MiB).
     typed = lb.typed.lazy().select(
-        [pl.col(c).cast(pl.Utf8) for c in ("subjid", "visit", "lbtestcd", "lborres", "lborresu", "lbnrind", "lbstat")]
+        [pl.col(c).cast(TEXT) for c in ("subjid", "visit", "lbtestcd", "lborres", "lborresu", "lbnrind", "lbstat")]
         + [pl.col(c).cast(pl.Float64) for c in ("lbornrlo", "lbornrhi")] + [pl.col("lbtoxgr").cast(pl.Int64)]
         + [pl.col("visitnum"), pl.col("lbdat")]).with_row_index("_idx")
     # The result's reading, the unit's factor and the test's limits depend on (test, unit, result) alone, which
@@ -71,8 +73,10 @@ def _read_rows(ctx, lb) -> pl.DataFrame:
     keys = ["lbtestcd", "lborresu", "lborres"]
     by_combination = (with_parsed(typed.select(keys).unique(), "lborres", "_r", ctx.model)
                       .drop("_r_cmp")  # (the comparator: _r_lo and _r_hi say what it means; no check reads it)
-                      .join(units_frame(ctx.model).lazy(), on=["lbtestcd", "lborresu"], how="left")
-                      .join(limits_frame(ctx.model).lazy(), on="lbtestcd", how="left"))
+                      .join(keyed_like(units_frame(ctx.model).lazy(), typed, "lbtestcd", "lborresu"),
+                            on=["lbtestcd", "lborresu"], how="left")
+                      .join(keyed_like(limits_frame(ctx.model).lazy(), typed, "lbtestcd"), on="lbtestcd", how="left")
+                      .with_columns(pl.col("_r_status", "_si_unit").cast(TEXT)))  # (a million rows: as the table's text)
     # Joined on the key columns alone and put beside the rows: a combination has one row (a test's units and the
     # catalogue's tests are unique), so the join keeps the rows' number and order, and the other columns are not
     # copied through it.

@@ -38,7 +38,7 @@ def part_above_total(ctx: Context) -> Findings:
         pl.col("lbtestcd").replace_strict(parts, default=None).alias("_total_code"))
     # the totals' rows only (not every result)
     total = si.filter(pl.col("lbtestcd").is_in(sorted(set(parts.values())))).select(
-        *keys, pl.col("lbtestcd").alias("_total_code"), pl.col("_si_hi").alias("_total_hi"),
+        *keys, pl.col("lbtestcd").cast(pl.Utf8).alias("_total_code"), pl.col("_si_hi").alias("_total_hi"),
         pl.col("lborres").alias("_total_res"), pl.col("lborresu").alias("_total_unit"))
     j = part.join(total, on=[*keys, "_total_code"], how="inner")
     # only what the finding quotes (a wide result would keep every column of the shared rows)
