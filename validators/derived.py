@@ -15,6 +15,7 @@ import polars as pl
 
 from ecrf import findings as F
 from ecrf.params import enum_annotations
+from ecrf.table import TEXT, keyed_like
 from ecrf.registry import Findings, check
 from ecrf.engine import shared
 from ecrf.validators.consistency_dates import before, dated, dated_lazy, first_consent, raw, run_parts
@@ -199,8 +200,9 @@ def visitnum(ctx: Context) -> Findings:
         if rows is None or visit is None:
             continue
         # the three columns the findings read: the join would otherwise copy every column of the form
-        d = rows.lazy().select("_idx", pl.col(visit).cast(pl.Utf8).alias("_visit"), pl.col("visitnum").alias("_num")) \
-            .join(plan.lazy(), on="_visit", how="left").filter(plausible(ctx, domain, "visitnum", "_num"))
+        text = pl.col(visit) if rows.schema[visit] == TEXT else pl.col(visit).cast(pl.Utf8)  # (a study's own type)
+        d = rows.lazy().select("_idx", text.alias("_visit"), pl.col("visitnum").alias("_num"))
+        d = d.join(keyed_like(plan.lazy(), d, "_visit"), on="_visit", how="left").filter(plausible(ctx, domain, "visitnum", "_num"))
         wrong = d.filter(pl.col("_want").is_not_null() & (pl.col("_num") != pl.col("_want")))
         unsched = d.filter(pl.col("_visit").is_in(unplanned)
                            & ((pl.col("_num") == pl.col("_num").round(0)) | pl.col("_num").is_in(planned)))

@@ -14,7 +14,7 @@ import dataclasses
 import polars as pl
 
 from ecrf.readers import Export
-from ecrf.table import ROW, Table, typed_column
+from ecrf.table import ROW, Table, typed_in
 
 
 def _permutation(table: Table) -> pl.Series | None:
@@ -27,7 +27,7 @@ def _permutation(table: Table) -> pl.Series | None:
     # Rows sharing a key are duplicates (FORM-DUPKEY): they keep their file order, so "the earlier record"
     # stays the earlier row. A form without a key is ordered by all its items.
     items = [] if keys else [i.name for i in table.form.items if i.name in df.columns]
-    by = [typed_column(i, i.name in df.columns).alias(f"_k{n}") for n, i in enumerate(keys)]
+    by = [typed_in(df, i).alias(f"_k{n}") for n, i in enumerate(keys)]
     by += [pl.col(c).alias(f"_t{n}") for n, c in enumerate(items)] + [pl.col(ROW).alias("_r")]
     perm = df.lazy().select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_pos"), *by) \
         .sort([f"_k{n}" for n in range(len(keys))] + [f"_t{n}" for n in range(len(items))] + ["_r"],
