@@ -78,17 +78,26 @@ DISTINCT_ROWS = 50_000
 
 def typed_in(df: pl.DataFrame, item: Item) -> pl.Expr:
     """typed_column(item) for the column of `df`, by distinct text on a large table."""
-    present = item.name in df.columns
-    if present and item.kind in _TYPED and df.height >= DISTINCT_ROWS:
-        return typed_by_distinct(df, item)
-    return typed_column(item, present)
+    if item.name in df.columns and item.kind in _TYPED:
+        return per_distinct(df, item.name, typed_column(item), _TYPED[item.kind])
+    return typed_column(item, item.name in df.columns)
 
 
 def typed_by_distinct(df: pl.DataFrame, item: Item) -> pl.Expr:
     """typed_column(item) over `df`, worked out for each distinct text of the column once."""
-    distinct = df.select(pl.col(item.name).unique().drop_nulls()).with_columns(typed_column(item).alias("_typed"))
-    return pl.col(item.name).replace_strict(distinct[item.name], distinct["_typed"], default=None,
-                                            return_dtype=_TYPED[item.kind]).alias(item.name)
+    return by_distinct(df, item.name, typed_column(item), _TYPED[item.kind])
+
+
+def per_distinct(df: pl.DataFrame, name: str, expr: pl.Expr, dtype: pl.DataType | type[pl.DataType]) -> pl.Expr:
+    """`expr`, a function of the text of column `name` alone (null for null), for df's column: by distinct text
+    on a large table, else cell by cell."""
+    return by_distinct(df, name, expr, dtype) if df.height >= DISTINCT_ROWS else expr.cast(dtype).alias(name)
+
+
+def by_distinct(df: pl.DataFrame, name: str, expr: pl.Expr, dtype: pl.DataType | type[pl.DataType]) -> pl.Expr:
+    """`expr` (of column `name`) worked out once for each distinct text of the column and looked up."""
+    distinct = df.select(pl.col(name).unique().drop_nulls()).with_columns(expr.cast(dtype).alias("_out"))
+    return pl.col(name).replace_strict(distinct[name], distinct["_out"], default=None, return_dtype=dtype).alias(name)
 
 
 def typed_column(item: Item, present: bool = True) -> pl.Expr:

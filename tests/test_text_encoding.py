@@ -14,7 +14,7 @@ from ecrf import engine
 from ecrf.example import write_example
 from ecrf.model import load_model
 from ecrf.readers import read_export
-from ecrf.table import REF, ROW, TEXT, typed_by_distinct, typed_column
+from ecrf.table import REF, ROW, TEXT, by_distinct, typed_by_distinct, typed_column
 
 MODEL = load_model()
 KEYS = {"STUDYID", "SITEID", "SUBJID"}
@@ -77,3 +77,15 @@ def test_large_tables_type_each_distinct_text_as_every_cell(dtype, kind):
     got = df.select(typed_by_distinct(df, item))
     assert got.schema == want.schema and got.equals(want)
     assert want[item.name].null_count() < df.height  # some cells of each kind convert
+
+
+@pytest.mark.parametrize("dtype", [TEXT, pl.Utf8])
+def test_text_worked_out_per_distinct_value_as_per_cell(dtype):
+    """by_distinct (the dated forms' partial dates on a large table): the same text, nulls included."""
+    cells = ["2025", "2025-02", "2025-13", "25-01", "", None, "2025-02", "x"] * 40
+    df = pl.DataFrame({"d": cells}, schema={"d": dtype})
+    c = pl.col("d").cast(pl.Utf8)
+    expr = pl.when(c.str.contains(r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$")).then(c)
+    want = df.select(expr.alias("d"))
+    got = df.select(by_distinct(df, "d", expr, pl.Utf8))
+    assert got.equals(want) and want["d"].null_count() not in (0, df.height)

@@ -12,7 +12,7 @@ import polars as pl
 
 from ecrf import findings as F
 from ecrf.engine import shared
-from ecrf.table import typed_column
+from ecrf.table import per_distinct, typed_column
 
 
 def dated(ctx, domain: str, *items: str) -> pl.DataFrame | None:
@@ -45,9 +45,9 @@ def _date_expr(t, model, name: str) -> pl.Expr:
     if item is None or name not in t.df.columns:
         return pl.lit(None, pl.Utf8).alias(name)
     if item.kind == "full_date":
-        return typed_column(item).cast(pl.Utf8).alias(name)
-    c, pattern = pl.col(name), item.pattern or model.view.get_type("partial_date").pattern
-    return pl.when(c.cast(pl.Utf8).str.contains(pattern)).then(c.cast(pl.Utf8)).otherwise(None).alias(name)
+        return per_distinct(t.df, name, typed_column(item).cast(pl.Utf8), pl.Utf8)
+    c, pattern = pl.col(name).cast(pl.Utf8), item.pattern or model.view.get_type("partial_date").pattern
+    return per_distinct(t.df, name, pl.when(c.str.contains(pattern)).then(c), pl.Utf8)
 
 
 # The raw findings of offending rows as a query not yet run (findings.from_frame, deferred); see run_parts.

@@ -141,7 +141,7 @@ def _tests_done(form: pl.DataFrame | None, tests: list[str]) -> pl.DataFrame:
     flags = [pl.col("lbtestcd").replace_strict({t: 1 << (i % _BITS) for i, t in enumerate(tests) if i // _BITS == k},
                                                default=0, return_dtype=pl.Int64).alias(c)
              for k, c in enumerate(sets)]
-    done = pl.col("lbstat").is_null() | (pl.col("lbstat").cast(pl.Utf8) != "NOT DONE")
+    done = pl.col("lbstat").is_null() | (pl.col("lbstat") != "NOT DONE")
     return (form.lazy().filter(done).select("subjid", "visit", *flags, pl.struct("subjid", "visit").rle_id().alias("_run"))
             .group_by("_run").agg(pl.col("subjid", "visit").first(), pl.col(sets).bitwise_or())
             .group_by("subjid", "visit").agg(pl.col(sets).bitwise_or()).collect(engine=F.ENGINE))

@@ -54,15 +54,17 @@ def criteria_missing(ctx: Context) -> Findings:
     if dm is None or treated is None:
         return {}
     # Lazy (each eager step would be a query of its own, whose fixed cost outweighs the work on a small export).
-    crit = protocol(ctx.model).criteria().lazy().select("ietestcd", "cohort").unique()
+    # the codes as the tables hold them: the subjects' criteria (10,000 subjects: 450,000) are not copied as text
+    crit = keyed_like(protocol(ctx.model).criteria().lazy().select("ietestcd", "cohort").unique(), dm, "cohort")
+    crit = crit if ie is None else keyed_like(crit, ie, "ietestcd")
     # A subject's first dm record, picked before the filter below (in one plan a filter may run first).
-    subj = dm.select("_idx", "subjid", pl.col("cohort").cast(pl.Utf8).alias("_cohort")).unique("subjid", keep="first", maintain_order=True).lazy() \
+    subj = dm.select("_idx", "subjid", pl.col("cohort").alias("_cohort")).unique("subjid", keep="first", maintain_order=True).lazy() \
         .filter(pl.col("_cohort").is_not_null() & pl.col("subjid").is_in(treated["subjid"].to_list()))
     # A join on a constant key, not a cross join: polars 2.1 panics formatting strings over a filtered cross join.
     due = subj.with_columns(pl.lit(1).alias("_k")).join(crit.with_columns(pl.lit(1).alias("_k")), on="_k") \
         .drop("_k").filter(pl.col("cohort").is_null() | (pl.col("cohort") == pl.col("_cohort")))
     have = keyed_like(pl.LazyFrame(schema={"subjid": pl.Utf8, "ietestcd": pl.Utf8}), due, "subjid") if ie is None else \
-        ie.lazy().select("subjid", pl.col("ietestcd").cast(pl.Utf8))  # (an anti join needs no unique rows)
+        ie.lazy().select("subjid", "ietestcd")  # (an anti join needs no unique rows)
     missing = due.join(have, on=["subjid", "ietestcd"], how="anti").sort("ietestcd") \
         .group_by("subjid", "_cohort", maintain_order=True).agg(pl.col("ietestcd").cast(pl.Utf8).str.join(", ").alias("_codes"),
                                                                 pl.col("_idx").first().alias("_dm_idx"))
