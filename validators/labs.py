@@ -36,30 +36,36 @@ def lab_results(ctx) -> pl.LazyFrame | None:
     reads. (A filtered copy shared by the checks, held to the end of the run, was 150 MiB at 10,000 subjects once
     any test was not done.) Only the columns the lab checks read: subjid, visit, visitnum, lbdat, lbtestcd, the
     result, unit, reference range, indicator, status and grade, and `_idx`."""
-    rows = lab_rows(ctx)
-    return None if rows is None else with_result(rows)
+    return lab_rows(ctx, pl.col(HAS_RESULT))
 
 
-def with_result(rows: pl.DataFrame, where: pl.Expr | None = None) -> pl.LazyFrame:
-    """`lab_results` from `lab_rows`, with a further condition `where` in the same filter: parts of one query
-    that each filtered lab_results further would share its filter as a common subplan, which polars computes
-    once with every column any part reads."""
-    return rows.lazy().filter(pl.col(HAS_RESULT) if where is None else pl.col(HAS_RESULT) & where)
+def with_result(ctx, where: pl.Expr) -> pl.LazyFrame | None:
+    """`lab_results` with a further condition `where` on the table's own columns in the same filter: parts of
+    one query that each filtered lab_results further would share its filter as a common subplan, which polars
+    computes once with every column any part reads."""
+    return lab_rows(ctx, pl.col(HAS_RESULT) & where)
 
 
 HAS_RESULT = "_has_result"  # (lab_rows) the row carries a result: a test named, not NOT DONE, a result read
 
 
-def lab_rows(ctx) -> pl.DataFrame | None:
+def lab_rows(ctx, where: pl.Expr | None = None) -> pl.LazyFrame | None:
     """Every lab row as `lab_results` reads it, whether it carries a result or not (HAS_RESULT), at its place in
-    the table (row i has `_idx` i); computed once per export and shared by the lab checks."""
+    the table (row i has `_idx` i). The rows and the reading of each (test, unit, result) combination are computed
+    once per export and shared by the lab checks; a check's query looks up its combination's reading (`_combo`) for
+    the rows (`where`, on the table's columns, `_idx` and HAS_RESULT) and columns it reads. (Held on every row, the
+    readings took 70 MiB at 10,000 subjects for the whole run.)"""
     lb = ctx.table("lb")
     if lb is None or lb.n_rows == 0:
         return None
-    return lb.memo(("lab_rows", id(ctx.model)), lambda: _read_rows(ctx, lb))
+    rows, combos = lb.memo(("lab_rows", id(ctx.model)), lambda: _read_rows(ctx, lb))
+    picked = rows.lazy() if where is None else rows.lazy().filter(where)
+    # a look-up by position, not a join: a join would copy every row column the query reads
+    return picked.with_columns(pl.lit(combos[c]).gather(pl.col("_combo")).alias(c) for c in combos.columns) \
+        .drop("_combo")  # (combination i is row i of combos)
 
 
-def _read_rows(ctx, lb) -> pl.DataFrame:
+def _read_rows(ctx, lb) -> tuple[pl.DataFrame, pl.DataFrame]:
     # A column missing from the export is null of no type: give every column its type so joins still work.
     # One lazy query: the lab table's columns are shared, not copied (a cast to the type a column has is none;
     # text stays dictionary-encoded, as the tables hold it: as plain text the million rows' seven columns took 110 MiB).
@@ -69,14 +75,14 @@ def _read_rows(ctx, lb) -> pl.DataFrame:
         + [pl.col("visitnum"), pl.col("lbdat")]).with_row_index("_idx")
     # The result's reading, the unit's factor and the test's limits depend on (test, unit, result) alone, which
     # repeat over the rows (a million results, a few thousand combinations): they are worked out once per
-    # combination and joined back in one join, rather than three joins over every row.
+    # combination, and each row keeps the number of its combination.
     keys = ["lbtestcd", "lborresu", "lborres"]
     by_combination = (with_parsed(typed.select(keys).unique(), "lborres", "_r", ctx.model)
                       .drop("_r_cmp")  # (the comparator: _r_lo and _r_hi say what it means; no check reads it)
                       .join(keyed_like(units_frame(ctx.model).lazy(), typed, "lbtestcd", "lborresu"),
                             on=["lbtestcd", "lborresu"], how="left")
                       .join(keyed_like(limits_frame(ctx.model).lazy(), typed, "lbtestcd"), on="lbtestcd", how="left")
-                      .with_columns(pl.col("_r_status", "_si_unit").cast(TEXT)))  # (a million rows: as the table's text)
+                      .collect(engine=F.ENGINE).with_row_index("_combo"))
     # Joined on the key columns alone and put beside the rows: a combination has one row (a test's units and the
     # catalogue's tests are unique), so the join keeps the rows' number and order, and the other columns are not
     # copied through it.
@@ -84,11 +90,12 @@ def _read_rows(ctx, lb) -> pl.DataFrame:
     not_done = pl.col("lbstat").fill_null("") == "NOT DONE"
     has_result = ~not_done & (pl.col("_r_status") != NOT_DONE) & pl.col("lbtestcd").is_not_null()
     found = (rows.lazy().select(*keys, "lbstat")
-             .join(by_combination, on=keys, how="left", maintain_order="left", nulls_equal=True)
-             .with_columns(has_result.fill_null(False).alias(HAS_RESULT)).drop(*keys, "lbstat")
+             .join(by_combination.lazy().select(*keys, "_combo", "_r_status"), on=keys, how="left",
+                   maintain_order="left", nulls_equal=True)
+             .select("_combo", has_result.fill_null(False).alias(HAS_RESULT))
              .collect(engine=F.ENGINE))
     # one chunk per column, as the checks' tables (see engine.validate: polars 2.1 and empty chunks)
-    return pl.concat([rows, found.rechunk()], how="horizontal")
+    return pl.concat([rows, found.rechunk()], how="horizontal"), by_combination.drop(*keys, "_combo")
 
 
 def _out(bad: pl.DataFrame | pl.LazyFrame, field: str, value: pl.Expr, expected: pl.Expr, message: pl.Expr) -> dict:
@@ -226,18 +233,19 @@ def lab_ctcae(ctx: Context) -> Findings:
     # from `d` by its own part, so no copy of all the graded rows is held beside a partition of it (at 10,000
     # subjects the two held some 150 MiB at once). The text a finding quotes is read for its few rows at the end,
     # by `_idx` (row i of lab_rows).
-    graded = pl.col("lbtoxgr").is_not_null() & pl.col("_r_num").is_not_null() & f.is_not_null()
+    graded_row = pl.col("lbtoxgr").is_not_null()
+    graded = graded_row & pl.col("_r_num").is_not_null() & f.is_not_null()
     codes = (d.lazy().filter(graded & pl.col("lbtestcd").is_in(list(by_test)))
              .select(pl.col("lbtestcd").unique(maintain_order=True)).collect(engine=F.ENGINE).to_series().to_list())
-    every_row = lab_rows(ctx)
-    assert every_row is not None  # (as d is not None)
     numbers = ["_idx", "lbtestcd", "lbtoxgr", "lbornrlo", "lbornrhi", "_r_lo", "_r_hi", "_factor"]
     tol = lab_parameter(ctx, "ctcae_relative_tolerance")
     g = pl.col("lbtoxgr")
     found = []
     for code in codes:
         # the whole condition in one filter: parts sharing lab_results' own would have every graded row copied
-        rows_of_test = with_result(every_row, graded & (pl.col("lbtestcd") == code))
+        rows_of_test = with_result(ctx, graded_row & (pl.col("lbtestcd") == code))
+        assert rows_of_test is not None  # (as d is not None)
+        rows_of_test = rows_of_test.filter(pl.col("_r_num").is_not_null() & f.is_not_null())
         if code in uses_base:  # the baseline joined for the tests graded against it only, by subject
             part = (rows_of_test.select(*numbers, "subjid", "visit")
                     .join(base.lazy().filter(pl.col("lbtestcd") == code).drop("lbtestcd"), on="subjid", how="left",
@@ -255,7 +263,9 @@ def lab_ctcae(ctx: Context) -> Findings:
     if bad is None or bad.is_empty():
         return {}
     # the rows found, with the text the finding quotes and the baseline the message names (any test's)
-    found_rows = (every_row[bad["_idx"]].hstack([bad["_gmin"], bad["_gmax"]]).lazy()
+    rows = lab_rows(ctx, pl.col("_idx").is_in(bad["_idx"].implode()))
+    assert rows is not None  # (as d is not None)
+    found_rows = (bad.lazy().join(rows, on="_idx", how="left", maintain_order="left")
                   .join(base.lazy(), on=["subjid", "lbtestcd"], how="left", maintain_order="left")
                   .with_columns(pl.when(pl.col("visit") != base_visit).then(pl.col("_base")).alias("_base")))
     expected = pl.when(pl.col("_gmin") == pl.col("_gmax")).then(pl.col("_gmin").cast(pl.Utf8)) \
