@@ -11,12 +11,14 @@ from ecrf.example import write_example
 from ecrf.model import load_model
 from ecrf.readers.canonical import _trim, canonical_table
 from ecrf.readers.csv_folder import read_csv_cells, read_csv_folder
+from ecrf.table import TEXT
 
 PADDED = [" 5", "5\t", "\u00a05\u2003", "", "   ", "a b", None, "5"]
 
 
 def _trimmed(df: pl.DataFrame) -> pl.DataFrame:
-    return df.with_columns(_trim(df.lazy()))
+    # (a rewritten column comes back dictionary-encoded, as the canonical table holds its text)
+    return df.with_columns(_trim(df.lazy())).with_columns(pl.col(TEXT).cast(pl.Utf8))
 
 
 def _everywhere(df: pl.DataFrame) -> pl.DataFrame:

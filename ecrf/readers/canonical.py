@@ -75,13 +75,21 @@ def _trim(lf: pl.LazyFrame, only: set[str] | None = None) -> list[pl.Expr]:
     """Surrounding blanks trimmed and empty cells as missing, as expressions on `lf` (text columns); the file
     itself is never touched. Only the columns that hold such a cell are rewritten: finding them costs about what
     trimming does, but trimming every column copies every cell (the 10,000-subject lab table: some 280 MB more
-    at the peak). `only`: the columns the reader says may hold one (None: any)."""
+    at the peak). `only`: the columns the reader says may hold one (None: any). A column rewritten comes back
+    dictionary-encoded (TEXT), as the table holds it."""
     names = [n for n in lf.collect_schema().names() if only is None or n in only]
     if not names:
         return []
-    c = pl.col(names).cast(pl.Utf8)
-    flags = lf.select((c.str.contains(r"^\s|\s$") | (c == "")).any()).collect(engine="in-memory").row(0)
-    return [pl.col(n).cast(pl.Utf8).str.strip_chars().replace("", None) for n, dirty in zip(names, flags) if dirty]
+    # each distinct text once (a column of a million cells holds a few thousand), and each column's texts looked up
+    distinct = lf.select(pl.col(n).unique().drop_nulls().implode() for n in names).collect(engine="in-memory")
+    exprs = []
+    for n in names:
+        texts = distinct[n][0]
+        plain = texts.cast(pl.Utf8)
+        if (plain.str.contains(r"^\s|\s$") | (plain == "")).any():
+            trimmed = plain.str.strip_chars().replace("", None)
+            exprs.append(pl.col(n).replace_strict(texts, trimmed.cast(TEXT), default=None, return_dtype=TEXT))
+    return exprs
 
 
 def _multi_select(item: Item) -> pl.Expr:
