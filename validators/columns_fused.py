@@ -31,7 +31,8 @@ FAILURE_SCHEMA = {"index": pl.Int64, "column": pl.Utf8, "check": pl.Utf8, "failu
 
 
 def _full_date_ok(c: pl.Expr) -> pl.Expr:
-    return c.cast(pl.Utf8).str.contains(FULL_DATE_RE) & c.cast(pl.Utf8).str.to_date("%Y-%m-%d", strict=False).is_not_null()
+    c = c.cast(pl.Utf8)
+    return c.str.contains(FULL_DATE_RE) & c.str.to_date("%Y-%m-%d", strict=False).is_not_null()
 
 
 def _rules(item: Item) -> list[tuple[str, tuple]]:

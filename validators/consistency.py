@@ -172,7 +172,8 @@ def dx_cohort(ctx: Context) -> Findings:
                                  pl.col("dxcrit"), pl.col("_for"), pl.col("cohort")))),
         ]
     # subjects without a diagnosis: a marker joined in, in the rows' order (a subject id that is null is none)
-    missing = dmi.join(keyed_like(have, dmi, "subjid").with_columns(pl.lit(True).alias("_have")), on="subjid", how="left") \
+    marked = keyed_like(have, dmi, "subjid").with_columns(pl.lit(True).alias("_have"))
+    missing = dmi.join(marked, on="subjid", how="left") \
         .filter(pl.col("cohort").is_not_null() & pl.col("subjid").is_not_null() & pl.col("_have").is_null()) \
         .sort("_idx")
     parts.append(("dm", raw(missing, "COHORT", pl.col("cohort"), pl.lit("a diagnosis record (dx) for the cohort"),

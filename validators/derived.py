@@ -202,7 +202,8 @@ def visitnum(ctx: Context) -> Findings:
         # the three columns the findings read: the join would otherwise copy every column of the form
         text = pl.col(visit) if rows.schema[visit] == TEXT else pl.col(visit).cast(pl.Utf8)  # (a study's own type)
         d = rows.lazy().select("_idx", text.alias("_visit"), pl.col("visitnum").alias("_num"))
-        d = d.join(keyed_like(plan.lazy(), d, "_visit"), on="_visit", how="left").filter(plausible(ctx, domain, "visitnum", "_num"))
+        d = d.join(keyed_like(plan.lazy(), d, "_visit"), on="_visit", how="left") \
+            .filter(plausible(ctx, domain, "visitnum", "_num"))
         wrong = d.filter(pl.col("_want").is_not_null() & (pl.col("_num") != pl.col("_want")))
         unsched = d.filter(pl.col("_visit").is_in(unplanned)
                            & ((pl.col("_num") == pl.col("_num").round(0)) | pl.col("_num").is_in(planned)))

@@ -113,7 +113,8 @@ def assessment_missing(ctx: Context) -> Findings:
             what = pl.format("{} {}", pl.lit(a.form), pl.col("_what"))
         else:
             if a.form not in done_of:  # (an anti join needs no unique rows)
-                done_of[a.form] = keyed_like(pl.LazyFrame(schema={"subjid": pl.Utf8, "visit": pl.Utf8}), due, "subjid", "visit") if form is None \
+                none = pl.LazyFrame(schema={"subjid": pl.Utf8, "visit": pl.Utf8})
+                done_of[a.form] = keyed_like(none, due, "subjid", "visit") if form is None \
                     else form.lazy().select("subjid", "visit")
             miss = due.join(done_of[a.form], on=["subjid", "visit"], how="anti")
             what = pl.lit(f"{a.form} record")

@@ -59,7 +59,8 @@ def _subjects(ctx) -> pl.LazyFrame | None:
         return None
     rules = _rules(ctx.model)
     # a subject's first dm record, picked before the joins below
-    subj = dm.select("subjid", "cohort", "weight").unique("subjid", keep="first", maintain_order=True).lazy().join(keyed_like(rules.lazy(), dm, "cohort"), on="cohort") \
+    subj = dm.select("subjid", "cohort", "weight").unique("subjid", keep="first", maintain_order=True).lazy() \
+        .join(keyed_like(rules.lazy(), dm, "cohort"), on="cohort") \
         .join(scr.lazy(), on="subjid") \
         .with_columns(pl.col("_scr").dt.offset_by(pl.format("-{}mo", pl.col("_months"))).alias("_by"))
     rec = ie.lazy().select("_idx", "subjid", pl.col("ietestcd").cast(pl.Utf8).alias("_crit"), "ieorres", "iewaiv")
@@ -103,9 +104,11 @@ def prior_therapy(ctx: Context) -> Findings:
     meds = _medications(ctx, subj.lazy()).join(subj.lazy().select("subjid", "cohort", "_by"), on="subjid")
     # built once as well: the glucocorticoid and the immunomodulator steps both read it
     early = meds.filter(pl.col("_st").is_not_null() & (pl.col("_st") <= pl.col("_by"))).collect(engine=F.ENGINE).lazy()
-    gc = early.join(keyed_like(_factors(ctx.model).lazy(), early, "_drug"), on="_drug").with_columns((pl.col("_mgkg") * pl.col("_factor")).alias("_pe")) \
+    gc = early.join(keyed_like(_factors(ctx.model).lazy(), early, "_drug"), on="_drug") \
+        .with_columns((pl.col("_mgkg") * pl.col("_factor")).alias("_pe")) \
         .group_by("subjid").agg(pl.col("_pe").max().alias("_gc"))
-    im = early.join(keyed_like(_immunomodulators(ctx.model).lazy(), early, "cohort", "_drug"), on=["cohort", "_drug"]).select("subjid").unique() \
+    im = early.join(keyed_like(_immunomodulators(ctx.model).lazy(), early, "cohort", "_drug"), on=["cohort", "_drug"]) \
+        .select("subjid").unique() \
         .with_columns(pl.lit(True).alias("_im"))
     d = subj.lazy().join(gc, on="subjid", how="left").join(im, on="subjid", how="left")
     gc_ok = pl.col("_gc").is_not_null() & (pl.col("_gc") >= pl.col("_gc_min"))

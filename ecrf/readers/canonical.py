@@ -45,7 +45,8 @@ def canonical_table(path: Path, df: pl.DataFrame, form: Form, rows: list[int] | 
         raise InputError(path, f"required column missing from the header: {names}", row=1,
                          column=missing_required[0].title)
     # one query from the text as read to the canonical table (each eager step would be a query of its own)
-    lf = df.lazy().rename({h: h.lower() for h in df.columns if h.lower() in known}).with_columns(cs.exclude(cs.categorical()).cast(pl.Utf8))
+    lf = df.lazy().rename({h: h.lower() for h in df.columns if h.lower() in known}) \
+        .with_columns(cs.exclude(cs.categorical()).cast(pl.Utf8))  # (text dictionary-encoded as read stays so)
     missing: tuple[str, ...] = tuple(i.name for i in form.items if i.name not in by_lower)
     if complete_columns and missing:
         lf = lf.with_columns(pl.lit(None, pl.Utf8).alias(m) for m in missing)
