@@ -7,9 +7,9 @@ Time: each phase of a validation in one fresh process (imports, model, reading, 
 findings), best of --runs, beside a bare read of every CSV file as text (`pl.read_csv(infer_schema=False)`).
 Memory: resident memory held once every table is read and kept, in fresh processes with jemalloc returning
 freed pages at once (so that the figure is what is alive, not what the allocator keeps; the timed runs use
-polars' default allocator settings): the CSV files as
-polars text (what ecrf's tables are), the same with every column categorical (4 bytes a cell and one copy of
-each distinct value), and ecrf's own reading. Prints Markdown tables for docs/performance.md.
+polars' default allocator settings): the CSV files as polars text (what ecrf's tables held until they held
+their text dictionary-encoded), the same with every column categorical (4 bytes a cell and one copy of each
+distinct value), and ecrf's own reading. Prints Markdown tables for docs/performance.md.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def main() -> None:
         print(f"| ecrf: {f} | {e[f]:.2f} | {e[f] / bare:.1f}x |")
     print("\n| held once read | MiB | x export on disk |\n|---|---:|---:|")
     for k, label in (("text", "polars text (bare read)"), ("categorical", "polars categorical"),
-                     ("ecrf", "ecrf's tables (text, with provenance)")):
+                     ("ecrf", "ecrf's tables (dictionary-encoded text, with provenance)")):
         mib = min(r["held"] for r in held[k])
         print(f"| {label} | {mib:.0f} | {mib / size:.1f}x |")
 
