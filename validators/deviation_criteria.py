@@ -231,7 +231,7 @@ def v_serology(ctx: Context) -> Violation:
     bad = pl.concat(found).unique("_idx", keep="first", maintain_order=True).sort("_idx")
     return violation("lb", bad, pl.col("lborres"), pl.lit("negative"),
                 pl.format("{} {} at screening ({} exclusion) {}", pl.col("lbtestcd"), pl.col("lborres"),
-                          pl.col("_inf"), pl.col("_conf")).cast(pl.Utf8).str.strip_chars())
+                          pl.col("_inf"), pl.col("_conf")).str.strip_chars())
 
 
 @check("ELIG-SEROLOGY", "Infection serology excludes the subject", "deviation", None, ("lb",),

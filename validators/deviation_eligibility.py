@@ -311,7 +311,7 @@ def ie_contradicts(ctx: Context) -> Findings:
         vs = vs.join(dm.lazy().select("subjid", pl.col("cohort").cast(pl.Utf8).alias("_cohort")), on="subjid",
                      how="left")
         vs = vs.filter(pl.col("cohort").is_null() | (pl.col("cohort") == pl.col("_cohort")))
-    vs = vs.group_by("subjid", "ietestcd").agg(pl.col("check_id").unique().sort().cast(pl.Utf8).str.join(", "),
+    vs = vs.group_by("subjid", "ietestcd").agg(pl.col("check_id").unique().sort().str.join(", "),
                                                pl.col("message").sort_by("check_id").first())
     # one query: the contradicted records with the text their findings quote
     bad = ie.lazy().filter(pl.col("ieorres") == "Y").join(vs, on=["subjid", "ietestcd"]).sort("_idx").select(

@@ -97,7 +97,7 @@ def ld_dose(ctx: Context) -> Findings:
     # the administrations whose every allowed dose is missed first: the allowed doses are written out for those
     bad = d.filter(~pl.col("_ok").any().over("_idx")).group_by("_idx", maintain_order=True).agg(
         pl.col("_ok").any(), pl.col("ldtrt").first(), pl.col("lddose").first(), pl.col("_tol").first(),
-        pl.col("_egfr").first(), pl.col("_egfr_dat").first(), due.cast(pl.Utf8).str.join(" or ").alias("_due")) \
+        pl.col("_egfr").first(), pl.col("_egfr_dat").first(), due.str.join(" or ").alias("_due")) \
         .filter(~pl.col("_ok"))
     kidney = pl.when(pl.col("_egfr").is_null()).then(pl.lit("no eGFR on record before it")) \
         .otherwise(pl.format("eGFR {} on {}", pl.col("_egfr"), pl.col("_egfr_dat")))
@@ -164,7 +164,7 @@ def ex_without_ld(ctx: Context) -> Findings:
         pairs = pairs.with_columns(pl.lit(None, pl.UInt32).alias("_got"))
     short = pairs.with_columns(pl.col("_got").fill_null(0)).filter(pl.col("_got") < pl.col("_need"))
     bad = short.group_by("_idx", "exstdat").agg(
-        pl.format("{} {}/{}", pl.col("ldtrt"), pl.col("_got"), pl.col("_need")).sort().cast(pl.Utf8).str.join(", ").alias("_what")) \
+        pl.format("{} {}/{}", pl.col("ldtrt"), pl.col("_got"), pl.col("_need")).sort().str.join(", ").alias("_what")) \
         .sort("_idx")
     return run_parts([("ex", raw(bad, "EXSTDAT", pl.col("exstdat"), pl.lit("all planned lymphodepletion days before"),
                                  pl.format("first infusion without completed lymphodepletion (given/planned: {})",

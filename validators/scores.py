@@ -253,7 +253,7 @@ def sledai_lab(ctx: Context) -> Findings:
     # the results quoted, written out for the visits found only (every visit's text costs more than the check)
     labs = j.join(bad.select(keys).unique(), on=keys, how="semi").group_by(keys).agg(
         pl.format("{} {} {} (definition {})", pl.col("test"), pl.col("value"), pl.col("unit").fill_null(""), limit)
-        .unique().sort().cast(pl.Utf8).str.join("; ").alias("_labs"))
+        .unique().sort().str.join("; ").alias("_labs"))
     bad = bad.join(labs, on=keys, how="left")
     return _report("sledai", F.from_frame(
         bad.sort("_idx", "item"), pl.col("item").cast(pl.Utf8).str.to_uppercase(), pl.col("_rec"),
