@@ -217,11 +217,14 @@ def fill_sites(f: pl.DataFrame, tables) -> pl.DataFrame:
     first); a subject recorded at two sites keeps the site of the record itself, or the first one seen."""
     if f.is_empty() or f["site"].is_not_null().all():
         return f
-    pairs = [t.df.select(pl.col("subjid").cast(pl.Utf8).alias("subject"), pl.col("siteid").cast(pl.Utf8).alias("_site"))
+    # each table's first site of each subject, then the first of those (the tables' million rows are not
+    # copied as text to find ten thousand subjects)
+    pairs = [t.df.lazy().select(pl.col("subjid").alias("subject"), pl.col("siteid").alias("_site")).drop_nulls()
+             .unique("subject", keep="first", maintain_order=True).select(pl.all().cast(pl.Utf8))
              for d, t in sorted(tables.items(), key=lambda kv: kv[0] != "dm")
              if {"subjid", "siteid"} <= set(t.df.columns)]
     if not pairs:
         return f
-    sites = pl.concat(pairs).drop_nulls().unique("subject", keep="first", maintain_order=True)
+    sites = pl.concat(pairs).unique("subject", keep="first", maintain_order=True).collect(engine=ENGINE)
     return f.join(sites, on="subject", how="left", maintain_order="left") \
         .with_columns(pl.coalesce("site", "_site").alias("site")).drop("_site").select(f.columns)
