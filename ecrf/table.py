@@ -71,7 +71,7 @@ class Table:
 
 
 # From this many rows a table's numbers and dates are parsed once per distinct text and looked up (a million lab
-# rows hold a few thousand distinct results and dates: 0.27 -> 0.08 s); below it, the one-off queries that finds
+# rows hold a few thousand distinct results and dates: 0.27 -> 0.08 s); below it, the one-off query that finds
 # them would cost more than parsing every cell.
 DISTINCT_ROWS = 50_000
 
@@ -81,11 +81,6 @@ def typed_in(df: pl.DataFrame, item: Item) -> pl.Expr:
     if item.name in df.columns and item.kind in _TYPED:
         return per_distinct(df, item.name, typed_column(item), _TYPED[item.kind])
     return typed_column(item, item.name in df.columns)
-
-
-def typed_by_distinct(df: pl.DataFrame, item: Item) -> pl.Expr:
-    """typed_column(item) over `df`, worked out for each distinct text of the column once."""
-    return by_distinct(df, item.name, typed_column(item), _TYPED[item.kind])
 
 
 def per_distinct(df: pl.DataFrame, name: str, expr: pl.Expr, dtype: pl.DataType | type[pl.DataType]) -> pl.Expr:

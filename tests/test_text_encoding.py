@@ -14,7 +14,7 @@ from ecrf import engine
 from ecrf.example import write_example
 from ecrf.model import load_model
 from ecrf.readers import read_export
-from ecrf.table import REF, ROW, TEXT, by_distinct, typed_by_distinct, typed_column
+from ecrf.table import DISTINCT_ROWS, REF, ROW, TEXT, by_distinct, typed_column, typed_in
 
 MODEL = load_model()
 KEYS = {"STUDYID", "SITEID", "SUBJID"}
@@ -72,9 +72,9 @@ def test_large_tables_type_each_distinct_text_as_every_cell(dtype, kind):
     item = next(i for f in MODEL.forms.values() for i in f.items if i.kind == kind)
     cells = ["12", "-0.5", ".5", "1e9", "1e309", "9,4", " 7", "", None, "2025-01-31", "2025-02-30", "2025-1-1",
              "99999999999999999999", "12", None, "abc", "2025-01-31", "0"]
-    df = pl.DataFrame({item.name: cells * 50}, schema={item.name: dtype})
+    df = pl.DataFrame({item.name: cells * (DISTINCT_ROWS // len(cells) + 1)}, schema={item.name: dtype})
     want = df.select(typed_column(item))
-    got = df.select(typed_by_distinct(df, item))
+    got = df.select(typed_in(df, item))  # (a large table: by distinct text)
     assert got.schema == want.schema and got.equals(want)
     assert want[item.name].null_count() < df.height  # some cells of each kind convert
 

@@ -54,8 +54,8 @@ def _rows(ctx, domain: str) -> pl.LazyFrame | None:
 def _valid(form: Form, name: str) -> pl.Expr:
     """The item's value, null when empty or when it fails its pattern (COL-PATTERN reports that)."""
     pattern = form.item(name).pattern
-    c = pl.col(name)
-    return c.cast(pl.Utf8) if pattern is None else pl.when(c.cast(pl.Utf8).str.contains(pattern)).then(c.cast(pl.Utf8))
+    c = pl.col(name).cast(pl.Utf8)
+    return c if pattern is None else pl.when(c.str.contains(pattern)).then(c)
 
 
 @check("CODE-INCOMPLETE", "Dictionary coding incomplete", "consistency", "error", (),

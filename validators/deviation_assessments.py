@@ -156,7 +156,7 @@ def _result_is(texts_key: str, negative: bool, ctx) -> pl.Expr:
     num = number(res)
     has = num.is_not_null() & pl.col("lbornrhi").is_not_null()
     by_number = (num <= pl.col("lbornrhi")) if negative else (num > pl.col("lbornrhi"))
-    result = res.cast(pl.Utf8).str.to_uppercase().is_in(texts) | (has & by_number)
+    result = res.str.to_uppercase().is_in(texts) | (has & by_number)
     if not negative:
         return result
     # Censored below a limit ("<20" IU/mL: below the assay's quantification limit) is negative, unless the limit

@@ -68,7 +68,7 @@ def _build(ctx, lb) -> pl.DataFrame:
     brth = pl.col("brthdat").cast(pl.Utf8)
     demo = dm.typed.select(
         "subjid", pl.col("sex").cast(pl.Utf8).alias("_sex"), pl.col("age").cast(pl.Float64).alias("_age_rec"),
-        pl.when(brth.cast(pl.Utf8).str.contains(full_date)).then(brth.cast(pl.Utf8).str.to_date("%Y-%m-%d", strict=False)).alias("_birth")
+        pl.when(brth.str.contains(full_date)).then(brth.str.to_date("%Y-%m-%d", strict=False)).alias("_birth")
     ).unique("subjid", keep="first")
     j = recorded.join(demo, on="subjid", how="left")
     # Age at the lab date when the birth date is complete; otherwise the recorded age in completed years.

@@ -30,8 +30,8 @@ def _lab(ctx) -> tuple[pl.DataFrame, pl.Expr] | None:
     # Items the messages quote, as empty text where the study's lab form lacks them.
     d = d.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in ("lbtestcd", "lborresu", "lbreasnd", "visit", "lbdat")
                        if c not in d.columns)
-    res = pl.col("lborres")
-    return d, res.is_not_null() & ~res.cast(pl.Utf8).str.to_uppercase().is_in(codes)
+    res = pl.col("lborres").cast(pl.Utf8)
+    return d, res.is_not_null() & ~res.str.to_uppercase().is_in(codes)
 
 
 @check("LAB-NOT-DONE-RESULT", "Lab test marked not done has a result", "consistency", "error", ("lb",),

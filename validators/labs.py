@@ -83,9 +83,9 @@ def _read_rows(ctx, lb) -> tuple[pl.DataFrame, pl.DataFrame]:
                             on=["lbtestcd", "lborresu"], how="left")
                       .join(keyed_like(limits_frame(ctx.model).lazy(), typed, "lbtestcd"), on="lbtestcd", how="left")
                       .collect(engine=F.ENGINE).with_row_index("_combo"))
-    # Joined on the key columns alone and put beside the rows: a combination has one row (a test's units and the
-    # catalogue's tests are unique), so the join keeps the rows' number and order, and the other columns are not
-    # copied through it.
+    # Each row's combination number (and whether it carries a result), joined on the key columns alone and put
+    # beside the rows: a combination has one row (a test's units and the catalogue's tests are unique), so the
+    # join keeps the rows' number and order, and the rows' other columns are not copied through it.
     rows = typed.collect(engine=F.ENGINE)
     not_done = pl.col("lbstat").fill_null("") == "NOT DONE"
     has_result = ~not_done & (pl.col("_r_status") != NOT_DONE) & pl.col("lbtestcd").is_not_null()
@@ -230,8 +230,8 @@ def lab_ctcae(ctx: Context) -> Findings:
     by_test = terms_by_test(m)
     uses_base = {code for code, ts in by_test.items() if any(t.needs("BASE") or t.abnormal for t in ts)}
     # Each test's rules on its rows only, numbers only, every test's part in one query: a test's rows are picked
-    # from `d` by its own part, so no copy of all the graded rows is held beside a partition of it (at 10,000
-    # subjects the two held some 150 MiB at once). The text a finding quotes is read for its few rows at the end,
+    # from the lab rows by its own part (with_result), so no copy of all the graded rows is held beside a partition
+    # of it (at 10,000 subjects the two held some 150 MiB at once). The text a finding quotes is read for its few rows at the end,
     # by `_idx` (row i of lab_rows).
     graded_row = pl.col("lbtoxgr").is_not_null()
     graded = graded_row & pl.col("_r_num").is_not_null() & f.is_not_null()

@@ -167,10 +167,10 @@ def ae_dates(ctx: Context) -> Findings:
         return {}
     start, end = t.form.role("start_date"), t.form.role("end_date")
     pattern = t.form.item(start).pattern or type_pattern(ctx.model, "partial_date")
-    st, en = pl.col(start), pl.col(end)
-    n = pl.min_horizontal(st.cast(pl.Utf8).str.len_chars(), en.cast(pl.Utf8).str.len_chars())
-    d = t.typed.with_row_index("_idx").filter(st.cast(pl.Utf8).str.contains(pattern) & en.cast(pl.Utf8).str.contains(pattern))
-    bad = d.filter(en.cast(pl.Utf8).str.slice(0, n) < st.cast(pl.Utf8).str.slice(0, n))
+    st, en = pl.col(start).cast(pl.Utf8), pl.col(end).cast(pl.Utf8)
+    n = pl.min_horizontal(st.str.len_chars(), en.str.len_chars())
+    d = t.typed.with_row_index("_idx").filter(st.str.contains(pattern) & en.str.contains(pattern))
+    bad = d.filter(en.str.slice(0, n) < st.str.slice(0, n))
     if bad.is_empty():
         return {}
     msg = pl.concat_str([pl.lit("AE end date "), en, pl.lit(" is before its start date "), st])

@@ -64,9 +64,10 @@ def date_implausible(ctx: Context) -> Findings:
 def _outside(table: Table, name: str, lo: str, hi: str) -> pl.LazyFrame:
     """The distinct texts of a date item that are shaped as a date and lie outside lo..hi."""
     c = pl.col(name)
+    text = c.cast(pl.Utf8)
     # compare the ISO text: a partial date (YYYY, YYYY-MM) is out when its whole span is out
-    shaped = c.cast(pl.Utf8).str.contains(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$").fill_null(False)
-    return table.df.lazy().select(c.unique()).filter(shaped & ((c.cast(pl.Utf8).str.pad_end(10, "9") < lo) | (c.cast(pl.Utf8).str.slice(0, 10) > hi)))
+    shaped = text.str.contains(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$").fill_null(False)
+    return table.df.lazy().select(c.unique()).filter(shaped & ((text.str.pad_end(10, "9") < lo) | (text.str.slice(0, 10) > hi)))
 
 
 def _findings(table: Table, item: Item, outside: pl.Series, lo: str, hi: str) -> pl.LazyFrame:
