@@ -65,7 +65,8 @@ def test_a_fifo_after_a_bad_file_is_never_opened(tmp_path):
 
 def test_the_reader_reads_two_files_ahead_at_most_and_keeps_none_it_handed_on(tmp_path, monkeypatch):
     """A file's cells as read are dropped once the canonical table is built from them (a padded file is
-    trimmed into a copy), and no more than two files are read ahead of the one being built."""
+    trimmed into a copy), and no more than two files are read ahead of the one being built (with no budget for
+    small files beyond two)."""
     import gc
     import threading
     import weakref
@@ -85,6 +86,7 @@ def test_the_reader_reads_two_files_ahead_at_most_and_keeps_none_it_handed_on(tm
 
     monkeypatch.setattr(csv_folder, "read_csv_cells", fake)
     monkeypatch.setattr(csv_folder.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(csv_folder, "READ_AHEAD_BYTES", 0)
     gen = csv_folder._cells_in_order(tmp_path, paths)
     refs = []
     for n, cells in enumerate(gen):
@@ -96,3 +98,35 @@ def test_the_reader_reads_two_files_ahead_at_most_and_keeps_none_it_handed_on(tm
         assert all(r() is None for r in refs[:-1])  # the ones handed on before are gone
         handed.append(n)
     assert handed == list(range(8)) and sorted(read) == sorted(paths)
+
+
+@pytest.mark.parametrize("budget, small_ahead", [(0, 2), (40, 4)])
+def test_small_files_are_read_while_a_large_one_is_parsed_within_the_budget(tmp_path, monkeypatch, budget,
+                                                                             small_ahead):
+    """While the large file is read (and is the one to hand on next), the other thread reads the small files
+    after it: two with no budget (two ahead, as before), and more while their bytes fit the budget; never all."""
+    import threading
+
+    sizes = {"a": 10, "big": 100, "c": 10, "d": 10, "e": 10, "f": 10, "g": 10}
+    paths = []
+    for name, size in sizes.items():
+        paths.append(tmp_path / f"{name}.csv")
+        paths[-1].write_bytes(b"x" * size)
+    lock, started, during = threading.Lock(), [], []
+    release = threading.Event()
+
+    def fake(path):
+        with lock:
+            started.append(path.stem)
+        if path.stem == "big":
+            release.wait(0.5)  # long enough for the other thread to start whatever it may
+            with lock:
+                during.extend(started)
+        return path.stem
+
+    monkeypatch.setattr(csv_folder, "read_csv_cells", fake)
+    monkeypatch.setattr(csv_folder.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(csv_folder, "READ_AHEAD_BYTES", budget)
+    assert list(csv_folder._cells_in_order(tmp_path, paths)) == list(sizes)
+    small_after = [n for n in during if n not in ("a", "big")]
+    assert small_after == ["c", "d", "e", "f"][:small_ahead]

@@ -36,6 +36,8 @@ _BINARY_MAGIC = {b"PK\x03\x04": "a ZIP or Excel workbook", b"\xd0\xcf\x11\xe0": 
                  b"%PDF": "a PDF", b"\x1f\x8b": "a gzip archive", b"<?xml": "an XML document"}
 _BOM = "\ufeff"
 _OTHER_DELIMITERS = (";", "\t", "|")
+# the files read ahead of the one being built into a table, beyond two, may add up to this on disk
+READ_AHEAD_BYTES = 32 * 2**20
 
 
 def read_csv_folder(folder: Path, model: StudyModel) -> Export:
@@ -69,9 +71,17 @@ def _cells_in_order(folder: Path, csvs: list[Path]) -> Iterator[Cells]:
         check_entry(folder, path)
         return read_csv_cells(path)
 
-    # two files ahead, no more: a file read ahead holds its cells as read beside the canonical tables (every
-    # file started at once held every file's untrimmed cells to the end: +200 MiB on a padded 10,000-subject export)
-    return in_order(one, csvs, ahead=2)
+    # two files ahead, or more while those ahead are small: a file read ahead holds its cells as read beside the
+    # canonical tables (every file started at once held every file's untrimmed cells to the end: +200 MiB on a
+    # padded 10,000-subject export), but two files only left the second thread idle while the lab file was parsed
+    return in_order(one, csvs, ahead=2, weight=_size, budget=READ_AHEAD_BYTES)
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.lstat(path).st_size  # (not opened: check_entry looks at the file first)
+    except OSError:
+        return 0
 
 
 def read_csv_cells(path: Path) -> Cells:
