@@ -12,6 +12,7 @@ import polars as pl
 from ecrf import findings as F
 from ecrf.clinical.labresult import not_done_codes
 from ecrf.registry import Findings, check
+from ecrf.table import per_distinct
 from ecrf.validators.consistency_dates import collect
 
 if TYPE_CHECKING:
@@ -20,18 +21,21 @@ if TYPE_CHECKING:
 REF = "CDISC CDASHIG LB (LBSTAT, LBREASND, LBORRES)"
 
 
-def _lab(ctx) -> tuple[pl.DataFrame, pl.Expr] | None:
+def _lab(ctx) -> tuple[pl.LazyFrame, pl.Expr] | None:
     """The lb rows as text with _idx, and whether each holds a result (not empty, not a not-done code)."""
     t = ctx.table("lb")
     if t is None or t.n_rows == 0:
         return None
     codes = not_done_codes(ctx.model)
-    d = t.df.with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
+    # lazy: each check's filter reads the columns it needs, the rest are not copied
+    d = t.df.lazy().with_row_index("_idx").with_columns(pl.col("_idx").cast(pl.Int64))
     # Items the messages quote, as empty text where the study's lab form lacks them.
     d = d.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in ("lbtestcd", "lborresu", "lbreasnd", "visit", "lbdat")
-                       if c not in d.columns)
+                       if c not in t.df.columns)
     res = pl.col("lborres").cast(pl.Utf8)
-    return d, res.is_not_null() & ~res.str.to_uppercase().is_in(codes)
+    # a result is a result by its text alone: judged once per distinct text (a million results, a few thousand texts)
+    has = per_distinct(t.df, "lborres", ~res.str.to_uppercase().is_in(codes), pl.Boolean)
+    return d, pl.col("lborres").is_not_null() & has
 
 
 @check("LAB-NOT-DONE-RESULT", "Lab test marked not done has a result", "consistency", "error", ("lb",),
