@@ -65,6 +65,18 @@ def lab_rows(ctx, where: pl.Expr | None = None) -> pl.LazyFrame | None:
         .drop("_combo")  # (combination i is row i of combos)
 
 
+def combinations_where(ctx, rule: pl.Expr) -> pl.Series | None:
+    """The numbers (`_combo`) of the (test, unit, result) combinations whose reading meets `rule`, an expression of
+    the reading's columns alone (parsed result, factor, catalogue limits); None without lab rows. A check whose rule
+    reads nothing else judges the few thousand combinations instead of the million rows, then reads the rows of
+    those found (`pl.col("_combo").is_in(...)` in lab_rows' `where`)."""
+    lb = ctx.table("lb")
+    if lb is None or lb.n_rows == 0:
+        return None
+    _, combos = lb.memo(("lab_rows", id(ctx.model)), lambda: _read_rows(ctx, lb))
+    return combos.lazy().with_row_index("_combo").filter(rule).select("_combo").collect(engine=F.ENGINE).to_series()
+
+
 def _read_rows(ctx, lb) -> tuple[pl.DataFrame, pl.DataFrame]:
     # A column missing from the export is null of no type: give every column its type so joins still work.
     # One lazy query: the lab table's columns are shared, not copied (a cast to the type a column has is none;
@@ -131,7 +143,7 @@ def lab_unit(ctx: Context) -> Findings:
     return _out(bad, "LBORRESU", pl.col("lborresu").fill_null(""), expected, message)
 
 
-def _outside(d: pl.DataFrame | pl.LazyFrame, lo: str, hi: str, tol: float) -> tuple[pl.Expr, pl.Expr]:
+def _outside(lo: str, hi: str, tol: float) -> tuple[pl.Expr, pl.Expr]:
     """(below, above): every value the result stands for (in SI) lies below `lo` / above `hi`."""
     vmin, vmax = pl.col("_r_lo") * pl.col("_factor"), pl.col("_r_hi") * pl.col("_factor")
     below = (vmax < pl.col(lo) - pl.col(lo).abs() * tol).fill_null(False)
@@ -140,18 +152,18 @@ def _outside(d: pl.DataFrame | pl.LazyFrame, lo: str, hi: str, tol: float) -> tu
 
 
 def _limit_findings(ctx, lo: str, hi: str, kind: str, skip_hard: bool) -> dict:
-    d = lab_results(ctx)
-    if d is None:
-        return {}
     tol = lab_parameter(ctx, "relative_tolerance")
-    # lazy: the two filters run as one, and only the columns the finding reads are copied
-    lf = d.lazy().filter(pl.col("_factor").is_not_null() & pl.col("_r_num").is_not_null())
-    below, above = _outside(lf, lo, hi, tol)
-    keep = below | above
+    below, above = _outside(lo, hi, tol)
+    keep = pl.col("_factor").is_not_null() & pl.col("_r_num").is_not_null() & (below | above)
     if skip_hard:  # beyond a hard limit is LAB-HARD-LIMIT's finding
-        hb, ha = _outside(lf, "_hard_lo", "_hard_hi", tol)
+        hb, ha = _outside("_hard_lo", "_hard_hi", tol)
         keep = keep & ~hb & ~ha
-    bad = lf.filter(keep)
+    # the rule reads the combination's reading alone: judged per combination, then the rows of those found read
+    found = combinations_where(ctx, keep)
+    if found is None or found.is_empty():
+        return {}
+    bad = with_result(ctx, pl.col("_combo").is_in(found.implode()))
+    assert bad is not None  # (as there are lab rows)
     rng = pl.format("{} to {} {}", _fmt(pl.col(lo)).fill_null(""), _fmt(pl.col(hi)).fill_null(""), pl.col("_si_unit"))
     si = pl.when(pl.col("_factor") != 1).then(
         pl.format(" (= {} {})", _fmt(pl.col("_r_num") * pl.col("_factor")), pl.col("_si_unit"))).otherwise(pl.lit(""))
