@@ -74,6 +74,8 @@ class Table:
 # rows hold a few thousand distinct results and dates: 0.27 -> 0.08 s); below it, the one-off query that finds
 # them would cost more than parsing every cell.
 DISTINCT_ROWS = 50_000
+# by_distinct looks results up by the text's code while the codes are at most this many per row of the table
+CODES_PER_ROW = 8
 
 
 def typed_in(df: pl.DataFrame, item: Item) -> pl.Expr:
@@ -91,6 +93,18 @@ def per_distinct(df: pl.DataFrame, name: str, expr: pl.Expr, dtype: pl.DataType 
 
 def by_distinct(df: pl.DataFrame, name: str, expr: pl.Expr, dtype: pl.DataType | type[pl.DataType]) -> pl.Expr:
     """`expr` (of column `name`) worked out once for each distinct text of the column and looked up."""
+    if df.schema[name] == TEXT:
+        # Encoded text: a distinct text is a distinct code. Each code's first row is found and the results put in
+        # an array at the codes' places, which every row reads by its code (half the time of finding the distinct
+        # texts and matching each row's text against them: 0.085 -> 0.05 s for the lab table's typed view).
+        codes = pl.col(name).to_physical()
+        distinct = df.select(pl.col(name).gather(codes.arg_unique())).drop_nulls() \
+            .with_columns(expr.cast(dtype).alias("_out"), codes.alias("_code"))
+        size = (distinct["_code"].max() or 0) + 1
+        if distinct.height and size <= CODES_PER_ROW * df.height:  # (else the encoding's dictionary is huge)
+            at_code = pl.repeat(None, size, dtype=dtype, eager=True).scatter(distinct["_code"], distinct["_out"])
+            return pl.lit(at_code).gather(codes).alias(name)
+        return pl.col(name).replace_strict(distinct[name], distinct["_out"], default=None, return_dtype=dtype).alias(name)
     distinct = df.select(pl.col(name).unique().drop_nulls()).with_columns(expr.cast(dtype).alias("_out"))
     return pl.col(name).replace_strict(distinct[name], distinct["_out"], default=None, return_dtype=dtype).alias(name)
 

@@ -10,7 +10,7 @@ import random
 import polars as pl
 import pytest
 
-from ecrf import engine
+from ecrf import engine, table
 from ecrf.example import write_example
 from ecrf.model import load_model
 from ecrf.readers import read_export
@@ -64,11 +64,14 @@ def test_checks_find_the_same_on_plain_text(export_dir):
     assert encoded.findings.equals(plain.findings)
 
 
+@pytest.mark.parametrize("by_code", [True, False])  # encoded text looked up by its code, or matched as text
 @pytest.mark.parametrize("dtype", [TEXT, pl.Utf8])
 @pytest.mark.parametrize("kind", ["integer", "decimal", "full_date"])
-def test_large_tables_type_each_distinct_text_as_every_cell(dtype, kind):
+def test_large_tables_type_each_distinct_text_as_every_cell(dtype, kind, by_code, monkeypatch):
     """Table.typed parses a large table's numbers and dates once per distinct text: the same values, nulls and
     type as parsing every cell."""
+    if not by_code:
+        monkeypatch.setattr(table, "CODES_PER_ROW", 0)
     item = next(i for f in MODEL.forms.values() for i in f.items if i.kind == kind)
     cells = ["12", "-0.5", ".5", "1e9", "1e309", "9,4", " 7", "", None, "2025-01-31", "2025-02-30", "2025-1-1",
              "99999999999999999999", "12", None, "abc", "2025-01-31", "0"]
@@ -79,9 +82,12 @@ def test_large_tables_type_each_distinct_text_as_every_cell(dtype, kind):
     assert want[item.name].null_count() < df.height  # some cells of each kind convert
 
 
+@pytest.mark.parametrize("by_code", [True, False])
 @pytest.mark.parametrize("dtype", [TEXT, pl.Utf8])
-def test_text_worked_out_per_distinct_value_as_per_cell(dtype):
+def test_text_worked_out_per_distinct_value_as_per_cell(dtype, by_code, monkeypatch):
     """by_distinct (the dated forms' partial dates on a large table): the same text, nulls included."""
+    if not by_code:
+        monkeypatch.setattr(table, "CODES_PER_ROW", 0)
     cells = ["2025", "2025-02", "2025-13", "25-01", "", None, "2025-02", "x"] * 40
     df = pl.DataFrame({"d": cells}, schema={"d": dtype})
     c = pl.col("d").cast(pl.Utf8)
@@ -89,3 +95,11 @@ def test_text_worked_out_per_distinct_value_as_per_cell(dtype):
     want = df.select(expr.alias("d"))
     got = df.select(by_distinct(df, "d", expr, pl.Utf8))
     assert got.equals(want) and want["d"].null_count() not in (0, df.height)
+
+
+def test_a_large_column_without_a_value_types_as_null():
+    """No distinct text to look up (an item left empty on every row of a large table)."""
+    item = next(i for f in MODEL.forms.values() for i in f.items if i.kind == "decimal")
+    df = pl.DataFrame({item.name: [None] * DISTINCT_ROWS}, schema={item.name: TEXT})
+    got = df.select(typed_in(df, item))
+    assert got.equals(df.select(typed_column(item))) and got[item.name].null_count() == DISTINCT_ROWS
