@@ -234,8 +234,10 @@ def lab_ctcae(ctx: Context) -> Findings:
     f = pl.col("_factor")
     base_visit = lab_parameter(ctx, "baseline_visit")
     high = str(lab_parameter(ctx, "high_indicators")).split()
-    # lazy: a filter of the wide shared frame would copy every one of its columns
-    base = (d.lazy().filter((pl.col("visit") == base_visit) & (pl.col("_r_status") == NUMBER) & f.is_not_null())
+    # the baseline visit's rows picked before their readings are looked up (with_result), then filtered on those
+    at_base = with_result(ctx, pl.col("visit") == base_visit)
+    assert at_base is not None  # (as d is not None)
+    base = (at_base.filter((pl.col("_r_status") == NUMBER) & f.is_not_null())
             .select("subjid", "lbtestcd", (pl.col("_r_num") * f).alias("_base"),
                     pl.col("lbnrind").is_in(high).fill_null(False).alias("_base_high"))
             .unique(["subjid", "lbtestcd"], keep="first").collect(engine=F.ENGINE))
@@ -246,9 +248,10 @@ def lab_ctcae(ctx: Context) -> Findings:
     # of it (at 10,000 subjects the two held some 150 MiB at once). The text a finding quotes is read for its few rows at the end,
     # by `_idx` (row i of lab_rows).
     graded_row = pl.col("lbtoxgr").is_not_null()
-    graded = graded_row & pl.col("_r_num").is_not_null() & f.is_not_null()
-    codes = (d.lazy().filter(graded & pl.col("lbtestcd").is_in(list(by_test)))
-             .select(pl.col("lbtestcd").unique(maintain_order=True)).collect(engine=F.ENGINE).to_series().to_list())
+    # the graded tests the table holds (a test without graded rows adds an empty part; the findings' order is the
+    # rows', whatever the parts' order)
+    present = set(d.select(pl.col("lbtestcd").unique().cast(pl.Utf8)).collect(engine=F.ENGINE).to_series().to_list())
+    codes = [code for code in by_test if code in present]
     numbers = ["_idx", "lbtestcd", "lbtoxgr", "lbornrlo", "lbornrhi", "_r_lo", "_r_hi", "_factor"]
     tol = lab_parameter(ctx, "ctcae_relative_tolerance")
     g = pl.col("lbtoxgr")

@@ -49,12 +49,12 @@ def vs_soft(ctx: Context) -> Findings:
     # One query from the tables to the findings (each eager step would be a query of its own, whose fixed cost
     # outweighs the work on a small export).
     demo = dm.typed.lazy().select(
-        pl.col("subjid").cast(pl.Utf8), pl.col("age").cast(pl.Float64).alias("_age_rec"),
+        pl.col("subjid"), pl.col("age").cast(pl.Float64).alias("_age_rec"),
         pl.when(pl.col("brthdat").cast(pl.Utf8).str.contains(full_date))
         .then(pl.col("brthdat").cast(pl.Utf8).str.to_date("%Y-%m-%d", strict=False)).alias("_birth")
     ).unique("subjid", keep="first")
     # the columns the bands are read against: the cross join with the bands below would copy every column
-    d = vs.typed.lazy().select(pl.col("subjid").cast(pl.Utf8), pl.col("vsdat").cast(pl.Date), *ITEMS) \
+    d = vs.typed.lazy().select("subjid", pl.col("vsdat").cast(pl.Date), *ITEMS) \
         .with_row_index("_idx").join(demo, on="subjid")
     # Completed years at the visit from a complete birth date, else the age recorded at consent.
     def month_day(c: str) -> pl.Expr:  # as one integer (month and day are 8-bit in polars: widen first)
