@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ecrf import findings as F
-from ecrf.table import keyed_like
+from ecrf.table import keyed_like, per_distinct
 from ecrf.clinical.labresult import comparator, result_number
 from ecrf.numbers import number
 from ecrf.params import ParameterError
@@ -139,9 +139,10 @@ def _tests_done(form: pl.DataFrame | None, tests: list[str]) -> pl.DataFrame:
     sets = [f"_done{k}" for k in range(max(1, -(-len(tests) // _BITS)))]
     if form is None:
         return pl.DataFrame(schema={"subjid": pl.Utf8, "visit": pl.Utf8} | {c: pl.Int64 for c in sets})
-    flags = [pl.col("lbtestcd").replace_strict({t: 1 << (i % _BITS) for i, t in enumerate(tests) if i // _BITS == k},
-                                               default=0, return_dtype=pl.Int64).alias(c)
-             for k, c in enumerate(sets)]
+    # each test code's flags worked out once per distinct code (per_distinct), not matched on every row
+    flags = [per_distinct(form, "lbtestcd", pl.col("lbtestcd").replace_strict(
+        {t: 1 << (i % _BITS) for i, t in enumerate(tests) if i // _BITS == k}, default=0, return_dtype=pl.Int64),
+        pl.Int64).fill_null(0).alias(c) for k, c in enumerate(sets)]
     done = pl.col("lbstat").is_null() | (pl.col("lbstat") != "NOT DONE")
     return (form.lazy().filter(done).select("subjid", "visit", *flags, pl.struct("subjid", "visit").rle_id().alias("_run"))
             .group_by("_run").agg(pl.col("subjid", "visit").first(), pl.col(sets).bitwise_or())
