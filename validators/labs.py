@@ -195,9 +195,6 @@ def lab_soft(ctx: Context) -> Findings:
        "result allows every indicator one of its values would give.",
        reference="CDISC SDTM LB (LBNRIND); result's own reference range", fields=("LBNRIND",))
 def lab_nrind(ctx: Context) -> Findings:
-    d = lab_results(ctx)
-    if d is None:
-        return {}
     tol = lab_parameter(ctx, "relative_tolerance")
     lo, hi = pl.col("lbornrlo"), pl.col("lbornrhi")
     vmin, vmax = pl.col("_r_lo"), pl.col("_r_hi")
@@ -208,7 +205,11 @@ def lab_nrind(ctx: Context) -> Findings:
     ok = (pl.when(ind == "NORMAL").then(can_normal).when(ind == "LOW").then(can_low)
           .when(ind == "HIGH").then(can_high).when(ind == "ABNORMAL").then(can_low | can_high)
           .otherwise(pl.lit(True)))
-    lf = d.lazy().filter(ind.is_not_null() & pl.col("_r_num").is_not_null() & (lo.is_not_null() | hi.is_not_null()))
+    # the rows with an indicator and a limit picked before their readings are looked up (with_result)
+    lf = with_result(ctx, ind.is_not_null() & (lo.is_not_null() | hi.is_not_null()))
+    if lf is None:
+        return {}
+    lf = lf.filter(pl.col("_r_num").is_not_null())
     bad = lf.filter(~ok)  # collected by from_frame, with only the columns the finding reads
     expected = pl.concat_str([pl.when(can_low).then(pl.lit("LOW")), pl.when(can_normal).then(pl.lit("NORMAL")),
                               pl.when(can_high).then(pl.lit("HIGH"))], separator=" or ", ignore_nulls=True)

@@ -9,7 +9,7 @@ import polars as pl
 from ecrf import findings as F
 from ecrf.params import enum_annotations
 from ecrf.registry import Findings, check
-from ecrf.validators.labs import lab_parameter, lab_results
+from ecrf.validators.labs import lab_parameter, with_result
 
 if TYPE_CHECKING:
     from ecrf.engine import Context
@@ -22,16 +22,16 @@ if TYPE_CHECKING:
        reference="Haematology: the differential counts are fractions of the total leukocyte count",
        fields=("LBORRES",))
 def part_above_total(ctx: Context) -> Findings:
-    d = lab_results(ctx)
+    parts = {c: a["part_of"] for c, a in enum_annotations(ctx.model, "LabTestCode").items() if a.get("part_of")}
+    panel = list(parts) + sorted(set(parts.values()))
+    # the panel's rows picked before their readings are looked up (with_result)
+    d = with_result(ctx, pl.col("lbtestcd").is_in(panel))
     if d is None:
         return {}
-    parts = {c: a["part_of"] for c, a in enum_annotations(ctx.model, "LabTestCode").items() if a.get("part_of")}
     tol = lab_parameter(ctx, "relative_tolerance")
     # lazy to the end, and the parts' and totals' rows only: the two sides below share them (computed once,
     # polars' common subplans), with only the columns either side reads
-    panel = list(parts) + sorted(set(parts.values()))
-    si = d.lazy().filter(pl.col("_factor").is_not_null() & pl.col("_r_num").is_not_null()
-                         & pl.col("lbtestcd").is_in(panel)).with_columns(
+    si = d.filter(pl.col("_factor").is_not_null() & pl.col("_r_num").is_not_null()).with_columns(
         (pl.col("_r_lo") * pl.col("_factor")).alias("_si_lo"), (pl.col("_r_hi") * pl.col("_factor")).alias("_si_hi"))
     keys = ["subjid", "visitnum", "lbdat"]
     part = si.filter(pl.col("lbtestcd").is_in(list(parts))).with_columns(
