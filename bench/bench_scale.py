@@ -1,12 +1,14 @@
 """`ecrf validate` against a bare polars read of the same files, at growing size, side by side in one run.
 
-    .venv/bin/python bench/bench_scale.py [--sizes 12 1000 10000] [--keep DIR] [--plot docs/performance-scale.png]
+    .venv/bin/python bench/bench_scale.py [--sizes 12 1000 10000] [--runs N] [--keep DIR]
+                                          [--plot docs/performance-scale.png]
 
 For each size a clean export is generated (`ecrf example DIR --subjects N --clean`) and timed two ways, each in
 a fresh child process: `ecrf validate DIR --format json --output FILE` (every check), and a Python process that
-reads every CSV of the export with polars as text and nothing else. The ratio of the two is what validation
-costs beyond reading; peak memory is the child's maximum resident set (GNU time), set against the export's size.
-Sizes up to 1,000 subjects are timed best of 3, larger ones once.
+reads every CSV of the export with polars as text and nothing else, in turn (ecrf, bare read, ecrf, ...), so
+that a slow spell of a shared machine falls on both. The ratio of the two bests is what validation costs beyond
+reading; peak memory is the child's maximum resident set (GNU time), set against the export's size. Sizes up to
+1,000 subjects are timed best of 3, larger ones once (`--runs N`: N times each, at every size).
 
 Findings are asserted, not just timed: the clean exports must give none, and seeded exports (1,000 and 10,000
 subjects when in --sizes, timed too) must give exactly the errors their manifest lists.
@@ -24,7 +26,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from child import best  # noqa: E402
+from child import alternating  # noqa: E402
 from sections import write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,16 +51,16 @@ def _key(d: dict) -> tuple:
     return (d["check_id"], d["subject"], d["form"], d["field"], d["value"] or "")
 
 
-def measure(folder: Path, subjects: int, work: Path) -> dict:
-    runs = 3 if subjects <= REPEATS_UP_TO else 1
+def measure(folder: Path, subjects: int, work: Path, runs: int | None = None) -> dict:
+    runs = runs or (3 if subjects <= REPEATS_UP_TO else 1)
     report = work / f"{folder.name}.json"
     # a portfolio-size export has files over the default per-file limit: allow the largest one, as a user would
     largest = max(p.stat().st_size for p in folder.glob("*.csv"))
     args = [str(ECRF), "validate", str(folder), "--format", "json", "-o", str(report), "--max-file-size", str(largest)]
-    ecrf_s, ecrf_mib, ecrf_cpu, done = best(args, runs)
+    (ecrf_s, ecrf_mib, ecrf_cpu, done), (bare_s, bare_mib, bare_cpu, read) = alternating(
+        [args, [sys.executable, "-c", BARE_READ, str(folder)]], runs)
     if done.returncode not in (0, 1):
         raise SystemExit(f"ecrf validate failed on {folder}:\n{done.stderr}")
-    bare_s, bare_mib, bare_cpu, read = best([sys.executable, "-c", BARE_READ, str(folder)], runs)
     doc = json.loads(report.read_text())
     manifest = json.loads((folder / "seeded_errors.json").read_text())
     got, want = Counter(map(_key, doc["findings"])), Counter(map(_key, manifest))
@@ -98,9 +100,12 @@ def render(results: list[dict], plot: Path | None) -> str:
                    for r in results if r["export"] == "clean" and r["subjects"] > 1000]
         if per_row:
             lines += ["", "Linearity: CPU time per row against 1,000 subjects: " + ", ".join(per_row) + "."]
+    default = all(r["runs"] == (3 if r["subjects"] <= REPEATS_UP_TO else 1) for r in results)
+    how = "best of 3 up to 1,000 subjects, once above" if default else f"best of {results[0]['runs']}"
+    flag = "" if default else f" --runs {results[0]['runs']}"
+    how += ", ecrf and the bare read in turn; the machine is shared, so single runs vary"
     lines += ["", "Reproduce with `.venv/bin/python bench/bench_scale.py --sizes "
-              + " ".join(str(s) for s in sorted({r['subjects'] for r in results})) + "` (best of 3 up to 1,000 "
-              "subjects, once above; the machine is shared, so single runs vary)."]
+              + " ".join(str(s) for s in sorted({r['subjects'] for r in results})) + flag + "` (" + how + ")."]
     if plot is not None:
         lines += ["", f"![ecrf validate and a bare read by export size]({plot.name})"]
     return "\n".join(lines) + "\n"
@@ -130,6 +135,8 @@ def draw(results: list[dict], path: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[12, 1000, 10000])
+    p.add_argument("--runs", type=int, help="runs of each command at every size (default: 3 up to 1,000 subjects, "
+                   "1 above)")
     p.add_argument("--keep", type=Path, help="keep the generated exports here and reuse them on the next run")
     p.add_argument("--out", type=Path, help="write the table into this Markdown file's `scale` section")
     p.add_argument("--plot", type=Path, help="draw the scale curve into this PNG")
@@ -140,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
         keep.mkdir(parents=True, exist_ok=True)
         for n in a.sizes:
             for clean in (True, False) if n in SEEDED_SIZES else (True,):
-                r = measure(export(keep, n, clean), n, Path(tmp))
+                r = measure(export(keep, n, clean), n, Path(tmp), a.runs)
                 print(f"{n:>7,} subjects {r['export']:>7}: {r['rows']:>10,} rows {r['mb']:7.1f} MB  ecrf "
                       f"{r['ecrf_s']:6.2f} s  bare {r['bare_s']:5.2f} s  {r['ratio']:4.1f}x  cpu {r['ecrf_cpu']:.1f}/{r['bare_cpu']:.1f}  "
                       f"{r['us_per_row']:5.1f} us/row  {r['peak_mib']:6,.0f} MiB  {r['findings']} findings", flush=True)

@@ -43,3 +43,14 @@ def best(cmd: list[str], runs: int, ok: tuple[int, ...] | None = None
         results.append(r)
     return (min(r[0] for r in results), max(r[1] for r in results), min(r[2] for r in results),
             results[-1][3])
+
+
+def alternating(cmds: list[list[str]], runs: int) -> list[tuple[float, float, float, subprocess.CompletedProcess]]:
+    """`best` of each command, the commands run in turn `runs` times (a, b, a, b, ...), so that a slow spell of
+    a shared machine falls on all of them alike rather than on whichever ran then."""
+    compile_sources()
+    results: list[list[tuple[float, float, float, subprocess.CompletedProcess]]] = [[] for _ in cmds]
+    for _ in range(runs):
+        for mine, cmd in zip(results, cmds):
+            mine.append(timed(cmd))
+    return [(min(r[0] for r in rs), max(r[1] for r in rs), min(r[2] for r in rs), rs[-1][3]) for rs in results]
