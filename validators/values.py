@@ -14,7 +14,7 @@ from ecrf.params import class_parameter
 from ecrf.model import Item
 from ecrf.registry import Findings, check
 from ecrf.table import Table
-from ecrf.validators.labs import lab_results
+from ecrf.validators.labs import combinations_where, with_result
 
 if TYPE_CHECKING:
     from ecrf.engine import Context
@@ -27,11 +27,11 @@ if TYPE_CHECKING:
        "result (<0.5) and the not-done codes (LabResultParsing) are numbers here.",
        reference="schema/labs.yaml (LabTestCode qualitative, LabResultParsing)", fields=("LBORRES",))
 def lab_result_not_number(ctx: Context) -> Findings:
-    d = lab_results(ctx)
-    if d is None:
+    # the rule reads the combination's reading alone: judged per combination, then the rows of those found read
+    found = combinations_where(ctx, (pl.col("_r_status") == TEXT) & (pl.col("_qualitative") == False))  # noqa: E712 (null: unknown test)
+    if found is None or found.is_empty():
         return {}
-    # lazy: from_frame runs the filter and the formatting as one query
-    bad = d.lazy().filter((pl.col("_r_status") == TEXT) & (pl.col("_qualitative") == False))  # noqa: E712 (null: unknown test)
+    bad = with_result(ctx, pl.col("_combo").is_in(found.implode()))
     f = F.from_frame(bad, "LBORRES", pl.col("lborres"), pl.lit("a number, optionally with <, <=, > or >="),
                      pl.format("{} result is not a number", pl.col("lbtestcd")))
     return {} if f is None else {"lb": f}
