@@ -124,7 +124,13 @@ def _plus_days(iso: str, n: int) -> str:
     return (date.fromisoformat(iso) + timedelta(days=n)).isoformat()
 
 
-def test_visitnum_against_the_schedule(tmp_path, clean):
+@pytest.mark.parametrize("by_runs", [False, True])  # a large form is first judged on its runs of one visit
+def test_visitnum_against_the_schedule(tmp_path, clean, by_runs, monkeypatch):
+    if by_runs:
+        from ecrf.validators import derived
+
+        monkeypatch.setattr(derived, "DISTINCT_ROWS", 0)
+        assert check_findings(write_tables_export(tmp_path / "clean", clean), "DERIVED-VISITNUM").is_empty()
     t = dict(clean)
     t["lb"] = set_first(t["lb"], (pl.col("SUBJID") == "01-001") & (pl.col("VISIT") == "D14") & (pl.col("LBTESTCD") == "ALT"),
                    VISITNUM="9")

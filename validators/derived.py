@@ -15,11 +15,11 @@ import polars as pl
 
 from ecrf import findings as F
 from ecrf.params import enum_annotations
-from ecrf.table import TEXT, keyed_like
+from ecrf.table import DISTINCT_ROWS, TEXT, keyed_like
 from ecrf.registry import Findings, check
 from ecrf.engine import shared
 from ecrf.validators.consistency_dates import before, dated, dated_lazy, first_consent, raw, run_parts
-from ecrf.validators.common import day0
+from ecrf.validators.common import day0, run_starts
 
 if TYPE_CHECKING:
     from ecrf.engine import Context
@@ -202,11 +202,21 @@ def visitnum(ctx: Context) -> Findings:
         # the three columns the findings read: the join would otherwise copy every column of the form
         text = pl.col(visit) if rows.schema[visit] == TEXT else pl.col(visit).cast(pl.Utf8)  # (a study's own type)
         d = rows.lazy().select("_idx", text.alias("_visit"), pl.col("visitnum").alias("_num"))
-        d = d.join(keyed_like(plan.lazy(), d, "_visit"), on="_visit", how="left") \
-            .filter(plausible(ctx, domain, "visitnum", "_num"))
-        wrong = d.filter(pl.col("_want").is_not_null() & (pl.col("_num") != pl.col("_want")))
-        unsched = d.filter(pl.col("_visit").is_in(unplanned)
-                           & ((pl.col("_num") == pl.col("_num").round(0)) | pl.col("_num").is_in(planned)))
+
+        def judged(d: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+            d = d.join(keyed_like(plan.lazy(), d, "_visit"), on="_visit", how="left") \
+                .filter(plausible(ctx, domain, "visitnum", "_num"))
+            return (d.filter(pl.col("_want").is_not_null() & (pl.col("_num") != pl.col("_want"))),
+                    d.filter(pl.col("_visit").is_in(unplanned)
+                             & ((pl.col("_num") == pl.col("_num").round(0)) | pl.col("_num").is_in(planned))))
+
+        # The rule reads the visit and its number alone, which repeat over a visit's records (rows come in
+        # record-key order): a form whose first row of each run of those breaks no rule has no finding.
+        if t.n_rows >= DISTINCT_ROWS:
+            starts = d.filter(run_starts("_visit", "_num"))
+            if all(f.is_empty() for f in pl.collect_all([q.select("_idx") for q in judged(starts)], engine=F.ENGINE)):
+                continue
+        wrong, unsched = judged(d)
         title = t.form.item("visitnum").title
         parts.append((domain, raw(wrong, title, pl.col("_num"), _number("_want"),
                                   pl.format("VISITNUM {} for visit {}, whose number in the schedule is {}",
