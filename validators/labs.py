@@ -58,7 +58,7 @@ def lab_rows(ctx, where: pl.Expr | None = None) -> pl.LazyFrame | None:
     lb = ctx.table("lb")
     if lb is None or lb.n_rows == 0:
         return None
-    rows, combos = lb.memo(("lab_rows", id(ctx.model)), lambda: _read_rows(ctx, lb))
+    rows, combos, _ = lb.memo(("lab_rows", id(ctx.model)), lambda: _read_rows(ctx, lb))
     picked = rows.lazy() if where is None else rows.lazy().filter(where)
     # a look-up by position, not a join: a join would copy every row column the query reads
     return picked.with_columns(pl.lit(combos[c]).gather(pl.col("_combo")).alias(c) for c in combos.columns) \
@@ -66,18 +66,20 @@ def lab_rows(ctx, where: pl.Expr | None = None) -> pl.LazyFrame | None:
 
 
 def combinations_where(ctx, rule: pl.Expr) -> pl.Series | None:
-    """The numbers (`_combo`) of the (test, unit, result) combinations whose reading meets `rule`, an expression of
-    the reading's columns alone (parsed result, factor, catalogue limits); None without lab rows. A check whose rule
+    """The numbers (`_combo`) of the (test, unit, result) combinations that meet `rule`, an expression of the
+    combination (lbtestcd, lborresu, lborres) and its reading (parsed result, factor, catalogue limits) alone; None
+    without lab rows. A check whose rule
     reads nothing else judges the few thousand combinations instead of the million rows, then reads the rows of
     those found (`pl.col("_combo").is_in(...)` in lab_rows' `where`)."""
     lb = ctx.table("lb")
     if lb is None or lb.n_rows == 0:
         return None
-    _, combos = lb.memo(("lab_rows", id(ctx.model)), lambda: _read_rows(ctx, lb))
-    return combos.lazy().with_row_index("_combo").filter(rule).select("_combo").collect(engine=F.ENGINE).to_series()
+    _, combos, keys = lb.memo(("lab_rows", id(ctx.model)), lambda: _read_rows(ctx, lb))
+    return pl.concat([keys, combos], how="horizontal").lazy().with_row_index("_combo").filter(rule).select("_combo") \
+        .collect(engine=F.ENGINE).to_series()
 
 
-def _read_rows(ctx, lb) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _read_rows(ctx, lb) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     # A column missing from the export is null of no type: give every column its type so joins still work.
     # One lazy query: the lab table's columns are shared, not copied (a cast to the type a column has is none;
     # text stays dictionary-encoded, as the tables hold it: as plain text the million rows' seven columns took 110 MiB).
@@ -107,7 +109,9 @@ def _read_rows(ctx, lb) -> tuple[pl.DataFrame, pl.DataFrame]:
              .select("_combo", has_result.fill_null(False).alias(HAS_RESULT))
              .collect(engine=F.ENGINE))
     # one chunk per column, as the checks' tables (see engine.validate: polars 2.1 and empty chunks)
-    return pl.concat([rows, found.rechunk()], how="horizontal"), by_combination.drop(*keys, "_combo")
+    # (the rows, each combination's reading, and each combination's own text for the checks that judge them)
+    return pl.concat([rows, found.rechunk()], how="horizontal"), by_combination.drop(*keys, "_combo"), \
+        by_combination.select(keys)
 
 
 def _out(bad: pl.DataFrame | pl.LazyFrame, field: str, value: pl.Expr, expected: pl.Expr, message: pl.Expr) -> dict:
@@ -125,17 +129,22 @@ def _fmt(e: pl.Expr) -> pl.Expr:
        "to SI, so the limit and grade checks skip it.",
        reference=REF, fields=("LBORRESU",))
 def lab_unit(ctx: Context) -> Findings:
-    d, lb = lab_results(ctx), ctx.table("lb")
-    if d is None or lb is None or "lborresu" not in lb.df.columns:  # a missing column is a structure finding
+    lb = ctx.table("lb")
+    if lb is None or "lborresu" not in lb.df.columns:  # a missing column is a structure finding
         return {}
     m = ctx.model
     codes = set(m.forms["lb"].item("lborresu").codes)
     allowed = {c: ", ".join(t.units) or "no unit (qualitative)" for c, t in catalogue(m).items()}
     has_unit = pl.col("lborresu").is_not_null()
     numeric = pl.col("_r_status").is_in([NUMBER, CENSORED])
-    bad = d.lazy().filter(pl.col("lbtestcd").is_in(list(allowed)) & (
+    # the rule reads the combination and its reading alone: judged per combination, then the rows found read
+    found = combinations_where(ctx, pl.col("lbtestcd").is_in(list(allowed)) & (
         (has_unit & pl.col("lborresu").is_in(list(codes)) & pl.col("_factor").is_null())
         | (~has_unit & numeric & ~pl.col("_qualitative").fill_null(False))))
+    if found is None or found.is_empty():
+        return {}
+    bad = with_result(ctx, pl.col("_combo").is_in(found.implode()))
+    assert bad is not None  # (as there are lab rows)
     expected = pl.col("lbtestcd").replace_strict(allowed, default="")
     message = pl.when(has_unit).then(pl.format("unit {} is not allowed for {} (allowed: {})", pl.col("lborresu"),
                                                pl.col("lbtestcd"), expected)) \
