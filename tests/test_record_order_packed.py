@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from ecrf import table
 from ecrf.model import load_model
 from ecrf.readers import order
 from ecrf.table import FILE, ROW, TEXT, Table
@@ -77,7 +78,7 @@ def test_the_columns_are_sorted_as_they_are_where_no_packed_key_fits(case, monke
     elif case == "plain text":
         t = dataclasses.replace(t, df=t.df.with_columns(pl.col(TEXT).cast(pl.Utf8)))
     elif case == "large dictionary":
-        monkeypatch.setattr(order, "CODES_PER_ROW", 0)
+        monkeypatch.setattr(table, "CODES_PER_ROW", 0)
     else:  # row numbers near 2**62 leave no room for the key's ranks
         t = dataclasses.replace(t, df=t.df.with_columns(pl.col(ROW) + 2**62))
     assert _packed(t) is None

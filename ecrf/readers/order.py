@@ -15,7 +15,7 @@ import polars as pl
 
 from ecrf.readers import Export
 from ecrf.model import Item
-from ecrf.table import CODES_PER_ROW, DISTINCT_ROWS, ROW, TEXT, Table, typed_column, typed_in
+from ecrf.table import DISTINCT_ROWS, ROW, TEXT, Table, by_code, distinct_codes, typed_column, typed_in
 
 
 def _permutation(table: Table) -> pl.Series | None:
@@ -79,21 +79,16 @@ def _packed_key(df: pl.DataFrame, keys: list[Item], items: list[str]) -> pl.Expr
 
 def _rank_by_code(df: pl.DataFrame, name: str, typed: pl.Expr) -> tuple[pl.Expr, int] | None:
     """Each row's rank (from 0; nulls last) of `typed`, a function of column `name`'s text, among the column's
-    distinct texts, looked up by the text's code (as ecrf.table.by_distinct); with the highest rank. None when
-    the column's dictionary is large for the table."""
-    codes = pl.col(name).to_physical()
-    distinct = df.select(pl.col(name).gather(codes.arg_unique())).drop_nulls()
-    values = distinct.select(codes.alias("_code"), typed.alias("_v"))
+    distinct texts, looked up by the text's code (ecrf.table.by_code); with the highest rank. None when the
+    column's dictionary is large for the table."""
+    distinct = distinct_codes(df, name)
+    values = distinct.select(typed.alias("_v"))
     if values.schema["_v"] == TEXT:  # (ranked by the text itself, as the sort orders encoded text)
         values = values.with_columns(pl.col("_v").cast(pl.Utf8))
-    ranks = values.select("_code", pl.col("_v").rank("dense").alias("_rank"))
-    top = int(ranks["_rank"].max() or 0)  # null ranks (text that does not type) go last, with the empty cells
-    size = int(ranks["_code"].max() or 0) + 1
-    if size > CODES_PER_ROW * df.height:
-        return None
-    at_code = pl.repeat(top, size, dtype=pl.UInt32, eager=True) \
-        .scatter(ranks["_code"], (ranks["_rank"] - 1).fill_null(top).cast(pl.UInt32))
-    return pl.lit(at_code).gather(codes).fill_null(top), top
+    ranks = values.select(pl.col("_v").rank("dense")).to_series()
+    top = int(ranks.max() or 0)  # null ranks (text that does not type) go last, with the empty cells
+    looked_up = by_code(df, name, distinct["_code"], (ranks - 1).fill_null(top).cast(pl.UInt32), fill=top)
+    return None if looked_up is None else (looked_up, top)
 
 
 def in_record_key_order(export: Export) -> Export:
