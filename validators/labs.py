@@ -55,31 +55,42 @@ def lab_rows(ctx, where: pl.Expr | None = None) -> pl.LazyFrame | None:
     once per export and shared by the lab checks; a check's query looks up its combination's reading (`_combo`) for
     the rows (`where`, on the table's columns, `_idx` and HAS_RESULT) and columns it reads. (Held on every row, the
     readings took 70 MiB at 10,000 subjects for the whole run.)"""
-    lb = ctx.table("lb")
-    if lb is None or lb.n_rows == 0:
+    shared = _shared(ctx)
+    if shared is None:
         return None
-    rows, combos, _ = lb.memo(("lab_rows", id(ctx.model)), lambda: _read_rows(ctx, lb))
+    rows, combos = shared
     picked = rows.lazy() if where is None else rows.lazy().filter(where)
-    # a look-up by position, not a join: a join would copy every row column the query reads
-    return picked.with_columns(pl.lit(combos[c]).gather(pl.col("_combo")).alias(c) for c in combos.columns) \
+    # a look-up by position, not a join: a join would copy every row column the query reads (the combination's
+    # own text is the row's already)
+    return picked.with_columns(pl.lit(combos[c]).gather(pl.col("_combo")).alias(c) for c in combos.columns
+                               if c not in COMBINATION) \
         .drop("_combo")  # (combination i is row i of combos)
 
 
 def combinations_where(ctx, rule: pl.Expr) -> pl.Series | None:
     """The numbers (`_combo`) of the (test, unit, result) combinations that meet `rule`, an expression of the
     combination (lbtestcd, lborresu, lborres) and its reading (parsed result, factor, catalogue limits) alone; None
-    without lab rows. A check whose rule
-    reads nothing else judges the few thousand combinations instead of the million rows, then reads the rows of
-    those found (`pl.col("_combo").is_in(...)` in lab_rows' `where`)."""
+    without lab rows. A check whose rule reads nothing else judges the few thousand combinations instead of the
+    million rows, then reads the rows of those found (`pl.col("_combo").is_in(...)` in lab_rows' `where`)."""
+    shared = _shared(ctx)
+    if shared is None:
+        return None
+    return shared[1].lazy().with_row_index("_combo").filter(rule).select("_combo").collect(engine=F.ENGINE).to_series()
+
+
+COMBINATION = ("lbtestcd", "lborresu", "lborres")  # what a result's reading depends on
+
+
+def _shared(ctx) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """(the lab rows, each with its combination's number; the combinations with their readings), built once per
+    export; None without lab rows."""
     lb = ctx.table("lb")
     if lb is None or lb.n_rows == 0:
         return None
-    _, combos, keys = lb.memo(("lab_rows", id(ctx.model)), lambda: _read_rows(ctx, lb))
-    return pl.concat([keys, combos], how="horizontal").lazy().with_row_index("_combo").filter(rule).select("_combo") \
-        .collect(engine=F.ENGINE).to_series()
+    return lb.memo(("lab_rows", id(ctx.model)), lambda: _read_rows(ctx, lb))
 
 
-def _read_rows(ctx, lb) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def _read_rows(ctx, lb) -> tuple[pl.DataFrame, pl.DataFrame]:
     # A column missing from the export is null of no type: give every column its type so joins still work.
     # One lazy query: the lab table's columns are shared, not copied (a cast to the type a column has is none;
     # text stays dictionary-encoded, as the tables hold it: as plain text the million rows' seven columns took 110 MiB).
@@ -90,7 +101,7 @@ def _read_rows(ctx, lb) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     # The result's reading, the unit's factor and the test's limits depend on (test, unit, result) alone, which
     # repeat over the rows (a million results, a few thousand combinations): they are worked out once per
     # combination, and each row keeps the number of its combination.
-    keys = ["lbtestcd", "lborresu", "lborres"]
+    keys = list(COMBINATION)
     by_combination = (with_parsed(typed.select(keys).unique(), "lborres", "_r", ctx.model)
                       .drop("_r_cmp")  # (the comparator: _r_lo and _r_hi say what it means; no check reads it)
                       .join(keyed_like(units_frame(ctx.model).lazy(), typed, "lbtestcd", "lborresu"),
@@ -109,9 +120,7 @@ def _read_rows(ctx, lb) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
              .select("_combo", has_result.fill_null(False).alias(HAS_RESULT))
              .collect(engine=F.ENGINE))
     # one chunk per column, as the checks' tables (see engine.validate: polars 2.1 and empty chunks)
-    # (the rows, each combination's reading, and each combination's own text for the checks that judge them)
-    return pl.concat([rows, found.rechunk()], how="horizontal"), by_combination.drop(*keys, "_combo"), \
-        by_combination.select(keys)
+    return pl.concat([rows, found.rechunk()], how="horizontal"), by_combination.drop("_combo")
 
 
 def _out(bad: pl.DataFrame | pl.LazyFrame, field: str, value: pl.Expr, expected: pl.Expr, message: pl.Expr) -> dict:
