@@ -24,8 +24,9 @@ def in_order(fn: Callable[[T], R], items: Sequence[T], ahead: int | None = None,
 
     ahead: how many items may be started beyond the one being handed on (None: all at once). A started item's
     result is held until it is handed on, so work whose results are large bounds it; an item handed on is let go.
-    weight, budget: more items than `ahead` may be started while the weights of those started beyond the one
-    being handed on add up to at most `budget` (small files read while a large one is parsed).
+    weight, budget: more items than `ahead` may be started while the weights of the items started and not yet
+    taken up add up to at most `budget` (the one being handed on is taken up; before the first is, it counts too):
+    small files are read while a large one is parsed.
     When a result raises, or the caller stops early, the items not yet started are not run."""
     if len(items) < 2 or (os.cpu_count() or 1) < 2:
         yield from map(fn, items)
