@@ -67,15 +67,16 @@ def lab_rows(ctx, where: pl.Expr | None = None) -> pl.LazyFrame | None:
         .drop("_combo")  # (combination i is row i of combos)
 
 
-def combinations_where(ctx, rule: pl.Expr) -> pl.Series | None:
-    """The numbers (`_combo`) of the (test, unit, result) combinations that meet `rule`, an expression of the
-    combination (lbtestcd, lborresu, lborres) and its reading (parsed result, factor, catalogue limits) alone; None
-    without lab rows. A check whose rule reads nothing else judges the few thousand combinations instead of the
-    million rows, then reads the rows of those found (`pl.col("_combo").is_in(...)` in lab_rows' `where`)."""
+def results_of_combinations(ctx, rule: pl.Expr) -> pl.LazyFrame | None:
+    """The rows with a result (as `with_result` gives them) whose (test, unit, result) combination meets `rule`, an
+    expression of the combination (lbtestcd, lborresu, lborres) and its reading (parsed result, factor, catalogue
+    limits) alone; None when no combination does (or there are no lab rows). A check whose rule reads nothing else
+    judges the few thousand combinations instead of the million rows, then reads the rows of those found."""
     shared = _shared(ctx)
     if shared is None:
         return None
-    return shared[1].lazy().with_row_index("_combo").filter(rule).select("_combo").collect(engine=F.ENGINE).to_series()
+    found = shared[1].lazy().with_row_index("_combo").filter(rule).select("_combo").collect(engine=F.ENGINE)
+    return None if found.is_empty() else with_result(ctx, pl.col("_combo").is_in(found["_combo"].implode()))
 
 
 COMBINATION = ("lbtestcd", "lborresu", "lborres")  # what a result's reading depends on
@@ -147,13 +148,11 @@ def lab_unit(ctx: Context) -> Findings:
     has_unit = pl.col("lborresu").is_not_null()
     numeric = pl.col("_r_status").is_in([NUMBER, CENSORED])
     # the rule reads the combination and its reading alone: judged per combination, then the rows found read
-    found = combinations_where(ctx, pl.col("lbtestcd").is_in(list(allowed)) & (
+    bad = results_of_combinations(ctx, pl.col("lbtestcd").is_in(list(allowed)) & (
         (has_unit & pl.col("lborresu").is_in(list(codes)) & pl.col("_factor").is_null())
         | (~has_unit & numeric & ~pl.col("_qualitative").fill_null(False))))
-    if found is None or found.is_empty():
+    if bad is None:
         return {}
-    bad = with_result(ctx, pl.col("_combo").is_in(found.implode()))
-    assert bad is not None  # (as there are lab rows)
     expected = pl.col("lbtestcd").replace_strict(allowed, default="")
     message = pl.when(has_unit).then(pl.format("unit {} is not allowed for {} (allowed: {})", pl.col("lborresu"),
                                                pl.col("lbtestcd"), expected)) \
@@ -177,11 +176,9 @@ def _limit_findings(ctx, lo: str, hi: str, kind: str, skip_hard: bool) -> dict:
         hb, ha = _outside("_hard_lo", "_hard_hi", tol)
         keep = keep & ~hb & ~ha
     # the rule reads the combination's reading alone: judged per combination, then the rows of those found read
-    found = combinations_where(ctx, keep)
-    if found is None or found.is_empty():
+    bad = results_of_combinations(ctx, keep)
+    if bad is None:
         return {}
-    bad = with_result(ctx, pl.col("_combo").is_in(found.implode()))
-    assert bad is not None  # (as there are lab rows)
     rng = pl.format("{} to {} {}", _fmt(pl.col(lo)).fill_null(""), _fmt(pl.col(hi)).fill_null(""), pl.col("_si_unit"))
     si = pl.when(pl.col("_factor") != 1).then(
         pl.format(" (= {} {})", _fmt(pl.col("_r_num") * pl.col("_factor")), pl.col("_si_unit"))).otherwise(pl.lit(""))

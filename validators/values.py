@@ -14,7 +14,7 @@ from ecrf.params import class_parameter
 from ecrf.model import Item
 from ecrf.registry import Findings, check
 from ecrf.table import Table
-from ecrf.validators.labs import combinations_where, with_result
+from ecrf.validators.labs import results_of_combinations
 
 if TYPE_CHECKING:
     from ecrf.engine import Context
@@ -28,10 +28,7 @@ if TYPE_CHECKING:
        reference="schema/labs.yaml (LabTestCode qualitative, LabResultParsing)", fields=("LBORRES",))
 def lab_result_not_number(ctx: Context) -> Findings:
     # the rule reads the combination's reading alone: judged per combination, then the rows of those found read
-    found = combinations_where(ctx, (pl.col("_r_status") == TEXT) & (pl.col("_qualitative") == False))  # noqa: E712 (null: unknown test)
-    if found is None or found.is_empty():
-        return {}
-    bad = with_result(ctx, pl.col("_combo").is_in(found.implode()))
+    bad = results_of_combinations(ctx, (pl.col("_r_status") == TEXT) & (pl.col("_qualitative") == False))  # noqa: E712 (null: unknown test)
     f = F.from_frame(bad, "LBORRES", pl.col("lborres"), pl.lit("a number, optionally with <, <=, > or >="),
                      pl.format("{} result is not a number", pl.col("lbtestcd")))
     return {} if f is None else {"lb": f}
