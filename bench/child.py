@@ -30,27 +30,24 @@ def compile_sources() -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", *dirs], check=True, capture_output=True)
 
 
-def best(cmd: list[str], runs: int, ok: tuple[int, ...] | None = None
-         ) -> tuple[float, float, float, subprocess.CompletedProcess]:
+Timed = tuple[float, float, float, subprocess.CompletedProcess]
+
+
+def best(cmd: list[str], runs: int, ok: tuple[int, ...] | None = None) -> Timed:
     """Best wall and CPU seconds and the highest peak over `runs` runs, with the last run's result; with `ok`,
     a run exiting with another code stops the benchmark."""
-    compile_sources()
-    results = []
-    for _ in range(runs):
-        r = timed(cmd)
-        if ok is not None and r[3].returncode not in ok:
-            raise SystemExit(f"{cmd[0]} failed:\n{r[3].stderr}")
-        results.append(r)
-    return (min(r[0] for r in results), max(r[1] for r in results), min(r[2] for r in results),
-            results[-1][3])
+    return alternating([cmd], runs, ok)[0]
 
 
-def alternating(cmds: list[list[str]], runs: int) -> list[tuple[float, float, float, subprocess.CompletedProcess]]:
+def alternating(cmds: list[list[str]], runs: int, ok: tuple[int, ...] | None = None) -> list[Timed]:
     """`best` of each command, the commands run in turn `runs` times (a, b, a, b, ...), so that a slow spell of
     a shared machine falls on all of them alike rather than on whichever ran then."""
     compile_sources()
-    results: list[list[tuple[float, float, float, subprocess.CompletedProcess]]] = [[] for _ in cmds]
+    results: list[list[Timed]] = [[] for _ in cmds]
     for _ in range(runs):
         for mine, cmd in zip(results, cmds):
-            mine.append(timed(cmd))
+            r = timed(cmd)
+            if ok is not None and r[3].returncode not in ok:
+                raise SystemExit(f"{cmd[0]} failed:\n{r[3].stderr}")
+            mine.append(r)
     return [(min(r[0] for r in rs), max(r[1] for r in rs), min(r[2] for r in rs), rs[-1][3]) for rs in results]
